@@ -1,0 +1,91 @@
+//! The stage graph: one node per stage, an edge from each upstream stage to its consumer.
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::Dfs;
+
+use super::diagnostic::Diagnostic;
+use super::spec::Pipeline;
+
+pub struct Dag {
+    graph: DiGraph<String, ()>,
+    order: Vec<NodeIndex>,
+}
+
+impl Dag {
+    /// Builds the graph; a cycle is reported at the stage that closes it.
+    pub fn new(pipeline: &Pipeline) -> Result<Dag, Diagnostic> {
+        let mut graph = DiGraph::new();
+        let nodes: Vec<NodeIndex> = pipeline.stages.iter().map(|s| graph.add_node(s.name.clone())).collect();
+        let index_of = |name: &str| pipeline.stages.iter().position(|s| s.name == name).map(|i| nodes[i]);
+        for (stage, &node) in pipeline.stages.iter().zip(&nodes) {
+            for upstream in stage.inputs.values() {
+                let from = index_of(upstream).expect("inputs are validated");
+                graph.add_edge(from, node, ());
+            }
+        }
+        let order = toposort(&graph, None).map_err(|_| {
+            let cycle = tarjan_scc(&graph)
+                .into_iter()
+                .find(|scc| scc.len() > 1 || graph.contains_edge(scc[0], scc[0]))
+                .expect("toposort found a cycle");
+            let mut names: Vec<&str> = cycle.iter().rev().map(|&n| graph[n].as_str()).collect();
+            names.push(names[0]);
+            let first = pipeline.stage(names[0]).expect("stage exists");
+            Diagnostic::new(format!("stages form a cycle: {}", names.join(" → ")))
+                .at(&first.location)
+                .hint("a stage cannot depend, directly or indirectly, on its own output")
+        })?;
+        Ok(Dag { graph, order })
+    }
+
+    /// Stage names, each after all of its upstream stages.
+    pub fn topological(&self) -> impl Iterator<Item = &str> {
+        self.order.iter().map(|&n| self.graph[n].as_str())
+    }
+
+    /// The stage and everything downstream of it.
+    pub fn descendants(&self, stage: &str) -> Vec<&str> {
+        let Some(start) = self.graph.node_indices().find(|&n| self.graph[n] == stage) else {
+            return Vec::new();
+        };
+        let mut dfs = Dfs::new(&self.graph, start);
+        let mut out = Vec::new();
+        while let Some(n) = dfs.next(&self.graph) {
+            out.push(self.graph[n].as_str());
+        }
+        out
+    }
+
+    pub fn edges(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.graph.edge_indices().map(|e| {
+            let (a, b) = self.graph.edge_endpoints(e).expect("edge exists");
+            (self.graph[a].as_str(), self.graph[b].as_str())
+        })
+    }
+
+    /// Graphviz `dot` text.
+    pub fn to_dot(&self, pipeline: &Pipeline) -> String {
+        let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n", pipeline.name);
+        for stage in &pipeline.stages {
+            out.push_str(&format!("  \"{}\" [label=\"{}\\n({})\"];\n", stage.name, stage.name, stage.kind));
+        }
+        for (from, to) in self.edges() {
+            out.push_str(&format!("  \"{from}\" -> \"{to}\";\n"));
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// Mermaid flowchart text.
+    pub fn to_mermaid(&self, pipeline: &Pipeline) -> String {
+        let mut out = String::from("flowchart LR\n");
+        for (i, stage) in pipeline.stages.iter().enumerate() {
+            out.push_str(&format!("  s{i}[\"{} ({})\"]\n", stage.name, stage.kind));
+        }
+        let id = |name: &str| pipeline.stages.iter().position(|s| s.name == name).expect("stage exists");
+        for (from, to) in self.edges() {
+            out.push_str(&format!("  s{} --> s{}\n", id(from), id(to)));
+        }
+        out
+    }
+}

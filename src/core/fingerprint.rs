@@ -1,0 +1,280 @@
+//! Stage fingerprints: what decides whether a stage must run, and why it must.
+//!
+//! A stage's cache key is the blake3 hash of its [`Fingerprint`], which holds:
+//!
+//! - the stage **kind** and its **implementation version** (bumped when the code computes
+//!   something different);
+//! - its **parameters**, validated, defaults filled in and canonically ordered, so equivalent
+//!   spellings (`1e-4`, `0.0001`) give one key; parameters declared unkeyed (data roots) are out;
+//! - for each input role, the upstream stage's **output digest** — not its key. Chaining on
+//!   content gives early cutoff: when an upstream stage re-runs and reproduces identical bytes,
+//!   its consumers keep their keys and stay cached (as in Bazel and DVC);
+//! - the content digest of every **external file** it reads (CSV rows, images), never mtimes;
+//! - a **toolchain** fingerprint: ablate's version, and for device stages the libtorch version,
+//!   device kind and precision.
+//!
+//! The fingerprint is stored with each result, so when a key changes [`explain`] can say which
+//! component changed as a list of [`DirtyReason`]s (`params.lr: 0.001 → 0.0001`,
+//! `upstream data changed`, `input file images/train/1_left.jpg changed`, …).
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// Hex blake3 digest identifying a stage result.
+pub type StageKey = String;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub kind: String,
+    pub version: u32,
+    pub params: serde_json::Map<String, Json>,
+    /// Input role → upstream stage and the digest of its output.
+    pub upstream: BTreeMap<String, Upstream>,
+    /// External file label → content digest.
+    pub files: BTreeMap<String, String>,
+    pub toolchain: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upstream {
+    pub stage: String,
+    /// `None` while the upstream stage has yet to run: the key is not known until it has.
+    pub output: Option<String>,
+}
+
+impl Fingerprint {
+    /// The cache key, or `None` while an upstream output is still unknown.
+    pub fn key(&self) -> Option<StageKey> {
+        if self.upstream.values().any(|u| u.output.is_none()) {
+            return None;
+        }
+        let mut hasher = blake3::Hasher::new();
+        let json = serde_json::to_value(self).expect("fingerprints serialise");
+        write_canonical(&json, &mut hasher);
+        Some(hasher.finalize().to_hex().to_string())
+    }
+}
+
+/// Feeds JSON to the hasher with object keys sorted, whatever serde_json's map order is.
+fn write_canonical(value: &Json, hasher: &mut blake3::Hasher) {
+    match value {
+        Json::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            hasher.update(b"{");
+            for (key, value) in entries {
+                hasher.update(serde_json::to_string(key).expect("strings serialise").as_bytes());
+                hasher.update(b":");
+                write_canonical(value, hasher);
+                hasher.update(b",");
+            }
+            hasher.update(b"}");
+        }
+        Json::Array(items) => {
+            hasher.update(b"[");
+            for item in items {
+                write_canonical(item, hasher);
+                hasher.update(b",");
+            }
+            hasher.update(b"]");
+        }
+        scalar => {
+            hasher.update(scalar.to_string().as_bytes());
+        }
+    }
+}
+
+/// Why a stage must run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DirtyReason {
+    /// No earlier result of this stage is known.
+    NeverRun,
+    KindChanged { from: String, to: String },
+    ImplementationChanged { from: u32, to: u32 },
+    ParamChanged { name: String, from: Option<Json>, to: Option<Json> },
+    /// The upstream stage produced different output than last time.
+    UpstreamChanged { role: String, stage: String },
+    /// The input now comes from a different stage.
+    UpstreamRewired { role: String, from: String, to: String },
+    /// The upstream stage runs first; this one runs unless the upstream output comes out identical.
+    UpstreamPending { stage: String },
+    InputFileChanged { label: String },
+    InputFileAdded { label: String },
+    InputFileRemoved { label: String },
+    ToolchainChanged { name: String, from: Option<String>, to: Option<String> },
+    /// The same key was computed before, but its result is no longer in the cache.
+    ResultMissing,
+}
+
+impl fmt::Display for DirtyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |v: &Option<Json>| v.as_ref().map_or("(unset)".to_string(), show_value);
+        let show_str = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
+        match self {
+            DirtyReason::NeverRun => write!(f, "never run"),
+            DirtyReason::KindChanged { from, to } => write!(f, "kind: {from} → {to}"),
+            DirtyReason::ImplementationChanged { from, to } => {
+                write!(f, "implementation changed (version {from} → {to})")
+            }
+            DirtyReason::ParamChanged { name, from, to } => {
+                write!(f, "params.{name}: {} → {}", show(from), show(to))
+            }
+            DirtyReason::UpstreamChanged { stage, .. } => write!(f, "upstream {stage} changed"),
+            DirtyReason::UpstreamRewired { role, from, to } => write!(f, "input {role}: {from} → {to}"),
+            DirtyReason::UpstreamPending { stage } => write!(f, "upstream {stage} runs first"),
+            DirtyReason::InputFileChanged { label } => write!(f, "input file {label} changed"),
+            DirtyReason::InputFileAdded { label } => write!(f, "input file {label} added"),
+            DirtyReason::InputFileRemoved { label } => write!(f, "input file {label} removed"),
+            DirtyReason::ToolchainChanged { name, from, to } => {
+                write!(f, "toolchain changed ({name}: {} → {})", show_str(from), show_str(to))
+            }
+            DirtyReason::ResultMissing => write!(f, "result no longer in the cache"),
+        }
+    }
+}
+
+/// Numbers as Python prints them (`0.0001`, `2e-05`), the notation users of the study know.
+fn show_value(value: &Json) -> String {
+    match value.as_f64() {
+        Some(float) if value.is_f64() && float != 0.0 && float.is_finite() => {
+            let exponent = float.abs().log10().floor() as i32;
+            if (-4..16).contains(&exponent) {
+                value.to_string()
+            } else {
+                let scientific = format!("{float:e}");
+                let (mantissa, exp) = scientific.split_once('e').expect("scientific notation");
+                let exp: i32 = exp.parse().expect("integer exponent");
+                format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+            }
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// How many file changes are listed one by one before they are summarised.
+const FILE_REASONS_SHOWN: usize = 5;
+
+/// Lists what differs between the fingerprint of the last result and the current one.
+pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
+    let mut reasons = Vec::new();
+    if old.kind != new.kind {
+        reasons.push(DirtyReason::KindChanged { from: old.kind.clone(), to: new.kind.clone() });
+    } else if old.version != new.version {
+        reasons.push(DirtyReason::ImplementationChanged { from: old.version, to: new.version });
+    }
+    for name in union(old.params.keys(), new.params.keys()) {
+        let (from, to) = (old.params.get(name), new.params.get(name));
+        if from != to {
+            reasons.push(DirtyReason::ParamChanged { name: name.clone(), from: from.cloned(), to: to.cloned() });
+        }
+    }
+    for (role, upstream) in &new.upstream {
+        match old.upstream.get(role) {
+            Some(before) if before.stage != upstream.stage => reasons.push(DirtyReason::UpstreamRewired {
+                role: role.clone(),
+                from: before.stage.clone(),
+                to: upstream.stage.clone(),
+            }),
+            _ if upstream.output.is_none() => {
+                reasons.push(DirtyReason::UpstreamPending { stage: upstream.stage.clone() })
+            }
+            Some(before) if before.output != upstream.output => {
+                reasons.push(DirtyReason::UpstreamChanged { role: role.clone(), stage: upstream.stage.clone() })
+            }
+            _ => {}
+        }
+    }
+    let mut file_reasons = Vec::new();
+    for label in union(old.files.keys(), new.files.keys()) {
+        match (old.files.get(label), new.files.get(label)) {
+            (Some(a), Some(b)) if a != b => file_reasons.push(DirtyReason::InputFileChanged { label: label.clone() }),
+            (None, Some(_)) => file_reasons.push(DirtyReason::InputFileAdded { label: label.clone() }),
+            (Some(_), None) => file_reasons.push(DirtyReason::InputFileRemoved { label: label.clone() }),
+            _ => {}
+        }
+    }
+    let hidden = file_reasons.len().saturating_sub(FILE_REASONS_SHOWN);
+    file_reasons.truncate(FILE_REASONS_SHOWN);
+    reasons.extend(file_reasons);
+    if hidden > 0 {
+        reasons.push(DirtyReason::InputFileChanged { label: format!("… and {hidden} more files") });
+    }
+    for name in union(old.toolchain.keys(), new.toolchain.keys()) {
+        let (from, to) = (old.toolchain.get(name), new.toolchain.get(name));
+        if from != to {
+            reasons.push(DirtyReason::ToolchainChanged { name: name.clone(), from: from.cloned(), to: to.cloned() });
+        }
+    }
+    reasons
+}
+
+fn union<'a>(a: impl Iterator<Item = &'a String>, b: impl Iterator<Item = &'a String>) -> Vec<&'a String> {
+    let mut all: Vec<&String> = a.chain(b).collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fingerprint() -> Fingerprint {
+        let mut params = serde_json::Map::new();
+        params.insert("lr".into(), Json::from(1e-3));
+        Fingerprint {
+            kind: "train".into(),
+            version: 1,
+            params,
+            upstream: BTreeMap::from([(
+                "data".into(),
+                Upstream { stage: "load".into(), output: Some("aa".into()) },
+            )]),
+            files: BTreeMap::from([("images/1.jpg".into(), "d1".into())]),
+            toolchain: BTreeMap::from([("device".into(), "cpu".into())]),
+        }
+    }
+
+    #[test]
+    fn every_component_changes_the_key() {
+        let base = fingerprint();
+        let key = base.key().unwrap();
+        let mut changes: Vec<Fingerprint> = Vec::new();
+        let mut f = base.clone();
+        f.version = 2;
+        changes.push(f);
+        let mut f = base.clone();
+        f.params.insert("lr".into(), Json::from(1e-4));
+        changes.push(f);
+        let mut f = base.clone();
+        f.upstream.get_mut("data").unwrap().output = Some("bb".into());
+        changes.push(f);
+        let mut f = base.clone();
+        f.files.insert("images/1.jpg".into(), "d2".into());
+        changes.push(f);
+        let mut f = base.clone();
+        f.toolchain.insert("device".into(), "cuda".into());
+        changes.push(f);
+        for changed in changes {
+            assert_ne!(changed.key().unwrap(), key);
+            assert_eq!(explain(&base, &changed).len(), 1);
+        }
+    }
+
+    #[test]
+    fn reasons_read_like_the_change() {
+        let old = fingerprint();
+        let mut new = fingerprint();
+        new.params.insert("lr".into(), Json::from(2e-5));
+        new.files.insert("images/1.jpg".into(), "d2".into());
+        new.upstream.get_mut("data").unwrap().output = None;
+        let reasons: Vec<String> = explain(&old, &new).iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            reasons,
+            vec!["params.lr: 0.001 → 2e-05", "upstream load runs first", "input file images/1.jpg changed"]
+        );
+        assert_eq!(new.key(), None);
+    }
+}

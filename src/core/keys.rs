@@ -1,0 +1,49 @@
+//! Computes a stage's [`Fingerprint`] from its spec, its upstream outputs and its input files.
+use std::collections::{BTreeMap, HashMap};
+
+use super::digest::FileDigests;
+use super::fingerprint::{Fingerprint, Upstream};
+use super::spec::StageSpec;
+use super::stage::{Registry, Resource};
+
+/// Toolchain components of keys: `common` enters every key, `device` only device stages' keys.
+#[derive(Debug, Clone, Default)]
+pub struct Toolchain {
+    pub common: BTreeMap<String, String>,
+    pub device: BTreeMap<String, String>,
+}
+
+pub struct Fingerprinter<'a> {
+    pub registry: &'a Registry,
+    pub digests: &'a FileDigests,
+    pub toolchain: &'a Toolchain,
+}
+
+impl Fingerprinter<'_> {
+    /// `outputs` maps stage names to their output digests (`None`: not yet known).
+    pub fn fingerprint(&self, spec: &StageSpec, outputs: &HashMap<String, Option<String>>) -> anyhow::Result<Fingerprint> {
+        let kind = self.registry.get(&spec.kind).expect("kinds are validated");
+        let upstream = spec
+            .inputs
+            .iter()
+            .map(|(role, stage)| {
+                let output = outputs.get(stage).cloned().flatten();
+                (role.clone(), Upstream { stage: stage.clone(), output })
+            })
+            .collect();
+        let files = kind.input_files(&spec.params)?;
+        let files = self.digests.digest_all(&files)?;
+        let mut toolchain = self.toolchain.common.clone();
+        if kind.resource() == Resource::Device {
+            toolchain.extend(self.toolchain.device.clone());
+        }
+        Ok(Fingerprint {
+            kind: spec.kind.clone(),
+            version: kind.version(),
+            params: spec.params.keyed(),
+            upstream,
+            files,
+            toolchain,
+        })
+    }
+}

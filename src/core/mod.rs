@@ -1,0 +1,17 @@
+//! The engine core: pipeline specs, the stage graph, cache keys, the store and the scheduler.
+//! Nothing here knows about tensors or models; stage kinds plug in through [`stage::StageKind`].
+pub mod dag;
+pub mod diagnostic;
+pub mod digest;
+pub mod fingerprint;
+pub mod keys;
+pub mod metrics;
+pub mod params;
+pub mod plan;
+pub mod progress;
+pub mod scheduler;
+pub mod spec;
+pub mod status;
+pub mod stage;
+pub mod store;
+pub mod yaml;

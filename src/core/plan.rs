@@ -1,0 +1,77 @@
+//! `ablate plan`: which stages are cached, which will run, and why — without running anything.
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::dag::Dag;
+use super::fingerprint::{DirtyReason, Fingerprint, explain};
+use super::keys::Fingerprinter;
+use super::spec::Pipeline;
+use super::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Cached,
+    Run,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedStage {
+    pub stage: String,
+    pub kind: String,
+    /// `None` when an upstream stage must run first: the key depends on its output.
+    pub key: Option<String>,
+    pub status: Status,
+    #[serde(serialize_with = "reasons_as_text")]
+    pub reasons: Vec<DirtyReason>,
+    #[serde(skip)]
+    pub summary: Option<String>,
+}
+
+fn reasons_as_text<S: serde::Serializer>(reasons: &[DirtyReason], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(reasons.iter().map(|r| r.to_string()))
+}
+
+pub fn plan(pipeline: &Pipeline, dag: &Dag, store: &Store, fingerprinter: &Fingerprinter) -> anyhow::Result<Vec<PlannedStage>> {
+    let mut outputs: HashMap<String, Option<String>> = HashMap::new();
+    let mut planned = Vec::new();
+    for name in dag.topological() {
+        let spec = pipeline.stage(name).expect("dag nodes are stages");
+        let fingerprint = fingerprinter
+            .fingerprint(spec, &outputs)
+            .map_err(|e| e.context(format!("stage `{name}`")))?;
+        let key = fingerprint.key();
+        let entry = match &key {
+            Some(key) => store.entry(key)?,
+            None => None,
+        };
+        let (status, reasons, summary) = match entry {
+            Some(entry) => {
+                outputs.insert(name.to_string(), Some(entry.record.output.clone()));
+                (Status::Cached, Vec::new(), entry.record.summary)
+            }
+            None => {
+                outputs.insert(name.to_string(), None);
+                (Status::Run, why_dirty(store, &pipeline.name, name, key.as_deref(), &fingerprint)?, None)
+            }
+        };
+        planned.push(PlannedStage { stage: name.to_string(), kind: spec.kind.clone(), key, status, reasons, summary });
+    }
+    Ok(planned)
+}
+
+/// Explains a miss by comparing with the stage's last recorded result.
+pub fn why_dirty(store: &Store, pipeline: &str, stage: &str, key: Option<&str>, now: &Fingerprint) -> anyhow::Result<Vec<DirtyReason>> {
+    let Some(previous_key) = store.read_ref(pipeline, stage) else {
+        return Ok(vec![DirtyReason::NeverRun]);
+    };
+    if key == Some(previous_key.as_str()) {
+        return Ok(vec![DirtyReason::ResultMissing]);
+    }
+    let Some(previous) = store.entry(&previous_key)? else {
+        return Ok(vec![DirtyReason::NeverRun]);
+    };
+    let reasons = explain(&previous.record.fingerprint, now);
+    Ok(if reasons.is_empty() { vec![DirtyReason::ResultMissing] } else { reasons })
+}

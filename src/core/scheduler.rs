@@ -1,0 +1,259 @@
+//! Runs a pipeline: every stage whose key is not in the store, in dependency order.
+//!
+//! A stage becomes ready when all its upstream stages are done; only then is its key computed,
+//! from their output digests (so an upstream stage that re-ran and produced identical output
+//! leaves this stage cached — early cutoff). Ready CPU stages run in parallel up to `jobs`;
+//! device stages take a free device slot. A stage that fails (error or panic) stops only its
+//! descendants; every other stage still runs and is cached, and the run reports failure.
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, anyhow};
+use serde::{Deserialize, Serialize};
+
+use super::dag::Dag;
+use super::fingerprint::StageKey;
+use super::keys::Fingerprinter;
+use super::metrics::{MetricSource, write_parquet};
+use super::plan::why_dirty;
+use super::progress::Progress;
+use super::spec::{Pipeline, StageSpec};
+use super::stage::{Registry, Resource, StageContext};
+use super::store::{Record, Store, write_atomically};
+
+pub struct RunOptions {
+    /// Most CPU stages at once.
+    pub jobs: usize,
+    /// One slot per entry, e.g. `["cuda:0"]` or `["cpu"]`.
+    pub devices: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    Cached { key: StageKey, summary: Option<String> },
+    Ran { key: StageKey, seconds: f64, summary: Option<String> },
+    Failed { error: String },
+    Skipped { because: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub pipeline: String,
+    pub started: u64,
+    pub seconds: f64,
+    pub stages: Vec<(String, Outcome)>,
+}
+
+impl RunReport {
+    pub fn succeeded(&self) -> bool {
+        self.stages.iter().all(|(_, o)| matches!(o, Outcome::Cached { .. } | Outcome::Ran { .. }))
+    }
+
+    pub fn ran(&self) -> Vec<&str> {
+        self.stages.iter().filter(|(_, o)| matches!(o, Outcome::Ran { .. })).map(|(s, _)| s.as_str()).collect()
+    }
+}
+
+pub struct Scheduler<'a> {
+    pub pipeline: &'a Pipeline,
+    pub dag: &'a Dag,
+    pub store: &'a Store,
+    pub registry: &'a Registry,
+    pub fingerprinter: &'a Fingerprinter<'a>,
+    pub progress: &'a Progress,
+    pub options: &'a RunOptions,
+}
+
+/// Done stages: output digest and the folder downstream stages read.
+struct Done {
+    output: String,
+    out_dir: PathBuf,
+}
+
+impl Scheduler<'_> {
+    pub fn run(&self) -> RunReport {
+        let started = Instant::now();
+        let started_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        self.store.clean_staging();
+        let order: Vec<&str> = self.dag.topological().collect();
+        let mut outcomes: HashMap<&str, Outcome> = HashMap::new();
+        let mut done: HashMap<&str, Done> = HashMap::new();
+        let mut started_stages: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut free_devices = self.options.devices.clone();
+        let mut running_cpu = 0;
+        let mut running = 0;
+        let (tx, rx) = mpsc::channel::<(&str, Option<String>, anyhow::Result<(Outcome, Done)>)>();
+
+        std::thread::scope(|scope| {
+            loop {
+                for &name in &order {
+                    if outcomes.contains_key(name) || started_stages.contains(name) {
+                        continue;
+                    }
+                    let spec = self.pipeline.stage(name).expect("stage exists");
+                    if let Some(blocker) = spec.inputs.values().find(|u| {
+                        matches!(outcomes.get(u.as_str()), Some(Outcome::Failed { .. } | Outcome::Skipped { .. }))
+                    }) {
+                        self.progress.line(&format!("  skip {name} (upstream {blocker} failed)"));
+                        outcomes.insert(name, Outcome::Skipped { because: format!("upstream {blocker} failed") });
+                        continue;
+                    }
+                    if !spec.inputs.values().all(|u| done.contains_key(u.as_str())) {
+                        continue;
+                    }
+                    let resource = self.registry.get(&spec.kind).expect("validated").resource();
+                    let device = match resource {
+                        Resource::Cpu if running_cpu < self.options.jobs.max(1) => None,
+                        Resource::Device if !free_devices.is_empty() => Some(free_devices.remove(0)),
+                        _ => continue,
+                    };
+                    if resource == Resource::Cpu {
+                        running_cpu += 1;
+                    }
+                    running += 1;
+                    started_stages.insert(name);
+                    let outputs: HashMap<String, Option<String>> =
+                        done.iter().map(|(k, d)| (k.to_string(), Some(d.output.clone()))).collect();
+                    let inputs: HashMap<String, PathBuf> =
+                        done.iter().map(|(k, d)| (k.to_string(), d.out_dir.clone())).collect();
+                    let tx = tx.clone();
+                    scope.spawn(move || {
+                        let result = catch_unwind(AssertUnwindSafe(|| {
+                            self.run_stage(spec, &outputs, &inputs, device.as_deref())
+                        }))
+                        .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))));
+                        let _ = tx.send((name, device, result));
+                    });
+                }
+                if running == 0 {
+                    break;
+                }
+                let (name, device, result) = rx.recv().expect("workers send before exiting");
+                running -= 1;
+                match device {
+                    Some(device) => free_devices.push(device),
+                    None => running_cpu -= 1,
+                }
+                match result {
+                    Ok((outcome, stage_done)) => {
+                        done.insert(name, stage_done);
+                        outcomes.insert(name, outcome);
+                    }
+                    Err(error) => {
+                        let error = format!("{error:#}");
+                        self.progress.line(&format!("✗ {name} failed: {error}"));
+                        outcomes.insert(name, Outcome::Failed { error });
+                    }
+                }
+            }
+        });
+
+        let stages = order.iter().map(|&s| (s.to_string(), outcomes.remove(s).expect("every stage ends"))).collect();
+        let report = RunReport {
+            pipeline: self.pipeline.name.clone(),
+            started: started_at,
+            seconds: started.elapsed().as_secs_f64(),
+            stages,
+        };
+        let run_file = self.store.runs_dir().join(format!("{started_at}-{}.json", std::process::id()));
+        if let Ok(bytes) = serde_json::to_vec_pretty(&report) {
+            let _ = write_atomically(&run_file, &bytes);
+        }
+        report
+    }
+
+    fn run_stage(
+        &self,
+        spec: &StageSpec,
+        outputs: &HashMap<String, Option<String>>,
+        inputs: &HashMap<String, PathBuf>,
+        device: Option<&str>,
+    ) -> anyhow::Result<(Outcome, Done)> {
+        let fingerprint = self.fingerprinter.fingerprint(spec, outputs)?;
+        let key = fingerprint.key().expect("all upstream outputs are known");
+        let pipeline = &self.pipeline.name;
+        let cached = |entry: super::store::Entry| -> anyhow::Result<(Outcome, Done)> {
+            self.store.write_ref(pipeline, &spec.name, &key)?;
+            self.progress.line(&format!("· {} cached", spec.name));
+            let done = Done { output: entry.record.output.clone(), out_dir: entry.out_dir() };
+            Ok((Outcome::Cached { key: key.clone(), summary: entry.record.summary }, done))
+        };
+        if let Some(entry) = self.store.entry(&key)? {
+            return cached(entry);
+        }
+        let reasons = why_dirty(self.store, pipeline, &spec.name, Some(&key), &fingerprint)?;
+        let _lock = self.store.lock(&key)?;
+        if let Some(entry) = self.store.entry(&key)? {
+            return cached(entry);
+        }
+        let reasons: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
+        let on = device.map(|d| format!(" on {d}")).unwrap_or_default();
+        self.progress.line(&format!("▶ {} ({}){on}: {}", spec.name, spec.kind, reasons.join("; ")));
+
+        for (role, upstream) in &spec.inputs {
+            let entry_dir = inputs[upstream].parent().expect("out dirs live in entries").to_path_buf();
+            let upstream_key = entry_dir.file_name().expect("entry dir").to_string_lossy().into_owned();
+            if let Some(entry) = self.store.entry(&upstream_key)?
+                && let Err(error) = self.store.verify(&entry)
+            {
+                self.store.quarantine(&upstream_key)?;
+                return Err(error.context(format!(
+                    "input `{role}` (stage {upstream}) was corrupt in the cache and has been set aside; run again to recompute it"
+                )));
+            }
+        }
+
+        let kind = self.registry.get(&spec.kind).expect("validated");
+        let staging = self.store.staging(&key)?;
+        let started = Instant::now();
+        let mut ctx = StageContext {
+            stage: &spec.name,
+            params: &spec.params,
+            inputs: spec.inputs.iter().map(|(role, up)| (role.clone(), inputs[up].clone())).collect(),
+            out_dir: staging.out_dir(),
+            device: device.map(String::from),
+            progress: self.progress,
+            metrics: Vec::new(),
+            summary: None,
+        };
+        kind.run(&mut ctx)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).context("clock before 1970")?;
+        if !ctx.metrics.is_empty() {
+            let source = MetricSource {
+                variant: pipeline,
+                stage: &spec.name,
+                stage_key: &key,
+                timestamp_micros: now.as_micros() as i64,
+            };
+            write_parquet(&staging.dir.join("metrics.parquet"), &source, &ctx.metrics)?;
+        }
+        let record = Record {
+            key: key.clone(),
+            pipeline: pipeline.clone(),
+            stage: spec.name.clone(),
+            fingerprint,
+            output: String::new(),
+            created: now.as_secs(),
+            seconds,
+            summary: ctx.summary.clone(),
+        };
+        let entry = self.store.publish(staging, record)?;
+        self.store.write_ref(pipeline, &spec.name, &key)?;
+        self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
+        let done = Done { output: entry.record.output.clone(), out_dir: entry.out_dir() };
+        Ok((Outcome::Ran { key, seconds, summary: ctx.summary }, done))
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
+}

@@ -1,0 +1,228 @@
+//! The content-addressed result store under `cache/`.
+//!
+//! ```text
+//! cache/
+//!   entries/<key>/            one published result, never modified after publishing
+//!     record.json             fingerprint, output digest, timings, summary
+//!     out/                    the artifact downstream stages read
+//!     metrics.parquet         metrics in long format (kept out of the output digest)
+//!   staging/<key>.<pid>.<n>/  results under construction
+//!   locks/<key>.lock          per-key locks (flock) between concurrent runs
+//!   refs/<pipeline>/<stage>   key of the last result of each stage, to explain changes
+//!   runs/                     one summary per `ablate run`
+//!   stat-cache.json           file stat → digest memo
+//! ```
+//!
+//! Publishing is a `rename` of a complete staging folder, so a crash leaves either nothing or a
+//! whole entry, never a partial one. Two runs that need the same key serialise on its lock; the
+//! second finds the first's entry and reuses it instead of computing it again.
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use super::digest::hash_dir;
+use super::fingerprint::{Fingerprint, StageKey};
+
+/// What is stored beside each result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub key: StageKey,
+    pub pipeline: String,
+    pub stage: String,
+    pub fingerprint: Fingerprint,
+    /// Digest of `out/`; downstream fingerprints chain on it.
+    pub output: String,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    pub seconds: f64,
+    pub summary: Option<String>,
+}
+
+pub struct Store {
+    root: PathBuf,
+}
+
+/// A published result.
+pub struct Entry {
+    pub dir: PathBuf,
+    pub record: Record,
+}
+
+impl Entry {
+    pub fn out_dir(&self) -> PathBuf {
+        self.dir.join("out")
+    }
+
+    pub fn metrics_path(&self) -> PathBuf {
+        self.dir.join("metrics.parquet")
+    }
+}
+
+/// Exclusive right to compute one key; released when dropped (or when the process dies).
+pub struct KeyLock {
+    _file: fs::File,
+}
+
+/// A folder being filled with a result; removed unless published.
+pub struct Staging {
+    pub dir: PathBuf,
+    key: StageKey,
+}
+
+impl Staging {
+    pub fn out_dir(&self) -> PathBuf {
+        self.dir.join("out")
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Store {
+    pub fn open(root: &Path) -> anyhow::Result<Store> {
+        for sub in ["entries", "staging", "locks", "refs", "runs"] {
+            fs::create_dir_all(root.join(sub))
+                .with_context(|| format!("cannot create cache folder {}", root.join(sub).display()))?;
+        }
+        Ok(Store { root: root.to_path_buf() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn entries_dir(&self) -> PathBuf {
+        self.root.join("entries")
+    }
+
+    /// The published result for `key`, if any.
+    pub fn entry(&self, key: &str) -> anyhow::Result<Option<Entry>> {
+        let dir = self.entries_dir().join(key);
+        let bytes = match fs::read(dir.join("record.json")) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).context(format!("cannot read cache entry {}", dir.display())),
+        };
+        let record: Record = serde_json::from_slice(&bytes)
+            .with_context(|| format!("corrupt record in cache entry {}", dir.display()))?;
+        Ok(Some(Entry { dir, record }))
+    }
+
+    /// Re-hashes an entry's output and compares it with its record.
+    pub fn verify(&self, entry: &Entry) -> anyhow::Result<()> {
+        let actual = hash_dir(&entry.out_dir()).context("cannot read cached output")?;
+        if actual != entry.record.output {
+            bail!(
+                "cache entry {} is corrupt: its output digest is {actual}, its record says {}",
+                entry.dir.display(),
+                entry.record.output
+            );
+        }
+        Ok(())
+    }
+
+    /// Moves a corrupt entry aside so that its key is computed again.
+    pub fn quarantine(&self, key: &str) -> anyhow::Result<()> {
+        let corrupt = self.root.join("corrupt");
+        fs::create_dir_all(&corrupt)?;
+        let target = corrupt.join(format!("{key}.{}", std::process::id()));
+        fs::rename(self.entries_dir().join(key), target)?;
+        Ok(())
+    }
+
+    pub fn lock(&self, key: &str) -> anyhow::Result<KeyLock> {
+        let path = self.root.join("locks").join(format!("{key}.lock"));
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open lock {}", path.display()))?;
+        file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+        Ok(KeyLock { _file: file })
+    }
+
+    pub fn staging(&self, key: &str) -> anyhow::Result<Staging> {
+        let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = self.root.join("staging").join(format!("{key}.{}.{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("out")).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Staging { dir, key: key.to_string() })
+    }
+
+    /// Writes the record into the staging folder and renames it into place.
+    pub fn publish(&self, staging: Staging, mut record: Record) -> anyhow::Result<Entry> {
+        record.output = hash_dir(&staging.out_dir()).context("cannot hash stage output")?;
+        write_atomically(&staging.dir.join("record.json"), &serde_json::to_vec_pretty(&record)?)?;
+        sync_dir(&staging.out_dir());
+        sync_dir(&staging.dir);
+        let target = self.entries_dir().join(&staging.key);
+        fs::rename(&staging.dir, &target)
+            .with_context(|| format!("cannot publish cache entry {}", target.display()))?;
+        sync_dir(&self.entries_dir());
+        Ok(Entry { dir: target, record })
+    }
+
+    /// Removes staging folders left behind by runs that died (their locks are free).
+    pub fn clean_staging(&self) {
+        let Ok(dirs) = fs::read_dir(self.root.join("staging")) else { return };
+        for dir in dirs.flatten() {
+            let name = dir.file_name().to_string_lossy().into_owned();
+            let key = name.split('.').next().unwrap_or_default();
+            let lock_path = self.root.join("locks").join(format!("{key}.lock"));
+            let Ok(file) = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path) else {
+                continue;
+            };
+            if file.try_lock().is_ok() {
+                let _ = fs::remove_dir_all(dir.path());
+            }
+        }
+    }
+
+    pub fn read_ref(&self, pipeline: &str, stage: &str) -> Option<StageKey> {
+        fs::read_to_string(self.ref_path(pipeline, stage)).ok().map(|s| s.trim().to_string())
+    }
+
+    pub fn write_ref(&self, pipeline: &str, stage: &str, key: &str) -> anyhow::Result<()> {
+        let path = self.ref_path(pipeline, stage);
+        fs::create_dir_all(path.parent().expect("refs have a parent"))?;
+        write_atomically(&path, key.as_bytes())
+    }
+
+    fn ref_path(&self, pipeline: &str, stage: &str) -> PathBuf {
+        self.root.join("refs").join(sanitize(pipeline)).join(sanitize(stage))
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+}
+
+/// Keeps names usable as single path components.
+fn sanitize(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_=,".contains(c) { c } else { '_' }).collect()
+}
+
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    io::Write::write_all(&mut tmp, bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(file) = fs::File::open(dir) {
+        let _ = file.sync_all();
+    }
+}

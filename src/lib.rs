@@ -1,0 +1,14 @@
+//! `ablate`: deep-learning ablation studies declared in YAML, run as a DAG of content-hashed
+//! stages. See the README for the tour; `core` is the engine, `stages` the stage kinds,
+//! `models` the architectures.
+pub mod cli;
+pub mod core;
+pub mod data;
+pub mod device;
+#[cfg(feature = "torch")]
+pub mod models;
+#[cfg(feature = "torch")]
+pub mod nn;
+pub mod scoring;
+pub mod stages;
+pub mod worker;

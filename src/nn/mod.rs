@@ -1,0 +1,7 @@
+//! Torch-side helpers shared by the device stages: devices, dataset tensors, augmentation,
+//! checkpoints and prediction.
+pub mod augment;
+pub mod checkpoint;
+pub mod device;
+pub mod predict;
+pub mod tensors;

@@ -1,0 +1,45 @@
+//! Probabilities of a model on a whole split, batched, in evaluation mode without gradients.
+use tch::{Kind, Tensor};
+
+use super::tensors::{SplitTensors, normalize, to_unit};
+use crate::models::Classifier;
+
+/// Row-major N×labels sigmoid probabilities.
+pub fn probabilities(model: &Classifier, split: &SplitTensors, batch_size: i64) -> Vec<f32> {
+    let _guard = tch::no_grad_guard();
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < split.len {
+        let len = batch_size.min(split.len - start);
+        let x = normalize(&to_unit(&split.images.narrow(0, start, len)));
+        chunks.push(model.forward_t(&x, false).sigmoid());
+        start += len;
+    }
+    let all = Tensor::cat(&chunks, 0).to_kind(Kind::Float).to_device(tch::Device::Cpu).contiguous();
+    Vec::<f32>::try_from(all.flatten(0, -1)).expect("float tensor converts")
+}
+
+/// A model's probabilities on one split of a dataset, with the split's ids and true labels.
+pub struct Predictions {
+    pub labels: Vec<String>,
+    pub ids: Vec<String>,
+    pub truth: Vec<u8>,
+    pub probabilities: Vec<f32>,
+}
+
+pub fn predict_split(model_dir: &std::path::Path, data_dir: &std::path::Path, split: &str, device: &str) -> anyhow::Result<Predictions> {
+    let device = super::device::to_tch(device)?;
+    let (config, _vs, model) = super::checkpoint::load(model_dir, device)?;
+    let dataset = crate::data::dataset::Dataset::read(data_dir)?;
+    if dataset.label_names != config.labels {
+        anyhow::bail!("the model predicts {:?} but the dataset has labels {:?}", config.labels, dataset.label_names);
+    }
+    let split = dataset.split(split)?;
+    let tensors = SplitTensors::new(&dataset, split, device);
+    Ok(Predictions {
+        labels: config.labels,
+        ids: split.ids.clone(),
+        truth: split.labels.clone(),
+        probabilities: probabilities(&model, &tensors, 128),
+    })
+}

@@ -1,0 +1,73 @@
+//! `export`: the submission CSV of a split, header `id,<labels>`, 0/1 predictions at the
+//! threshold, rows in the split's order (the on-site template's order).
+use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
+use crate::core::stage::{InputSpec, Resource, StageContext, StageKind};
+
+pub struct Export;
+
+pub const FILE_NAME: &str = "submission.csv";
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec::new("split", T::Str, D::Str("onsite_test"), "split to predict"),
+    ParamSpec::new("threshold", T::Float { min: 0.0, max: 1.0 }, D::Float(0.5), "a label is predicted when its probability is above this"),
+];
+
+impl StageKind for Export {
+    fn kind(&self) -> &'static str {
+        "export"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn doc(&self) -> &'static str {
+        "write the submission CSV (id,<labels> with 0/1) for a split"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn inputs(&self) -> &'static [InputSpec] {
+        &[
+            InputSpec { role: "model", doc: "a trained model from `train`" },
+            InputSpec { role: "data", doc: "the dataset holding the split" },
+        ]
+    }
+
+    fn resource(&self) -> Resource {
+        Resource::Device
+    }
+
+    fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
+        crate::worker::delegate(self.kind(), ctx)
+    }
+}
+
+#[cfg(feature = "torch")]
+pub use on_device::execute;
+
+/// The torch implementation, run in the `ablate-torch` worker.
+#[cfg(feature = "torch")]
+mod on_device {
+    use super::*;
+    use crate::nn::predict::predict_split;
+
+    pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
+        let split = ctx.params.str("split").to_string();
+        let threshold = ctx.params.float("threshold") as f32;
+        let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, ctx.device())?;
+        let path = ctx.out_dir.join(FILE_NAME);
+        let mut csv = csv::Writer::from_path(&path)?;
+        csv.write_record(std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)))?;
+        let n_labels = predictions.labels.len();
+        for (id, row) in predictions.ids.iter().zip(predictions.probabilities.chunks(n_labels)) {
+            let flags = row.iter().map(|&p| if p > threshold { "1" } else { "0" });
+            csv.write_record(std::iter::once(id.as_str()).chain(flags))?;
+        }
+        csv.flush()?;
+        ctx.set_summary(format!("{split}: {} rows → {FILE_NAME}", predictions.ids.len()));
+        Ok(())
+    }
+}

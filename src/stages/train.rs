@@ -1,0 +1,154 @@
+//! `train`: fits a classifier on a dataset's training split and keeps its best epoch.
+//!
+//! Adam on binary cross-entropy over the labels; mini-batches drawn from a seeded permutation of
+//! the split resident on the device; flips and rotation applied on the device; after every epoch
+//! the validation macro-F1 (threshold 0.5) is measured and the weights of the best epoch (strictly
+//! better than all before) are kept. Per-epoch loss and validation scores go to the metrics.
+
+
+use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
+use crate::core::stage::{InputSpec, Resource, StageContext, StageKind};
+
+pub struct Train;
+
+/// Backbones `train` can build (see `models`).
+pub const BACKBONES: &[&str] = &["resnet18"];
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec::new("backbone", T::Choice(BACKBONES), D::Str("resnet18"), "backbone architecture"),
+    ParamSpec::new("epochs", T::Int { min: 1, max: 10_000 }, D::Int(25), "training epochs"),
+    ParamSpec::new("batch_size", T::Int { min: 1, max: 65_536 }, D::Int(32), "mini-batch size"),
+    ParamSpec::new("lr", T::Float { min: 0.0, max: 10.0 }, D::Float(1e-3), "Adam learning rate"),
+    ParamSpec::new("seed", T::Int { min: 0, max: i64::MAX }, D::Int(0), "seed of initialisation, shuffling and augmentation"),
+    ParamSpec::new("flips", T::Bool, D::Bool(true), "random horizontal and vertical flips"),
+    ParamSpec::new("rotation", T::Float { min: 0.0, max: 180.0 }, D::Float(15.0), "random rotation range in degrees (0: off)"),
+    ParamSpec::new("head_hidden", T::Int { min: 1, max: 65_536 }, D::Int(512), "hidden width of the classifier head"),
+    ParamSpec::new("dropout", T::Float { min: 0.0, max: 1.0 }, D::Float(0.5), "dropout before the last layer"),
+    ParamSpec::new("train_split", T::Str, D::Str("train"), "split to train on"),
+    ParamSpec::new("val_split", T::Str, D::Str("val"), "split that selects the best epoch"),
+];
+
+impl StageKind for Train {
+    fn kind(&self) -> &'static str {
+        "train"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn doc(&self) -> &'static str {
+        "train a classifier; keep the epoch with the best validation macro-F1"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn inputs(&self) -> &'static [InputSpec] {
+        &[InputSpec { role: "data", doc: "a dataset from `load` or `synthetic`" }]
+    }
+
+    fn resource(&self) -> Resource {
+        Resource::Device
+    }
+
+    fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
+        crate::worker::delegate(self.kind(), ctx)
+    }
+}
+
+#[cfg(feature = "torch")]
+pub use on_device::execute;
+
+/// The torch implementation, run in the `ablate-torch` worker.
+#[cfg(feature = "torch")]
+mod on_device {
+    use super::*;
+    use std::time::Instant;
+    use tch::nn::{OptimizerConfig, VarStore};
+    use tch::{Kind, Reduction, Tensor};
+    use crate::core::metrics::MetricRow;
+    use crate::data::dataset::Dataset;
+    use crate::models::{Classifier, ModelConfig};
+    use crate::nn::augment::Augment;
+    use crate::nn::tensors::{SplitTensors, normalize, to_unit};
+    use crate::nn::{checkpoint, device, predict};
+    use crate::scoring::{macro_f1, score};
+
+    pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
+        let p = ctx.params;
+        let device = device::to_tch(ctx.device())?;
+        let dataset = Dataset::read(ctx.input("data"))?;
+        let train = SplitTensors::new(&dataset, dataset.split(p.str("train_split"))?, device);
+        let val_split = dataset.split(p.str("val_split"))?;
+        let val = SplitTensors::new(&dataset, val_split, device);
+        let config = ModelConfig {
+            backbone: p.str("backbone").to_string(),
+            labels: dataset.label_names.clone(),
+            head_hidden: p.int("head_hidden"),
+            dropout: p.float("dropout"),
+            image_size: dataset.size,
+        };
+        tch::manual_seed(p.int("seed"));
+        let vs = VarStore::new(device);
+        let model = Classifier::new(&vs.root(), &config)?;
+        let mut optimizer = tch::nn::Adam::default().build(&vs, p.float("lr"))?;
+        let augment = Augment { flips: p.bool("flips"), degrees: p.float("rotation") };
+        let (epochs, batch_size) = (p.int("epochs") as u32, p.int("batch_size"));
+        let batches = (train.len + batch_size - 1) / batch_size;
+
+        let mut best: Option<(u32, f64, Vec<(String, Tensor)>)> = None;
+        for epoch in 1..=epochs {
+            let started = Instant::now();
+            let task = ctx.progress.task(format!("epoch {epoch}/{epochs}"), batches as u64);
+            let order = Tensor::randperm(train.len, (Kind::Int64, device));
+            let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
+            for b in 0..batches {
+                let index = order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
+                let x = normalize(&augment.apply(&to_unit(&train.images.index_select(0, &index))));
+                let y = train.labels.index_select(0, &index);
+                let loss = model.forward_t(&x, true).binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean);
+                optimizer.backward_step(&loss);
+                loss_sum += loss.detach() * index.size()[0] as f64;
+                task.inc(1);
+            }
+            let train_loss = f64::try_from(loss_sum)? / train.len as f64;
+            if !train_loss.is_finite() {
+                anyhow::bail!("training loss is {train_loss} at epoch {epoch}; lower the learning rate (lr = {})", p.float("lr"));
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            let probabilities = predict::probabilities(&model, &val, batch_size.max(64));
+            let scores = score(&probabilities, &val_split.labels, config.labels.len(), 0.5);
+            let val_f1 = macro_f1(&scores);
+            let improved = best.as_ref().is_none_or(|(_, f1, _)| val_f1 > *f1);
+            task.finish(format!(
+                "loss {train_loss:.4}  val macro-F1 {val_f1:.4}{}  {:.0} img/s",
+                if improved { " *" } else { "" },
+                train.len as f64 / seconds
+            ));
+            ctx.metric(MetricRow::new("loss", train_loss).split(p.str("train_split")).epoch(epoch));
+            ctx.metric(MetricRow::new("images_per_second", train.len as f64 / seconds).split(p.str("train_split")).epoch(epoch));
+            ctx.metric(MetricRow::new("macro_f1", val_f1).split(p.str("val_split")).epoch(epoch));
+            for (label, s) in config.labels.iter().zip(&scores) {
+                ctx.metric(MetricRow::new("f1", s.f1).split(p.str("val_split")).epoch(epoch).class(label));
+            }
+            if improved {
+                let weights = vs.variables().into_iter().map(|(name, t)| (name, t.detach().copy())).collect();
+                best = Some((epoch, val_f1, weights));
+            }
+        }
+        let (best_epoch, best_f1, weights) = best.expect("at least one epoch");
+        tch::no_grad(|| {
+            let variables = vs.variables();
+            for (name, value) in &weights {
+                variables[name].shallow_clone().copy_(value);
+            }
+        });
+        checkpoint::save(&ctx.out_dir, &config, &vs)?;
+        ctx.metric(MetricRow::new("best_epoch", best_epoch as f64).split(p.str("val_split")));
+        ctx.metric(MetricRow::new("best_macro_f1", best_f1).split(p.str("val_split")));
+        ctx.set_summary(format!("best epoch {best_epoch}/{epochs}: val macro-F1 {best_f1:.4}"));
+        Ok(())
+    }
+}
