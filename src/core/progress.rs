@@ -11,6 +11,7 @@ pub struct Progress {
 
 /// One unit of long work (an epoch's batches, a folder of images).
 pub struct Task {
+    bars: MultiProgress,
     bar: ProgressBar,
     label: String,
     interactive: bool,
@@ -45,7 +46,7 @@ impl Progress {
         if self.interactive {
             bar.enable_steady_tick(Duration::from_millis(200));
         }
-        Task { bar, label, interactive: self.interactive }
+        Task { bars: self.bars.clone(), bar, label, interactive: self.interactive }
     }
 }
 
@@ -69,7 +70,8 @@ impl Task {
         let message = message.into();
         if self.interactive {
             self.bar.finish_and_clear();
-            let _ = self.bar.println(format!("{:>12} {message}", self.label));
+            self.bars.remove(&self.bar);
+            let _ = self.bars.println(format!("{:>12} {message}", self.label));
         } else {
             eprintln!("{:>12} {message}", self.label);
         }

@@ -1,17 +1,29 @@
 //! The dataset artifact that `load` and `synthetic` produce and training stages consume.
 //!
-//! One `dataset.safetensors` file: per split, `images.<split>` (uint8, N×3×H×W, RGB, decoded and
-//! resized once) and `labels.<split>` (uint8 0/1, N×labels); metadata holds the label names, the
-//! split order and each split's image ids. uint8 keeps it 4× smaller than floats; conversion and
-//! normalisation happen on the training device. safetensors is read without torch.
-use std::collections::HashMap;
+//! `dataset.safetensors` holds, per split, `images.<split>` (uint8, N×3×H×W, RGB, decoded and
+//! resized once) and `labels.<split>` (uint8 0/1, N×labels); `dataset.json` holds the label
+//! names, the image size, the split order and each split's image ids. uint8 keeps it 4× smaller
+//! than floats; conversion and normalisation happen on the training device. Both files are
+//! byte-for-byte deterministic, so re-creating an identical dataset keeps downstream keys.
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView, serialize_to_file};
+use serde::{Deserialize, Serialize};
 
 pub const FILE_NAME: &str = "dataset.safetensors";
+pub const INDEX_NAME: &str = "dataset.json";
 const FORMAT: &str = "ablate-dataset-1";
+
+/// Everything but the pixels and labels.
+#[derive(Serialize, Deserialize)]
+struct Index {
+    format: String,
+    label_names: Vec<String>,
+    size: usize,
+    /// Split names in order, each with its ids in row order.
+    splits: Vec<(String, Vec<String>)>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
@@ -49,15 +61,15 @@ impl Dataset {
     }
 
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
-        let mut metadata = HashMap::from([
-            ("format".to_string(), FORMAT.to_string()),
-            ("label_names".to_string(), serde_json::to_string(&self.label_names)?),
-            ("size".to_string(), self.size.to_string()),
-            ("splits".to_string(), serde_json::to_string(&self.splits.iter().map(|s| &s.name).collect::<Vec<_>>())?),
-        ]);
+        let index = Index {
+            format: FORMAT.into(),
+            label_names: self.label_names.clone(),
+            size: self.size,
+            splits: self.splits.iter().map(|s| (s.name.clone(), s.ids.clone())).collect(),
+        };
+        std::fs::write(dir.join(INDEX_NAME), serde_json::to_vec(&index)?)?;
         let mut tensors = Vec::new();
         for split in &self.splits {
-            metadata.insert(format!("ids.{}", split.name), serde_json::to_string(&split.ids)?);
             let n = split.len();
             let image_shape = vec![n, 3, self.size, self.size];
             tensors.push((format!("images.{}", split.name), TensorView::new(Dtype::U8, image_shape, &split.images)?));
@@ -65,34 +77,31 @@ impl Dataset {
             tensors.push((format!("labels.{}", split.name), TensorView::new(Dtype::U8, label_shape, &split.labels)?));
         }
         let path = dir.join(FILE_NAME);
-        serialize_to_file(tensors, Some(metadata), &path).with_context(|| format!("cannot write {}", path.display()))
+        serialize_to_file(tensors, None, &path).with_context(|| format!("cannot write {}", path.display()))
     }
 
     pub fn read(dir: &Path) -> anyhow::Result<Dataset> {
+        let index_path = dir.join(INDEX_NAME);
+        let index: Index = serde_json::from_slice(
+            &std::fs::read(&index_path).with_context(|| format!("cannot read {}", index_path.display()))?,
+        )
+        .with_context(|| format!("{} is not an ablate dataset index", index_path.display()))?;
+        if index.format != FORMAT {
+            bail!("{}: unknown dataset format `{}`", index_path.display(), index.format);
+        }
         let path = dir.join(FILE_NAME);
         let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let context = || format!("{} is not an ablate dataset", path.display());
-        let (_, header) = SafeTensors::read_metadata(&bytes).with_context(context)?;
-        let metadata = header.metadata().clone().with_context(context)?;
-        if metadata.get("format").map(String::as_str) != Some(FORMAT) {
-            bail!("{}: unknown dataset format", path.display());
-        }
-        let field = |name: &str| metadata.get(name).with_context(|| format!("{}: no `{name}` metadata", path.display()));
-        let label_names: Vec<String> = serde_json::from_str(field("label_names")?)?;
-        let size: usize = field("size")?.parse()?;
-        let split_names: Vec<String> = serde_json::from_str(field("splits")?)?;
-        let tensors = SafeTensors::deserialize(&bytes).with_context(context)?;
+        let tensors = SafeTensors::deserialize(&bytes).with_context(|| format!("{} is not a safetensors file", path.display()))?;
         let mut splits = Vec::new();
-        for name in split_names {
-            let ids: Vec<String> = serde_json::from_str(field(&format!("ids.{name}"))?)?;
-            let images = tensors.tensor(&format!("images.{name}")).with_context(context)?;
-            let labels = tensors.tensor(&format!("labels.{name}")).with_context(context)?;
-            if images.shape() != [ids.len(), 3, size, size] || labels.shape() != [ids.len(), label_names.len()] {
+        for (name, ids) in index.splits {
+            let images = tensors.tensor(&format!("images.{name}")).with_context(|| format!("{}: no images of `{name}`", path.display()))?;
+            let labels = tensors.tensor(&format!("labels.{name}")).with_context(|| format!("{}: no labels of `{name}`", path.display()))?;
+            if images.shape() != [ids.len(), 3, index.size, index.size] || labels.shape() != [ids.len(), index.label_names.len()] {
                 bail!("{}: split `{name}` has inconsistent shapes", path.display());
             }
             splits.push(Split { name, ids, images: images.data().to_vec(), labels: labels.data().to_vec() });
         }
-        Ok(Dataset { label_names, size, splits })
+        Ok(Dataset { label_names: index.label_names, size: index.size, splits })
     }
 }
 

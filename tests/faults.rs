@@ -1,0 +1,56 @@
+//! A run killed in the middle of a stage publishes nothing for it, and the next run finishes
+//! the job without redoing what was complete.
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::Workspace;
+
+const SLOW: &str = r#"
+name: slow
+stages:
+  data:
+    kind: synthetic
+    params: {size: 32, train: 256, val: 16, offsite_test: 16, onsite_test: 8}
+  train:
+    kind: train
+    inputs: {data: data}
+    params: {epochs: 30, batch_size: 16, head_hidden: 32}
+  evaluate:
+    kind: evaluate
+    inputs: {model: train, data: data}
+"#;
+
+#[test]
+fn a_killed_run_leaves_no_partial_result_and_the_next_run_completes() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", SLOW);
+    let mut child = ws
+        .command(&["run", "p.yaml", "--device", "cpu", "--set", "train.epochs=30"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        // Kill once training has finished its first epoch: deep inside the stage.
+        if line.unwrap().contains("epoch 1/30") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let entries = ws.entries();
+    assert_eq!(entries.len(), 1, "only the finished `data` stage is published: {entries:?}");
+    assert!(entries[0].join("record.json").exists() && entries[0].join("out/dataset.safetensors").exists());
+
+    // The worker died with its parent: nothing else writes into the cache now.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(ws.entries().len(), 1);
+
+    assert_eq!(ws.run("p.yaml", &["train.epochs=2"]), ["evaluate", "train"]);
+    let staging = std::fs::read_dir(ws.path("cache/staging")).unwrap().count();
+    assert_eq!(staging, 0, "leftover staging folders are cleaned");
+}
