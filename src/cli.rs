@@ -237,11 +237,11 @@ fn print_kinds() {
     let registry = registry();
     for name in registry.names() {
         let kind = registry.get(name).expect("listed kinds exist");
-        println!("{name} — {}", kind.doc());
-        for input in kind.inputs() {
+        println!("{name} — {}", kind.info().doc);
+        for input in kind.info().inputs {
             println!("    input  {:<14} {}", input.role, input.doc);
         }
-        for param in kind.params() {
+        for param in kind.info().params {
             println!("    param  {:<14} {} ({})", param.name, param.doc, param.type_description());
         }
     }

@@ -95,7 +95,7 @@ pub fn serve(job_path: &Path, registry: &Registry, execute: impl Fn(&str, &mut S
         eprintln!("error: unknown stage kind `{}`", job.kind);
         return 2;
     };
-    let params = Params::from_values(kind.params(), job.params);
+    let params = Params::from_values(kind.info().params, job.params);
     let progress = Progress::new();
     let mut ctx = StageContext {
         stage: &job.stage,

@@ -54,3 +54,27 @@ fn a_killed_run_leaves_no_partial_result_and_the_next_run_completes() {
     let staging = std::fs::read_dir(ws.path("cache/staging")).unwrap().count();
     assert_eq!(staging, 0, "leftover staging folders are cleaned");
 }
+
+#[test]
+fn two_concurrent_runs_compute_each_stage_once() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", common::TINY);
+    let children: Vec<_> = (0..2)
+        .map(|_| ws.command(&["run", "p.yaml", "--device", "cpu"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let mut ran = Vec::new();
+    for run in std::fs::read_dir(ws.path("cache/runs")).unwrap().flatten() {
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(run.path()).unwrap()).unwrap();
+        for pair in report["stages"].as_array().unwrap() {
+            if pair[1]["status"] == "ran" {
+                ran.push(pair[0].as_str().unwrap().to_string());
+            }
+        }
+    }
+    ran.sort();
+    assert_eq!(ran, ["data", "evaluate", "export", "train"], "each stage ran exactly once across both runs");
+    assert_eq!(ws.entries().len(), 4);
+}

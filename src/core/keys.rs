@@ -34,12 +34,12 @@ impl Fingerprinter<'_> {
         let files = kind.input_files(&spec.params)?;
         let files = self.digests.digest_all(&files)?;
         let mut toolchain = self.toolchain.common.clone();
-        if kind.resource() == Resource::Device {
+        if kind.info().resource == Resource::Device {
             toolchain.extend(self.toolchain.device.clone());
         }
         Ok(Fingerprint {
             kind: spec.kind.clone(),
-            version: kind.version(),
+            version: kind.info().version,
             params: spec.params.keyed(),
             upstream,
             files,

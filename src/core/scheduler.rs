@@ -105,7 +105,7 @@ impl Scheduler<'_> {
                     if !spec.inputs.values().all(|u| done.contains_key(u.as_str())) {
                         continue;
                     }
-                    let resource = self.registry.get(&spec.kind).expect("validated").resource();
+                    let resource = self.registry.get(&spec.kind).expect("validated").info().resource;
                     let device = match resource {
                         Resource::Cpu if running_cpu < self.options.jobs.max(1) => None,
                         Resource::Device if !free_devices.is_empty() => Some(free_devices.remove(0)),

@@ -132,7 +132,7 @@ fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Regis
 
     let mut diagnostics = Vec::new();
     let mut inputs = BTreeMap::new();
-    let declared: Vec<&str> = kind.inputs().iter().map(|i| i.role).collect();
+    let declared: Vec<&str> = kind.info().inputs.iter().map(|i| i.role).collect();
     let input_entries = match node.get("inputs") {
         Some(n) => n.expect_map("`inputs`").map_err(|d| vec![d])?,
         None => &[][..],
@@ -166,7 +166,7 @@ fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Regis
             }
         }
     }
-    for input in kind.inputs() {
+    for input in kind.info().inputs {
         if !input_entries.iter().any(|(role, _)| role.name == input.role) {
             diagnostics.push(
                 Diagnostic::new(format!("{what} is missing input `{}` ({})", input.role, input.doc))
@@ -175,7 +175,7 @@ fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Regis
             );
         }
     }
-    let params = Params::validate(kind.params(), node.get("params"), kind_name);
+    let params = Params::validate(kind.info().params, node.get("params"), kind_name);
     match params {
         Ok(params) if diagnostics.is_empty() => Ok(StageSpec {
             name: key.name.clone(),

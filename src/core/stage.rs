@@ -34,16 +34,20 @@ pub struct InputFile {
     pub path: PathBuf,
 }
 
-pub trait StageKind: Send + Sync {
-    fn kind(&self) -> &'static str;
+/// What a stage kind declares about itself.
+#[derive(Debug)]
+pub struct KindInfo {
+    pub kind: &'static str,
     /// Bumped whenever the implementation changes what it computes; part of every key.
-    fn version(&self) -> u32;
-    fn doc(&self) -> &'static str;
-    fn params(&self) -> &'static [ParamSpec];
-    fn inputs(&self) -> &'static [InputSpec];
-    fn resource(&self) -> Resource {
-        Resource::Cpu
-    }
+    pub version: u32,
+    pub doc: &'static str,
+    pub params: &'static [ParamSpec],
+    pub inputs: &'static [InputSpec],
+    pub resource: Resource,
+}
+
+pub trait StageKind: Send + Sync {
+    fn info(&self) -> &'static KindInfo;
     /// Files read from outside the cache. Errors here are reported before anything runs.
     fn input_files(&self, _params: &Params) -> anyhow::Result<Vec<InputFile>> {
         Ok(Vec::new())
@@ -98,10 +102,10 @@ impl Registry {
     }
 
     pub fn get(&self, kind: &str) -> Option<&dyn StageKind> {
-        self.kinds.iter().find(|k| k.kind() == kind).map(|k| k.as_ref())
+        self.kinds.iter().find(|k| k.info().kind == kind).map(|k| k.as_ref())
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.kinds.iter().map(|k| k.kind())
+        self.kinds.iter().map(|k| k.info().kind)
     }
 }

@@ -135,7 +135,7 @@ fn looks_like_float(text: &str) -> bool {
             && int.bytes().all(|b| b.is_ascii_digit())
             && frac.bytes().all(|b| b.is_ascii_digit())
     };
-    let exponent_ok = exponent.is_none_or(|e| looks_like_int(e));
+    let exponent_ok = exponent.is_none_or(looks_like_int);
     mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
 }
 

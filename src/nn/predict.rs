@@ -27,10 +27,11 @@ pub struct Predictions {
     pub probabilities: Vec<f32>,
 }
 
-pub fn predict_split(model_dir: &std::path::Path, data_dir: &std::path::Path, split: &str, device: &str) -> anyhow::Result<Predictions> {
-    let device = super::device::to_tch(device)?;
-    let (config, _vs, model) = super::checkpoint::load(model_dir, device)?;
-    let dataset = crate::data::dataset::Dataset::read(data_dir)?;
+/// Applies the stage's `model` input to `split` of its `data` input.
+pub fn predict_split(ctx: &crate::core::stage::StageContext, split: &str) -> anyhow::Result<Predictions> {
+    let device = super::device::to_tch(ctx.device())?;
+    let (config, _vs, model) = super::checkpoint::load(ctx.input("model"), device)?;
+    let dataset = crate::data::dataset::Dataset::read(ctx.input("data"))?;
     if dataset.label_names != config.labels {
         anyhow::bail!("the model predicts {:?} but the dataset has labels {:?}", config.labels, dataset.label_names);
     }

@@ -2,47 +2,21 @@
 //! at a fixed threshold. Writes `scores.json` and `predictions.csv` (probabilities per id).
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{InputSpec, Resource, StageContext, StageKind};
-
-pub struct Evaluate;
+use crate::core::stage::{KindInfo, Resource};
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("split", T::Str, D::Str("offsite_test"), "split to evaluate on"),
-    ParamSpec::new("threshold", T::Float { min: 0.0, max: 1.0 }, D::Float(0.5), "a label is predicted when its probability is above this"),
+    super::THRESHOLD,
 ];
 
-impl StageKind for Evaluate {
-    fn kind(&self) -> &'static str {
-        "evaluate"
-    }
-
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn doc(&self) -> &'static str {
-        "per-label precision, recall, F1 and macro-F1 on a split"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
-    }
-
-    fn inputs(&self) -> &'static [InputSpec] {
-        &[
-            InputSpec { role: "model", doc: "a trained model from `train`" },
-            InputSpec { role: "data", doc: "the dataset holding the split" },
-        ]
-    }
-
-    fn resource(&self) -> Resource {
-        Resource::Device
-    }
-
-    fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
-        crate::worker::delegate(self.kind(), ctx)
-    }
-}
+pub const INFO: KindInfo = KindInfo {
+    kind: "evaluate",
+    version: 1,
+    doc: "per-label precision, recall, F1 and macro-F1 on a split",
+    params: PARAMS,
+    inputs: super::MODEL_AND_DATA,
+    resource: Resource::Device,
+};
 
 #[cfg(feature = "torch")]
 pub use on_device::execute;
@@ -50,16 +24,15 @@ pub use on_device::execute;
 /// The torch implementation, run in the `ablate-torch` worker.
 #[cfg(feature = "torch")]
 mod on_device {
-    use super::*;
+    use crate::core::stage::StageContext;
     use std::fmt::Write as _;
     use crate::core::metrics::MetricRow;
     use crate::nn::predict::predict_split;
     use crate::scoring::{LabelScores, macro_f1, score};
 
     pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-        let split = ctx.params.str("split").to_string();
-        let threshold = ctx.params.float("threshold") as f32;
-        let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, ctx.device())?;
+        let (split, threshold) = (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
+        let predictions = predict_split(ctx, &split)?;
         let n_labels = predictions.labels.len();
         let scores = score(&predictions.probabilities, &predictions.truth, n_labels, threshold);
         let macro_f1 = macro_f1(&scores);

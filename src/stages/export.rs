@@ -1,49 +1,23 @@
 //! `export`: the submission CSV of a split, header `id,<labels>`, 0/1 predictions at the
 //! threshold, rows in the split's order (the on-site template's order).
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{InputSpec, Resource, StageContext, StageKind};
-
-pub struct Export;
+use crate::core::stage::{KindInfo, Resource};
 
 pub const FILE_NAME: &str = "submission.csv";
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("split", T::Str, D::Str("onsite_test"), "split to predict"),
-    ParamSpec::new("threshold", T::Float { min: 0.0, max: 1.0 }, D::Float(0.5), "a label is predicted when its probability is above this"),
+    super::THRESHOLD,
 ];
 
-impl StageKind for Export {
-    fn kind(&self) -> &'static str {
-        "export"
-    }
-
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn doc(&self) -> &'static str {
-        "write the submission CSV (id,<labels> with 0/1) for a split"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
-    }
-
-    fn inputs(&self) -> &'static [InputSpec] {
-        &[
-            InputSpec { role: "model", doc: "a trained model from `train`" },
-            InputSpec { role: "data", doc: "the dataset holding the split" },
-        ]
-    }
-
-    fn resource(&self) -> Resource {
-        Resource::Device
-    }
-
-    fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
-        crate::worker::delegate(self.kind(), ctx)
-    }
-}
+pub const INFO: KindInfo = KindInfo {
+    kind: "export",
+    version: 1,
+    doc: "write the submission CSV (id,<labels> with 0/1) for a split",
+    params: PARAMS,
+    inputs: super::MODEL_AND_DATA,
+    resource: Resource::Device,
+};
 
 #[cfg(feature = "torch")]
 pub use on_device::execute;
@@ -52,12 +26,12 @@ pub use on_device::execute;
 #[cfg(feature = "torch")]
 mod on_device {
     use super::*;
+    use crate::core::stage::StageContext;
     use crate::nn::predict::predict_split;
 
     pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-        let split = ctx.params.str("split").to_string();
-        let threshold = ctx.params.float("threshold") as f32;
-        let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, ctx.device())?;
+        let (split, threshold) = (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
+        let predictions = predict_split(ctx, &split)?;
         let path = ctx.out_dir.join(FILE_NAME);
         let mut csv = csv::Writer::from_path(&path)?;
         csv.write_record(std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)))?;

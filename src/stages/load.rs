@@ -11,7 +11,7 @@ use image::imageops::FilterType;
 use rayon::prelude::*;
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
-use crate::core::stage::{InputFile, InputSpec, StageContext, StageKind};
+use crate::core::stage::{InputFile, KindInfo, Resource, StageContext, StageKind};
 use crate::data::dataset::{Dataset, Split};
 use crate::data::odir::{Table, csv_path, image_path, read_table};
 
@@ -42,25 +42,18 @@ impl Load {
     }
 }
 
+const INFO: KindInfo = KindInfo {
+    kind: "load",
+    version: 1,
+    doc: "decode and resize an ODIR-style image folder into a cached dataset",
+    params: PARAMS,
+    inputs: &[],
+    resource: Resource::Cpu,
+};
+
 impl StageKind for Load {
-    fn kind(&self) -> &'static str {
-        "load"
-    }
-
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn doc(&self) -> &'static str {
-        "decode and resize an ODIR-style image folder into a cached dataset"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
-    }
-
-    fn inputs(&self) -> &'static [InputSpec] {
-        &[]
+    fn info(&self) -> &'static KindInfo {
+        &INFO
     }
 
     fn input_files(&self, params: &Params) -> anyhow::Result<Vec<InputFile>> {

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{InputSpec, StageContext, StageKind};
+use crate::core::stage::{KindInfo, Resource, StageContext, StageKind};
 use crate::data::dataset::{Dataset, Split};
 use crate::data::synthetic_fundus::paint_fundus;
 use crate::stages::load::to_channel_first;
@@ -28,25 +28,18 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("onsite_test", T::Int { min: 1, max: 100_000 }, D::Int(150), "on-site test images"),
 ];
 
+const INFO: KindInfo = KindInfo {
+    kind: "synthetic",
+    version: 1,
+    doc: "generate fundus-like images whose D/G/A labels are visibly drawn",
+    params: PARAMS,
+    inputs: &[],
+    resource: Resource::Cpu,
+};
+
 impl StageKind for Synthetic {
-    fn kind(&self) -> &'static str {
-        "synthetic"
-    }
-
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn doc(&self) -> &'static str {
-        "generate fundus-like images whose D/G/A labels are visibly drawn"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
-    }
-
-    fn inputs(&self) -> &'static [InputSpec] {
-        &[]
+    fn info(&self) -> &'static KindInfo {
+        &INFO
     }
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {

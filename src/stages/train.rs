@@ -5,11 +5,8 @@
 //! the validation macro-F1 (threshold 0.5) is measured and the weights of the best epoch (strictly
 //! better than all before) are kept. Per-epoch loss and validation scores go to the metrics.
 
-
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{InputSpec, Resource, StageContext, StageKind};
-
-pub struct Train;
+use crate::core::stage::{InputSpec, KindInfo, Resource};
 
 /// Backbones `train` can build (see `models`).
 pub const BACKBONES: &[&str] = &["resnet18"];
@@ -28,35 +25,14 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("val_split", T::Str, D::Str("val"), "split that selects the best epoch"),
 ];
 
-impl StageKind for Train {
-    fn kind(&self) -> &'static str {
-        "train"
-    }
-
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn doc(&self) -> &'static str {
-        "train a classifier; keep the epoch with the best validation macro-F1"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
-    }
-
-    fn inputs(&self) -> &'static [InputSpec] {
-        &[InputSpec { role: "data", doc: "a dataset from `load` or `synthetic`" }]
-    }
-
-    fn resource(&self) -> Resource {
-        Resource::Device
-    }
-
-    fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
-        crate::worker::delegate(self.kind(), ctx)
-    }
-}
+pub const INFO: KindInfo = KindInfo {
+    kind: "train",
+    version: 1,
+    doc: "train a classifier; keep the epoch with the best validation macro-F1",
+    params: PARAMS,
+    inputs: &[InputSpec { role: "data", doc: "a dataset from `load` or `synthetic`" }],
+    resource: Resource::Device,
+};
 
 #[cfg(feature = "torch")]
 pub use on_device::execute;
@@ -64,7 +40,7 @@ pub use on_device::execute;
 /// The torch implementation, run in the `ablate-torch` worker.
 #[cfg(feature = "torch")]
 mod on_device {
-    use super::*;
+    use crate::core::stage::StageContext;
     use std::time::Instant;
     use tch::nn::{OptimizerConfig, VarStore};
     use tch::{Kind, Reduction, Tensor};
@@ -75,6 +51,13 @@ mod on_device {
     use crate::nn::tensors::{SplitTensors, normalize, to_unit};
     use crate::nn::{checkpoint, device, predict};
     use crate::scoring::{macro_f1, score};
+
+    /// Weights of the best epoch so far, kept on the device.
+    struct BestEpoch {
+        epoch: u32,
+        macro_f1: f64,
+        weights: Vec<(String, Tensor)>,
+    }
 
     pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let p = ctx.params;
@@ -98,7 +81,7 @@ mod on_device {
         let (epochs, batch_size) = (p.int("epochs") as u32, p.int("batch_size"));
         let batches = (train.len + batch_size - 1) / batch_size;
 
-        let mut best: Option<(u32, f64, Vec<(String, Tensor)>)> = None;
+        let mut best: Option<BestEpoch> = None;
         for epoch in 1..=epochs {
             let started = Instant::now();
             let task = ctx.progress.task(format!("epoch {epoch}/{epochs}"), batches as u64);
@@ -121,7 +104,7 @@ mod on_device {
             let probabilities = predict::probabilities(&model, &val, batch_size.max(64));
             let scores = score(&probabilities, &val_split.labels, config.labels.len(), 0.5);
             let val_f1 = macro_f1(&scores);
-            let improved = best.as_ref().is_none_or(|(_, f1, _)| val_f1 > *f1);
+            let improved = best.as_ref().is_none_or(|b| val_f1 > b.macro_f1);
             task.finish(format!(
                 "loss {train_loss:.4}  val macro-F1 {val_f1:.4}{}  {:.0} img/s",
                 if improved { " *" } else { "" },
@@ -135,10 +118,10 @@ mod on_device {
             }
             if improved {
                 let weights = vs.variables().into_iter().map(|(name, t)| (name, t.detach().copy())).collect();
-                best = Some((epoch, val_f1, weights));
+                best = Some(BestEpoch { epoch, macro_f1: val_f1, weights });
             }
         }
-        let (best_epoch, best_f1, weights) = best.expect("at least one epoch");
+        let BestEpoch { epoch: best_epoch, macro_f1: best_f1, weights } = best.expect("at least one epoch");
         tch::no_grad(|| {
             let variables = vs.variables();
             for (name, value) in &weights {
