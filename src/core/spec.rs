@@ -363,3 +363,103 @@ fn child_map<'a>(node: &'a mut Node, segment: &str, assignment: &str) -> Result<
     }
     Ok(child)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::params::{ParamDefault, ParamSpec, ParamType};
+    use crate::core::stage::{InputSpec, KindInfo, Resource, StageContext, StageKind};
+
+    struct Fake;
+
+    const FAKE: KindInfo = KindInfo {
+        kind: "fake",
+        version: 1,
+        doc: "a kind for tests",
+        params: &[
+            ParamSpec::new("n", ParamType::Int { min: 0, max: 100 }, ParamDefault::Int(1), "a number"),
+            ParamSpec::new("name", ParamType::Str, ParamDefault::Str(""), "a name"),
+        ],
+        inputs: &[],
+        resource: Resource::Cpu,
+    };
+
+    impl StageKind for Fake {
+        fn info(&self) -> &'static KindInfo {
+            &FAKE
+        }
+
+        fn run(&self, _: &mut StageContext) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    struct Consumer;
+
+    const CONSUMER: KindInfo = KindInfo {
+        kind: "consumer",
+        version: 1,
+        doc: "takes an input",
+        params: &[],
+        inputs: &[InputSpec { role: "x", doc: "anything" }],
+        resource: Resource::Cpu,
+    };
+
+    impl StageKind for Consumer {
+        fn info(&self) -> &'static KindInfo {
+            &CONSUMER
+        }
+
+        fn run(&self, _: &mut StageContext) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn load(text: &str, overrides: &[&str]) -> Result<Pipeline, Diagnostics> {
+        let registry = Registry::default().with(Fake).with(Consumer);
+        let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        parse(Path::new("dir/p.yaml"), text, &overrides, &registry)
+    }
+
+    fn params(pipeline: &Pipeline, stage: &str) -> serde_json::Value {
+        serde_json::Value::Object(pipeline.stage(stage).unwrap().params.keyed())
+    }
+
+    const TEXT: &str = "vars: {n: 3, who: world, greeting: 'hi ${who}'}\nstages:\n  a:\n    kind: fake\n    params: {n: '${n}', name: '${greeting}, $${literal} ${pipeline_dir}'}\n";
+
+    #[test]
+    fn variables_keep_their_type_or_splice_into_strings() {
+        let pipeline = load(TEXT, &[]).unwrap();
+        assert_eq!(params(&pipeline, "a"), serde_json::json!({"n": 3, "name": "hi world, ${literal} dir"}));
+        assert_eq!(pipeline.name, "p");
+    }
+
+    #[test]
+    fn overrides_take_full_paths_and_shorthands() {
+        assert_eq!(params(&load(TEXT, &["n=7"]).unwrap(), "a")["n"], 7);
+        assert_eq!(params(&load(TEXT, &["a.n=8"]).unwrap(), "a")["n"], 8);
+        assert_eq!(params(&load(TEXT, &["stages.a.params.n=9"]).unwrap(), "a")["n"], 9);
+        assert_eq!(params(&load(TEXT, &["who=you"]).unwrap(), "a")["name"], "hi you, ${literal} dir");
+        let err = load(TEXT, &["a.n=999"]).unwrap_err().to_string();
+        assert!(err.contains("must be an integer in 0..=100, found 999"), "{err}");
+        assert!(load(TEXT, &["n"]).unwrap_err().to_string().contains("not of the form path=value"));
+    }
+
+    #[test]
+    fn variable_cycles_are_reported() {
+        let err = load("vars: {a: '${b}', b: '${a}'}\nstages:\n  s: {kind: fake, params: {name: '${a}'}}\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("variable cycle: a → b → a"), "{err}");
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let err = load("stages:\n  a: {kind: fake, params: {m: 1}}\n  b: {kind: consumer}\n", &[]).unwrap_err();
+        assert_eq!(err.0.len(), 2, "{err}");
+    }
+
+    #[test]
+    fn unknown_top_level_keys_get_a_hint() {
+        let err = load("stage:\n  a: {kind: fake}\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("unknown key `stage`") && err.contains("did you mean `stages`?"), "{err}");
+    }
+}
