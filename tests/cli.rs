@@ -1,0 +1,41 @@
+//! The read-only commands: dag, status, kinds.
+mod common;
+
+use common::{TINY, Workspace, text};
+
+#[test]
+fn dag_prints_dot_and_mermaid() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", TINY);
+    let dot = text(&ws.ablate(&["dag", "p.yaml", "--format", "dot"]));
+    assert!(dot.starts_with("digraph \"tiny\""), "{dot}");
+    for edge in ["\"data\" -> \"train\"", "\"train\" -> \"evaluate\"", "\"data\" -> \"export\""] {
+        assert!(dot.contains(edge), "{edge} missing from\n{dot}");
+    }
+    let mermaid = text(&ws.ablate(&["dag", "p.yaml", "--format", "mermaid"]));
+    assert!(mermaid.starts_with("flowchart LR") && mermaid.contains("s0 --> s1"), "{mermaid}");
+}
+
+#[test]
+fn status_lists_runs_and_failures() {
+    let ws = Workspace::new();
+    assert!(text(&ws.ablate(&["status"])).contains("no runs yet"));
+    ws.write("p.yaml", TINY);
+    ws.run("p.yaml", &[]);
+    ws.write("bad.yaml", "stages:\n  l: {kind: load, params: {root: nowhere}}\n");
+    assert!(!ws.ablate(&["run", "bad.yaml"]).status.success());
+    let status = text(&ws.ablate(&["status"]));
+    assert!(status.contains("4 results"), "{status}");
+    assert!(status.contains("tiny") && status.contains("4 ran, 0 cached"), "{status}");
+    assert!(status.contains("FAILED") && status.contains("data root nowhere is not a folder"), "{status}");
+}
+
+#[test]
+fn kinds_lists_every_kind_with_its_parameters() {
+    let ws = Workspace::new();
+    let kinds = text(&ws.ablate(&["kinds"]));
+    for kind in ["load", "synthetic", "train", "evaluate", "export"] {
+        assert!(kinds.contains(&format!("{kind} — ")), "{kind} missing from\n{kinds}");
+    }
+    assert!(kinds.contains("param  lr") && kinds.contains("input  model"), "{kinds}");
+}
