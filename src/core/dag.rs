@@ -1,7 +1,6 @@
 //! The stage graph: one node per stage, an edge from each upstream stage to its consumer.
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::Dfs;
 
 use super::diagnostic::Diagnostic;
 use super::spec::Pipeline;
@@ -43,18 +42,6 @@ impl Dag {
         self.order.iter().map(|&n| self.graph[n].as_str())
     }
 
-    /// The stage and everything downstream of it.
-    pub fn descendants(&self, stage: &str) -> Vec<&str> {
-        let Some(start) = self.graph.node_indices().find(|&n| self.graph[n] == stage) else {
-            return Vec::new();
-        };
-        let mut dfs = Dfs::new(&self.graph, start);
-        let mut out = Vec::new();
-        while let Some(n) = dfs.next(&self.graph) {
-            out.push(self.graph[n].as_str());
-        }
-        out
-    }
 
     pub fn edges(&self) -> impl Iterator<Item = (&str, &str)> {
         self.graph.edge_indices().map(|e| {

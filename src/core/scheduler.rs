@@ -5,10 +5,11 @@
 //! leaves this stage cached — early cutoff). Ready CPU stages run in parallel up to `jobs`;
 //! device stages take a free device slot. A stage that fails (error or panic) stops only its
 //! descendants; every other stage still runs and is cached, and the run reports failure.
-use std::collections::HashMap;
+//! Before a stage reads a cached upstream output, that output is re-hashed against its record
+//! (once per run and result; results published by this run are trusted).
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow};
@@ -22,7 +23,7 @@ use super::plan::why_dirty;
 use super::progress::Progress;
 use super::spec::{Pipeline, StageSpec};
 use super::stage::{Registry, Resource, StageContext};
-use super::store::{Record, Store, write_atomically};
+use super::store::{Entry, Record, Store, write_atomically};
 
 pub struct RunOptions {
     /// Most CPU stages at once.
@@ -52,10 +53,6 @@ impl RunReport {
     pub fn succeeded(&self) -> bool {
         self.stages.iter().all(|(_, o)| matches!(o, Outcome::Cached { .. } | Outcome::Ran { .. }))
     }
-
-    pub fn ran(&self) -> Vec<&str> {
-        self.stages.iter().filter(|(_, o)| matches!(o, Outcome::Ran { .. })).map(|(s, _)| s.as_str()).collect()
-    }
 }
 
 pub struct Scheduler<'a> {
@@ -68,12 +65,6 @@ pub struct Scheduler<'a> {
     pub options: &'a RunOptions,
 }
 
-/// Done stages: output digest and the folder downstream stages read.
-struct Done {
-    output: String,
-    out_dir: PathBuf,
-}
-
 impl Scheduler<'_> {
     pub fn run(&self) -> RunReport {
         let started = Instant::now();
@@ -81,12 +72,13 @@ impl Scheduler<'_> {
         self.store.clean_staging();
         let order: Vec<&str> = self.dag.topological().collect();
         let mut outcomes: HashMap<&str, Outcome> = HashMap::new();
-        let mut done: HashMap<&str, Done> = HashMap::new();
-        let mut started_stages: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut done: HashMap<&str, Entry> = HashMap::new();
+        let verified = Mutex::new(HashSet::new());
+        let mut started_stages: HashSet<&str> = HashSet::new();
         let mut free_devices = self.options.devices.clone();
         let mut running_cpu = 0;
         let mut running = 0;
-        let (tx, rx) = mpsc::channel::<(&str, Option<String>, anyhow::Result<(Outcome, Done)>)>();
+        let (tx, rx) = mpsc::channel::<(&str, Option<String>, anyhow::Result<(Outcome, Entry)>)>();
 
         std::thread::scope(|scope| {
             loop {
@@ -116,14 +108,12 @@ impl Scheduler<'_> {
                     }
                     running += 1;
                     started_stages.insert(name);
-                    let outputs: HashMap<String, Option<String>> =
-                        done.iter().map(|(k, d)| (k.to_string(), Some(d.output.clone()))).collect();
-                    let inputs: HashMap<String, PathBuf> =
-                        done.iter().map(|(k, d)| (k.to_string(), d.out_dir.clone())).collect();
-                    let tx = tx.clone();
+                    let upstream: HashMap<String, Entry> =
+                        spec.inputs.values().map(|u| (u.clone(), done[u.as_str()].clone())).collect();
+                    let (tx, verified) = (tx.clone(), &verified);
                     scope.spawn(move || {
                         let result = catch_unwind(AssertUnwindSafe(|| {
-                            self.run_stage(spec, &outputs, &inputs, device.as_deref())
+                            self.run_stage(spec, &upstream, verified, device.as_deref())
                         }))
                         .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))));
                         let _ = tx.send((name, device, result));
@@ -139,8 +129,8 @@ impl Scheduler<'_> {
                     None => running_cpu -= 1,
                 }
                 match result {
-                    Ok((outcome, stage_done)) => {
-                        done.insert(name, stage_done);
+                    Ok((outcome, entry)) => {
+                        done.insert(name, entry);
                         outcomes.insert(name, outcome);
                     }
                     Err(error) => {
@@ -169,18 +159,18 @@ impl Scheduler<'_> {
     fn run_stage(
         &self,
         spec: &StageSpec,
-        outputs: &HashMap<String, Option<String>>,
-        inputs: &HashMap<String, PathBuf>,
+        upstream: &HashMap<String, Entry>,
+        verified: &Mutex<HashSet<String>>,
         device: Option<&str>,
-    ) -> anyhow::Result<(Outcome, Done)> {
-        let fingerprint = self.fingerprinter.fingerprint(spec, outputs)?;
+    ) -> anyhow::Result<(Outcome, Entry)> {
+        let outputs = upstream.iter().map(|(stage, e)| (stage.clone(), Some(e.record.output.clone()))).collect();
+        let fingerprint = self.fingerprinter.fingerprint(spec, &outputs)?;
         let key = fingerprint.key().expect("all upstream outputs are known");
         let pipeline = &self.pipeline.name;
-        let cached = |entry: super::store::Entry| -> anyhow::Result<(Outcome, Done)> {
+        let cached = |entry: Entry| -> anyhow::Result<(Outcome, Entry)> {
             self.store.write_ref(pipeline, &spec.name, &key)?;
             self.progress.line(&format!("· {} cached", spec.name));
-            let done = Done { output: entry.record.output.clone(), out_dir: entry.out_dir() };
-            Ok((Outcome::Cached { key: key.clone(), summary: entry.record.summary }, done))
+            Ok((Outcome::Cached { key: key.clone(), summary: entry.record.summary.clone() }, entry))
         };
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
@@ -194,17 +184,18 @@ impl Scheduler<'_> {
         let on = device.map(|d| format!(" on {d}")).unwrap_or_default();
         self.progress.line(&format!("▶ {} ({}){on}: {}", spec.name, spec.kind, reasons.join("; ")));
 
-        for (role, upstream) in &spec.inputs {
-            let entry_dir = inputs[upstream].parent().expect("out dirs live in entries").to_path_buf();
-            let upstream_key = entry_dir.file_name().expect("entry dir").to_string_lossy().into_owned();
-            if let Some(entry) = self.store.entry(&upstream_key)?
-                && let Err(error) = self.store.verify(&entry)
-            {
-                self.store.quarantine(&upstream_key)?;
+        for (role, stage) in &spec.inputs {
+            let entry = &upstream[stage];
+            if verified.lock().expect("verified set").contains(&entry.record.key) {
+                continue;
+            }
+            if let Err(error) = self.store.verify(entry) {
+                self.store.quarantine(&entry.record.key)?;
                 return Err(error.context(format!(
-                    "input `{role}` (stage {upstream}) was corrupt in the cache and has been set aside; run again to recompute it"
+                    "input `{role}` (stage {stage}) was corrupt in the cache and has been set aside; run again to recompute it"
                 )));
             }
+            verified.lock().expect("verified set").insert(entry.record.key.clone());
         }
 
         let kind = self.registry.get(&spec.kind).expect("validated");
@@ -213,7 +204,7 @@ impl Scheduler<'_> {
         let mut ctx = StageContext {
             stage: &spec.name,
             params: &spec.params,
-            inputs: spec.inputs.iter().map(|(role, up)| (role.clone(), inputs[up].clone())).collect(),
+            inputs: spec.inputs.iter().map(|(role, stage)| (role.clone(), upstream[stage].out_dir())).collect(),
             out_dir: staging.out_dir(),
             device: device.map(String::from),
             progress: self.progress,
@@ -245,8 +236,8 @@ impl Scheduler<'_> {
         let entry = self.store.publish(staging, record)?;
         self.store.write_ref(pipeline, &spec.name, &key)?;
         self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
-        let done = Done { output: entry.record.output.clone(), out_dir: entry.out_dir() };
-        Ok((Outcome::Ran { key, seconds, summary: ctx.summary }, done))
+        verified.lock().expect("verified set").insert(key.clone());
+        Ok((Outcome::Ran { key, seconds, summary: ctx.summary }, entry))
     }
 }
 

@@ -47,6 +47,7 @@ pub struct Store {
 }
 
 /// A published result.
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub dir: PathBuf,
     pub record: Record,
@@ -55,10 +56,6 @@ pub struct Entry {
 impl Entry {
     pub fn out_dir(&self) -> PathBuf {
         self.dir.join("out")
-    }
-
-    pub fn metrics_path(&self) -> PathBuf {
-        self.dir.join("metrics.parquet")
     }
 }
 
