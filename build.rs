@@ -16,6 +16,7 @@ fn main() {
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
     if lib.join("libtorch_cuda.so").exists() {
         println!("cargo:rustc-link-arg-bin=ablate-torch=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+        println!("cargo:rustc-link-arg-examples=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
     }
     let version_file = Path::new(&root).join("version.py");
     println!("cargo:rerun-if-changed={}", version_file.display());

@@ -70,6 +70,12 @@ enum Command {
     },
     /// List the stage kinds with their inputs and parameters.
     Kinds,
+    /// List the backbones and attention blocks with their parameter counts.
+    Models {
+        /// Print JSON objects {name, kind, params, channels}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -181,6 +187,10 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Kinds => {
             print_kinds();
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Models { json } => {
+            let args: &[&str] = if *json { &["models", "--json"] } else { &["models"] };
+            crate::worker::run_worker_command(args)
         }
     }
 }

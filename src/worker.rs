@@ -45,6 +45,13 @@ fn worker_path() -> anyhow::Result<PathBuf> {
     Ok(exe.with_file_name(BINARY))
 }
 
+/// Runs a worker subcommand (e.g. `models`) with the terminal attached; its exit code is ours.
+pub fn run_worker_command(args: &[&str]) -> anyhow::Result<std::process::ExitCode> {
+    let worker = worker_path()?;
+    let status = Command::new(&worker).args(args).status().with_context(|| format!("cannot start the torch worker {}", worker.display()))?;
+    Ok(std::process::ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+}
+
 /// Runs `ctx`'s stage in a worker process and collects what it reported.
 pub fn delegate(kind: &str, ctx: &mut StageContext) -> anyhow::Result<()> {
     let work = ctx.out_dir.parent().context("output folder has a parent")?;

@@ -7,10 +7,10 @@ use common::{TINY, Workspace, names, stage, write_odir_folder};
 fn a_second_run_executes_nothing() {
     let ws = Workspace::new();
     ws.write("p.yaml", TINY);
-    assert_eq!(ws.run("p.yaml", &[]), ["data", "evaluate", "export", "train"]);
+    assert_eq!(ws.run("p.yaml", &[]), ["data", "evaluate", "export", "model", "train"]);
     assert!(ws.run("p.yaml", &[]).is_empty());
     let plan = ws.plan("p.yaml", &[]);
-    assert_eq!(names(&plan, "cached").len(), 4);
+    assert_eq!(names(&plan, "cached").len(), 5);
     assert!(plan.iter().all(|s| s["key"].is_string() && s["reasons"].as_array().unwrap().is_empty()));
 }
 
@@ -20,7 +20,7 @@ fn changing_a_parameter_reruns_exactly_that_stage_and_its_descendants() {
     ws.write("p.yaml", TINY);
     ws.run("p.yaml", &[]);
     let plan = ws.plan("p.yaml", &["train.lr=0.0001"]);
-    assert_eq!(names(&plan, "cached"), ["data"]);
+    assert_eq!(names(&plan, "cached"), ["data", "model"]);
     assert_eq!(stage(&plan, "train")["reasons"][0], "params.lr: 0.001 → 0.0001");
     assert_eq!(stage(&plan, "evaluate")["reasons"][0], "upstream train runs first");
     assert_eq!(ws.run("p.yaml", &["train.lr=0.0001"]), ["evaluate", "export", "train"]);
@@ -37,9 +37,12 @@ stages:
   load:
     kind: load
     params: {root: odir, size: 16, splits: [train, val], limit: "${limit}"}
+  model:
+    kind: backbone
+    params: {arch: resnet18}
   train:
     kind: train
-    inputs: {data: load}
+    inputs: {data: load, model: model}
     params: {epochs: 1, batch_size: 4, head_hidden: 8}
 "#;
 
@@ -48,7 +51,7 @@ fn changing_one_input_image_changes_the_load_key_and_names_the_file() {
     let ws = Workspace::new();
     write_odir_folder(&ws.path("odir"), &["train", "val"], 6);
     ws.write("p.yaml", ODIR);
-    assert_eq!(ws.run("p.yaml", &[]), ["load", "train"]);
+    assert_eq!(ws.run("p.yaml", &[]), ["load", "model", "train"]);
     let before = ws.plan("p.yaml", &[]);
     image::RgbImage::from_pixel(20, 20, image::Rgb([1, 2, 3])).save(ws.path("odir/images/train/2_left.png")).unwrap();
     let after = ws.plan("p.yaml", &[]);

@@ -13,7 +13,7 @@ fn dag_prints_dot_and_mermaid() {
         assert!(dot.contains(edge), "{edge} missing from\n{dot}");
     }
     let mermaid = text(&ws.ablate(&["dag", "p.yaml", "--format", "mermaid"]));
-    assert!(mermaid.starts_with("flowchart LR") && mermaid.contains("s0 --> s1"), "{mermaid}");
+    assert!(mermaid.starts_with("flowchart LR") && mermaid.contains("s0 --> s2") && mermaid.contains("s1 --> s2"), "{mermaid}");
 }
 
 #[test]
@@ -25,8 +25,8 @@ fn status_lists_runs_and_failures() {
     ws.write("bad.yaml", "stages:\n  l: {kind: load, params: {root: nowhere}}\n");
     assert!(!ws.ablate(&["run", "bad.yaml"]).status.success());
     let status = text(&ws.ablate(&["status"]));
-    assert!(status.contains("4 results"), "{status}");
-    assert!(status.contains("tiny") && status.contains("4 ran, 0 cached"), "{status}");
+    assert!(status.contains("5 results"), "{status}");
+    assert!(status.contains("tiny") && status.contains("5 ran, 0 cached"), "{status}");
     assert!(status.contains("FAILED") && status.contains("data root nowhere is not a folder"), "{status}");
 }
 
@@ -34,7 +34,7 @@ fn status_lists_runs_and_failures() {
 fn kinds_lists_every_kind_with_its_parameters() {
     let ws = Workspace::new();
     let kinds = text(&ws.ablate(&["kinds"]));
-    for kind in ["load", "synthetic", "train", "evaluate", "export"] {
+    for kind in ["load", "synthetic", "backbone", "attention", "train", "evaluate", "export"] {
         assert!(kinds.contains(&format!("{kind} — ")), "{kind} missing from\n{kinds}");
     }
     assert!(kinds.contains("param  lr") && kinds.contains("input  model"), "{kinds}");

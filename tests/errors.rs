@@ -32,7 +32,7 @@ fn unknown_parameter() {
     let (code, out) = plan_error(&TINY.replace("lr: 0.001", "lrate: 0.001"));
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("unknown parameter `lrate` for kind `train`"), "{out}");
-    assert!(out.contains("p.yaml:11:41") && out.contains("did you mean `lr`?"), "{out}");
+    assert!(out.contains("p.yaml:14:41") && out.contains("did you mean `lr`?"), "{out}");
 }
 
 #[test]
@@ -47,7 +47,7 @@ fn missing_input_reference() {
     let (code, out) = plan_error(&TINY.replace("inputs: {model: train, data: data}\n  export", "inputs: {model: trian, data: data}\n  export"));
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("input `model` refers to unknown stage `trian`") && out.contains("did you mean `train`?"), "{out}");
-    assert!(out.contains("p.yaml:14:21"), "{out}");
+    assert!(out.contains("p.yaml:17:21"), "{out}");
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn missing_required_input() {
 
 #[test]
 fn cycle() {
-    let yaml = "stages:\n  a:\n    kind: evaluate\n    inputs: {model: b, data: b}\n  b:\n    kind: train\n    inputs: {data: a}\n";
+    let yaml = "stages:\n  a:\n    kind: evaluate\n    inputs: {model: b, data: b}\n  b:\n    kind: train\n    inputs: {data: a, model: a}\n";
     let (code, out) = plan_error(yaml);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("stages form a cycle:") && (out.contains("a → b → a") || out.contains("b → a → b")), "{out}");
@@ -124,11 +124,11 @@ fn a_failing_stage_stops_only_its_descendants() {
     write_odir_folder(&ws.path("odir"), &["train"], 3);
     std::fs::remove_file(ws.path("odir/images/train/0_left.png")).unwrap();
     let yaml = format!(
-        "{ODIR}  train:\n    kind: train\n    inputs: {{data: load}}\n  other:\n    kind: synthetic\n    params: {{size: 16, train: 2, val: 2, offsite_test: 2, onsite_test: 2}}\n"
+        "{ODIR}  model:\n    kind: backbone\n    params: {{arch: resnet18}}\n  train:\n    kind: train\n    inputs: {{data: load, model: model}}\n  other:\n    kind: synthetic\n    params: {{size: 16, train: 2, val: 2, offsite_test: 2, onsite_test: 2}}\n"
     );
     ws.write("p.yaml", &yaml);
     let output = ws.ablate(&["run", "p.yaml"]);
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(ws.last_run_ran(), ["other"]);
-    assert!(text(&output).contains("1 ran, 0 cached, 1 failed, 1 skipped"), "{}", text(&output));
+    assert_eq!(ws.last_run_ran(), ["model", "other"]);
+    assert!(text(&output).contains("2 ran, 0 cached, 1 failed, 1 skipped"), "{}", text(&output));
 }

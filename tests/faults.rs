@@ -13,9 +13,12 @@ stages:
   data:
     kind: synthetic
     params: {size: 32, train: 256, val: 16, offsite_test: 16, onsite_test: 8}
+  model:
+    kind: backbone
+    params: {arch: resnet18}
   train:
     kind: train
-    inputs: {data: data}
+    inputs: {data: data, model: model}
     params: {epochs: 30, batch_size: 16, head_hidden: 32}
   evaluate:
     kind: evaluate
@@ -43,12 +46,13 @@ fn a_killed_run_leaves_no_partial_result_and_the_next_run_completes() {
     child.wait().unwrap();
 
     let entries = ws.entries();
-    assert_eq!(entries.len(), 1, "only the finished `data` stage is published: {entries:?}");
-    assert!(entries[0].join("record.json").exists() && entries[0].join("out/dataset.safetensors").exists());
+    assert_eq!(entries.len(), 2, "only the finished `data` and `model` stages are published: {entries:?}");
+    assert!(entries.iter().all(|e| e.join("record.json").exists()));
+    assert!(entries.iter().any(|e| e.join("out/dataset.safetensors").exists()));
 
     // The worker died with its parent: nothing else writes into the cache now.
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(ws.entries().len(), 1);
+    assert_eq!(ws.entries().len(), 2);
 
     assert_eq!(ws.run("p.yaml", &["train.epochs=2"]), ["evaluate", "train"]);
     let staging = std::fs::read_dir(ws.path("cache/staging")).unwrap().count();
@@ -75,6 +79,6 @@ fn two_concurrent_runs_compute_each_stage_once() {
         }
     }
     ran.sort();
-    assert_eq!(ran, ["data", "evaluate", "export", "train"], "each stage ran exactly once across both runs");
-    assert_eq!(ws.entries().len(), 4);
+    assert_eq!(ran, ["data", "evaluate", "export", "model", "train"], "each stage ran exactly once across both runs");
+    assert_eq!(ws.entries().len(), 5);
 }

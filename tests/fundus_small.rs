@@ -15,7 +15,7 @@ fn odir_pipeline_runs_on_fundus_small_at_a_tiny_size() {
     let data_set = format!("data={}", data.display());
     let sets = [data_set.as_str(), "size=32", "epochs=1", "load.limit=40", "train.batch_size=20"];
     let ran = ws.run(pipeline.to_str().unwrap(), &sets);
-    assert_eq!(ran, ["evaluate", "export", "load", "train"]);
+    assert_eq!(ran, ["evaluate", "export", "load", "model", "train"]);
 
     let dataset = ablate::data::dataset::Dataset::read(&ws.output_of("odir-resnet18", "load").join("out")).unwrap();
     assert_eq!(dataset.label_names, ["D", "G", "A"]);

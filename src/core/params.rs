@@ -26,6 +26,8 @@ pub enum ParamType {
 #[derive(Debug, Clone, Copy)]
 pub enum ParamDefault {
     Required,
+    /// Optional: left out (or `null`) means "not set", read with `Params::opt_*`.
+    Absent,
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -68,6 +70,7 @@ impl ParamSpec {
     fn default_value(&self) -> Option<Json> {
         Some(match self.default {
             ParamDefault::Required => return None,
+            ParamDefault::Absent => Json::Null,
             ParamDefault::Int(v) => Json::from(v),
             ParamDefault::Float(v) => Json::from(v),
             ParamDefault::Bool(v) => Json::from(v),
@@ -87,6 +90,7 @@ impl ParamSpec {
             .at(&node.location)
         };
         match (&self.ty, &node.value) {
+            (_, Value::Null) if matches!(self.default, ParamDefault::Absent) => Ok(Json::Null),
             (ParamType::Int { min, max }, Value::Int(v)) => {
                 if v < min || v > max {
                     return Err(wrong());
@@ -240,6 +244,18 @@ impl Params {
 
     pub fn str(&self, name: &str) -> &str {
         self.get(name).as_str().unwrap_or_else(|| panic!("parameter `{name}` is not a string"))
+    }
+
+    /// An optional number ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_float(&self, name: &str) -> Option<f64> {
+        let value = self.get(name);
+        (!value.is_null()).then(|| self.float(name))
+    }
+
+    /// An optional string ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_str(&self, name: &str) -> Option<&str> {
+        let value = self.get(name);
+        (!value.is_null()).then(|| self.str(name))
     }
 
     pub fn str_list(&self, name: &str) -> Vec<String> {

@@ -4,6 +4,8 @@
 use tch::nn;
 use tch::Tensor;
 
+use super::layers::linear;
+
 pub struct Head {
     hidden: nn::Linear,
     output: nn::Linear,
@@ -12,11 +14,7 @@ pub struct Head {
 
 impl Head {
     pub fn new(path: &nn::Path, features: i64, hidden: i64, labels: i64, dropout: f64) -> Self {
-        Head {
-            hidden: nn::linear(path / "0", features, hidden, Default::default()),
-            output: nn::linear(path / "3", hidden, labels, Default::default()),
-            dropout,
-        }
+        Head { hidden: linear(path / "0", features, hidden), output: linear(path / "3", hidden, labels), dropout }
     }
 
     pub fn forward_t(&self, pooled: &Tensor, train: bool) -> Tensor {

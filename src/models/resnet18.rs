@@ -2,55 +2,40 @@
 //! `layer{1..4}.{0,1}.{conv1,bn1,conv2,bn2,downsample.0,downsample.1}`), so torchvision state
 //! dicts map one to one. Initialisation as torchvision: Kaiming normal (fan-out, ReLU) for
 //! convolutions, BatchNorm weight 1 and bias 0 (eps 1e-5, momentum 0.1). The `fc` layer is not
-//! built: the classifier head replaces it, and `features` exposes the last feature map.
+//! built: the classifier head replaces it.
 use tch::nn;
 use tch::Tensor;
 
-use super::Backbone;
+use super::layers::{Activation, BatchNorm, Conv2d, ConvBnAct, ConvSpec, KAIMING_FAN_OUT};
+use super::{Backbone, Features};
 
-const CONV_INIT: nn::Init = nn::Init::Kaiming {
-    dist: nn::init::NormalOrUniform::Normal,
-    fan: nn::init::FanInOut::FanOut,
-    non_linearity: nn::init::NonLinearity::ReLU,
-};
+const FEATURES: i64 = 512;
 
-fn conv(path: nn::Path, c_in: i64, c_out: i64, kernel: i64, stride: i64, padding: i64) -> nn::Conv2D {
-    let config = nn::ConvConfig { stride, padding, bias: false, ws_init: CONV_INIT, ..Default::default() };
-    nn::conv2d(path, c_in, c_out, kernel, config)
-}
-
-fn batch_norm(path: nn::Path, channels: i64) -> nn::BatchNorm {
-    nn::batch_norm2d(path, channels, Default::default())
+fn conv_bn(path: &nn::Path, conv: &str, bn: &str, spec: ConvSpec, act: Activation) -> ConvBnAct {
+    ConvBnAct { conv: Conv2d::new(path / conv, spec, KAIMING_FAN_OUT), bn: BatchNorm::new(path / bn, spec.c_out, 1e-5), act }
 }
 
 struct BasicBlock {
-    conv1: nn::Conv2D,
-    bn1: nn::BatchNorm,
-    conv2: nn::Conv2D,
-    bn2: nn::BatchNorm,
-    downsample: Option<(nn::Conv2D, nn::BatchNorm)>,
+    first: ConvBnAct,
+    second: ConvBnAct,
+    downsample: Option<ConvBnAct>,
 }
 
 impl BasicBlock {
     fn new(path: &nn::Path, c_in: i64, c_out: i64, stride: i64) -> Self {
-        let downsample = (stride != 1 || c_in != c_out).then(|| {
-            let ds = path / "downsample";
-            (conv(&ds / "0", c_in, c_out, 1, stride, 0), batch_norm(&ds / "1", c_out))
-        });
+        let downsample = (stride != 1 || c_in != c_out)
+            .then(|| conv_bn(&(path / "downsample"), "0", "1", ConvSpec::new(c_in, c_out, 1).stride(stride), Activation::Identity));
         BasicBlock {
-            conv1: conv(path / "conv1", c_in, c_out, 3, stride, 1),
-            bn1: batch_norm(path / "bn1", c_out),
-            conv2: conv(path / "conv2", c_out, c_out, 3, 1, 1),
-            bn2: batch_norm(path / "bn2", c_out),
+            first: conv_bn(path, "conv1", "bn1", ConvSpec::new(c_in, c_out, 3).stride(stride), Activation::Relu),
+            second: conv_bn(path, "conv2", "bn2", ConvSpec::new(c_out, c_out, 3), Activation::Identity),
             downsample,
         }
     }
 
     fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
-        let out = x.apply(&self.conv1).apply_t(&self.bn1, train).relu();
-        let out = out.apply(&self.conv2).apply_t(&self.bn2, train);
+        let out = self.second.forward_t(&self.first.forward_t(x, train), train);
         let shortcut = match &self.downsample {
-            Some((conv, bn)) => x.apply(conv).apply_t(bn, train),
+            Some(downsample) => downsample.forward_t(x, train),
             None => x.shallow_clone(),
         };
         (out + shortcut).relu()
@@ -58,45 +43,36 @@ impl BasicBlock {
 }
 
 pub struct ResNet18 {
-    conv1: nn::Conv2D,
-    bn1: nn::BatchNorm,
-    layers: Vec<Vec<BasicBlock>>,
+    stem: ConvBnAct,
+    blocks: Vec<BasicBlock>,
 }
 
 impl ResNet18 {
-    pub const FEATURES: i64 = 512;
-
     pub fn new(path: &nn::Path) -> Self {
-        let widths = [64, 128, 256, 512];
+        let stem = conv_bn(path, "conv1", "bn1", ConvSpec::new(3, 64, 7).stride(2), Activation::Relu);
         let mut c_in = 64;
-        let layers = widths
-            .iter()
-            .enumerate()
-            .map(|(i, &width)| {
-                let layer = path / format!("layer{}", i + 1);
-                let stride = if i == 0 { 1 } else { 2 };
-                let blocks = vec![
-                    BasicBlock::new(&(&layer / "0"), c_in, width, stride),
-                    BasicBlock::new(&(&layer / "1"), width, width, 1),
-                ];
-                c_in = width;
-                blocks
-            })
-            .collect();
-        ResNet18 { conv1: conv(path / "conv1", 3, 64, 7, 2, 3), bn1: batch_norm(path / "bn1", 64), layers }
+        let mut blocks = Vec::new();
+        for (i, width) in [64, 128, 256, 512].into_iter().enumerate() {
+            let layer = path / format!("layer{}", i + 1);
+            let stride = if i == 0 { 1 } else { 2 };
+            blocks.push(BasicBlock::new(&(&layer / 0), c_in, width, stride));
+            blocks.push(BasicBlock::new(&(&layer / 1), width, width, 1));
+            c_in = width;
+        }
+        ResNet18 { stem, blocks }
     }
 }
 
 impl Backbone for ResNet18 {
-    fn features(&self, x: &Tensor, train: bool) -> Tensor {
-        let mut x = x.apply(&self.conv1).apply_t(&self.bn1, train).relu().max_pool2d([3, 3], [2, 2], [1, 1], [1, 1], false);
-        for block in self.layers.iter().flatten() {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Features {
+        let mut x = self.stem.forward_t(x, train).max_pool2d([3, 3], [2, 2], [1, 1], [1, 1], false);
+        for block in &self.blocks {
             x = block.forward_t(&x, train);
         }
-        x
+        Features::map(x)
     }
 
-    fn feature_channels(&self) -> i64 {
-        Self::FEATURES
+    fn channels(&self) -> i64 {
+        FEATURES
     }
 }

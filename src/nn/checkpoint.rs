@@ -1,31 +1,71 @@
-//! A trained model on disk: `model.json` (its [`ModelConfig`]) and `model.safetensors` (its
-//! weights under PyTorch state-dict names).
+//! Model artifacts on disk.
+//!
+//! A trained model is `model.json` (its [`ModelConfig`]) and `model.safetensors` (every weight
+//! under its PyTorch state-dict name). An initial model, the output of `backbone` and
+//! `attention`, is `architecture.json` (an [`Architecture`]) and, when it carries weights,
+//! `weights.safetensors` (a subset: what was loaded or handed on; the rest is initialised by the
+//! stage that trains it, with its seed).
 use std::path::Path;
 
 use anyhow::Context;
+use serde::de::DeserializeOwned;
+use tch::Tensor;
 use tch::nn::VarStore;
 
-use crate::models::{Classifier, ModelConfig};
+use super::weights;
+use crate::models::{Architecture, Classifier, ModelConfig};
 
 pub const CONFIG_FILE: &str = "model.json";
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+pub const ARCHITECTURE_FILE: &str = "architecture.json";
+pub const INITIAL_WEIGHTS_FILE: &str = "weights.safetensors";
+
+fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not {what}", path.display()))
+}
 
 pub fn save(dir: &Path, config: &ModelConfig, vs: &VarStore) -> anyhow::Result<()> {
     std::fs::write(dir.join(CONFIG_FILE), serde_json::to_vec_pretty(config)?)?;
-    vs.save(dir.join(WEIGHTS_FILE)).context("cannot save model weights")?;
-    Ok(())
+    weights::write(&dir.join(WEIGHTS_FILE), &weights::named_variables(vs), None)
 }
 
-/// Rebuilds the model saved in `dir` on `device`, in evaluation mode.
+/// Rebuilds the trained model saved in `dir` on `device`; every weight must be there.
 pub fn load(dir: &Path, device: tch::Device) -> anyhow::Result<(ModelConfig, VarStore, Classifier)> {
-    let config_path = dir.join(CONFIG_FILE);
-    let config: ModelConfig = serde_json::from_slice(
-        &std::fs::read(&config_path).with_context(|| format!("cannot read {}", config_path.display()))?,
-    )
-    .with_context(|| format!("{} is not a model config", config_path.display()))?;
-    let mut vs = VarStore::new(device);
+    let config: ModelConfig = read_json(&dir.join(CONFIG_FILE), "a model config")?;
+    let vs = VarStore::new(device);
     let model = Classifier::new(&vs.root(), &config)?;
-    let weights = dir.join(WEIGHTS_FILE);
-    vs.load(&weights).with_context(|| format!("cannot load weights {}", weights.display()))?;
+    let path = dir.join(WEIGHTS_FILE);
+    let report = weights::load_into(&vs, weights::read(&path)?, &[""], &path.display().to_string(), &|_, _, _| None)?;
+    report.check_strict()?;
     Ok((config, vs, model))
+}
+
+/// What a model artifact hands to the stage that trains it.
+pub struct Initial {
+    pub arch: Architecture,
+    /// The labels its head predicts (trained models only).
+    pub labels: Option<Vec<String>>,
+    pub weights: Vec<(String, Tensor)>,
+}
+
+/// Reads any model artifact: a trained model or an initial one.
+pub fn read_initial(dir: &Path) -> anyhow::Result<Initial> {
+    if dir.join(CONFIG_FILE).is_file() {
+        let config: ModelConfig = read_json(&dir.join(CONFIG_FILE), "a model config")?;
+        let weights = weights::read(&dir.join(WEIGHTS_FILE))?;
+        return Ok(Initial { arch: config.arch, labels: Some(config.labels), weights });
+    }
+    let arch = read_json(&dir.join(ARCHITECTURE_FILE), "an architecture")?;
+    let path = dir.join(INITIAL_WEIGHTS_FILE);
+    let weights = if path.is_file() { weights::read(&path)? } else { Vec::new() };
+    Ok(Initial { arch, labels: None, weights })
+}
+
+pub fn write_initial(dir: &Path, arch: &Architecture, tensors: &[(String, Tensor)]) -> anyhow::Result<()> {
+    std::fs::write(dir.join(ARCHITECTURE_FILE), serde_json::to_vec_pretty(arch)?)?;
+    if !tensors.is_empty() {
+        weights::write(&dir.join(INITIAL_WEIGHTS_FILE), tensors, None)?;
+    }
+    Ok(())
 }

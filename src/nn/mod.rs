@@ -5,3 +5,4 @@ pub mod checkpoint;
 pub mod device;
 pub mod predict;
 pub mod tensors;
+pub mod weights;

@@ -1,13 +1,15 @@
-//! Stage kinds, one file each. Data stages run in the `ablate` process; device stages
-//! (`Resource::Device`) run their `execute` in the `ablate-torch` worker process.
+//! Stage kinds, one file each. Data stages run in the `ablate` process; stages that need torch
+//! (models, training, prediction) run their `execute` in the `ablate-torch` worker process.
+pub mod attention;
+pub mod backbone;
 pub mod evaluate;
 pub mod export;
 pub mod load;
 pub mod synthetic;
 pub mod train;
 
-use crate::core::params::{ParamDefault, ParamSpec, ParamType};
-use crate::core::stage::{InputSpec, KindInfo, Registry, StageContext, StageKind};
+use crate::core::params::{ParamDefault, ParamSpec, ParamType, Params};
+use crate::core::stage::{InputFile, InputSpec, KindInfo, Registry, StageContext, StageKind};
 
 /// Inputs of the stages that apply a trained model to a dataset.
 const MODEL_AND_DATA: &[InputSpec] = &[
@@ -26,32 +28,54 @@ pub fn registry() -> Registry {
     Registry::default()
         .with(load::Load)
         .with(synthetic::Synthetic)
-        .with(OnDevice(&train::INFO))
-        .with(OnDevice(&evaluate::INFO))
-        .with(OnDevice(&export::INFO))
+        .with(InWorker::new(&backbone::INFO).reading(backbone::input_files))
+        .with(InWorker::new(&attention::INFO))
+        .with(InWorker::new(&train::INFO))
+        .with(InWorker::new(&evaluate::INFO))
+        .with(InWorker::new(&export::INFO))
 }
 
-/// A stage kind whose work runs in the `ablate-torch` worker process (see `worker`); its file
-/// declares its [`KindInfo`] and, with the torch feature, its `execute`.
-struct OnDevice(&'static KindInfo);
+/// A stage kind whose work needs torch and so runs in the `ablate-torch` worker process (see
+/// `worker`); its file declares its [`KindInfo`] and, with the torch feature, its `execute`.
+struct InWorker {
+    info: &'static KindInfo,
+    files: fn(&Params) -> anyhow::Result<Vec<InputFile>>,
+}
 
-impl StageKind for OnDevice {
+impl InWorker {
+    fn new(info: &'static KindInfo) -> Self {
+        InWorker { info, files: |_| Ok(Vec::new()) }
+    }
+
+    /// The kind reads files outside the cache, listed by `files`.
+    fn reading(self, files: fn(&Params) -> anyhow::Result<Vec<InputFile>>) -> Self {
+        InWorker { files, ..self }
+    }
+}
+
+impl StageKind for InWorker {
     fn info(&self) -> &'static KindInfo {
-        self.0
+        self.info
+    }
+
+    fn input_files(&self, params: &Params) -> anyhow::Result<Vec<InputFile>> {
+        (self.files)(params)
     }
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
-        crate::worker::delegate(self.0.kind, ctx)
+        crate::worker::delegate(self.info.kind, ctx)
     }
 }
 
 #[cfg(feature = "torch")]
-/// Runs a device stage's torch implementation; called in the worker process only.
+/// Runs a worker stage's torch implementation; called in the worker process only.
 pub fn execute_on_device(kind: &str, ctx: &mut StageContext) -> anyhow::Result<()> {
     match kind {
+        "backbone" => backbone::execute(ctx),
+        "attention" => attention::execute(ctx),
         "train" => train::execute(ctx),
         "evaluate" => evaluate::execute(ctx),
         "export" => export::execute(ctx),
-        other => anyhow::bail!("`{other}` is not a device stage kind"),
+        other => anyhow::bail!("`{other}` is not a worker stage kind"),
     }
 }

@@ -1,5 +1,12 @@
 //! `train`: fits a classifier on a dataset's training split and keeps its best epoch.
 //!
+//! The model comes from its `model` input: an initial model (`backbone`, `attention`) or a
+//! trained one, to fine-tune further (`take: all`, e.g. the study's Task 1.2 → 1.3) or to reuse
+//! only its backbone (`take: backbone`, e.g. pre-training on the eight ODIR labels). Whatever the
+//! input does not provide — the head, a new attention block, a randomly initialised backbone —
+//! is drawn from `seed`. `freeze` fixes the backbone or name prefixes; frozen BatchNorm layers
+//! keep their running statistics (see `models::layers`).
+//!
 //! Adam on binary cross-entropy over the labels; mini-batches drawn from a seeded permutation of
 //! the split resident on the device; flips and rotation applied on the device; after every epoch
 //! the validation macro-F1 (threshold 0.5) is measured and the weights of the best epoch (strictly
@@ -8,11 +15,9 @@
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
 use crate::core::stage::{InputSpec, KindInfo, Resource};
 
-/// Backbones `train` can build (see `models`).
-pub const BACKBONES: &[&str] = &["resnet18"];
-
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new("backbone", T::Choice(BACKBONES), D::Str("resnet18"), "backbone architecture"),
+    ParamSpec::new("take", T::Choice(&["all", "backbone"]), D::Str("all"), "what to take from the input model"),
+    ParamSpec::new("freeze", T::Str, D::Str("none"), "`none`, `backbone`, or comma-separated parameter name prefixes to keep fixed"),
     ParamSpec::new("epochs", T::Int { min: 1, max: 10_000 }, D::Int(25), "training epochs"),
     ParamSpec::new("batch_size", T::Int { min: 1, max: 65_536 }, D::Int(32), "mini-batch size"),
     ParamSpec::new("lr", T::Float { min: 0.0, max: 10.0 }, D::Float(1e-3), "Adam learning rate"),
@@ -27,10 +32,13 @@ const PARAMS: &[ParamSpec] = &[
 
 pub const INFO: KindInfo = KindInfo {
     kind: "train",
-    version: 1,
+    version: 2,
     doc: "train a classifier; keep the epoch with the best validation macro-F1",
     params: PARAMS,
-    inputs: &[InputSpec { role: "data", doc: "a dataset from `load` or `synthetic`" }],
+    inputs: &[
+        InputSpec { role: "data", doc: "a dataset from `load` or `synthetic`" },
+        InputSpec { role: "model", doc: "the model to start from: `backbone`, `attention` or `train`" },
+    ],
     resource: Resource::Device,
 };
 
@@ -49,7 +57,8 @@ mod on_device {
     use crate::models::{Classifier, ModelConfig};
     use crate::nn::augment::Augment;
     use crate::nn::tensors::{SplitTensors, normalize, to_unit};
-    use crate::nn::{checkpoint, device, predict};
+    use crate::nn::checkpoint::{self, Initial};
+    use crate::nn::{device, predict, weights};
     use crate::scoring::{macro_f1, score};
 
     /// Weights of the best epoch so far, kept on the device.
@@ -66,8 +75,9 @@ mod on_device {
         let train = SplitTensors::new(&dataset, dataset.split(p.str("train_split"))?, device);
         let val_split = dataset.split(p.str("val_split"))?;
         let val = SplitTensors::new(&dataset, val_split, device);
+        let initial = checkpoint::read_initial(ctx.input("model"))?;
         let config = ModelConfig {
-            backbone: p.str("backbone").to_string(),
+            arch: initial.arch.clone(),
             labels: dataset.label_names.clone(),
             head_hidden: p.int("head_hidden"),
             dropout: p.float("dropout"),
@@ -76,6 +86,8 @@ mod on_device {
         tch::manual_seed(p.int("seed"));
         let vs = VarStore::new(device);
         let model = Classifier::new(&vs.root(), &config)?;
+        let start = initialise(&vs, &model, initial, p.str("take"), &config.labels)?;
+        let frozen = freeze(&vs, p.str("freeze"))?;
         let mut optimizer = tch::nn::Adam::default().build(&vs, p.float("lr"))?;
         let augment = Augment { flips: p.bool("flips"), degrees: p.float("rotation") };
         let (epochs, batch_size) = (p.int("epochs") as u32, p.int("batch_size"));
@@ -131,7 +143,57 @@ mod on_device {
         checkpoint::save(&ctx.out_dir, &config, &vs)?;
         ctx.metric(MetricRow::new("best_epoch", best_epoch as f64).split(p.str("val_split")));
         ctx.metric(MetricRow::new("best_macro_f1", best_f1).split(p.str("val_split")));
-        ctx.set_summary(format!("best epoch {best_epoch}/{epochs}: val macro-F1 {best_f1:.4}"));
+        ctx.set_summary(format!("{start}{frozen}; best epoch {best_epoch}/{epochs}: val macro-F1 {best_f1:.4}"));
         Ok(())
+    }
+
+    /// Loads what the input model provides (per `take`) into the freshly initialised model;
+    /// returns a description for the summary.
+    fn initialise(vs: &VarStore, model: &Classifier, initial: Initial, take: &str, labels: &[String]) -> anyhow::Result<String> {
+        let mut tensors = initial.weights;
+        match (take, &initial.labels) {
+            ("backbone", _) => tensors.retain(|(name, _)| name.starts_with("backbone.")),
+            (_, Some(theirs)) if theirs != labels => anyhow::bail!(
+                "the input model predicts {} ({}) but the dataset has {} ({}); set `take: backbone` to reuse only its backbone",
+                theirs.len(),
+                theirs.join(","),
+                labels.len(),
+                labels.join(",")
+            ),
+            _ => {}
+        }
+        if tensors.is_empty() {
+            return Ok(format!("{}: random initialisation", initial.arch.backbone));
+        }
+        let adapt = |name: &str, t: &Tensor, shape: &[i64]| model.backbone().adapt(name.trim_start_matches("backbone."), t, shape);
+        let report = weights::load_into(vs, tensors, &[], "the input model", &adapt)?;
+        if !report.unexpected.is_empty() || !report.mismatched.is_empty() {
+            anyhow::bail!("{report}");
+        }
+        Ok(format!("{} tensors from the input model", report.loaded))
+    }
+
+    /// Applies `freeze` (see the kind's doc); returns a description for the summary.
+    fn freeze(vs: &VarStore, spec: &str) -> anyhow::Result<String> {
+        let prefixes: Vec<&str> = match spec.trim() {
+            "none" | "" => return Ok(String::new()),
+            "backbone" => vec!["backbone."],
+            list => list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
+        };
+        let variables = vs.variables();
+        let mut frozen = 0;
+        for prefix in &prefixes {
+            let matching: Vec<&Tensor> = variables.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(_, t)| t).collect();
+            if matching.is_empty() {
+                anyhow::bail!("`freeze`: no parameter name starts with `{prefix}`");
+            }
+            for tensor in matching {
+                if tensor.requires_grad() {
+                    let _ = tensor.shallow_clone().set_requires_grad(false);
+                    frozen += 1;
+                }
+            }
+        }
+        Ok(format!("; {frozen} tensors frozen ({})", prefixes.join(", ")))
     }
 }

@@ -122,9 +122,12 @@ stages:
   data:
     kind: synthetic
     params: {size: "${size}", train: 48, val: 16, offsite_test: 16, onsite_test: 8}
+  model:
+    kind: backbone
+    params: {arch: resnet18}
   train:
     kind: train
-    inputs: {data: data}
+    inputs: {data: data, model: model}
     params: {epochs: 1, batch_size: 16, lr: 0.001, head_hidden: 32}
   evaluate:
     kind: evaluate

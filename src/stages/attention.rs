@@ -1,0 +1,54 @@
+//! `attention`: puts an attention block (squeeze-excitation, spatial multi-head self-attention,
+//! or none) between a model's backbone and its head → an initial model.
+//!
+//! The incoming model may be a `backbone` output or a trained model (e.g. pre-trained on the
+//! eight ODIR labels); its backbone weights are handed on, its head and any previous attention
+//! block are not. The new block is initialised by the training stage with its seed. Changing
+//! the block re-runs this cheap stage and what follows it, never what precedes it.
+use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
+use crate::core::stage::{InputSpec, KindInfo, Resource};
+
+pub const ATTENTIONS: &[&str] = &["none", "se", "mha"];
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec::new("block", T::Choice(ATTENTIONS), D::Required, "attention block on the final feature map"),
+    ParamSpec::new("se_reduction", T::Int { min: 1, max: 4096 }, D::Int(16), "squeeze-excitation reduction r (hidden = max(C / r, 4))"),
+    ParamSpec::new("heads", T::Int { min: 1, max: 256 }, D::Int(8), "heads of the spatial self-attention"),
+];
+
+pub const INFO: KindInfo = KindInfo {
+    kind: "attention",
+    version: 1,
+    doc: "add an attention block between a model's backbone and its head",
+    params: PARAMS,
+    inputs: &[InputSpec { role: "model", doc: "a model from `backbone`, `attention` or `train`" }],
+    resource: Resource::Cpu,
+};
+
+#[cfg(feature = "torch")]
+pub use on_device::execute;
+
+#[cfg(feature = "torch")]
+mod on_device {
+    use crate::core::stage::StageContext;
+    use crate::models::attention::AttentionKind;
+    use crate::nn::checkpoint;
+
+    pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
+        let p = ctx.params;
+        let initial = checkpoint::read_initial(ctx.input("model"))?;
+        let mut arch = initial.arch;
+        arch.attention = serde_json::from_value(serde_json::Value::from(p.str("block")))?;
+        arch.se_reduction = p.int("se_reduction");
+        arch.mha_heads = p.int("heads");
+        let backbone: Vec<_> = initial.weights.into_iter().filter(|(name, _)| name.starts_with("backbone.")).collect();
+        checkpoint::write_initial(&ctx.out_dir, &arch, &backbone)?;
+        let block = match arch.attention {
+            AttentionKind::None => "no attention block".to_string(),
+            AttentionKind::Se => format!("squeeze-excitation (r = {})", arch.se_reduction),
+            AttentionKind::Mha => format!("spatial self-attention ({} heads)", arch.mha_heads),
+        };
+        ctx.set_summary(format!("{} + {block}; {} backbone tensors handed on", arch.backbone, backbone.len()));
+        Ok(())
+    }
+}
