@@ -34,17 +34,21 @@ pub fn read_metadata(path: &Path) -> anyhow::Result<HashMap<String, String>> {
     Ok(metadata.metadata().clone().unwrap_or_default())
 }
 
+/// The dtypes both sides know, paired.
+const DTYPES: [(Dtype, Kind); 8] = [
+    (Dtype::F32, Kind::Float),
+    (Dtype::F16, Kind::Half),
+    (Dtype::BF16, Kind::BFloat16),
+    (Dtype::F64, Kind::Double),
+    (Dtype::I64, Kind::Int64),
+    (Dtype::I32, Kind::Int),
+    (Dtype::U8, Kind::Uint8),
+    (Dtype::BOOL, Kind::Bool),
+];
+
 fn to_tensor(view: &TensorView) -> anyhow::Result<Tensor> {
-    let kind = match view.dtype() {
-        Dtype::F32 => Kind::Float,
-        Dtype::F16 => Kind::Half,
-        Dtype::BF16 => Kind::BFloat16,
-        Dtype::F64 => Kind::Double,
-        Dtype::I64 => Kind::Int64,
-        Dtype::I32 => Kind::Int,
-        Dtype::U8 => Kind::Uint8,
-        Dtype::BOOL => Kind::Bool,
-        other => anyhow::bail!("unsupported dtype {other:?}"),
+    let Some(&(_, kind)) = DTYPES.iter().find(|(d, _)| *d == view.dtype()) else {
+        anyhow::bail!("unsupported dtype {:?}", view.dtype());
     };
     let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
     Ok(Tensor::f_from_data_size(view.data(), &shape, kind)?)
@@ -65,16 +69,8 @@ pub fn write(path: &Path, tensors: &[(String, Tensor)], metadata: Option<HashMap
     let views = cpu
         .iter()
         .map(|(name, t, bytes)| {
-            let dtype = match t.kind() {
-                Kind::Float => Dtype::F32,
-                Kind::Half => Dtype::F16,
-                Kind::BFloat16 => Dtype::BF16,
-                Kind::Double => Dtype::F64,
-                Kind::Int64 => Dtype::I64,
-                Kind::Int => Dtype::I32,
-                Kind::Uint8 => Dtype::U8,
-                Kind::Bool => Dtype::BOOL,
-                other => anyhow::bail!("cannot store tensor `{name}` of kind {other:?}"),
+            let Some(&(dtype, _)) = DTYPES.iter().find(|(_, k)| *k == t.kind()) else {
+                anyhow::bail!("cannot store tensor `{name}` of kind {:?}", t.kind());
             };
             let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
             Ok((name.as_str(), TensorView::new(dtype, shape, bytes)?))
