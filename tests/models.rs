@@ -108,7 +108,7 @@ fn vit_position_embeddings_are_resampled_for_another_image_size() {
     let mut at_32 = at_224.clone();
     at_32.image_size = 32;
     let (vs32, model32) = build(&at_32, 2);
-    let adapt = |name: &str, t: &Tensor, shape: &[i64]| model32.backbone().adapt(name.trim_start_matches("backbone."), t, shape);
+    let adapt = |name: &str, t: &Tensor, shape: &[i64]| ablate::models::adapt_backbone_tensor(model32.backbone(), name, t, shape);
     let report = weights::load_into(&vs32, weights::named_variables(&vs224), &[""], "224", &adapt).unwrap();
     report.check_strict().unwrap();
     assert_eq!(report.adapted, [("backbone.pos_embed".to_string(), vec![1, 197, 192], vec![1, 5, 192])]);

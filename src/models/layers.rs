@@ -29,6 +29,7 @@ pub enum Padding {
 pub struct Conv2d {
     weight: Tensor,
     bias: Option<Tensor>,
+    kernel: i64,
     stride: i64,
     padding: Padding,
     groups: i64,
@@ -83,14 +84,13 @@ impl Conv2d {
         let ConvSpec { c_in, c_out, kernel, stride, padding, groups, bias } = spec;
         let weight = path.var("weight", &[c_out, c_in / groups, kernel, kernel], weight_init);
         let bias = bias.then(|| path.var("bias", &[c_out], bias_init));
-        Conv2d { weight, bias, stride, padding, groups }
+        Conv2d { weight, bias, kernel, stride, padding, groups }
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        let kernel = self.weight.size()[2];
         let (x, padding) = match self.padding {
             Padding::Symmetric(p) => (x.shallow_clone(), p),
-            Padding::TfSame => (tf_same_pad(x, kernel, self.stride), 0),
+            Padding::TfSame => (tf_same_pad(x, self.kernel, self.stride), 0),
         };
         x.conv2d(&self.weight, self.bias.as_ref(), [self.stride], [padding], [1], self.groups)
     }

@@ -46,6 +46,11 @@ pub trait Backbone: Send {
     }
 }
 
+/// [`Backbone::adapt`] for a tensor named as in a classifier's state dict (`backbone.<name>`).
+pub fn adapt_backbone_tensor(backbone: &dyn Backbone, name: &str, tensor: &Tensor, shape: &[i64]) -> Option<Tensor> {
+    backbone.adapt(name.strip_prefix("backbone.")?, tensor, shape)
+}
+
 /// The network between the images and the head: which backbone, which attention block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Architecture {

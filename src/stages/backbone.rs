@@ -78,7 +78,7 @@ mod on_device {
 
     use super::source_head;
     use crate::core::stage::StageContext;
-    use crate::models::{Architecture, build_backbone};
+    use crate::models::{Architecture, adapt_backbone_tensor, build_backbone};
     use crate::nn::{checkpoint, weights};
 
     /// ViT and Swin are defined at 224² by their checkpoints; CNNs do not care.
@@ -121,7 +121,7 @@ mod on_device {
         }
         let vs = VarStore::new(tch::Device::Cpu);
         let backbone = build_backbone(&(vs.root() / "backbone"), &arch, NATIVE_SIZE)?;
-        let adapt = |name: &str, t: &tch::Tensor, shape: &[i64]| backbone.adapt(name.trim_start_matches("backbone."), t, shape);
+        let adapt = |name: &str, t: &tch::Tensor, shape: &[i64]| adapt_backbone_tensor(backbone.as_ref(), name, t, shape);
         let names: Vec<String> = tensors.iter().map(|(n, _)| n.clone()).collect();
         let report = weights::load_into(&vs, tensors, &["backbone."], &path.display().to_string(), &adapt)?;
         if p.bool("strict") {

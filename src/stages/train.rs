@@ -54,7 +54,7 @@ mod on_device {
     use tch::{Kind, Reduction, Tensor};
     use crate::core::metrics::MetricRow;
     use crate::data::dataset::Dataset;
-    use crate::models::{Classifier, ModelConfig};
+    use crate::models::{Classifier, ModelConfig, adapt_backbone_tensor};
     use crate::nn::augment::Augment;
     use crate::nn::tensors::{SplitTensors, normalize, to_unit};
     use crate::nn::checkpoint::{self, Initial};
@@ -165,7 +165,7 @@ mod on_device {
         if tensors.is_empty() {
             return Ok(format!("{}: random initialisation", initial.arch.backbone));
         }
-        let adapt = |name: &str, t: &Tensor, shape: &[i64]| model.backbone().adapt(name.trim_start_matches("backbone."), t, shape);
+        let adapt = |name: &str, t: &Tensor, shape: &[i64]| adapt_backbone_tensor(model.backbone(), name, t, shape);
         let report = weights::load_into(vs, tensors, &[], "the input model", &adapt)?;
         if !report.unexpected.is_empty() || !report.mismatched.is_empty() {
             anyhow::bail!("{report}");
