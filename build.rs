@@ -3,7 +3,8 @@
 //! Only the `ablate-torch` worker needs libtorch at run time. torch-sys links `libtorch_cpu` and friends, but with `--as-needed` the linker drops
 //! `libtorch_cuda` (nothing references it by symbol) and the binary silently has no CUDA.
 //! We force it in, add an rpath so the binary runs without `LD_LIBRARY_PATH`, and record the
-//! libtorch version for the toolchain fingerprint of cache keys.
+//! libtorch version for the toolchain fingerprint of cache keys. With the torch feature it also
+//! compiles `src/nn/shim.cpp`, the few libtorch functions tch does not expose.
 use std::path::Path;
 
 fn main() {
@@ -18,6 +19,9 @@ fn main() {
         println!("cargo:rustc-link-arg-bin=ablate-torch=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
         println!("cargo:rustc-link-arg-examples=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
     }
+    if std::env::var_os("CARGO_FEATURE_TORCH").is_some() {
+        compile_shim(Path::new(&root));
+    }
     let version_file = Path::new(&root).join("version.py");
     println!("cargo:rerun-if-changed={}", version_file.display());
     let version = std::fs::read_to_string(&version_file)
@@ -29,4 +33,18 @@ fn main() {
         })
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=ABLATE_LIBTORCH_VERSION={version}");
+}
+
+fn compile_shim(root: &Path) {
+    println!("cargo:rerun-if-changed=src/nn/shim.cpp");
+    cc::Build::new()
+        .cpp(true)
+        .file("src/nn/shim.cpp")
+        .include(root.join("include"))
+        .flag("-std=c++17")
+        .flag("-D_GLIBCXX_USE_CXX11_ABI=1")
+        .flag("-DGLOG_USE_GLOG_EXPORT")
+        .flag_if_supported("-Wno-unused-parameter")
+        .warnings(false)
+        .compile("ablate_shim");
 }

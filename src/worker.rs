@@ -27,6 +27,7 @@ pub struct Job {
     pub inputs: BTreeMap<String, PathBuf>,
     pub out_dir: PathBuf,
     pub device: Option<String>,
+    pub workspace: Option<PathBuf>,
     pub result: PathBuf,
 }
 
@@ -62,13 +63,19 @@ pub fn delegate(kind: &str, ctx: &mut StageContext) -> anyhow::Result<()> {
         inputs: ctx.inputs.clone(),
         out_dir: ctx.out_dir.clone(),
         device: ctx.device.clone(),
+        workspace: ctx.workspace.clone(),
         result: work.join("worker-result.json"),
     };
     let job_path = work.join("worker-job.json");
     std::fs::write(&job_path, serde_json::to_vec(&job)?)?;
     let worker = worker_path()?;
-    let status = Command::new(&worker)
-        .arg(&job_path)
+    let mut command = Command::new(&worker);
+    command.arg(&job_path);
+    if std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
+        // What cuBLAS needs to be deterministic (`train`'s `deterministic`): a few MiB of memory.
+        command.env("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
+    }
+    let status = command
         .status()
         .with_context(|| format!("cannot start the device worker {}", worker.display()))?;
     let result: JobResult = match std::fs::read(&job.result) {
@@ -110,6 +117,7 @@ pub fn serve(job_path: &Path, registry: &Registry, execute: impl Fn(&str, &mut S
         inputs: job.inputs,
         out_dir: job.out_dir,
         device: job.device,
+        workspace: job.workspace,
         progress: &progress,
         metrics: Vec::new(),
         summary: None,

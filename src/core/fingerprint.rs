@@ -13,6 +13,10 @@
 //! - a **toolchain** fingerprint: ablate's version, and for device stages the libtorch version,
 //!   device kind and precision.
 //!
+//! A stage with a workspace (state kept between runs, e.g. training checkpoints) gets a second
+//! key, [`Fingerprint::workspace_key`], computed the same way but without the parameters it may
+//! extend (raising `epochs` continues training from the last checkpoint).
+//!
 //! The fingerprint is stored with each result, so when a key changes [`explain`] can say which
 //! component changed as a list of [`DirtyReason`]s (`params.lr: 0.001 → 0.0001`,
 //! `upstream data changed`, `input file images/train/1_left.jpg changed`, …).
@@ -54,6 +58,15 @@ impl Fingerprint {
         let json = serde_json::to_value(self).expect("fingerprints serialise");
         write_canonical(&json, &mut hasher);
         Some(hasher.finalize().to_hex().to_string())
+    }
+
+    /// The key of the stage's workspace (see `stage::Workspace`): the cache key of this
+    /// fingerprint without the parameters a later run may raise and continue from.
+    pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
+        let mut reduced = self.clone();
+        reduced.params.retain(|name, _| !extendable.contains(&name.as_str()));
+        reduced.kind = format!("{}/workspace", self.kind);
+        reduced.key()
     }
 }
 

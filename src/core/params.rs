@@ -21,6 +21,7 @@ pub enum ParamType {
     Path,
     Choice(&'static [&'static str]),
     StrList,
+    FloatList { min: f64, max: f64 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +65,7 @@ impl ParamSpec {
             ParamType::Path => "a path".into(),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
             ParamType::StrList => "a list of strings".into(),
+            ParamType::FloatList { min, max } => format!("a list of numbers in [{min}, {max}]"),
         }
     }
 
@@ -98,16 +100,13 @@ impl ParamSpec {
                 Ok(Json::from(*v))
             }
             (ParamType::Float { min, max }, Value::Int(_) | Value::Float(_)) => {
-                let v = match node.value {
-                    Value::Int(i) => i as f64,
-                    Value::Float(f) => f,
-                    _ => unreachable!(),
-                };
-                if !(v >= *min && v <= *max) {
-                    return Err(wrong());
-                }
-                Ok(Json::from(v))
+                number_in(node, *min, *max).map(Json::from).ok_or_else(wrong)
             }
+            (ParamType::FloatList { min, max }, Value::Seq(items)) => items
+                .iter()
+                .map(|item| number_in(item, *min, *max).map(Json::from).ok_or_else(wrong))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Json::Array),
             (ParamType::Bool, Value::Bool(v)) => Ok(Json::from(*v)),
             (ParamType::Str | ParamType::Path, Value::Str(v)) => Ok(Json::from(v.as_str())),
             (ParamType::Choice(options), Value::Str(v)) => {
@@ -129,6 +128,16 @@ impl ParamSpec {
             _ => Err(wrong()),
         }
     }
+}
+
+/// The node's number when it is one in [min, max].
+fn number_in(node: &Node, min: f64, max: f64) -> Option<f64> {
+    let v = match node.value {
+        Value::Int(i) => i as f64,
+        Value::Float(f) => f,
+        _ => return None,
+    };
+    (v >= min && v <= max).then_some(v)
 }
 
 fn describe(node: &Node) -> String {
@@ -246,6 +255,12 @@ impl Params {
         self.get(name).as_str().unwrap_or_else(|| panic!("parameter `{name}` is not a string"))
     }
 
+    /// An optional integer ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_int(&self, name: &str) -> Option<i64> {
+        let value = self.get(name);
+        (!value.is_null()).then(|| self.int(name))
+    }
+
     /// An optional number ([`ParamDefault::Absent`]); `None` when not set.
     pub fn opt_float(&self, name: &str) -> Option<f64> {
         let value = self.get(name);
@@ -256,6 +271,13 @@ impl Params {
     pub fn opt_str(&self, name: &str) -> Option<&str> {
         let value = self.get(name);
         (!value.is_null()).then(|| self.str(name))
+    }
+
+    /// An optional list of numbers ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_float_list(&self, name: &str) -> Option<Vec<f64>> {
+        let value = self.get(name);
+        let list = value.as_array()?;
+        Some(list.iter().map(|v| v.as_f64().unwrap_or_else(|| panic!("parameter `{name}` is not a list of numbers"))).collect())
     }
 
     pub fn str_list(&self, name: &str) -> Vec<String> {

@@ -199,6 +199,15 @@ impl Scheduler<'_> {
         }
 
         let kind = self.registry.get(&spec.kind).expect("validated");
+        let extendable = kind.info().workspace.extended(&spec.params);
+        let workspace = match extendable {
+            Some(params) => {
+                let workspace_key = fingerprint.workspace_key(params).expect("all upstream outputs are known");
+                let lock = self.store.lock(&format!("work-{workspace_key}"))?;
+                Some((self.store.workspace(&workspace_key)?, lock))
+            }
+            None => None,
+        };
         let staging = self.store.staging(&key)?;
         let started = Instant::now();
         let mut ctx = StageContext {
@@ -207,6 +216,7 @@ impl Scheduler<'_> {
             inputs: spec.inputs.iter().map(|(role, stage)| (role.clone(), upstream[stage].out_dir())).collect(),
             out_dir: staging.out_dir(),
             device: device.map(String::from),
+            workspace: workspace.as_ref().map(|(dir, _)| dir.clone()),
             progress: self.progress,
             metrics: Vec::new(),
             summary: None,
@@ -235,6 +245,9 @@ impl Scheduler<'_> {
         };
         let entry = self.store.publish(staging, record)?;
         self.store.write_ref(pipeline, &spec.name, &key)?;
+        if let (Some((dir, _lock)), Some([])) = (&workspace, extendable) {
+            std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove workspace {}", dir.display()))?;
+        }
         self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
         verified.lock().expect("verified set").insert(key.clone());
         Ok((Outcome::Ran { key, seconds, summary: ctx.summary }, entry))

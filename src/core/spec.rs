@@ -166,7 +166,7 @@ fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Regis
             }
         }
     }
-    for input in kind.info().inputs {
+    for input in kind.info().inputs.iter().filter(|i| !i.optional) {
         if !input_entries.iter().any(|(role, _)| role.name == input.role) {
             diagnostics.push(
                 Diagnostic::new(format!("{what} is missing input `{}` ({})", input.role, input.doc))
@@ -368,7 +368,7 @@ fn child_map<'a>(node: &'a mut Node, segment: &str, assignment: &str) -> Result<
 mod tests {
     use super::*;
     use crate::core::params::{ParamDefault, ParamSpec, ParamType};
-    use crate::core::stage::{InputSpec, KindInfo, Resource, StageContext, StageKind};
+    use crate::core::stage::{InputSpec, KindInfo, Resource, StageContext, StageKind, Workspace};
 
     struct Fake;
 
@@ -382,6 +382,7 @@ mod tests {
         ],
         inputs: &[],
         resource: Resource::Cpu,
+        workspace: Workspace::None,
     };
 
     impl StageKind for Fake {
@@ -401,8 +402,9 @@ mod tests {
         version: 1,
         doc: "takes an input",
         params: &[],
-        inputs: &[InputSpec { role: "x", doc: "anything" }],
+        inputs: &[InputSpec::required("x", "anything")],
         resource: Resource::Cpu,
+        workspace: Workspace::None,
     };
 
     impl StageKind for Consumer {

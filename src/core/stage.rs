@@ -24,6 +24,48 @@ pub enum Resource {
 pub struct InputSpec {
     pub role: &'static str,
     pub doc: &'static str,
+    /// The stage runs without it when the pipeline leaves it unconnected.
+    pub optional: bool,
+}
+
+impl InputSpec {
+    pub const fn required(role: &'static str, doc: &'static str) -> Self {
+        InputSpec { role, doc, optional: false }
+    }
+
+    pub const fn optional(role: &'static str, doc: &'static str) -> Self {
+        InputSpec { role, doc, optional: true }
+    }
+}
+
+/// Whether a stage keeps private state in `cache/work/` between runs, and how long.
+///
+/// A workspace belongs to a key computed like the stage's cache key (see `fingerprint`), so a
+/// stage never continues from state made under other inputs or parameters.
+#[derive(Debug, Clone, Copy)]
+pub enum Workspace {
+    /// No state between runs.
+    None,
+    /// A run that died leaves its workspace; the next run of the same key continues from it.
+    /// It is removed once the result is published.
+    Resume,
+    /// As `Resume`, but the workspace key leaves out `params` and the workspace outlives the
+    /// published result, so that raising one of them (e.g. `epochs`) continues from the last
+    /// state instead of starting over. Applies only where `safe` says so for the stage's
+    /// parameters (a schedule that depends on `epochs` is not continuable); otherwise `Resume`.
+    Extend { params: &'static [&'static str], safe: fn(&Params) -> bool },
+}
+
+impl Workspace {
+    /// The parameters left out of the workspace key for a stage with `params`, or `None` when
+    /// the stage keeps no workspace.
+    pub fn extended(&self, params: &Params) -> Option<&'static [&'static str]> {
+        match self {
+            Workspace::None => None,
+            Workspace::Resume => Some(&[]),
+            Workspace::Extend { params: names, safe } => Some(if safe(params) { names } else { &[] }),
+        }
+    }
 }
 
 /// A file outside the cache that a stage reads; its content digest enters the stage's key.
@@ -44,6 +86,7 @@ pub struct KindInfo {
     pub params: &'static [ParamSpec],
     pub inputs: &'static [InputSpec],
     pub resource: Resource,
+    pub workspace: Workspace,
 }
 
 pub trait StageKind: Send + Sync {
@@ -65,6 +108,8 @@ pub struct StageContext<'a> {
     pub out_dir: PathBuf,
     /// The device assigned to a [`Resource::Device`] stage, e.g. `cpu` or `cuda:0`.
     pub device: Option<String>,
+    /// The stage's private folder that survives a killed run (kinds with a [`Workspace`]).
+    pub workspace: Option<PathBuf>,
     pub progress: &'a Progress,
     pub(crate) metrics: Vec<MetricRow>,
     pub(crate) summary: Option<String>,
@@ -73,6 +118,15 @@ pub struct StageContext<'a> {
 impl StageContext<'_> {
     pub fn input(&self, role: &str) -> &Path {
         self.inputs.get(role).unwrap_or_else(|| panic!("input `{role}` is not declared"))
+    }
+
+    /// An optional input, `None` when the pipeline left it unconnected.
+    pub fn optional_input(&self, role: &str) -> Option<&Path> {
+        self.inputs.get(role).map(PathBuf::as_path)
+    }
+
+    pub fn workspace(&self) -> &Path {
+        self.workspace.as_deref().expect("the kind declares a workspace")
     }
 
     pub fn device(&self) -> &str {

@@ -7,6 +7,7 @@
 //!     out/                    the artifact downstream stages read
 //!     metrics.parquet         metrics in long format (kept out of the output digest)
 //!   staging/<key>.<pid>.<n>/  results under construction
+//!   work/<workspace key>/     private state of stages that resume (training checkpoints)
 //!   locks/<key>.lock          per-key locks (flock) between concurrent runs
 //!   refs/<pipeline>/<stage>   key of the last result of each stage, to explain changes
 //!   runs/                     one summary per `ablate run`
@@ -86,7 +87,7 @@ static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     pub fn open(root: &Path) -> anyhow::Result<Store> {
-        for sub in ["entries", "staging", "locks", "refs", "runs"] {
+        for sub in ["entries", "staging", "work", "locks", "refs", "runs"] {
             fs::create_dir_all(root.join(sub))
                 .with_context(|| format!("cannot create cache folder {}", root.join(sub).display()))?;
         }
@@ -146,6 +147,13 @@ impl Store {
             .with_context(|| format!("cannot open lock {}", path.display()))?;
         file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
         Ok(KeyLock { _file: file })
+    }
+
+    /// The workspace folder of a workspace key (see `stage::Workspace`), created if missing.
+    pub fn workspace(&self, workspace_key: &str) -> anyhow::Result<PathBuf> {
+        let dir = self.root.join("work").join(workspace_key);
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(dir)
     }
 
     pub fn staging(&self, key: &str) -> anyhow::Result<Staging> {

@@ -4,7 +4,8 @@
 //! under its PyTorch state-dict name). An initial model, the output of `backbone` and
 //! `attention`, is `architecture.json` (an [`Architecture`]) and, when it carries weights,
 //! `weights.safetensors` (a subset: what was loaded or handed on; the rest is initialised by the
-//! stage that trains it, with its seed).
+//! stage that trains it, with its seed). A trained model may also carry `thresholds.json`,
+//! per-label decision thresholds tuned on validation.
 use std::path::Path;
 
 use anyhow::Context;
@@ -19,6 +20,15 @@ pub const CONFIG_FILE: &str = "model.json";
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const ARCHITECTURE_FILE: &str = "architecture.json";
 pub const INITIAL_WEIGHTS_FILE: &str = "weights.safetensors";
+pub const THRESHOLDS_FILE: &str = "thresholds.json";
+
+/// Per-label thresholds tuned on a split.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Thresholds {
+    pub labels: Vec<String>,
+    pub thresholds: Vec<f32>,
+    pub tuned_on: String,
+}
 
 fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -68,4 +78,19 @@ pub fn write_initial(dir: &Path, arch: &Architecture, tensors: &[(String, Tensor
         weights::write(&dir.join(INITIAL_WEIGHTS_FILE), tensors, None)?;
     }
     Ok(())
+}
+
+pub fn write_thresholds(dir: &Path, labels: &[String], thresholds: &[f32], tuned_on: &str) -> anyhow::Result<()> {
+    let record = Thresholds { labels: labels.to_vec(), thresholds: thresholds.to_vec(), tuned_on: tuned_on.to_string() };
+    std::fs::write(dir.join(THRESHOLDS_FILE), serde_json::to_vec_pretty(&record)?)?;
+    Ok(())
+}
+
+/// The model's tuned thresholds, if it has any.
+pub fn read_thresholds(dir: &Path) -> anyhow::Result<Option<Thresholds>> {
+    let path = dir.join(THRESHOLDS_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    read_json(&path, "a thresholds record").map(Some)
 }

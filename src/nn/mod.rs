@@ -3,6 +3,10 @@
 pub mod augment;
 pub mod checkpoint;
 pub mod device;
+pub mod loss;
+pub mod optim;
 pub mod predict;
+pub mod resume;
+pub mod shim;
 pub mod tensors;
 pub mod weights;

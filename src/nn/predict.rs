@@ -27,20 +27,24 @@ pub struct Predictions {
     pub probabilities: Vec<f32>,
 }
 
-/// Applies the stage's `model` input to `split` of its `data` input.
+/// Applies the stage's `model` input to `split` of its `data` input. A model may predict more
+/// labels than the dataset has (e.g. one trained on the eight ODIR labels, evaluated on D, G,
+/// A): its outputs for the dataset's labels are taken by name.
 pub fn predict_split(ctx: &crate::core::stage::StageContext, split: &str) -> anyhow::Result<Predictions> {
     let device = super::device::to_tch(ctx.device())?;
     let (config, _vs, model) = super::checkpoint::load(ctx.input("model"), device)?;
     let dataset = crate::data::dataset::Dataset::read(ctx.input("data"))?;
-    if dataset.label_names != config.labels {
-        anyhow::bail!("the model predicts {:?} but the dataset has labels {:?}", config.labels, dataset.label_names);
-    }
+    let columns = dataset
+        .label_names
+        .iter()
+        .map(|label| config.labels.iter().position(|l| l == label))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| {
+            anyhow::anyhow!("the model predicts {:?} but the dataset has labels {:?}", config.labels, dataset.label_names)
+        })?;
     let split = dataset.split(split)?;
     let tensors = SplitTensors::new(&dataset, split, device);
-    Ok(Predictions {
-        labels: config.labels,
-        ids: split.ids.clone(),
-        truth: split.labels.clone(),
-        probabilities: probabilities(&model, &tensors, 128),
-    })
+    let all = probabilities(&model, &tensors, 128);
+    let probabilities = all.chunks(config.labels.len()).flat_map(|row| columns.iter().map(|&c| row[c])).collect();
+    Ok(Predictions { labels: dataset.label_names.clone(), ids: split.ids.clone(), truth: split.labels.clone(), probabilities })
 }

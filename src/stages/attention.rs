@@ -6,7 +6,7 @@
 //! block are not. The new block is initialised by the training stage with its seed. Changing
 //! the block re-runs this cheap stage and what follows it, never what precedes it.
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{InputSpec, KindInfo, Resource};
+use crate::core::stage::{InputSpec, KindInfo, Resource, Workspace};
 
 pub const ATTENTIONS: &[&str] = &["none", "se", "mha"];
 
@@ -21,8 +21,9 @@ pub const INFO: KindInfo = KindInfo {
     version: 1,
     doc: "add an attention block between a model's backbone and its head",
     params: PARAMS,
-    inputs: &[InputSpec { role: "model", doc: "a model from `backbone`, `attention` or `train`" }],
+    inputs: &[InputSpec::required("model", "a model from `backbone`, `attention` or `train`")],
     resource: Resource::Cpu,
+    workspace: Workspace::None,
 };
 
 #[cfg(feature = "torch")]

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
-use crate::core::stage::{InputFile, KindInfo, Resource};
+use crate::core::stage::{InputFile, KindInfo, Resource, Workspace};
 
 /// Every backbone `models` can build.
 pub const BACKBONES: &[&str] = &[
@@ -50,6 +50,7 @@ pub const INFO: KindInfo = KindInfo {
     params: PARAMS,
     inputs: &[],
     resource: Resource::Cpu,
+    workspace: Workspace::None,
 };
 
 /// The weights file, whose content keys the stage.

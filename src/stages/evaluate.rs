@@ -1,8 +1,10 @@
 //! `evaluate`: per-label precision, recall and F1, and macro-F1, of a trained model on one split
-//! at a fixed threshold. Writes `scores.json` and `predictions.csv` (probabilities per id).
+//! at a fixed threshold. When the model carries thresholds tuned on validation, the same scores
+//! at those thresholds are reported beside them (`tuned_*` metrics), never instead. Writes
+//! `scores.json` and `predictions.csv` (probabilities per id).
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{KindInfo, Resource};
+use crate::core::stage::{KindInfo, Resource, Workspace};
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("split", T::Str, D::Str("offsite_test"), "split to evaluate on"),
@@ -11,11 +13,12 @@ const PARAMS: &[ParamSpec] = &[
 
 pub const INFO: KindInfo = KindInfo {
     kind: "evaluate",
-    version: 1,
+    version: 2,
     doc: "per-label precision, recall, F1 and macro-F1 on a split",
     params: PARAMS,
     inputs: super::MODEL_AND_DATA,
     resource: Resource::Device,
+    workspace: Workspace::None,
 };
 
 #[cfg(feature = "torch")]
@@ -24,18 +27,23 @@ pub use on_device::execute;
 /// The torch implementation, run in the `ablate-torch` worker.
 #[cfg(feature = "torch")]
 mod on_device {
-    use crate::core::stage::StageContext;
+    use std::collections::BTreeMap;
     use std::fmt::Write as _;
+
+    use anyhow::Context;
+
     use crate::core::metrics::MetricRow;
+    use crate::core::stage::StageContext;
+    use crate::nn::checkpoint;
     use crate::nn::predict::predict_split;
-    use crate::scoring::{LabelScores, macro_f1, score};
+    use crate::scoring::{LabelScores, macro_f1 as macro_f1_of, score, score_at};
 
     pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let (split, threshold) = (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
         let predictions = predict_split(ctx, &split)?;
         let n_labels = predictions.labels.len();
         let scores = score(&predictions.probabilities, &predictions.truth, n_labels, threshold);
-        let macro_f1 = macro_f1(&scores);
+        let macro_f1 = macro_f1_of(&scores);
 
         for (label, s) in predictions.labels.iter().zip(&scores) {
             for (metric, value) in [("precision", s.precision), ("recall", s.recall), ("f1", s.f1)] {
@@ -43,11 +51,35 @@ mod on_device {
             }
         }
         ctx.metric(MetricRow::new("macro_f1", macro_f1).split(&split));
-
-        let report = serde_json::json!({
-            "split": split, "threshold": threshold, "macro_f1": macro_f1,
-            "labels": predictions.labels.iter().zip(&scores).map(|(l, s)| (l.clone(), *s)).collect::<std::collections::BTreeMap<_, _>>(),
+        let by_label = |scores: &[LabelScores]| -> BTreeMap<String, LabelScores> {
+            predictions.labels.iter().cloned().zip(scores.iter().copied()).collect()
+        };
+        let mut report = serde_json::json!({
+            "split": split, "threshold": threshold, "macro_f1": macro_f1, "labels": by_label(&scores),
         });
+        let mut summary = table(&split, &predictions.labels, &scores, macro_f1);
+
+        if let Some(tuned) = checkpoint::read_thresholds(ctx.input("model"))? {
+            let thresholds: Vec<f32> = predictions
+                .labels
+                .iter()
+                .map(|label| tuned.labels.iter().position(|l| l == label).map(|i| tuned.thresholds[i]))
+                .collect::<Option<_>>()
+                .context("the model's tuned thresholds do not cover the dataset's labels")?;
+            let tuned_scores = score_at(&predictions.probabilities, &predictions.truth, &thresholds);
+            let tuned_macro = macro_f1_of(&tuned_scores);
+            for (label, s) in predictions.labels.iter().zip(&tuned_scores) {
+                for (metric, value) in [("tuned_precision", s.precision), ("tuned_recall", s.recall), ("tuned_f1", s.f1)] {
+                    ctx.metric(MetricRow::new(metric, value).split(&split).class(label));
+                }
+            }
+            ctx.metric(MetricRow::new("tuned_macro_f1", tuned_macro).split(&split));
+            report["tuned"] = serde_json::json!({
+                "thresholds": predictions.labels.iter().cloned().zip(thresholds.iter().copied()).collect::<BTreeMap<_, _>>(),
+                "tuned_on": tuned.tuned_on, "macro_f1": tuned_macro, "labels": by_label(&tuned_scores),
+            });
+            summary += &format!("\n  at thresholds tuned on {}: macro-F1 {tuned_macro:.4}", tuned.tuned_on);
+        }
         std::fs::write(ctx.out_dir.join("scores.json"), serde_json::to_vec_pretty(&report)?)?;
         let mut csv = csv::Writer::from_path(ctx.out_dir.join("predictions.csv"))?;
         csv.write_record(std::iter::once("id".to_string()).chain(predictions.labels.iter().map(|l| format!("p_{l}"))))?;
@@ -55,7 +87,7 @@ mod on_device {
             csv.write_record(std::iter::once(id.clone()).chain(row.iter().map(|p| format!("{p:.6}"))))?;
         }
         csv.flush()?;
-        ctx.set_summary(table(&split, &predictions.labels, &scores, macro_f1));
+        ctx.set_summary(summary);
         Ok(())
     }
 

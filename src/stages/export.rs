@@ -1,7 +1,7 @@
 //! `export`: the submission CSV of a split, header `id,<labels>`, 0/1 predictions at the
 //! threshold, rows in the split's order (the on-site template's order).
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{KindInfo, Resource};
+use crate::core::stage::{KindInfo, Resource, Workspace};
 
 pub const FILE_NAME: &str = "submission.csv";
 
@@ -17,6 +17,7 @@ pub const INFO: KindInfo = KindInfo {
     params: PARAMS,
     inputs: super::MODEL_AND_DATA,
     resource: Resource::Device,
+    workspace: Workspace::None,
 };
 
 #[cfg(feature = "torch")]

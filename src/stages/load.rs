@@ -11,7 +11,7 @@ use image::imageops::FilterType;
 use rayon::prelude::*;
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
-use crate::core::stage::{InputFile, KindInfo, Resource, StageContext, StageKind};
+use crate::core::stage::{InputFile, KindInfo, Resource, StageContext, StageKind, Workspace};
 use crate::data::dataset::{Dataset, Split};
 use crate::data::odir::{Table, csv_path, image_path, read_table};
 
@@ -49,6 +49,7 @@ const INFO: KindInfo = KindInfo {
     params: PARAMS,
     inputs: &[],
     resource: Resource::Cpu,
+    workspace: Workspace::None,
 };
 
 impl StageKind for Load {

@@ -5,6 +5,7 @@ pub mod backbone;
 pub mod evaluate;
 pub mod export;
 pub mod load;
+pub mod loss;
 pub mod synthetic;
 pub mod train;
 
@@ -13,8 +14,8 @@ use crate::core::stage::{InputFile, InputSpec, KindInfo, Registry, StageContext,
 
 /// Inputs of the stages that apply a trained model to a dataset.
 const MODEL_AND_DATA: &[InputSpec] = &[
-    InputSpec { role: "model", doc: "a trained model from `train`" },
-    InputSpec { role: "data", doc: "the dataset holding the split" },
+    InputSpec::required("model", "a trained model from `train`"),
+    InputSpec::required("data", "the dataset holding the split"),
 ];
 
 const THRESHOLD: ParamSpec = ParamSpec::new(
@@ -27,6 +28,7 @@ const THRESHOLD: ParamSpec = ParamSpec::new(
 pub fn registry() -> Registry {
     Registry::default()
         .with(load::Load)
+        .with(loss::Loss)
         .with(synthetic::Synthetic)
         .with(InWorker::new(&backbone::INFO).reading(backbone::input_files))
         .with(InWorker::new(&attention::INFO))

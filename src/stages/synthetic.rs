@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{KindInfo, Resource, StageContext, StageKind};
+use crate::core::stage::{KindInfo, Resource, StageContext, StageKind, Workspace};
 use crate::data::dataset::{Dataset, Split};
 use crate::data::synthetic_fundus::paint_fundus;
 use crate::stages::load::to_channel_first;
@@ -35,6 +35,7 @@ const INFO: KindInfo = KindInfo {
     params: PARAMS,
     inputs: &[],
     resource: Resource::Cpu,
+    workspace: Workspace::None,
 };
 
 impl StageKind for Synthetic {

@@ -7,40 +7,68 @@
 //! is drawn from `seed`. `freeze` fixes the backbone or name prefixes; frozen BatchNorm layers
 //! keep their running statistics (see `models::layers`).
 //!
-//! Adam on binary cross-entropy over the labels; mini-batches drawn from a seeded permutation of
-//! the split resident on the device; flips and rotation applied on the device; after every epoch
-//! the validation macro-F1 (threshold 0.5) is measured and the weights of the best epoch (strictly
-//! better than all before) are kept. Per-epoch loss and validation scores go to the metrics.
+//! The loss comes from the optional `loss` input (`stages::loss`; binary cross-entropy without
+//! it). Adam or AdamW (fused kernel) with an optional linear warm-up and cosine decay per step;
+//! fp32, or bf16/fp16 autocast (fp16 with dynamic loss scaling); optionally channels-last.
+//! Mini-batches come from a permutation of the split resident on the device; flips and rotation
+//! are applied there. After every epoch the validation macro-F1 at threshold 0.5 is measured;
+//! the weights of the best epoch (strictly better than all before) are kept, and training stops
+//! early after `patience` epochs without improvement. Optionally per-label thresholds are tuned
+//! on validation and reported beside the 0.5 scores (`tuned_*` metrics, `thresholds.json`).
+//!
+//! Every epoch ends with a checkpoint in the stage's workspace (`nn::resume`). Randomness is
+//! re-seeded per epoch from `seed`, so a run killed in epoch k continues at epoch k and ends
+//! with the same metrics as an uninterrupted run (bit for bit on the CPU, and on a GPU with
+//! `deterministic: true`). With a constant learning rate the workspace is shared by every
+//! value of `epochs`, so raising it continues the cached run. A loss that is not finite stops
+//! the stage with an error; the last good checkpoint stays.
 
-use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use crate::core::stage::{InputSpec, KindInfo, Resource};
+use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
+use crate::core::stage::{InputSpec, KindInfo, Resource, Workspace};
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("take", T::Choice(&["all", "backbone"]), D::Str("all"), "what to take from the input model"),
     ParamSpec::new("freeze", T::Str, D::Str("none"), "`none`, `backbone`, or comma-separated parameter name prefixes to keep fixed"),
     ParamSpec::new("epochs", T::Int { min: 1, max: 10_000 }, D::Int(25), "training epochs"),
     ParamSpec::new("batch_size", T::Int { min: 1, max: 65_536 }, D::Int(32), "mini-batch size"),
-    ParamSpec::new("lr", T::Float { min: 0.0, max: 10.0 }, D::Float(1e-3), "Adam learning rate"),
-    ParamSpec::new("seed", T::Int { min: 0, max: i64::MAX }, D::Int(0), "seed of initialisation, shuffling and augmentation"),
+    ParamSpec::new("optimizer", T::Choice(&["adam", "adamw"]), D::Str("adam"), "Adam (L2 weight decay) or AdamW (decoupled)"),
+    ParamSpec::new("lr", T::Float { min: 0.0, max: 10.0 }, D::Float(1e-3), "learning rate"),
+    ParamSpec::new("weight_decay", T::Float { min: 0.0, max: 10.0 }, D::Float(0.0), "weight decay"),
+    ParamSpec::new("schedule", T::Choice(&["constant", "cosine"]), D::Str("constant"), "learning rate after the warm-up"),
+    ParamSpec::new("warmup_epochs", T::Float { min: 0.0, max: 10_000.0 }, D::Float(0.0), "linear warm-up length in epochs"),
+    ParamSpec::new("seed", T::Int { min: 0, max: i64::MAX }, D::Int(0), "seed of initialisation, shuffling, augmentation and dropout"),
+    ParamSpec::new("deterministic", T::Bool, D::Bool(false), "deterministic algorithms only (GPU; slower)"),
+    ParamSpec::new("precision", T::Choice(&["fp32", "bf16", "fp16"]), D::Str("fp32"), "fp32, or mixed precision with bf16 or fp16 (loss-scaled)"),
+    ParamSpec::new("channels_last", T::Bool, D::Bool(false), "channels-last memory format for images and convolution weights"),
     ParamSpec::new("flips", T::Bool, D::Bool(true), "random horizontal and vertical flips"),
     ParamSpec::new("rotation", T::Float { min: 0.0, max: 180.0 }, D::Float(15.0), "random rotation range in degrees (0: off)"),
     ParamSpec::new("head_hidden", T::Int { min: 1, max: 65_536 }, D::Int(512), "hidden width of the classifier head"),
     ParamSpec::new("dropout", T::Float { min: 0.0, max: 1.0 }, D::Float(0.5), "dropout before the last layer"),
+    ParamSpec::new("patience", T::Int { min: 1, max: 10_000 }, D::Absent, "stop after this many epochs without a better validation macro-F1; unset: never"),
+    ParamSpec::new("tune_thresholds", T::Bool, D::Bool(false), "also tune per-label thresholds on validation (reported beside the 0.5 scores)"),
     ParamSpec::new("train_split", T::Str, D::Str("train"), "split to train on"),
     ParamSpec::new("val_split", T::Str, D::Str("val"), "split that selects the best epoch"),
+    ParamSpec::new("checkpoint_every", T::Int { min: 1, max: 10_000 }, D::Int(1), "epochs between resumable checkpoints").unkeyed(),
 ];
 
 pub const INFO: KindInfo = KindInfo {
     kind: "train",
-    version: 2,
+    version: 3,
     doc: "train a classifier; keep the epoch with the best validation macro-F1",
     params: PARAMS,
     inputs: &[
-        InputSpec { role: "data", doc: "a dataset from `load` or `synthetic`" },
-        InputSpec { role: "model", doc: "the model to start from: `backbone`, `attention` or `train`" },
+        InputSpec::required("data", "a dataset from `load` or `synthetic`"),
+        InputSpec::required("model", "the model to start from: `backbone`, `attention` or `train`"),
+        InputSpec::optional("loss", "the loss from a `loss` stage (binary cross-entropy without it)"),
     ],
     resource: Resource::Device,
+    workspace: Workspace::Extend { params: &["epochs"], safe: epochs_extendable },
 };
+
+/// Raising `epochs` continues a run only when the learning rate does not depend on it.
+fn epochs_extendable(params: &Params) -> bool {
+    params.str("schedule") == "constant"
+}
 
 #[cfg(feature = "torch")]
 pub use on_device::execute;
@@ -48,33 +76,118 @@ pub use on_device::execute;
 /// The torch implementation, run in the `ablate-torch` worker.
 #[cfg(feature = "torch")]
 mod on_device {
-    use crate::core::stage::StageContext;
     use std::time::Instant;
-    use tch::nn::{OptimizerConfig, VarStore};
-    use tch::{Kind, Reduction, Tensor};
+
+    use tch::nn::VarStore;
+    use tch::{Kind, Tensor};
+
     use crate::core::metrics::MetricRow;
+    use crate::core::params::Params;
+    use crate::core::stage::StageContext;
     use crate::data::dataset::Dataset;
     use crate::models::{Classifier, ModelConfig, adapt_backbone_tensor};
     use crate::nn::augment::Augment;
-    use crate::nn::tensors::{SplitTensors, normalize, to_unit};
     use crate::nn::checkpoint::{self, Initial};
+    use crate::nn::loss::Loss;
+    use crate::nn::optim::{Adam, AdamConfig, GradScaler};
+    use crate::nn::resume::{self, TrainingProgress};
+    use crate::nn::shim::{self, Autocast, HalfKind};
+    use crate::nn::tensors::{SplitTensors, normalize, to_unit};
     use crate::nn::{device, predict, weights};
-    use crate::scoring::{macro_f1, score};
+    use crate::schedule::Schedule;
+    use crate::scoring::{macro_f1, score, score_at, tune_thresholds};
+    use crate::stages::loss::LossConfig;
 
-    /// Weights of the best epoch so far, kept on the device.
-    struct BestEpoch {
-        epoch: u32,
-        macro_f1: f64,
-        weights: Vec<(String, Tensor)>,
+    /// Everything that changes while training and goes into a checkpoint.
+    struct Trainer {
+        vs: VarStore,
+        model: Classifier,
+        optimizer: Adam,
+        scaler: Option<GradScaler>,
+        best_weights: Vec<(String, Tensor)>,
+        progress: TrainingProgress,
+    }
+
+    impl Trainer {
+        fn checkpoint_tensors(&self) -> Vec<(String, Tensor)> {
+            let mut tensors: Vec<(String, Tensor)> =
+                weights::named_variables(&self.vs).into_iter().map(|(n, t)| (format!("model.{n}"), t)).collect();
+            tensors.extend(self.best_weights.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
+            tensors.extend(self.optimizer.state());
+            if let Some(scaler) = &self.scaler {
+                tensors.extend(scaler.state());
+            }
+            tensors
+        }
+
+        /// Continues from the workspace's checkpoint when it fits; returns what was done.
+        fn resume(&mut self, workspace: &std::path::Path, epochs: u32) -> anyhow::Result<Option<String>> {
+            let checkpoint = match resume::read(workspace) {
+                Ok(Some(checkpoint)) => checkpoint,
+                Ok(None) => return Ok(None),
+                Err(error) => return Ok(Some(format!("unreadable checkpoint ignored ({error:#})"))),
+            };
+            if checkpoint.progress.epoch > epochs {
+                return Ok(Some(format!("checkpoint of epoch {} is past epochs = {epochs}; starting over", checkpoint.progress.epoch)));
+            }
+            let source = resume::path(workspace).display().to_string();
+            let report = weights::load_into(&self.vs, checkpoint.with_prefix("model."), &[""], &source, &|_, _, _| None)?;
+            report.check_strict()?;
+            self.optimizer.load_state(&checkpoint.tensors)?;
+            if let Some(scaler) = &mut self.scaler {
+                scaler.load_state(&checkpoint.tensors)?;
+            }
+            self.best_weights = checkpoint.with_prefix("best.").into_iter().map(|(n, t)| (n, t.to_device(self.vs.device()))).collect();
+            self.progress = checkpoint.progress;
+            Ok(Some(format!("continued from epoch {}", self.progress.epoch)))
+        }
+
+        fn keep_as_best(&mut self) {
+            self.best_weights = weights::named_variables(&self.vs).into_iter().map(|(n, t)| (n, t.detach().copy())).collect();
+        }
+
+        fn restore_best(&self) {
+            tch::no_grad(|| {
+                let variables = self.vs.variables();
+                for (name, value) in &self.best_weights {
+                    variables[name].shallow_clone().copy_(value);
+                }
+            });
+        }
+    }
+
+    fn precision(p: &Params) -> Option<HalfKind> {
+        match p.str("precision") {
+            "bf16" => Some(HalfKind::BFloat16),
+            "fp16" => Some(HalfKind::Float16),
+            _ => None,
+        }
+    }
+
+    /// The seed of epoch `epoch`'s shuffling, augmentation and dropout.
+    fn epoch_seed(seed: i64, epoch: u32) -> i64 {
+        seed.wrapping_mul(1_000_003).wrapping_add(i64::from(epoch))
     }
 
     pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let p = ctx.params;
         let device = device::to_tch(ctx.device())?;
+        shim::set_deterministic(p.bool("deterministic"))?;
         let dataset = Dataset::read(ctx.input("data"))?;
         let train = SplitTensors::new(&dataset, dataset.split(p.str("train_split"))?, device);
         let val_split = dataset.split(p.str("val_split"))?;
         let val = SplitTensors::new(&dataset, val_split, device);
+        let loss_config = match ctx.optional_input("loss") {
+            Some(dir) => LossConfig::read(dir)?,
+            None => LossConfig::bce(&dataset.label_names),
+        };
+        if loss_config.labels != dataset.label_names {
+            anyhow::bail!(
+                "the loss was configured for labels {} but the dataset has {}",
+                loss_config.labels.join(","),
+                dataset.label_names.join(",")
+            );
+        }
         let initial = checkpoint::read_initial(ctx.input("model"))?;
         let config = ModelConfig {
             arch: initial.arch.clone(),
@@ -83,67 +196,177 @@ mod on_device {
             dropout: p.float("dropout"),
             image_size: dataset.size,
         };
-        tch::manual_seed(p.int("seed"));
+        let seed = p.int("seed");
+        tch::manual_seed(seed);
         let vs = VarStore::new(device);
         let model = Classifier::new(&vs.root(), &config)?;
         let start = initialise(&vs, &model, initial, p.str("take"), &config.labels)?;
         let frozen = freeze(&vs, p.str("freeze"))?;
-        let mut optimizer = tch::nn::Adam::default().build(&vs, p.float("lr"))?;
-        let augment = Augment { flips: p.bool("flips"), degrees: p.float("rotation") };
+        let channels_last = p.bool("channels_last");
+        if channels_last {
+            for (_, mut variable) in vs.variables() {
+                let converted = shim::channels_last(&variable)?;
+                variable.set_data(&converted);
+            }
+        }
+        let optimizer = Adam::new(
+            &vs,
+            AdamConfig {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: p.float("weight_decay"),
+                decoupled: p.str("optimizer") == "adamw",
+            },
+        );
+        let half = precision(p);
+        let scaler = (half == Some(HalfKind::Float16)).then(|| GradScaler::new(device));
+        let mut trainer = Trainer { vs, model, optimizer, scaler, best_weights: Vec::new(), progress: TrainingProgress::default() };
+
         let (epochs, batch_size) = (p.int("epochs") as u32, p.int("batch_size"));
         let batches = (train.len + batch_size - 1) / batch_size;
+        let warmup_steps = (p.float("warmup_epochs") * batches as f64).round() as u64;
+        let total_steps = u64::from(epochs) * batches as u64;
+        let schedule = Schedule {
+            base_lr: p.float("lr"),
+            warmup_steps,
+            cosine_steps: (p.str("schedule") == "cosine").then(|| total_steps.saturating_sub(warmup_steps)),
+        };
+        let workspace = ctx.workspace().to_path_buf();
+        let resumed = trainer.resume(&workspace, epochs)?;
+        if let Some(note) = &resumed {
+            ctx.progress.line(&format!("  {}: {note}", ctx.stage));
+        }
+        let loss = Loss::new(&loss_config, device);
+        let augment = Augment { flips: p.bool("flips"), degrees: p.float("rotation") };
+        let labels = &config.labels;
+        let (train_split, val_name) = (p.str("train_split"), p.str("val_split"));
+        let mut checkpointed = trainer.progress.epoch;
 
-        let mut best: Option<BestEpoch> = None;
-        for epoch in 1..=epochs {
+        while trainer.progress.epoch < epochs && !trainer.progress.stopped_early {
+            let epoch = trainer.progress.epoch + 1;
+            tch::manual_seed(epoch_seed(seed, epoch));
             let started = Instant::now();
             let task = ctx.progress.task(format!("epoch {epoch}/{epochs}"), batches as u64);
             let order = Tensor::randperm(train.len, (Kind::Int64, device));
             let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
             for b in 0..batches {
                 let index = order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
-                let x = normalize(&augment.apply(&to_unit(&train.images.index_select(0, &index))));
+                let mut x = normalize(&augment.apply(&to_unit(&train.images.index_select(0, &index))));
+                if channels_last {
+                    x = shim::channels_last(&x)?;
+                }
                 let y = train.labels.index_select(0, &index);
-                let loss = model.forward_t(&x, true).binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean);
-                optimizer.backward_step(&loss);
-                loss_sum += loss.detach() * index.size()[0] as f64;
+                trainer.optimizer.clear_grads()?;
+                let logits = match half {
+                    Some(kind) => {
+                        let _autocast = Autocast::enter(device, kind)?;
+                        trainer.model.forward_t(&x, true)
+                    }
+                    None => trainer.model.forward_t(&x, true),
+                };
+                let batch_loss = loss.forward(&logits, &y);
+                let lr = schedule.lr(trainer.progress.step);
+                match &mut trainer.scaler {
+                    Some(scaler) => {
+                        scaler.scale(&batch_loss).backward();
+                        scaler.step(&mut trainer.optimizer, lr)?;
+                    }
+                    None => {
+                        batch_loss.backward();
+                        trainer.optimizer.step(lr, None)?;
+                    }
+                }
+                trainer.progress.step += 1;
+                loss_sum += batch_loss.detach() * index.size()[0] as f64;
                 task.inc(1);
             }
             let train_loss = f64::try_from(loss_sum)? / train.len as f64;
             if !train_loss.is_finite() {
-                anyhow::bail!("training loss is {train_loss} at epoch {epoch}; lower the learning rate (lr = {})", p.float("lr"));
+                let kept = match checkpointed {
+                    0 => "no epoch had completed, so no checkpoint is kept".to_string(),
+                    k => format!("the checkpoint of epoch {k} is kept in {}", workspace.display()),
+                };
+                let precision = match half {
+                    Some(_) => format!(" or train in fp32 (precision = {})", p.str("precision")),
+                    None => String::new(),
+                };
+                anyhow::bail!(
+                    "training loss is {train_loss} in epoch {epoch}: training diverged; lower the learning rate (lr = {}){precision}; {kept}",
+                    p.float("lr")
+                );
             }
             let seconds = started.elapsed().as_secs_f64();
-            let probabilities = predict::probabilities(&model, &val, batch_size.max(64));
-            let scores = score(&probabilities, &val_split.labels, config.labels.len(), 0.5);
+            let probabilities = predict::probabilities(&trainer.model, &val, batch_size.max(64));
+            let scores = score(&probabilities, &val_split.labels, labels.len(), 0.5);
             let val_f1 = macro_f1(&scores);
-            let improved = best.as_ref().is_none_or(|b| val_f1 > b.macro_f1);
+            let improved = trainer.progress.best_epoch == 0 || val_f1 > trainer.progress.best_macro_f1;
             task.finish(format!(
                 "loss {train_loss:.4}  val macro-F1 {val_f1:.4}{}  {:.0} img/s",
                 if improved { " *" } else { "" },
                 train.len as f64 / seconds
             ));
-            ctx.metric(MetricRow::new("loss", train_loss).split(p.str("train_split")).epoch(epoch));
-            ctx.metric(MetricRow::new("images_per_second", train.len as f64 / seconds).split(p.str("train_split")).epoch(epoch));
-            ctx.metric(MetricRow::new("macro_f1", val_f1).split(p.str("val_split")).epoch(epoch));
-            for (label, s) in config.labels.iter().zip(&scores) {
-                ctx.metric(MetricRow::new("f1", s.f1).split(p.str("val_split")).epoch(epoch).class(label));
+            let rows = &mut trainer.progress.metrics;
+            rows.push(MetricRow::new("loss", train_loss).split(train_split).epoch(epoch));
+            rows.push(MetricRow::new("images_per_second", train.len as f64 / seconds).split(train_split).epoch(epoch));
+            rows.push(MetricRow::new("lr", schedule.lr(trainer.progress.step.saturating_sub(1))).split(train_split).epoch(epoch));
+            rows.push(MetricRow::new("macro_f1", val_f1).split(val_name).epoch(epoch));
+            for (label, s) in labels.iter().zip(&scores) {
+                rows.push(MetricRow::new("f1", s.f1).split(val_name).epoch(epoch).class(label));
             }
             if improved {
-                let weights = vs.variables().into_iter().map(|(name, t)| (name, t.detach().copy())).collect();
-                best = Some(BestEpoch { epoch, macro_f1: val_f1, weights });
+                trainer.keep_as_best();
+                trainer.progress.best_epoch = epoch;
+                trainer.progress.best_macro_f1 = val_f1;
+            }
+            if let Some(patience) = p.opt_int("patience")
+                && i64::from(epoch - trainer.progress.best_epoch) >= patience
+            {
+                trainer.progress.stopped_early = true;
+            }
+            trainer.progress.epoch = epoch;
+            let last = epoch == epochs || trainer.progress.stopped_early;
+            if last || i64::from(epoch) % p.int("checkpoint_every") == 0 {
+                resume::write(&workspace, &trainer.progress, &trainer.checkpoint_tensors())?;
+                checkpointed = epoch;
             }
         }
-        let BestEpoch { epoch: best_epoch, macro_f1: best_f1, weights } = best.expect("at least one epoch");
-        tch::no_grad(|| {
-            let variables = vs.variables();
-            for (name, value) in &weights {
-                variables[name].shallow_clone().copy_(value);
+
+        trainer.restore_best();
+        checkpoint::save(&ctx.out_dir, &config, &trainer.vs)?;
+        let progress = &trainer.progress;
+        for row in &progress.metrics {
+            ctx.metric(row.clone());
+        }
+        ctx.metric(MetricRow::new("best_epoch", f64::from(progress.best_epoch)).split(val_name));
+        ctx.metric(MetricRow::new("best_macro_f1", progress.best_macro_f1).split(val_name));
+        ctx.metric(MetricRow::new("epochs_run", f64::from(progress.epoch)).split(train_split));
+        let mut summary = format!(
+            "{start}{frozen}; {}; best epoch {}/{}: val macro-F1 {:.4}",
+            loss_config.describe(),
+            progress.best_epoch,
+            progress.epoch,
+            progress.best_macro_f1
+        );
+        if progress.stopped_early {
+            summary += &format!(" (stopped early after epoch {})", progress.epoch);
+        }
+        if let Some(note) = resumed {
+            summary += &format!("; {note}");
+        }
+        if p.bool("tune_thresholds") {
+            let probabilities = predict::probabilities(&trainer.model, &val, batch_size.max(64));
+            let thresholds = tune_thresholds(&probabilities, &val_split.labels, labels.len());
+            let tuned = score_at(&probabilities, &val_split.labels, &thresholds);
+            for ((label, t), s) in labels.iter().zip(&thresholds).zip(&tuned) {
+                ctx.metric(MetricRow::new("threshold", f64::from(*t)).split(val_name).class(label));
+                ctx.metric(MetricRow::new("tuned_f1", s.f1).split(val_name).class(label));
             }
-        });
-        checkpoint::save(&ctx.out_dir, &config, &vs)?;
-        ctx.metric(MetricRow::new("best_epoch", best_epoch as f64).split(p.str("val_split")));
-        ctx.metric(MetricRow::new("best_macro_f1", best_f1).split(p.str("val_split")));
-        ctx.set_summary(format!("{start}{frozen}; best epoch {best_epoch}/{epochs}: val macro-F1 {best_f1:.4}"));
+            ctx.metric(MetricRow::new("tuned_macro_f1", macro_f1(&tuned)).split(val_name));
+            checkpoint::write_thresholds(&ctx.out_dir, labels, &thresholds, val_name)?;
+            summary += &format!("; tuned thresholds {:?} (val macro-F1 {:.4}, optimistic)", thresholds, macro_f1(&tuned));
+        }
+        ctx.set_summary(summary);
         Ok(())
     }
 
