@@ -4,6 +4,7 @@ pub mod dag;
 pub mod diagnostic;
 pub mod digest;
 pub mod fingerprint;
+pub mod grid;
 pub mod keys;
 pub mod metrics;
 pub mod params;

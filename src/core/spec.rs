@@ -8,28 +8,41 @@
 //!   train: {kind: train, inputs: {data: data}, params: {epochs: 8}}
 //! ```
 //!
-//! Processing order: parse (with positions) → apply `--set path=value` overrides → interpolate
-//! `${var}` (a scalar that is exactly `${var}` takes the variable's type; `$${` escapes) →
-//! validate kinds, parameters and input references → build the DAG (cycles rejected). Every
-//! problem found is reported with file, line, column and a hint before anything runs.
+//! Processing order: parse (with positions) → apply `--set path=value` overrides → expand the
+//! `grid` into variants, if any (see `grid`) → per variant, drop the stages its `when` excludes,
+//! interpolate `${var}` (a scalar that is exactly `${var}` takes the variable's type; `$${`
+//! escapes) and validate kinds, parameters and input references → merge identical stage
+//! instances across variants → build the DAG (cycles rejected). Every problem found is reported
+//! with file, line, column and a hint before anything runs.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::diagnostic::{Diagnostic, Diagnostics, Location, Source, did_you_mean};
+use super::grid::{self, Grid, Variant};
 use super::params::Params;
 use super::stage::Registry;
 use super::yaml::{self, Key, Node, Value};
 
-const TOP_LEVEL_KEYS: &[&str] = &["name", "description", "vars", "stages"];
-const STAGE_KEYS: &[&str] = &["kind", "inputs", "params"];
+const TOP_LEVEL_KEYS: &[&str] = &["name", "description", "vars", "grid", "stages"];
+const STAGE_KEYS: &[&str] = &["kind", "inputs", "params", "when"];
 
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     pub name: String,
     pub path: PathBuf,
-    /// Stages in file order.
+    /// Stages in file order (a stage of a grid once per distinct instance).
     pub stages: Vec<StageSpec>,
+    /// The variants of the pipeline's `grid`; empty without one.
+    pub variants: Vec<VariantSpec>,
+}
+
+/// One variant of a grid and the stage instances it consists of.
+#[derive(Debug, Clone)]
+pub struct VariantSpec {
+    pub variant: Variant,
+    /// Stage name in the file → the instance this variant uses.
+    pub stages: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,24 +81,184 @@ pub fn parse(path: &Path, text: &str, overrides: &[String], registry: &Registry)
     }
     check_keys(&root, TOP_LEVEL_KEYS, "pipeline file").map_err(one)?;
 
-    let vars = Vars::new(root.get("vars"), path).map_err(one)?;
-    let mut stages_node = root
+    let stages_node = root
         .get("stages")
-        .cloned()
         .ok_or_else(|| one(Diagnostic::new("pipeline has no `stages`").at(&root.location)))?;
-    vars.interpolate(&mut stages_node, &mut Vec::new()).map_err(one)?;
+    let grid = root.get("grid").map(Grid::parse).transpose().map_err(one)?;
+    let ungridded = [Variant { levels: Vec::new() }];
+    let variants = grid.as_ref().map_or(&ungridded[..], |g| g.variants());
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut per_variant = Vec::with_capacity(variants.len());
+    for variant in variants {
+        let level_vars = grid.as_ref().map(|g| g.vars_of(variant, &root.location)).unwrap_or_default();
+        let vars = Vars::new(root.get("vars"), path, level_vars).map_err(one)?;
+        match variant_stages(stages_node, &vars, grid.as_ref(), variant, registry) {
+            Ok(specs) => per_variant.push(specs),
+            Err(errors) => {
+                for error in errors {
+                    if !diagnostics.iter().any(|d| same_diagnostic(d, &error)) {
+                        diagnostics.push(error);
+                    }
+                }
+            }
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(Diagnostics(diagnostics));
+    }
 
     let name = match root.get("name") {
         Some(node) => node.expect_str("`name`").map_err(one)?.to_string(),
         None => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
     };
-    let stages = validate_stages(&stages_node, registry)?;
-    let pipeline = Pipeline { name, path: path.to_path_buf(), stages };
+    let order: Vec<&str> = stages_node.expect_map("`stages`").map_err(one)?.iter().map(|(k, _)| k.name.as_str()).collect();
+    let (stages, variant_specs) = merge(&order, variants, per_variant);
+    let variants = if grid.is_some() { variant_specs } else { Vec::new() };
+    let pipeline = Pipeline { name, path: path.to_path_buf(), stages, variants };
     super::dag::Dag::new(&pipeline).map_err(one)?;
     Ok(pipeline)
 }
 
-fn check_keys(node: &Node, allowed: &[&str], what: &str) -> Result<(), Diagnostic> {
+fn same_diagnostic(a: &Diagnostic, b: &Diagnostic) -> bool {
+    let at = |d: &Diagnostic| d.location.as_ref().map(|l| (l.line, l.column));
+    a.message == b.message && at(a) == at(b)
+}
+
+/// The stages of one variant, interpolated with its variables and validated; stages its
+/// `when` leaves out are dropped.
+fn variant_stages(
+    stages: &Node,
+    vars: &Vars,
+    grid: Option<&Grid>,
+    variant: &Variant,
+    registry: &Registry,
+) -> Result<Vec<StageSpec>, Vec<Diagnostic>> {
+    let entries = stages.expect_map("`stages`").map_err(|d| vec![d])?;
+    let mut kept: Vec<(Key, Node)> = Vec::new();
+    let mut left_out: Vec<&str> = Vec::new();
+    for (key, node) in entries {
+        let mut node = node.clone();
+        if let Some(when) = take_entry(&mut node, "when") {
+            let grid = grid.ok_or_else(|| vec![Diagnostic::new("`when` selects variants of a `grid`, and the pipeline has none").at(&when.location)])?;
+            if !grid.selector(&when, "`when`").map_err(|d| vec![d])?.matches(variant) {
+                left_out.push(&key.name);
+                continue;
+            }
+        }
+        vars.interpolate(&mut node, &mut Vec::new()).map_err(|d| vec![d])?;
+        kept.push((key.clone(), node));
+    }
+    // Stages left out still count as known here, so that reading one gets the message below.
+    let names: Vec<&str> = entries.iter().map(|(k, _)| k.name.as_str()).collect();
+    let mut diagnostics = Vec::new();
+    let mut specs = Vec::new();
+    for (key, node) in &kept {
+        match validate_stage(key, node, &names, registry) {
+            Ok(spec) => specs.push(spec),
+            Err(mut errors) => diagnostics.append(&mut errors),
+        }
+    }
+    for spec in &specs {
+        for upstream in spec.inputs.values().filter(|u| left_out.contains(&u.as_str())) {
+            diagnostics.push(
+                Diagnostic::new(format!(
+                    "stage `{}` reads stage `{upstream}`, which variant `{}` leaves out (its `when`)",
+                    spec.name,
+                    variant.name()
+                ))
+                .at(&spec.location)
+                .hint(format!("give `{}` a matching `when`, or widen the one of `{upstream}`", spec.name)),
+            );
+        }
+    }
+    if diagnostics.is_empty() { Ok(specs) } else { Err(diagnostics) }
+}
+
+fn take_entry(node: &mut Node, name: &str) -> Option<Node> {
+    let Value::Map(entries) = &mut node.value else { return None };
+    let index = entries.iter().position(|(k, _)| k.name == name)?;
+    Some(entries.remove(index).1)
+}
+
+/// Merges the variants' stages into one stage list: instances of a stage with equal kind,
+/// parameters and inputs (compared through their upstream instances) are one stage.
+fn merge(order: &[&str], variants: &[Variant], per_variant: Vec<Vec<StageSpec>>) -> (Vec<StageSpec>, Vec<VariantSpec>) {
+    struct Instance {
+        spec: StageSpec,
+        identity: String,
+        variants: Vec<usize>,
+    }
+    let identities: Vec<BTreeMap<String, String>> = per_variant.iter().map(|specs| stage_identities(specs)).collect();
+    let mut by_stage: BTreeMap<&str, Vec<Instance>> = BTreeMap::new();
+    for (v, specs) in per_variant.into_iter().enumerate() {
+        for spec in specs {
+            let identity = identities[v][&spec.name].clone();
+            let instances = by_stage.entry(order.iter().find(|n| **n == spec.name).expect("stage from the file")).or_default();
+            match instances.iter_mut().find(|i| i.identity == identity) {
+                Some(instance) => instance.variants.push(v),
+                None => instances.push(Instance { spec, identity, variants: vec![v] }),
+            }
+        }
+    }
+    let mut names: BTreeMap<(String, String), String> = BTreeMap::new();
+    for (stage, instances) in &by_stage {
+        let groups: Vec<Vec<&Variant>> = instances.iter().map(|i| i.variants.iter().map(|&v| &variants[v]).collect()).collect();
+        let params: Vec<&serde_json::Map<String, serde_json::Value>> = instances.iter().map(|i| i.spec.params.values()).collect();
+        for (instance, name) in instances.iter().zip(grid::instance_names(stage, &groups, &params)) {
+            names.insert((stage.to_string(), instance.identity.clone()), name);
+        }
+    }
+    let mut stages = Vec::new();
+    for stage in order {
+        for instance in by_stage.remove(stage).unwrap_or_default() {
+            let first = instance.variants[0];
+            let mut spec = instance.spec;
+            for upstream in spec.inputs.values_mut() {
+                let identity = &identities[first][upstream.as_str()];
+                *upstream = names[&(upstream.clone(), identity.clone())].clone();
+            }
+            spec.name = names[&(spec.name.clone(), instance.identity)].clone();
+            stages.push(spec);
+        }
+    }
+    let variant_specs = variants
+        .iter()
+        .enumerate()
+        .map(|(v, variant)| VariantSpec {
+            variant: variant.clone(),
+            stages: identities[v].iter().map(|(stage, id)| (stage.clone(), names[&(stage.clone(), id.clone())].clone())).collect(),
+        })
+        .collect();
+    (stages, variant_specs)
+}
+
+/// Per stage of one variant, a digest of its kind, parameters and (recursively) inputs.
+fn stage_identities(specs: &[StageSpec]) -> BTreeMap<String, String> {
+    fn visit(name: &str, specs: &[StageSpec], done: &mut BTreeMap<String, String>, stack: &mut Vec<String>) -> String {
+        if let Some(id) = done.get(name) {
+            return id.clone();
+        }
+        if stack.iter().any(|s| s == name) {
+            return format!("cycle:{name}"); // reported by the DAG
+        }
+        let spec = specs.iter().find(|s| s.name == name).expect("validated input");
+        stack.push(name.to_string());
+        let inputs: Vec<(String, String)> =
+            spec.inputs.iter().map(|(role, upstream)| (role.clone(), visit(upstream, specs, done, stack))).collect();
+        stack.pop();
+        let text = serde_json::json!({"kind": spec.kind, "params": spec.params.values(), "inputs": inputs}).to_string();
+        let id = blake3::hash(text.as_bytes()).to_hex().to_string();
+        done.insert(name.to_string(), id.clone());
+        id
+    }
+    let mut done = BTreeMap::new();
+    for spec in specs {
+        visit(&spec.name, specs, &mut done, &mut Vec::new());
+    }
+    done
+}
+
+pub(crate) fn check_keys(node: &Node, allowed: &[&str], what: &str) -> Result<(), Diagnostic> {
     for (key, _) in node.expect_map(what)? {
         if !allowed.contains(&key.name.as_str()) {
             let hint = match did_you_mean(&key.name, allowed.iter().copied()) {
@@ -98,20 +271,6 @@ fn check_keys(node: &Node, allowed: &[&str], what: &str) -> Result<(), Diagnosti
         }
     }
     Ok(())
-}
-
-fn validate_stages(stages: &Node, registry: &Registry) -> Result<Vec<StageSpec>, Diagnostics> {
-    let entries = stages.expect_map("`stages`").map_err(|d| Diagnostics(vec![d]))?;
-    let names: Vec<&str> = entries.iter().map(|(k, _)| k.name.as_str()).collect();
-    let mut diagnostics = Vec::new();
-    let mut specs = Vec::new();
-    for (key, node) in entries {
-        match validate_stage(key, node, &names, registry) {
-            Ok(spec) => specs.push(spec),
-            Err(mut errors) => diagnostics.append(&mut errors),
-        }
-    }
-    if diagnostics.is_empty() { Ok(specs) } else { Err(Diagnostics(diagnostics)) }
 }
 
 fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Registry) -> Result<StageSpec, Vec<Diagnostic>> {
@@ -198,11 +357,18 @@ struct Vars {
 }
 
 impl Vars {
-    fn new(node: Option<&Node>, path: &Path) -> Result<Self, Diagnostic> {
+    /// `vars:` of the file, overridden by `levels` (a grid variant's variables).
+    fn new(node: Option<&Node>, path: &Path, levels: Vec<(Key, Node)>) -> Result<Self, Diagnostic> {
         let mut entries = match node {
             Some(node) if node.value != Value::Null => node.expect_map("`vars`")?.to_vec(),
             _ => Vec::new(),
         };
+        for (key, value) in levels {
+            match entries.iter_mut().find(|(k, _)| k.name == key.name) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key, value)),
+            }
+        }
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let location = Location { source: Arc::new(Source { name: path.into(), text: String::new() }), line: 1, column: 1 };
         entries.push((
@@ -463,5 +629,29 @@ mod tests {
     fn unknown_top_level_keys_get_a_hint() {
         let err = load("stage:\n  a: {kind: fake}\n", &[]).unwrap_err().to_string();
         assert!(err.contains("unknown key `stage`") && err.contains("did you mean `stages`?"), "{err}");
+    }
+
+    const GRID: &str = "grid: {factors: {n: [1, 2]}, seeds: 2}\nstages:\n  a: {kind: fake, params: {name: shared}}\n  b: {kind: consumer, inputs: {x: a}}\n  c: {kind: fake, params: {n: '${n}'}}\n  d: {kind: consumer, inputs: {x: c}, when: {n: 2}}\n  e: {kind: fake, params: {n: '${seed}'}, when: {n: 2}}\n";
+
+    #[test]
+    fn a_grid_expands_into_variants_that_share_identical_stages() {
+        let pipeline = load(GRID, &[]).unwrap();
+        let names: Vec<&str> = pipeline.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c[n=1]", "c[n=2]", "d", "e[seed=0]", "e[seed=1]"]);
+        assert_eq!(pipeline.stage("d").unwrap().inputs["x"], "c[n=2]");
+        let variants: Vec<String> = pipeline.variants.iter().map(|v| v.variant.name()).collect();
+        assert_eq!(variants, ["n=1,seed=0", "n=1,seed=1", "n=2,seed=0", "n=2,seed=1"]);
+        let last = &pipeline.variants[3].stages;
+        assert_eq!((last["c"].as_str(), last["e"].as_str()), ("c[n=2]", "e[seed=1]"));
+        assert!(!pipeline.variants[0].stages.contains_key("d"));
+    }
+
+    #[test]
+    fn a_stage_reading_one_that_when_leaves_out_is_an_error() {
+        let text = GRID.replace("when: {n: 2}}\n  e", "when: {n: 1}}\n  f: {kind: consumer, inputs: {x: d}}\n  e");
+        let err = load(&text, &[]).unwrap_err().to_string();
+        assert!(err.contains("stage `f` reads stage `d`, which variant `n=2,seed=0` leaves out"), "{err}");
+        let err = load("stages:\n  a: {kind: fake, when: {n: 1}}\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("`when` selects variants of a `grid`"), "{err}");
     }
 }

@@ -1,0 +1,42 @@
+//! The whole study (`pipelines/paper.yaml`) at a tiny size on the real images of `../shared`:
+//! every task of every model runs, the shared upstream stages run once, and a second run is a
+//! no-op.
+mod common;
+
+use std::path::Path;
+
+use common::Workspace;
+
+#[test]
+fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared");
+    assert!(shared.join("data/fundus-small/train_odir8.csv").exists(), "the shared data is missing at {}", shared.display());
+    let sets = [
+        format!("data={}", shared.join("data/fundus-small").display()),
+        format!("lite0_weights={}", shared.join("weights/tf_efficientnet_lite0.in1k.safetensors").display()),
+        "size=32".into(),
+        "limit=16".into(),
+        "epochs=1".into(),
+        "pretrain_epochs=1".into(),
+        "grid.seeds=1".into(),
+    ];
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let pipeline = root.join("pipelines/paper.yaml");
+    let pipeline = pipeline.to_str().unwrap();
+    let ws = Workspace::new();
+
+    let ran = ws.run(pipeline, &sets);
+    assert_eq!(ran.len(), 57, "{ran:?}");
+    let count = |prefix: &str| ran.iter().filter(|s| s.starts_with(prefix)).count();
+    assert_eq!(count("load"), 2, "the two datasets are loaded once for all variants");
+    assert_eq!(count("pretrain"), 4, "one pre-training per model, shared by its tasks");
+    assert_eq!(count("loss"), 3, "bce, focal and class-balanced, shared by every model");
+    assert_eq!(count("head"), 3, "Tasks 1.2 and 1.3 share the head-only run");
+    assert_eq!(count("finetune"), 13, "Tasks 1.3–3.2 of two CNNs, Lite0 1.3, ViT and Swin 4b");
+    assert_eq!(count("offsite"), 18);
+    assert!(ran.contains(&"offsite[model=resnet18,task=1.1]".to_string()), "Task 1.1 evaluates the ODIR-8 model on D, G, A");
+    assert!(ran.contains(&"finetune[model=swin_tiny,task=4b]".to_string()));
+
+    assert!(ws.run(pipeline, &sets).is_empty(), "a second run is a no-op");
+}
