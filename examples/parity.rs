@@ -24,9 +24,8 @@ fn tensor<'a>(tensors: &'a [(String, Tensor)], name: &str, file: &Path) -> anyho
 }
 
 fn run_case(case: &Path, out: &Path, device: Device) -> anyhow::Result<()> {
-    let metadata = weights::read_metadata(case)?;
+    let (tensors, metadata) = weights::read_with_metadata(case)?;
     let config: ModelConfig = serde_json::from_str(metadata.get("config").context("no `config` metadata")?)?;
-    let tensors = weights::read(case)?;
     let (model_tensors, extra): (Vec<_>, Vec<_>) = tensors.into_iter().partition(|(n, _)| !n.starts_with("__"));
     let vs = VarStore::new(device);
     let model = Classifier::new(&vs.root(), &config)?;

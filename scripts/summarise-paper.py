@@ -39,7 +39,8 @@ for ref in sorted(refs.iterdir()):
     rows[key]["offsite"].append(scores["macro_f1"])
     if "tuned" in scores:
         rows[key]["offsite_tuned"].append(scores["tuned"]["macro_f1"])
-    train_stage = {"1.1": None, "1.2": "head"}.get(lv.get("task"), "finetune")
+    # Reference names are sanitised: `task=1.2` is stored as `task=1_2`.
+    train_stage = {"1_1": None, "1_2": "head"}.get(lv.get("task"), "finetune")
     if train_stage:
         train_levels = {k: v for k, v in lv.items() if not (train_stage == "head" and k == "task")}
         record = entry(ref_name(train_stage, train_levels))

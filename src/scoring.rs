@@ -39,18 +39,22 @@ pub fn macro_f1(scores: &[LabelScores]) -> f64 {
     if scores.is_empty() { 0.0 } else { scores.iter().map(|s| s.f1).sum::<f64>() / scores.len() as f64 }
 }
 
+/// Column `c` of a row-major table with `n` columns.
+fn column<T: Copy>(table: &[T], c: usize, n: usize) -> Vec<T> {
+    table.iter().skip(c).step_by(n).copied().collect()
+}
+
 /// Per-label thresholds that maximise each label's F1 on the given predictions, searched on
 /// the grid 0.01, 0.02, …, 0.99; ties go to the threshold closest to 0.5. Tuned on validation,
 /// they are reported beside the fixed-0.5 scores, never instead of them.
 pub fn tune_thresholds(probabilities: &[f32], labels: &[u8], n_labels: usize) -> Vec<f32> {
     (0..n_labels)
         .map(|c| {
-            let column: Vec<f32> = probabilities.iter().skip(c).step_by(n_labels).copied().collect();
-            let truth: Vec<u8> = labels.iter().skip(c).step_by(n_labels).copied().collect();
+            let (probabilities, truth) = (column(probabilities, c, n_labels), column(labels, c, n_labels));
             let mut best = (f64::NEG_INFINITY, 0.5f32);
             for step in 1..100 {
                 let threshold = step as f32 / 100.0;
-                let f1 = score(&column, &truth, 1, threshold)[0].f1;
+                let f1 = score(&probabilities, &truth, 1, threshold)[0].f1;
                 let closer = (threshold - 0.5).abs() < (best.1 - 0.5).abs();
                 if f1 > best.0 || (f1 == best.0 && closer) {
                     best = (f1, threshold);
@@ -67,11 +71,7 @@ pub fn score_at(probabilities: &[f32], labels: &[u8], thresholds: &[f32]) -> Vec
     thresholds
         .iter()
         .enumerate()
-        .map(|(c, &t)| {
-            let column: Vec<f32> = probabilities.iter().skip(c).step_by(n).copied().collect();
-            let truth: Vec<u8> = labels.iter().skip(c).step_by(n).copied().collect();
-            score(&column, &truth, 1, t)[0]
-        })
+        .map(|(c, &t)| score(&column(probabilities, c, n), &column(labels, c, n), 1, t)[0])
         .collect()
 }
 

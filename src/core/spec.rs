@@ -189,11 +189,11 @@ fn merge(order: &[&str], variants: &[Variant], per_variant: Vec<Vec<StageSpec>>)
         variants: Vec<usize>,
     }
     let identities: Vec<BTreeMap<String, String>> = per_variant.iter().map(|specs| stage_identities(specs)).collect();
-    let mut by_stage: BTreeMap<&str, Vec<Instance>> = BTreeMap::new();
+    let mut by_stage: BTreeMap<String, Vec<Instance>> = BTreeMap::new();
     for (v, specs) in per_variant.into_iter().enumerate() {
         for spec in specs {
             let identity = identities[v][&spec.name].clone();
-            let instances = by_stage.entry(order.iter().find(|n| **n == spec.name).expect("stage from the file")).or_default();
+            let instances = by_stage.entry(spec.name.clone()).or_default();
             match instances.iter_mut().find(|i| i.identity == identity) {
                 Some(instance) => instance.variants.push(v),
                 None => instances.push(Instance { spec, identity, variants: vec![v] }),
@@ -205,12 +205,12 @@ fn merge(order: &[&str], variants: &[Variant], per_variant: Vec<Vec<StageSpec>>)
         let groups: Vec<Vec<&Variant>> = instances.iter().map(|i| i.variants.iter().map(|&v| &variants[v]).collect()).collect();
         let params: Vec<&serde_json::Map<String, serde_json::Value>> = instances.iter().map(|i| i.spec.params.values()).collect();
         for (instance, name) in instances.iter().zip(grid::instance_names(stage, &groups, &params)) {
-            names.insert((stage.to_string(), instance.identity.clone()), name);
+            names.insert((stage.clone(), instance.identity.clone()), name);
         }
     }
     let mut stages = Vec::new();
     for stage in order {
-        for instance in by_stage.remove(stage).unwrap_or_default() {
+        for instance in by_stage.remove(*stage).unwrap_or_default() {
             let first = instance.variants[0];
             let mut spec = instance.spec;
             for upstream in spec.inputs.values_mut() {

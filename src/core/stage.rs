@@ -47,13 +47,12 @@ pub enum Workspace {
     /// No state between runs.
     None,
     /// A run that died leaves its workspace; the next run of the same key continues from it.
-    /// It is removed once the result is published.
-    Resume,
-    /// As `Resume`, but the workspace key leaves out `params` and the workspace outlives the
-    /// published result, so that raising one of them (e.g. `epochs`) continues from the last
-    /// state instead of starting over. Applies only where `safe` says so for the stage's
-    /// parameters (a schedule that depends on `epochs` is not continuable); otherwise `Resume`.
-    Extend { params: &'static [&'static str], safe: fn(&Params) -> bool },
+    /// Where `safe` says so for the stage's parameters, the workspace key also leaves out
+    /// `params` and the workspace outlives the published result, so that raising one of them
+    /// (e.g. `epochs`) continues from the last state instead of starting over; otherwise the
+    /// workspace is removed once the result is published (a schedule that depends on `epochs`
+    /// is not continuable).
+    Resume { extend: &'static [&'static str], safe: fn(&Params) -> bool },
 }
 
 impl Workspace {
@@ -62,8 +61,7 @@ impl Workspace {
     pub fn extended(&self, params: &Params) -> Option<&'static [&'static str]> {
         match self {
             Workspace::None => None,
-            Workspace::Resume => Some(&[]),
-            Workspace::Extend { params: names, safe } => Some(if safe(params) { names } else { &[] }),
+            Workspace::Resume { extend, safe } => Some(if safe(params) { extend } else { &[] }),
         }
     }
 }

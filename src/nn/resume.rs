@@ -63,22 +63,14 @@ pub fn read(workspace: &Path) -> anyhow::Result<Option<Checkpoint>> {
     if !file.is_file() {
         return Ok(None);
     }
-    let metadata = weights::read_metadata(&file)?;
+    let (tensors, metadata) = weights::read_with_metadata(&file)?;
     let state = metadata.get(METADATA_KEY).with_context(|| format!("{} has no training state", file.display()))?;
     let progress = serde_json::from_str(state).with_context(|| format!("{}: unreadable training state", file.display()))?;
-    let tensors = weights::read(&file)?.into_iter().collect();
-    Ok(Some(Checkpoint { progress, tensors }))
+    Ok(Some(Checkpoint { progress, tensors: tensors.into_iter().collect() }))
 }
 
 /// Replaces the workspace's checkpoint (atomically: a crash leaves the previous one).
 pub fn write(workspace: &Path, progress: &TrainingProgress, tensors: &[(String, Tensor)]) -> anyhow::Result<()> {
     let metadata = HashMap::from([(METADATA_KEY.to_string(), serde_json::to_string(progress)?)]);
     weights::write(&path(workspace), tensors, Some(metadata))
-}
-
-/// The epoch recorded in a checkpoint file, read from its header only (for tests and tools).
-pub fn epoch_of(file: &Path) -> Option<u32> {
-    let metadata = weights::read_metadata(file).ok()?;
-    let progress: TrainingProgress = serde_json::from_str(metadata.get(METADATA_KEY)?).ok()?;
-    Some(progress.epoch)
 }

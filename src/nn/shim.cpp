@@ -64,10 +64,6 @@ int ablate_channels_last(at::Tensor* tensor, at::Tensor** out) {
   return guarded([&] { *out = new at::Tensor(tensor->contiguous(at::MemoryFormat::ChannelsLast)); });
 }
 
-int ablate_is_channels_last(at::Tensor* tensor, int* out) {
-  return guarded([&] { *out = tensor->is_contiguous(at::MemoryFormat::ChannelsLast); });
-}
-
 int ablate_set_deterministic(int on) {
   return guarded([&] {
     auto& context = at::globalContext();

@@ -14,7 +14,6 @@ unsafe extern "C" {
     fn ablate_autocast_enter(cuda: c_int, half: c_int, previous_enabled: *mut c_int, previous_dtype: *mut c_int) -> c_int;
     fn ablate_autocast_exit(cuda: c_int, previous_enabled: c_int, previous_dtype: c_int) -> c_int;
     fn ablate_channels_last(tensor: Handle, out: *mut Handle) -> c_int;
-    fn ablate_is_channels_last(tensor: Handle, out: *mut c_int) -> c_int;
     fn ablate_set_deterministic(on: c_int) -> c_int;
     fn ablate_clear_grads(params: *const Handle, n: usize) -> c_int;
     fn ablate_fused_adam(
@@ -94,12 +93,6 @@ pub fn channels_last(tensor: &Tensor) -> anyhow::Result<Tensor> {
     // SAFETY: `tensor` is a live handle; the shim allocates the result handle, which we own.
     check(unsafe { ablate_channels_last(handle(tensor), &mut out) })?;
     Ok(unsafe { Tensor::from_ptr(out as *mut _) })
-}
-
-pub fn is_channels_last(tensor: &Tensor) -> bool {
-    let mut out = 0;
-    // SAFETY: `tensor` is a live handle.
-    check(unsafe { ablate_is_channels_last(handle(tensor), &mut out) }).is_ok() && out != 0
 }
 
 /// PyTorch's `use_deterministic_algorithms(on)` with cuDNN deterministic and not benchmarking.

@@ -16,22 +16,22 @@ use tch::{Kind, Tensor};
 
 /// Reads every tensor of a safetensors file (on the CPU, in its stored dtype).
 pub fn read(path: &Path) -> anyhow::Result<Vec<(String, Tensor)>> {
+    Ok(read_with_metadata(path)?.0)
+}
+
+/// Every tensor of a safetensors file, sorted by name, and its string metadata.
+pub fn read_with_metadata(path: &Path) -> anyhow::Result<(Vec<(String, Tensor)>, HashMap<String, String>)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read weights {}", path.display()))?;
-    let file = SafeTensors::deserialize(&bytes).with_context(|| format!("{} is not a safetensors file", path.display()))?;
+    let not_safetensors = || format!("{} is not a safetensors file", path.display());
+    let (_, metadata) = SafeTensors::read_metadata(&bytes).with_context(not_safetensors)?;
+    let file = SafeTensors::deserialize(&bytes).with_context(not_safetensors)?;
     let mut tensors = Vec::with_capacity(file.len());
     for (name, view) in file.tensors() {
         let tensor = to_tensor(&view).with_context(|| format!("tensor `{name}` in {}", path.display()))?;
         tensors.push((name, tensor));
     }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(tensors)
-}
-
-/// The string metadata of a safetensors file.
-pub fn read_metadata(path: &Path) -> anyhow::Result<HashMap<String, String>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let (_, metadata) = SafeTensors::read_metadata(&bytes).with_context(|| format!("{} is not a safetensors file", path.display()))?;
-    Ok(metadata.metadata().clone().unwrap_or_default())
+    Ok((tensors, metadata.metadata().clone().unwrap_or_default()))
 }
 
 /// The dtypes both sides know, paired.

@@ -19,6 +19,7 @@
 //! ([`LossConfig`]). Because the weights come from the data actually used, an augmented
 //! training set changes them; a parameter that does not matter for the chosen function (γ for
 //! `bce`) is dropped from the output, so changing it leaves `train` cached (early cutoff).
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
@@ -49,8 +50,8 @@ impl LossConfig {
 
     pub fn read(dir: &std::path::Path) -> anyhow::Result<LossConfig> {
         let path = dir.join(CONFIG_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{} is not a loss configuration: {e}", path.display()))
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{} is not a loss configuration", path.display()))
     }
 
     pub fn describe(&self) -> String {

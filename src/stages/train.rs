@@ -62,7 +62,7 @@ pub const INFO: KindInfo = KindInfo {
         InputSpec::optional("loss", "the loss from a `loss` stage (binary cross-entropy without it)"),
     ],
     resource: Resource::Device,
-    workspace: Workspace::Extend { params: &["epochs"], safe: epochs_extendable },
+    workspace: Workspace::Resume { extend: &["epochs"], safe: epochs_extendable },
 };
 
 /// Raising `epochs` continues a run only when the learning rate does not depend on it.
