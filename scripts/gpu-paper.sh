@@ -27,7 +27,7 @@ measure)
     .gpu/ablate run pipelines/paper.yaml --device cuda --cache "$cache" "${sets[@]}" | tail -3
     end=$(date +%s.%N)
     echo "paper grid wall time: $(echo "$end - $start" | bc) s"
-    python3 scripts/summarise-paper.py "$cache"
+    .gpu/ablate compare paper --cache "$cache" --format markdown
     ref() { echo "$cache/entries/$(cat "$cache/refs/paper/$1")/out"; }
     echo "PyTorch, ResNet18 Task 2.1 recipe (from ablate's ODIR-8 pre-training):"
     python3 scripts/reference/train_torch.py --data .gpu/fundus-small --arch resnet18 \

@@ -2,17 +2,23 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::core::dag::Dag;
+use crate::core::disk::human_size;
+use crate::core::gc::{self, Garbage};
 use crate::core::digest::FileDigests;
 use crate::core::keys::{Fingerprinter, Toolchain};
-use crate::core::plan::{PlannedStage, Status, plan};
+use crate::core::plan::{LevelSummary, PlannedStage, Status, by_factor, plan};
 use crate::core::progress::Progress;
 use crate::core::scheduler::{Outcome, RunOptions, RunReport, Scheduler};
 use crate::core::spec::{self, Pipeline};
 use crate::core::store::Store;
 use crate::device;
+use crate::results::collect::{Selection, Stages, collect};
+use crate::results::{compare, plot};
+use crate::results::format::{self, Format};
 use crate::stages::registry;
 
 #[derive(Parser)]
@@ -68,6 +74,45 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         last: usize,
     },
+    /// Compare the variants of pipelines from their stored metrics: one row per variant, seeds
+    /// pooled as mean ± std (n), Δ against the baseline.
+    Compare {
+        #[command(flatten)]
+        results: ResultArgs,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Draw PNG charts from stored metrics: learning curves (curves.png) and the comparison's
+    /// primary column as bars (bars.png).
+    Plot {
+        #[command(flatten)]
+        results: ResultArgs,
+        /// Colour variants by this factor (default: the first that varies).
+        #[arg(long)]
+        by: Option<String>,
+        /// The training stage whose curves to draw (default: each variant's last `train`).
+        #[arg(long)]
+        curves_stage: Option<String>,
+        /// Folder for the PNG files.
+        #[arg(long, default_value = "plots")]
+        out: PathBuf,
+    },
+    /// Remove cache entries and workspaces no current pipeline reaches (a dry run unless
+    /// --apply).
+    Gc {
+        /// Keep only these pipelines' results, by name or file (default: every pipeline run with
+        /// the cache); the others are forgotten.
+        pipelines: Vec<String>,
+        /// Remove what is listed; without it nothing is removed.
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Re-hash every cached result against its record; `--repair` sets corrupt ones aside so
+    /// that the next run recomputes them.
+    Verify {
+        #[arg(long)]
+        repair: bool,
+    },
     /// List the stage kinds with their inputs and parameters.
     Kinds,
     /// List the backbones and attention blocks with their parameter counts.
@@ -76,6 +121,62 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Which stored results a command reads, and how it lays them out.
+#[derive(clap::Args)]
+struct ResultArgs {
+    /// Pipelines, by name or file (default: every pipeline run with the cache).
+    pipelines: Vec<String>,
+    /// Stages of the pipeline file to read (default: the `evaluate` stages, else `train`).
+    #[arg(long = "stage", value_delimiter = ',')]
+    stages: Vec<String>,
+    /// Metrics to show (repeat or separate with commas); default macro_f1 and f1.
+    #[arg(long = "metric", value_delimiter = ',')]
+    metrics: Vec<String>,
+    /// Splits to show (repeat or separate with commas); default all.
+    #[arg(long = "split", value_delimiter = ',')]
+    splits: Vec<String>,
+    /// Keep rows where `factor=level[,level]`, `factor!=level` or `column>number` (also >=,
+    /// <, <=, =, != on the mean); repeat to combine.
+    #[arg(long = "where", value_name = "CONDITION")]
+    filters: Vec<String>,
+    /// Sort by a column (best first) or a factor (in declaration order).
+    #[arg(long)]
+    sort: Option<String>,
+    /// Reverse the order of the rows.
+    #[arg(long)]
+    reverse: bool,
+    /// The row Δ is computed against, as `factor=level,...` (default: the grid's baseline).
+    #[arg(long)]
+    baseline: Option<String>,
+}
+
+/// Pipeline names, for arguments that name a pipeline or its file.
+fn pipeline_names(arguments: &[String]) -> anyhow::Result<Vec<String>> {
+    let registry = registry();
+    arguments
+        .iter()
+        .map(|p| {
+            let path = Path::new(p);
+            if path.is_file() { Ok(spec::load(path, &[], &registry)?.name) } else { Ok(p.clone()) }
+        })
+        .collect()
+}
+
+impl ResultArgs {
+    fn compare(&self, store: &Store, names: &[String]) -> anyhow::Result<compare::Comparison> {
+        let collected = collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
+        let options = compare::Options {
+            metrics: self.metrics.clone(),
+            splits: self.splits.clone(),
+            baseline: self.baseline.as_deref().map(parse_levels).transpose()?,
+            filters: self.filters.clone(),
+            sort: self.sort.clone(),
+            reverse: self.reverse,
+        };
+        compare::compare(&collected, &options)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,6 +237,7 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Run { pipeline, jobs } => {
             let session = Session::open(&cli.cache, pipeline)?;
+            let _cache_in_use = session.store.lock_shared()?;
             let registry = registry();
             let fingerprinter = Fingerprinter { registry: &registry, digests: &session.digests, toolchain: &session.toolchain };
             let progress = Progress::new();
@@ -166,7 +268,7 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&planned)?);
             } else {
-                print_plan(&planned);
+                print_plan(&planned, &by_factor(&session.pipeline, &planned));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -184,6 +286,49 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             crate::core::status::print(&Store::open(&cli.cache)?, *last)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Compare { results, format } => {
+            let store = Store::open(&cli.cache)?;
+            let comparison = results.compare(&store, &pipeline_names(&results.pipelines)?)?;
+            print!("{}", format::render(&comparison, *format)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plot { results, by, curves_stage, out } => {
+            let store = Store::open(&cli.cache)?;
+            let names = pipeline_names(&results.pipelines)?;
+            let comparison = results.compare(&store, &names)?;
+            let colouring = plot::Colouring::new(&comparison, by.as_deref())?;
+            let named = curves_stage.iter().cloned().collect::<Vec<_>>();
+            let stages = if named.is_empty() { Stages::FinalTraining } else { Stages::Named(&named) };
+            let trainings = collect(&store, &Selection { pipelines: &names, stages })?.results;
+            std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+            println!("{}", plot::curves(&comparison, &trainings, &colouring, out)?.display());
+            println!("{}", plot::bars(&comparison, &colouring, out)?.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gc { pipelines, apply } => {
+            let store = Store::open(&cli.cache)?;
+            let garbage = gc::find(&store, &pipeline_names(pipelines)?)?;
+            if *apply {
+                gc::remove(&store, &garbage)?;
+            }
+            print_garbage(&garbage, *apply);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { repair } => {
+            let store = Store::open(&cli.cache)?;
+            let report = store.verify_all()?;
+            for (_, error) in &report.corrupt {
+                println!("corrupt: {error:#}");
+            }
+            if *repair {
+                for (key, _) in &report.corrupt {
+                    store.quarantine(key)?;
+                }
+            }
+            let what = if *repair && !report.corrupt.is_empty() { ", set aside; the next run recomputes them" } else { "" };
+            println!("{} results verified, {} corrupt{what}", report.verified, report.corrupt.len());
+            Ok(if report.corrupt.is_empty() || *repair { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::Kinds => {
             print_kinds();
             Ok(ExitCode::SUCCESS)
@@ -195,20 +340,57 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn print_plan(planned: &[PlannedStage]) {
-    let width = planned.iter().map(|p| p.stage.len()).max().unwrap_or(5).max(5);
-    let kind_width = planned.iter().map(|p| p.kind.len()).max().unwrap_or(4).max(4);
-    println!("{:<width$}  {:<kind_width$}  {:<6}  why", "stage", "kind", "status");
-    for p in planned {
-        let status = match p.status {
-            Status::Cached => "cached",
-            Status::Run => "run",
-        };
-        let reasons: Vec<String> = p.reasons.iter().map(|r| r.to_string()).collect();
-        println!("{:<width$}  {:<kind_width$}  {status:<6}  {}", p.stage, p.kind, reasons.join("; "));
+/// `factor=level,factor=level`.
+fn parse_levels(text: &str) -> anyhow::Result<Vec<(String, String)>> {
+    text.split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((factor, level)) => Ok((factor.trim().to_string(), level.trim().to_string())),
+            None => anyhow::bail!("`{pair}` in `{text}` is not `factor=level`"),
+        })
+        .collect()
+}
+
+fn print_garbage(garbage: &[Garbage], applied: bool) {
+    for item in garbage {
+        let stage = item.stage.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+        println!("{:>10}  {}{stage}: {}", human_size(item.bytes), item.path.display(), item.why);
+    }
+    let total = human_size(garbage.iter().map(|g| g.bytes).sum());
+    match (garbage.is_empty(), applied) {
+        (true, _) => println!("nothing to remove"),
+        (false, true) => println!("removed {} items, {total}", garbage.len()),
+        (false, false) => println!("{} items, {total}: a dry run; `ablate gc --apply` removes them", garbage.len()),
+    }
+}
+
+/// For a grid, the summary by factor and then only the stages that run; else every stage.
+fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
+    if !levels.is_empty() {
+        let factor_width = levels.iter().map(|l| l.factor.len()).max().unwrap_or(0).max(6);
+        let level_width = levels.iter().map(|l| l.level.len()).max().unwrap_or(0).max(5);
+        println!("{:<factor_width$}  {:<level_width$}  variants  cached  to run", "factor", "level");
+        for l in levels {
+            println!("{:<factor_width$}  {:<level_width$}  {:>8}  {:>6}  {:>6}", l.factor, l.level, l.variants, l.cached, l.to_run);
+        }
+        println!();
+    }
+    let listed: Vec<&PlannedStage> = planned.iter().filter(|p| levels.is_empty() || p.status == Status::Run).collect();
+    if !listed.is_empty() {
+        let width = listed.iter().map(|p| p.stage.len()).max().unwrap_or(5).max(5);
+        let kind_width = listed.iter().map(|p| p.kind.len()).max().unwrap_or(4).max(4);
+        println!("{:<width$}  {:<kind_width$}  {:<6}  why", "stage", "kind", "status");
+        for p in listed {
+            let status = match p.status {
+                Status::Cached => "cached",
+                Status::Run => "run",
+            };
+            let reasons: Vec<String> = p.reasons.iter().map(|r| r.to_string()).collect();
+            println!("{:<width$}  {:<kind_width$}  {status:<6}  {}", p.stage, p.kind, reasons.join("; "));
+        }
     }
     let to_run = planned.iter().filter(|p| p.status == Status::Run).count();
-    println!("{} stages: {} cached, {to_run} to run", planned.len(), planned.len() - to_run);
+    let note = if levels.is_empty() { "" } else { " (cached stages are not listed; --json lists every stage)" };
+    println!("{} stages: {} cached, {to_run} to run{note}", planned.len(), planned.len() - to_run);
 }
 
 fn print_report(report: &RunReport) {

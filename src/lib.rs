@@ -9,6 +9,7 @@ pub mod device;
 pub mod models;
 #[cfg(feature = "torch")]
 pub mod nn;
+pub mod results;
 pub mod schedule;
 pub mod scoring;
 pub mod stages;

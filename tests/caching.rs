@@ -90,7 +90,7 @@ fn results_carry_metrics_in_parquet_and_a_submission_csv() {
     let metrics = ablate::core::metrics::read_parquet(&ws.output_of("tiny", "evaluate").join("metrics.parquet")).unwrap();
     let f1: Vec<_> = metrics.iter().filter(|m| m.row.metric == "f1").collect();
     assert_eq!(f1.len(), 3);
-    assert!(f1.iter().all(|m| m.variant == "tiny" && m.stage == "evaluate" && m.row.split.as_deref() == Some("offsite_test")));
+    assert!(f1.iter().all(|m| m.pipeline == "tiny" && m.stage == "evaluate" && m.row.split.as_deref() == Some("offsite_test")));
     let macro_f1 = metrics.iter().find(|m| m.row.metric == "macro_f1").unwrap().row.value;
     let mean = f1.iter().map(|m| m.row.value).sum::<f64>() / 3.0;
     assert!((macro_f1 - mean).abs() < 1e-12);

@@ -27,7 +27,7 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     let ws = Workspace::new();
 
     let ran = ws.run(pipeline, &sets);
-    assert_eq!(ran.len(), 57, "{ran:?}");
+    assert_eq!(ran.len(), 75, "{ran:?}");
     let count = |prefix: &str| ran.iter().filter(|s| s.starts_with(prefix)).count();
     assert_eq!(count("load"), 2, "the two datasets are loaded once for all variants");
     assert_eq!(count("pretrain"), 4, "one pre-training per model, shared by its tasks");
@@ -35,8 +35,19 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     assert_eq!(count("head"), 3, "Tasks 1.2 and 1.3 share the head-only run");
     assert_eq!(count("finetune"), 13, "Tasks 1.3–3.2 of two CNNs, Lite0 1.3, ViT and Swin 4b");
     assert_eq!(count("offsite"), 18);
+    assert_eq!(count("validate"), 18);
     assert!(ran.contains(&"offsite[model=resnet18,task=1.1]".to_string()), "Task 1.1 evaluates the ODIR-8 model on D, G, A");
     assert!(ran.contains(&"finetune[model=swin_tiny,task=4b]".to_string()));
 
     assert!(ws.run(pipeline, &sets).is_empty(), "a second run is a no-op");
+
+    let output = ws.ablate(&["compare", "paper", "--format", "json"]);
+    assert!(output.status.success(), "{}", common::text(&output));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(rows.len(), 18, "one row per model and task");
+    for row in &rows {
+        for column in ["val.macro_f1", "offsite_test.macro_f1", "offsite_test.f1[A]"] {
+            assert_eq!(row["metrics"][column]["n"], 1, "{column} of {}", row["variant"]);
+        }
+    }
 }

@@ -67,6 +67,16 @@ pub struct Grid {
     factors: Vec<Factor>,
     seeds: Vec<i64>,
     variants: Vec<Variant>,
+    baseline: Option<Selector>,
+}
+
+/// The factors of a grid with their levels in declaration order (`seed` last, when given), and
+/// its baseline: what comparisons of its results are laid out by.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Layout {
+    pub factors: Vec<(String, Vec<String>)>,
+    /// Levels of the baseline variant, when `grid.baseline` names one level per factor it lists.
+    pub baseline: Option<Vec<(String, String)>>,
 }
 
 const GRID_KEYS: &[&str] = &["factors", "design", "baseline", "exclude", "seeds"];
@@ -103,7 +113,7 @@ impl Grid {
                     .at(&other.location));
             }
         };
-        let mut grid = Grid { factors, seeds, variants: Vec::new() };
+        let mut grid = Grid { factors, seeds, variants: Vec::new(), baseline: None };
         let design = match node.get("design") {
             None => "full",
             Some(n) => n.expect_str("`grid.design`")?,
@@ -133,6 +143,7 @@ impl Grid {
                 return Err(Diagnostic::new(format!("`grid.exclude` must be a list, found {}", other.type_name())).at(&other.location));
             }
         };
+        grid.baseline = baseline;
         let kept: Vec<Vec<(String, String)>> =
             points.into_iter().filter(|p| !exclusions.iter().any(|e| e.matches(&Variant { levels: p.clone() }))).collect();
         if kept.is_empty() {
@@ -154,6 +165,18 @@ impl Grid {
 
     pub fn variants(&self) -> &[Variant] {
         &self.variants
+    }
+
+    pub fn layout(&self) -> Layout {
+        let mut factors: Vec<(String, Vec<String>)> =
+            self.factors.iter().map(|f| (f.name.clone(), f.levels.iter().map(|l| l.name.clone()).collect())).collect();
+        if !self.seeds.is_empty() {
+            factors.push((SEED.to_string(), self.seeds.iter().map(|s| s.to_string()).collect()));
+        }
+        let baseline = self.baseline.as_ref().and_then(|selector| {
+            selector.0.iter().map(|(factor, levels)| (levels.len() == 1).then(|| (factor.clone(), levels[0].clone()))).collect()
+        });
+        Layout { factors, baseline }
     }
 
     /// The variables a variant sets: its levels' variables, and `seed`.

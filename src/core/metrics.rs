@@ -1,6 +1,6 @@
 //! Metrics in long format, one Parquet file per stage result.
 //!
-//! Columns: `variant`, `stage`, `stage_key`, `split`, `epoch`, `class`, `metric`, `value`,
+//! Columns: `pipeline`, `stage`, `stage_key`, `split`, `epoch`, `class`, `metric`, `value`,
 //! `timestamp` (UTC, microseconds). One row per number: pandas, polars and DuckDB read the files
 //! as they are, and results of many runs concatenate without schema juggling.
 use std::fs::File;
@@ -46,7 +46,7 @@ impl MetricRow {
 
 /// Identifies the stage result the rows belong to.
 pub struct MetricSource<'a> {
-    pub variant: &'a str,
+    pub pipeline: &'a str,
     pub stage: &'a str,
     pub stage_key: &'a str,
     pub timestamp_micros: i64,
@@ -55,7 +55,7 @@ pub struct MetricSource<'a> {
 /// A row as read back, with its source columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredMetric {
-    pub variant: String,
+    pub pipeline: String,
     pub stage: String,
     pub stage_key: String,
     pub row: MetricRow,
@@ -64,7 +64,7 @@ pub struct StoredMetric {
 
 fn schema() -> Arc<Schema> {
     Arc::new(Schema::new(vec![
-        Field::new("variant", DataType::Utf8, false),
+        Field::new("pipeline", DataType::Utf8, false),
         Field::new("stage", DataType::Utf8, false),
         Field::new("stage_key", DataType::Utf8, false),
         Field::new("split", DataType::Utf8, true),
@@ -80,7 +80,7 @@ pub fn write_parquet(path: &Path, source: &MetricSource, rows: &[MetricRow]) -> 
     let n = rows.len();
     let repeat = |s: &str| Arc::new(StringArray::from(vec![s; n])) as Arc<dyn Array>;
     let columns: Vec<Arc<dyn Array>> = vec![
-        repeat(source.variant),
+        repeat(source.pipeline),
         repeat(source.stage),
         repeat(source.stage_key),
         Arc::new(StringArray::from(rows.iter().map(|r| r.split.as_deref()).collect::<Vec<_>>())),
@@ -110,7 +110,7 @@ pub fn read_parquet(path: &Path) -> anyhow::Result<Vec<StoredMetric>> {
             let column = batch.column_by_name(name).with_context(|| format!("no column `{name}`"))?;
             Ok(column.as_any().downcast_ref::<StringArray>().context("not a string column")?.clone())
         };
-        let (variant, stage, key) = (text("variant")?, text("stage")?, text("stage_key")?);
+        let (pipeline, stage, key) = (text("pipeline")?, text("stage")?, text("stage_key")?);
         let (split, class, metric) = (text("split")?, text("class")?, text("metric")?);
         let epoch = batch.column_by_name("epoch").context("no column `epoch`")?;
         let epoch = epoch.as_any().downcast_ref::<UInt32Array>().context("epoch is not u32")?;
@@ -121,7 +121,7 @@ pub fn read_parquet(path: &Path) -> anyhow::Result<Vec<StoredMetric>> {
         let optional = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
         for i in 0..batch.num_rows() {
             out.push(StoredMetric {
-                variant: variant.value(i).into(),
+                pipeline: pipeline.value(i).into(),
                 stage: stage.value(i).into(),
                 stage_key: key.value(i).into(),
                 row: MetricRow {
@@ -150,11 +150,11 @@ mod tests {
             MetricRow::new("loss", 0.5).split("train").epoch(1),
             MetricRow::new("f1", 0.75).split("val").class("D"),
         ];
-        let source = MetricSource { variant: "v", stage: "train", stage_key: "k", timestamp_micros: 42 };
+        let source = MetricSource { pipeline: "v", stage: "train", stage_key: "k", timestamp_micros: 42 };
         write_parquet(&path, &source, &rows).unwrap();
         let back = read_parquet(&path).unwrap();
         assert_eq!(back.iter().map(|m| m.row.clone()).collect::<Vec<_>>(), rows);
-        assert_eq!(back[1].variant, "v");
+        assert_eq!(back[1].pipeline, "v");
         assert_eq!(back[0].timestamp_micros, 42);
     }
 }

@@ -3,9 +3,12 @@
 pub mod dag;
 pub mod diagnostic;
 pub mod digest;
+pub mod disk;
 pub mod fingerprint;
+pub mod gc;
 pub mod grid;
 pub mod keys;
+pub mod manifest;
 pub mod metrics;
 pub mod params;
 pub mod plan;

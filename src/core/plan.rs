@@ -75,3 +75,38 @@ pub fn why_dirty(store: &Store, pipeline: &str, stage: &str, key: Option<&str>, 
     let reasons = explain(&previous.record.fingerprint, now);
     Ok(if reasons.is_empty() { vec![DirtyReason::ResultMissing] } else { reasons })
 }
+
+/// One level of a grid factor in a plan: its variants and the stages they use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelSummary {
+    pub factor: String,
+    pub level: String,
+    pub variants: usize,
+    pub cached: usize,
+    pub to_run: usize,
+}
+
+/// Per level of each factor (and seed) of the pipeline's grid, what the plan does to the
+/// stages its variants use; a stage shared by variants of several levels counts for each.
+pub fn by_factor(pipeline: &Pipeline, planned: &[PlannedStage]) -> Vec<LevelSummary> {
+    let Some(layout) = &pipeline.layout else { return Vec::new() };
+    let status: HashMap<&str, Status> = planned.iter().map(|p| (p.stage.as_str(), p.status)).collect();
+    let mut summary = Vec::new();
+    for (factor, levels) in &layout.factors {
+        for level in levels {
+            let variants: Vec<_> = pipeline.variants.iter().filter(|v| v.variant.level(factor) == Some(level)).collect();
+            let mut stages: Vec<&str> = variants.iter().flat_map(|v| v.stages.values().map(String::as_str)).collect();
+            stages.sort_unstable();
+            stages.dedup();
+            let count = |s: Status| stages.iter().filter(|stage| status.get(*stage) == Some(&s)).count();
+            summary.push(LevelSummary {
+                factor: factor.clone(),
+                level: level.clone(),
+                variants: variants.len(),
+                cached: count(Status::Cached),
+                to_run: count(Status::Run),
+            });
+        }
+    }
+    summary
+}

@@ -18,12 +18,13 @@ use serde::{Deserialize, Serialize};
 use super::dag::Dag;
 use super::fingerprint::StageKey;
 use super::keys::Fingerprinter;
+use super::manifest::Manifest;
 use super::metrics::{MetricSource, write_parquet};
 use super::plan::why_dirty;
 use super::progress::Progress;
 use super::spec::{Pipeline, StageSpec};
 use super::stage::{Registry, Resource, StageContext};
-use super::store::{Entry, Record, Store, write_atomically};
+use super::store::{Entry, Record, Store, WorkspaceOwner, write_atomically};
 
 pub struct RunOptions {
     /// Most CPU stages at once.
@@ -70,6 +71,9 @@ impl Scheduler<'_> {
         let started = Instant::now();
         let started_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         self.store.clean_staging();
+        if let Err(error) = self.store.write_manifest(&Manifest::of(self.pipeline, started_at)) {
+            self.progress.line(&format!("warning: {error:#}"));
+        }
         let order: Vec<&str> = self.dag.topological().collect();
         let mut outcomes: HashMap<&str, Outcome> = HashMap::new();
         let mut done: HashMap<&str, Entry> = HashMap::new();
@@ -204,7 +208,8 @@ impl Scheduler<'_> {
             Some(params) => {
                 let workspace_key = fingerprint.workspace_key(params).expect("all upstream outputs are known");
                 let lock = self.store.lock(&format!("work-{workspace_key}"))?;
-                Some((self.store.workspace(&workspace_key)?, lock))
+                let owner = WorkspaceOwner { pipeline: pipeline.clone(), stage: spec.name.clone(), key: key.clone() };
+                Some((self.store.workspace(&workspace_key, &owner)?, lock))
             }
             None => None,
         };
@@ -226,7 +231,7 @@ impl Scheduler<'_> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).context("clock before 1970")?;
         if !ctx.metrics.is_empty() {
             let source = MetricSource {
-                variant: pipeline,
+                pipeline,
                 stage: &spec.name,
                 stage_key: &key,
                 timestamp_micros: now.as_micros() as i64,

@@ -35,6 +35,8 @@ pub struct Pipeline {
     pub stages: Vec<StageSpec>,
     /// The variants of the pipeline's `grid`; empty without one.
     pub variants: Vec<VariantSpec>,
+    /// The grid's factors, levels and baseline; `None` without a grid.
+    pub layout: Option<grid::Layout>,
 }
 
 /// One variant of a grid and the stage instances it consists of.
@@ -114,7 +116,8 @@ pub fn parse(path: &Path, text: &str, overrides: &[String], registry: &Registry)
     let order: Vec<&str> = stages_node.expect_map("`stages`").map_err(one)?.iter().map(|(k, _)| k.name.as_str()).collect();
     let (stages, variant_specs) = merge(&order, variants, per_variant);
     let variants = if grid.is_some() { variant_specs } else { Vec::new() };
-    let pipeline = Pipeline { name, path: path.to_path_buf(), stages, variants };
+    let layout = grid.as_ref().map(Grid::layout);
+    let pipeline = Pipeline { name, path: path.to_path_buf(), stages, variants, layout };
     super::dag::Dag::new(&pipeline).map_err(one)?;
     Ok(pipeline)
 }

@@ -1,7 +1,7 @@
 //! `ablate status`: recent runs recorded in the store, and what the cache holds.
 use std::fs;
-use std::path::Path;
 
+use super::disk::{human_size, size_of};
 use super::scheduler::{Outcome, RunReport};
 use super::store::Store;
 
@@ -13,7 +13,7 @@ pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
         .collect();
     runs.sort_by_key(|r| r.started);
     let entries = fs::read_dir(store.entries_dir())?.flatten().count();
-    println!("cache {}: {entries} results, {}", store.root().display(), human_size(dir_size(store.root())));
+    println!("cache {}: {entries} results, {}", store.root().display(), human_size(size_of(store.root())));
     if runs.is_empty() {
         println!("no runs yet");
     }
@@ -37,28 +37,6 @@ pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = fs::read_dir(path) else { return 0 };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => dir_size(&e.path()),
-            _ => e.metadata().map_or(0, |m| m.len()),
-        })
-        .sum()
-}
-
-fn human_size(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < units.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", units[unit])
 }
 
 /// UTC `YYYY-MM-DD HH:MM:SS` from Unix seconds.

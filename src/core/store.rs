@@ -7,9 +7,12 @@
 //!     out/                    the artifact downstream stages read
 //!     metrics.parquet         metrics in long format (kept out of the output digest)
 //!   staging/<key>.<pid>.<n>/  results under construction
-//!   work/<workspace key>/     private state of stages that resume (training checkpoints)
+//!   work/<workspace key>/     private state of stages that resume (training checkpoints), with
+//!                             owner.json naming the pipeline, stage and key it was last used for
 //!   locks/<key>.lock          per-key locks (flock) between concurrent runs
+//!   locks/cache.lock          held shared by every run, exclusively by `ablate gc`
 //!   refs/<pipeline>/<stage>   key of the last result of each stage, to explain changes
+//!   refs/<pipeline>/manifest.json   the pipeline's stages and variants at its last run
 //!   runs/                     one summary per `ablate run`
 //!   stat-cache.json           file stat → digest memo
 //! ```
@@ -23,10 +26,30 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::digest::hash_dir;
 use super::fingerprint::{Fingerprint, StageKey};
+use super::manifest::Manifest;
+
+const MANIFEST: &str = "manifest.json";
+const OWNER: &str = "owner.json";
+
+/// What `verify_all` found.
+pub struct Verification {
+    pub verified: usize,
+    /// Key and what is wrong with it.
+    pub corrupt: Vec<(String, anyhow::Error)>,
+}
+
+/// The stage a workspace was last used for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceOwner {
+    pub pipeline: String,
+    pub stage: String,
+    pub key: StageKey,
+}
 
 /// What is stored beside each result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +151,22 @@ impl Store {
         Ok(())
     }
 
+    /// Re-hashes every published result, in parallel.
+    pub fn verify_all(&self) -> anyhow::Result<Verification> {
+        let keys: Vec<String> = fs::read_dir(self.entries_dir())?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let corrupt: Vec<(String, anyhow::Error)> = keys
+            .par_iter()
+            .filter_map(|key| {
+                let checked = self.entry(key).and_then(|entry| match entry {
+                    Some(entry) => self.verify(&entry),
+                    None => Err(anyhow::anyhow!("its record is missing")),
+                });
+                checked.err().map(|error| (key.clone(), error))
+            })
+            .collect();
+        Ok(Verification { verified: keys.len(), corrupt })
+    }
+
     /// Moves a corrupt entry aside so that its key is computed again.
     pub fn quarantine(&self, key: &str) -> anyhow::Result<()> {
         let corrupt = self.root.join("corrupt");
@@ -138,22 +177,54 @@ impl Store {
     }
 
     pub fn lock(&self, key: &str) -> anyhow::Result<KeyLock> {
-        let path = self.root.join("locks").join(format!("{key}.lock"));
-        let file = fs::OpenOptions::new()
+        let file = self.open_lock(key)?;
+        file.lock().with_context(|| format!("cannot lock the result {key}"))?;
+        Ok(KeyLock { _file: file })
+    }
+
+    /// Held by a run for its whole duration, so that `gc` never removes what a run may read.
+    pub fn lock_shared(&self) -> anyhow::Result<KeyLock> {
+        let file = self.open_lock("cache")?;
+        file.lock_shared().context("cannot lock the cache")?;
+        Ok(KeyLock { _file: file })
+    }
+
+    /// The cache to itself, or `None` while a run holds it.
+    pub fn try_lock_exclusive(&self) -> anyhow::Result<Option<KeyLock>> {
+        let file = self.open_lock("cache")?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(KeyLock { _file: file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(e).context("cannot lock the cache"),
+        }
+    }
+
+    fn open_lock(&self, name: &str) -> anyhow::Result<fs::File> {
+        let path = self.root.join("locks").join(format!("{name}.lock"));
+        fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .with_context(|| format!("cannot open lock {}", path.display()))?;
-        file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(KeyLock { _file: file })
+            .with_context(|| format!("cannot open lock {}", path.display()))
     }
 
-    /// The workspace folder of a workspace key (see `stage::Workspace`), created if missing.
-    pub fn workspace(&self, workspace_key: &str) -> anyhow::Result<PathBuf> {
-        let dir = self.root.join("work").join(workspace_key);
+    /// The workspace folder of a workspace key (see `stage::Workspace`), created if missing and
+    /// marked as used by `owner`.
+    pub fn workspace(&self, workspace_key: &str, owner: &WorkspaceOwner) -> anyhow::Result<PathBuf> {
+        let dir = self.workspaces_dir().join(workspace_key);
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        write_atomically(&dir.join(OWNER), &serde_json::to_vec(owner)?)?;
         Ok(dir)
+    }
+
+    pub fn workspaces_dir(&self) -> PathBuf {
+        self.root.join("work")
+    }
+
+    /// Who last used the workspace in `dir`, if it says.
+    pub fn workspace_owner(&self, dir: &Path) -> Option<WorkspaceOwner> {
+        serde_json::from_slice(&fs::read(dir.join(OWNER)).ok()?).ok()
     }
 
     pub fn staging(&self, key: &str) -> anyhow::Result<Staging> {
@@ -201,6 +272,44 @@ impl Store {
         let path = self.ref_path(pipeline, stage);
         fs::create_dir_all(path.parent().expect("refs have a parent"))?;
         write_atomically(&path, key.as_bytes())
+    }
+
+    /// Records what `manifest.pipeline` consists of (see `manifest`).
+    pub fn write_manifest(&self, manifest: &Manifest) -> anyhow::Result<()> {
+        let path = self.manifest_path(&manifest.pipeline);
+        fs::create_dir_all(path.parent().expect("refs have a parent"))?;
+        write_atomically(&path, &serde_json::to_vec(manifest)?)
+    }
+
+    /// The manifests of every pipeline run with this cache, by pipeline name.
+    pub fn manifests(&self) -> anyhow::Result<Vec<Manifest>> {
+        let mut manifests = Vec::new();
+        for dir in fs::read_dir(self.root.join("refs"))?.flatten() {
+            let path = dir.path().join(MANIFEST);
+            match fs::read(&path) {
+                Ok(bytes) => manifests.push(
+                    serde_json::from_slice(&bytes).with_context(|| format!("corrupt manifest {}", path.display()))?,
+                ),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
+            }
+        }
+        manifests.sort_by(|a: &Manifest, b| a.pipeline.cmp(&b.pipeline));
+        Ok(manifests)
+    }
+
+    pub fn refs_dir(&self) -> PathBuf {
+        self.root.join("refs")
+    }
+
+    /// The folder of a pipeline's refs and manifest.
+    pub fn manifest_dir(&self, pipeline: &str) -> PathBuf {
+        self.refs_dir().join(sanitize(pipeline))
+    }
+
+    fn manifest_path(&self, pipeline: &str) -> PathBuf {
+        // Stage names are sanitised without dots, so no stage's ref is named like the manifest.
+        self.manifest_dir(pipeline).join(MANIFEST)
     }
 
     fn ref_path(&self, pipeline: &str, stage: &str) -> PathBuf {

@@ -1,0 +1,142 @@
+//! `ablate gc`: removes what no current pipeline reaches.
+//!
+//! The current pipelines are those with a manifest in the cache (every pipeline run with it, or
+//! only those named). A result is reached when the ref of one of their stage instances names
+//! its key: every stage of a pipeline's last run, upstream stages included, since the manifest
+//! lists them all. Results of old parameters, of stages since removed, and of forgotten
+//! pipelines are garbage.
+//!
+//! A workspace (`work/`, resumable training state) is kept when the result it was last used for
+//! is kept (raising `epochs` continues from it), or when that result does not exist yet and its
+//! stage is a current one: a run that died and will resume. Also removed: results set aside as
+//! corrupt, staging folders of dead runs, and the refs of pipelines not kept.
+//!
+//! Nothing is removed without `apply`; removal holds the cache's lock exclusively, so it never
+//! runs while an `ablate run` uses the cache.
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use super::disk::size_of;
+use super::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// A result no current stage instance refers to.
+    Unreachable,
+    /// A workspace whose stage is gone or whose result is garbage.
+    StaleWorkspace,
+    /// A result set aside because its content did not match its digest.
+    Corrupt,
+    /// A folder left by a run that died while computing.
+    DeadStaging,
+    /// The refs of a pipeline not kept.
+    ForgottenPipeline,
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            Why::Unreachable => "result no current pipeline reaches",
+            Why::StaleWorkspace => "workspace of a result that is gone",
+            Why::Corrupt => "corrupt result set aside",
+            Why::DeadStaging => "staging folder of a dead run",
+            Why::ForgottenPipeline => "refs of a pipeline not kept",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Garbage {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub why: Why,
+    /// The stage that made it, when known.
+    pub stage: Option<String>,
+}
+
+/// What `gc` would remove, keeping the pipelines named in `keep` (all when empty).
+pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
+    let manifests = store.manifests()?;
+    for name in keep {
+        if !manifests.iter().any(|m| &m.pipeline == name) {
+            let known: Vec<&str> = manifests.iter().map(|m| m.pipeline.as_str()).collect();
+            bail!("pipeline `{name}` has not run with this cache (pipelines: {})", known.join(", "));
+        }
+    }
+    let kept: Vec<_> = manifests.iter().filter(|m| keep.is_empty() || keep.contains(&m.pipeline)).collect();
+    let mut reachable: HashSet<String> = HashSet::new();
+    let mut current: HashSet<(String, String)> = HashSet::new();
+    for manifest in &kept {
+        for stage in &manifest.stages {
+            reachable.extend(store.read_ref(&manifest.pipeline, &stage.instance));
+            current.insert((manifest.pipeline.clone(), stage.instance.clone()));
+        }
+    }
+    let mut garbage = Vec::new();
+    let mut found = |path: PathBuf, why: Why, stage: Option<String>| {
+        garbage.push(Garbage { bytes: size_of(&path), path, why, stage });
+    };
+
+    for entry in read_dir(&store.entries_dir())? {
+        let key = entry.file_name().to_string_lossy().into_owned();
+        if !reachable.contains(&key) {
+            let stage = store.entry(&key).ok().flatten().map(|e| e.record.stage);
+            found(entry.path(), Why::Unreachable, stage);
+        }
+    }
+    for workspace in read_dir(&store.workspaces_dir())? {
+        // A workspace that does not say whose it is is kept: it cannot be told from a live one.
+        let Some(owner) = store.workspace_owner(&workspace.path()) else { continue };
+        let published = store.entries_dir().join(&owner.key).exists();
+        let live = if published { reachable.contains(&owner.key) } else { current.contains(&(owner.pipeline.clone(), owner.stage.clone())) };
+        if !live {
+            found(workspace.path(), Why::StaleWorkspace, Some(owner.stage));
+        }
+    }
+    for corrupt in read_dir(&store.root().join("corrupt"))? {
+        found(corrupt.path(), Why::Corrupt, None);
+    }
+    for staging in read_dir(&store.root().join("staging"))? {
+        found(staging.path(), Why::DeadStaging, None);
+    }
+    let kept_refs: HashSet<PathBuf> = kept.iter().map(|m| store.manifest_dir(&m.pipeline)).collect();
+    for refs in read_dir(&store.refs_dir())? {
+        let has_manifest = refs.path().join("manifest.json").exists();
+        if has_manifest && !kept_refs.contains(&refs.path()) {
+            found(refs.path(), Why::ForgottenPipeline, None);
+        }
+    }
+    Ok(garbage)
+}
+
+/// Removes `garbage`; fails without removing anything while a run uses the cache.
+pub fn remove(store: &Store, garbage: &[Garbage]) -> anyhow::Result<()> {
+    let Some(_lock) = store.try_lock_exclusive()? else {
+        bail!("a run is using the cache {}; run `ablate gc` again when it has finished", store.root().display());
+    };
+    for item in garbage {
+        let removed = if item.path.is_dir() { fs::remove_dir_all(&item.path) } else { fs::remove_file(&item.path) };
+        match removed {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", item.path.display())),
+        }
+        if item.why == Why::Unreachable
+            && let Some(key) = item.path.file_name()
+        {
+            let _ = fs::remove_file(store.root().join("locks").join(format!("{}.lock", key.to_string_lossy())));
+        }
+    }
+    Ok(())
+}
+
+fn read_dir(dir: &Path) -> anyhow::Result<Vec<fs::DirEntry>> {
+    match fs::read_dir(dir) {
+        Ok(entries) => Ok(entries.flatten().collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot list {}", dir.display())),
+    }
+}

@@ -1,0 +1,199 @@
+//! Finds the stored metrics of each variant of the chosen pipelines.
+//!
+//! A pipeline's manifest lists its variants and the stage instance each variant uses for each
+//! stage of the file; the instance's ref names the key of its last result, and that result's
+//! `metrics.parquet` holds the numbers. Nothing is recomputed and no pipeline file is read, so
+//! results of pipelines run at different times, or whose files have changed since, compare
+//! side by side. Each metrics file is read once however many variants share it.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use rayon::prelude::*;
+
+use crate::core::grid::SEED;
+use crate::core::manifest::Manifest;
+use crate::core::metrics::{MetricRow, read_parquet};
+use crate::core::store::Store;
+
+/// The metrics of one stage instance, as used by one variant.
+#[derive(Debug, Clone)]
+pub struct StageResult {
+    pub pipeline: String,
+    /// The variant's levels, `seed` included.
+    pub levels: Vec<(String, String)>,
+    pub template: String,
+    pub instance: String,
+    pub key: String,
+    pub metrics: Arc<Vec<MetricRow>>,
+}
+
+impl StageResult {
+    /// The levels that name the variant's row in a comparison: all but `seed`.
+    pub fn row_levels(&self) -> Vec<(String, String)> {
+        self.levels.iter().filter(|(f, _)| f != SEED).cloned().collect()
+    }
+
+    pub fn seed(&self) -> Option<&str> {
+        self.levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l.as_str())
+    }
+}
+
+/// Which results to read.
+pub struct Selection<'a> {
+    /// Pipeline names; empty means every pipeline run with the cache.
+    pub pipelines: &'a [String],
+    pub stages: Stages<'a>,
+}
+
+/// Which stages of each variant to read.
+pub enum Stages<'a> {
+    /// These stages of the file (templates).
+    Named(&'a [String]),
+    /// Those of kind `evaluate`, or of kind `train` in a pipeline without evaluations.
+    Evaluations,
+    /// Each variant's last `train` stage in file order: the training that made its model.
+    FinalTraining,
+}
+
+pub struct Collected {
+    pub manifests: Vec<Manifest>,
+    pub results: Vec<StageResult>,
+    /// Instances chosen but never completed, as `pipeline: instance`.
+    pub missing: Vec<String>,
+}
+
+pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected> {
+    let manifests = chosen_manifests(store, selection.pipelines)?;
+    let mut wanted: Vec<(usize, usize, String, String)> = Vec::new(); // manifest, variant, template, instance
+    for (m, manifest) in manifests.iter().enumerate() {
+        let templates = chosen_templates(manifest, &selection.stages)?;
+        for (v, variant) in manifest.variants.iter().enumerate() {
+            let used: Vec<&String> = templates.iter().filter(|t| variant.stages.contains_key(*t)).collect();
+            let used = match selection.stages {
+                Stages::FinalTraining => used.last().copied().into_iter().collect(),
+                _ => used,
+            };
+            for template in used {
+                wanted.push((m, v, template.clone(), variant.stages[template].clone()));
+            }
+        }
+    }
+    let mut refs: HashMap<(usize, &str), Option<String>> = HashMap::new();
+    for (m, _, _, instance) in &wanted {
+        refs.entry((*m, instance.as_str())).or_insert_with(|| store.read_ref(&manifests[*m].pipeline, instance));
+    }
+    let mut keys: Vec<&str> = refs.values().flatten().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let metrics: HashMap<&str, Option<Arc<Vec<MetricRow>>>> = keys
+        .par_iter()
+        .map(|&key| Ok((key, read_metrics(store, key)?)))
+        .collect::<anyhow::Result<_>>()?;
+
+    let mut results = Vec::new();
+    let mut missing = Vec::new();
+    for (m, v, template, instance) in &wanted {
+        let manifest = &manifests[*m];
+        let stored = refs[&(*m, instance.as_str())].as_deref().and_then(|key| Some((key, metrics[key].clone()?)));
+        match stored {
+            Some((key, metrics)) => results.push(StageResult {
+                pipeline: manifest.pipeline.clone(),
+                levels: manifest.variants[*v].levels.clone(),
+                template: template.clone(),
+                instance: instance.clone(),
+                key: key.to_string(),
+                metrics,
+            }),
+            None => {
+                let label = format!("{}: {instance}", manifest.pipeline);
+                if !missing.contains(&label) {
+                    missing.push(label);
+                }
+            }
+        }
+    }
+    Ok(Collected { manifests, results, missing })
+}
+
+fn chosen_manifests(store: &Store, names: &[String]) -> anyhow::Result<Vec<Manifest>> {
+    let all = store.manifests()?;
+    if names.is_empty() {
+        if all.is_empty() {
+            bail!("no pipeline has run with the cache {}", store.root().display());
+        }
+        return Ok(all);
+    }
+    let mut chosen = Vec::new();
+    for name in names {
+        match all.iter().find(|m| &m.pipeline == name) {
+            Some(manifest) => chosen.push(manifest.clone()),
+            None => {
+                let known: Vec<&str> = all.iter().map(|m| m.pipeline.as_str()).collect();
+                bail!(
+                    "pipeline `{name}` has not run with the cache {} (pipelines there: {})",
+                    store.root().display(),
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                );
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+/// The templates `stages` selects, in file order.
+fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<String>> {
+    let mut templates: Vec<&str> = Vec::new();
+    for stage in &manifest.stages {
+        if !templates.contains(&stage.template.as_str()) {
+            templates.push(&stage.template);
+        }
+    }
+    let kind_of = |template: &str| manifest.stages.iter().find(|s| s.template == template).map(|s| s.kind.as_str());
+    let of_kind = |kind: &str| -> Vec<String> { templates.iter().filter(|t| kind_of(t) == Some(kind)).map(|t| t.to_string()).collect() };
+    let stages = match stages {
+        Stages::Named(stages) if !stages.is_empty() => stages,
+        Stages::FinalTraining => return Ok(of_kind("train")),
+        _ => {
+            let evaluations = of_kind("evaluate");
+            return Ok(if evaluations.is_empty() { of_kind("train") } else { evaluations });
+        }
+    };
+    let present: Vec<String> = stages.iter().filter(|s| templates.contains(&s.as_str())).cloned().collect();
+    if present.is_empty() {
+        bail!("pipeline `{}` has no stage {} (its stages: {})", manifest.pipeline, stages.join(" or "), templates.join(", "));
+    }
+    Ok(present)
+}
+
+/// The final (not per-epoch) and per-epoch rows of a result; `None` when the result is gone
+/// from the cache.
+fn read_metrics(store: &Store, key: &str) -> anyhow::Result<Option<Arc<Vec<MetricRow>>>> {
+    let dir = store.entries_dir().join(key);
+    let path = dir.join("metrics.parquet");
+    if path.exists() {
+        let rows = read_parquet(&path).with_context(|| format!("cannot read the metrics of cache entry {key}"))?;
+        return Ok(Some(Arc::new(rows.into_iter().map(|m| m.row).collect())));
+    }
+    Ok(dir.join("record.json").exists().then(|| Arc::new(Vec::new())))
+}
+
+/// The factors and their levels in the order the manifests declare them.
+pub fn factor_levels(manifests: &[Manifest]) -> Vec<(String, Vec<String>)> {
+    let mut order: Vec<(String, Vec<String>)> = Vec::new();
+    for layout in manifests.iter().filter_map(|m| m.layout.as_ref()) {
+        for (factor, levels) in &layout.factors {
+            let at = order.iter().position(|(f, _)| f == factor).unwrap_or_else(|| {
+                order.push((factor.clone(), Vec::new()));
+                order.len() - 1
+            });
+            let known = &mut order[at].1;
+            for level in levels {
+                if !known.contains(level) {
+                    known.push(level.clone());
+                }
+            }
+        }
+    }
+    order
+}
