@@ -160,18 +160,20 @@ mod on_device {
         let training = Training { epochs: p.int("epochs") as u32, batch_size: p.int("batch_size"), lr: p.float("lr") };
         let tensors = SplitTensors::new(&dataset, split, device);
 
+        let sources: Vec<Vec<i64>> = quotas.iter().map(|q| single_label_rows(&split.labels, n_labels, q.label)).collect();
+        if let Some((quota, _)) = quotas.iter().zip(&sources).find(|(_, rows)| rows.is_empty()) {
+            let label = &dataset.label_names[quota.label];
+            anyhow::bail!("`labels`: no image of split `{split_name}` has `{label}` as its only label, so there is nothing to train its VAE on");
+        }
+
         let mut augmented = split.clone();
         let mut report = Vec::new();
-        for quota in &quotas {
+        for (quota, rows) in quotas.iter().zip(&sources) {
             let label = &dataset.label_names[quota.label];
-            let rows = single_label_rows(&split.labels, n_labels, quota.label);
-            if rows.is_empty() {
-                anyhow::bail!("`labels`: no image of split `{split_name}` has `{label}` as its only label, so there is nothing to train its VAE on");
-            }
             tch::manual_seed(label_seed(p.int("seed"), quota.label));
             let vs = VarStore::new(device);
             let model = ConvVae::new(&vs.root(), dataset.size, p.int("latent_dim"))?;
-            let images = tensors.images.index_select(0, &Tensor::from_slice(&rows).to_device(device));
+            let images = tensors.images.index_select(0, &Tensor::from_slice(rows).to_device(device));
             let task = ctx.progress.task(format!("vae {label}"), u64::from(training.epochs));
             let losses = fit(&vs, &model, &images, &training, |epoch, loss| {
                 task.message(format!("epoch {epoch} loss {loss:.2}"));
@@ -196,9 +198,10 @@ mod on_device {
         let splits: Vec<Split> =
             dataset.splits.iter().map(|s| if s.name == split_name { augmented.clone() } else { s.clone() }).collect();
         Dataset { label_names: dataset.label_names.clone(), size: dataset.size, splits }.write(&ctx.out_dir)?;
-        ctx.set_summary(match report.is_empty() {
-            true => format!("{split_name}: labels already balanced, nothing generated"),
-            false => format!("{split_name} {} → {}: {}", split.len(), augmented.len(), report.join(", ")),
+        ctx.set_summary(if report.is_empty() {
+            format!("{split_name}: labels already balanced, nothing generated")
+        } else {
+            format!("{split_name} {} → {}: {}", split.len(), augmented.len(), report.join(", "))
         });
         Ok(())
     }
