@@ -34,7 +34,7 @@ fn status_lists_runs_and_failures() {
 fn kinds_lists_every_kind_with_its_parameters() {
     let ws = Workspace::new();
     let kinds = text(&ws.ablate(&["kinds"]));
-    for kind in ["load", "synthetic", "backbone", "attention", "train", "evaluate", "export"] {
+    for kind in ["load", "synthetic", "backbone", "attention", "train", "evaluate", "export", "vae_augment"] {
         assert!(kinds.contains(&format!("{kind} — ")), "{kind} missing from\n{kinds}");
     }
     assert!(kinds.contains("param  lr") && kinds.contains("input  model"), "{kinds}");

@@ -280,6 +280,12 @@ impl Params {
         Some(list.iter().map(|v| v.as_f64().unwrap_or_else(|| panic!("parameter `{name}` is not a list of numbers"))).collect())
     }
 
+    /// An optional list of strings ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_str_list(&self, name: &str) -> Option<Vec<String>> {
+        let value = self.get(name);
+        (!value.is_null()).then(|| self.str_list(name))
+    }
+
     pub fn str_list(&self, name: &str) -> Vec<String> {
         let list = self.get(name).as_array().unwrap_or_else(|| panic!("parameter `{name}` is not a list"));
         list.iter().filter_map(|v| v.as_str().map(String::from)).collect()

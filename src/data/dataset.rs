@@ -43,6 +43,16 @@ impl Split {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+
+    /// Positives per label, for a split with `n_labels` labels.
+    pub fn positives(&self, n_labels: usize) -> Vec<usize> {
+        positives(&self.labels, n_labels)
+    }
+}
+
+/// Positives per label in row-major N×`n_labels` 0/1 targets.
+pub fn positives(targets: &[u8], n_labels: usize) -> Vec<usize> {
+    (0..n_labels).map(|c| targets.iter().skip(c).step_by(n_labels).filter(|&&y| y == 1).count()).collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +134,7 @@ mod tests {
         };
         dataset.write(dir.path()).unwrap();
         assert_eq!(Dataset::read(dir.path()).unwrap(), dataset);
+        assert_eq!(dataset.splits[0].positives(2), vec![1, 0]);
         assert!(dataset.split("val").unwrap_err().to_string().contains("no split `val`"));
     }
 }

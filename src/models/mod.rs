@@ -11,6 +11,7 @@ pub mod layers;
 pub mod resnet18;
 pub mod swin;
 pub mod transformer;
+pub mod vae;
 pub mod vit;
 
 use serde::{Deserialize, Serialize};

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use crate::core::stage::{InputSpec, KindInfo, Resource, StageContext, StageKind, Workspace};
-use crate::data::dataset::Dataset;
+use crate::data::dataset::{Dataset, positives};
 
 pub const CONFIG_FILE: &str = "loss.json";
 
@@ -118,8 +118,7 @@ impl StageKind for Loss {
 pub fn configure(params: &Params, labels: &[String], targets: &[u8]) -> anyhow::Result<LossConfig> {
     let n_labels = labels.len();
     let samples = targets.len() / n_labels.max(1);
-    let positives: Vec<usize> =
-        (0..n_labels).map(|c| targets.iter().skip(c).step_by(n_labels).filter(|&&y| y == 1).count()).collect();
+    let positives = positives(targets, n_labels);
     let function = params.str("function").to_string();
     let given = params.opt_float_list("pos_weight");
     if let Some(weights) = &given

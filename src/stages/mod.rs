@@ -8,6 +8,7 @@ pub mod load;
 pub mod loss;
 pub mod synthetic;
 pub mod train;
+pub mod vae_augment;
 
 use crate::core::params::{ParamDefault, ParamSpec, ParamType, Params};
 use crate::core::stage::{InputFile, InputSpec, KindInfo, Registry, StageContext, StageKind};
@@ -35,6 +36,7 @@ pub fn registry() -> Registry {
         .with(InWorker::new(&train::INFO))
         .with(InWorker::new(&evaluate::INFO))
         .with(InWorker::new(&export::INFO))
+        .with(InWorker::new(&vae_augment::INFO))
 }
 
 /// A stage kind whose work needs torch and so runs in the `ablate-torch` worker process (see
@@ -78,6 +80,7 @@ pub fn execute_on_device(kind: &str, ctx: &mut StageContext) -> anyhow::Result<(
         "train" => train::execute(ctx),
         "evaluate" => evaluate::execute(ctx),
         "export" => export::execute(ctx),
+        "vae_augment" => vae_augment::execute(ctx),
         other => anyhow::bail!("`{other}` is not a worker stage kind"),
     }
 }
