@@ -15,10 +15,11 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     let sets = [
         format!("data={}", shared.join("data/fundus-small").display()),
         format!("lite0_weights={}", shared.join("weights/tf_efficientnet_lite0.in1k.safetensors").display()),
-        "size=32".into(),
+        "size=64".into(), // GradCAM-guided training needs feature maps larger than 1×1
         "limit=16".into(),
         "epochs=1".into(),
         "pretrain_epochs=1".into(),
+        "vae_epochs=2".into(),
         "grid.seeds=1".into(),
     ];
     let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
@@ -27,15 +28,19 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     let ws = Workspace::new();
 
     let ran = ws.run(pipeline, &sets);
-    assert_eq!(ran.len(), 75, "{ran:?}");
+    assert_eq!(ran.len(), 132, "{ran:?}");
     let count = |prefix: &str| ran.iter().filter(|s| s.starts_with(prefix)).count();
     assert_eq!(count("load"), 2, "the two datasets are loaded once for all variants");
     assert_eq!(count("pretrain"), 4, "one pre-training per model, shared by its tasks");
     assert_eq!(count("loss"), 3, "bce, focal and class-balanced, shared by every model");
     assert_eq!(count("head"), 3, "Tasks 1.2 and 1.3 share the head-only run");
-    assert_eq!(count("finetune"), 13, "Tasks 1.3–3.2 of two CNNs, Lite0 1.3, ViT and Swin 4b");
-    assert_eq!(count("offsite"), 18);
-    assert_eq!(count("validate"), 18);
+    assert_eq!(count("finetune"), 17, "Tasks 1.3–3.2 and 4c of two CNNs, Lite0 1.3, ViT and Swin 4b");
+    assert!(ran.iter().any(|s| s == "vae"), "one VAE augmentation, shared by both CNNs' Task 4a");
+    assert_eq!(count("vae_head"), 2);
+    assert_eq!(count("vae_finetune"), 10);
+    assert_eq!(count("gradcam"), 8, "Tasks 3.1, 3.2, 4c-se and 4c-mha of two CNNs");
+    assert_eq!(count("offsite"), 34);
+    assert_eq!(count("validate"), 34);
     assert!(ran.contains(&"offsite[model=resnet18,task=1.1]".to_string()), "Task 1.1 evaluates the ODIR-8 model on D, G, A");
     assert!(ran.contains(&"finetune[model=swin_tiny,task=4b]".to_string()));
 
@@ -44,7 +49,7 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     let output = ws.ablate(&["compare", "paper", "--format", "json"]);
     assert!(output.status.success(), "{}", common::text(&output));
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(rows.len(), 18, "one row per model and task");
+    assert_eq!(rows.len(), 34, "one row per model and task");
     for row in &rows {
         for column in ["val.macro_f1", "offsite_test.macro_f1", "offsite_test.f1[A]"] {
             assert_eq!(row["metrics"][column]["n"], 1, "{column} of {}", row["variant"]);

@@ -150,12 +150,27 @@ impl Classifier {
 
     /// Logits, B×labels.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
-        let features = self.backbone.forward_t(x, train);
-        let pooled = match (&self.attention, features.token) {
-            (None, Some(token)) => token,
+        self.logits_t(&self.features_t(x, train), train)
+    }
+
+    pub fn features_t(&self, x: &Tensor, train: bool) -> Features {
+        self.backbone.forward_t(x, train)
+    }
+
+    /// Logits, B×labels, from the backbone's features (GradCAM differentiates them with
+    /// respect to the feature map).
+    pub fn logits_t(&self, features: &Features, train: bool) -> Tensor {
+        let pooled = match (&self.attention, &features.token) {
+            (None, Some(token)) => token.shallow_clone(),
             (None, None) => features.map.mean_dim([2, 3].as_slice(), false, None),
             (Some(attention), _) => attention.forward(&features.map).mean_dim([2, 3].as_slice(), false, None),
         };
         self.head.forward_t(&pooled, train)
+    }
+
+    /// Whether the logits are computed from the feature map; not so for a ViT without an
+    /// attention block, whose head reads the class token.
+    pub fn reads_feature_map(&self, features: &Features) -> bool {
+        self.attention.is_some() || features.token.is_none()
     }
 }

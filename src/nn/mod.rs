@@ -1,8 +1,9 @@
 //! Torch-side helpers shared by the device stages: devices, dataset tensors, augmentation,
-//! checkpoints and prediction.
+//! checkpoints, prediction and GradCAM.
 pub mod augment;
 pub mod checkpoint;
 pub mod device;
+pub mod gradcam;
 pub mod loss;
 pub mod optim;
 pub mod predict;

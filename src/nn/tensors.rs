@@ -33,10 +33,32 @@ pub fn to_unit(images: &Tensor) -> Tensor {
     images.to_kind(Kind::Float) / 255.0
 }
 
+/// The per-channel statistics as 1×3×1×1 tensors on `device`.
+fn statistics(device: Device) -> (Tensor, Tensor) {
+    let column = |values: &[f64; 3]| Tensor::from_slice(values).to_kind(Kind::Float).view([1, 3, 1, 1]).to_device(device);
+    (column(&MEAN), column(&STD))
+}
+
 /// Floats in [0, 1] → normalised network input.
 pub fn normalize(x: &Tensor) -> Tensor {
-    let device = x.device();
-    let mean = Tensor::from_slice(&MEAN).to_kind(Kind::Float).view([1, 3, 1, 1]).to_device(device);
-    let std = Tensor::from_slice(&STD).to_kind(Kind::Float).view([1, 3, 1, 1]).to_device(device);
+    let (mean, std) = statistics(x.device());
     (x - mean) / std
+}
+
+/// Normalised network input → floats in [0, 1], the inverse of [`normalize`].
+pub fn denormalize(x: &Tensor) -> Tensor {
+    let (mean, std) = statistics(x.device());
+    (x * std + mean).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn denormalize_inverts_normalize() {
+        let x = Tensor::rand([2, 3, 4, 4], (Kind::Float, Device::Cpu));
+        let back = denormalize(&normalize(&x));
+        assert!(f64::try_from((back - &x).abs().max()).unwrap() < 1e-6);
+    }
 }

@@ -4,6 +4,7 @@ pub mod attention;
 pub mod backbone;
 pub mod evaluate;
 pub mod export;
+pub mod gradcam;
 pub mod load;
 pub mod loss;
 pub mod synthetic;
@@ -37,6 +38,7 @@ pub fn registry() -> Registry {
         .with(InWorker::new(&evaluate::INFO))
         .with(InWorker::new(&export::INFO))
         .with(InWorker::new(&vae_augment::INFO))
+        .with(InWorker::new(&gradcam::INFO))
 }
 
 /// A stage kind whose work needs torch and so runs in the `ablate-torch` worker process (see
@@ -81,6 +83,7 @@ pub fn execute_on_device(kind: &str, ctx: &mut StageContext) -> anyhow::Result<(
         "evaluate" => evaluate::execute(ctx),
         "export" => export::execute(ctx),
         "vae_augment" => vae_augment::execute(ctx),
+        "gradcam" => gradcam::execute(ctx),
         other => anyhow::bail!("`{other}` is not a worker stage kind"),
     }
 }

@@ -16,6 +16,13 @@
 //! early after `patience` epochs without improvement. Optionally per-label thresholds are tuned
 //! on validation and reported beside the 0.5 scores (`tuned_*` metrics, `thresholds.json`).
 //!
+//! With `cam_weight` > 0 a GradCAM regulariser joins the loss (`nn::gradcam`): for every
+//! batch, the maps of each image's predicted labels are computed in evaluation mode, so that
+//! BatchNorm statistics and dropout are untouched by that pass, and `cam_target: entropy` adds
+//! their mean normalised entropy (in [0, 1]) times `cam_weight`, which sharpens the maps. Its
+//! unweighted value is reported per epoch as `cam_loss` beside `loss` (the task loss alone).
+//! With `cam_weight: 0` training computes exactly what it did without the parameter.
+//!
 //! Every epoch ends with a checkpoint in the stage's workspace (`nn::resume`). Randomness is
 //! re-seeded per epoch from `seed`, so a run killed in epoch k continues at epoch k and ends
 //! with the same metrics as an uninterrupted run (bit for bit on the CPU, and on a GPU with
@@ -46,6 +53,8 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("dropout", T::Float { min: 0.0, max: 1.0 }, D::Float(0.5), "dropout before the last layer"),
     ParamSpec::new("patience", T::Int { min: 1, max: 10_000 }, D::Absent, "stop after this many epochs without a better validation macro-F1; unset: never"),
     ParamSpec::new("tune_thresholds", T::Bool, D::Bool(false), "also tune per-label thresholds on validation (reported beside the 0.5 scores)"),
+    ParamSpec::new("cam_weight", T::Float { min: 0.0, max: 1000.0 }, D::Float(0.0), "weight of the GradCAM regulariser in the loss (0: off)"),
+    ParamSpec::new("cam_target", T::Choice(&["entropy"]), D::Str("entropy"), "what the GradCAM regulariser minimises: the normalised entropy of the predicted labels' maps (sharpens them)"),
     ParamSpec::new("train_split", T::Str, D::Str("train"), "split to train on"),
     ParamSpec::new("val_split", T::Str, D::Str("val"), "split that selects the best epoch"),
     ParamSpec::new("checkpoint_every", T::Int { min: 1, max: 10_000 }, D::Int(1), "epochs between resumable checkpoints").unkeyed(),
@@ -93,7 +102,7 @@ mod on_device {
     use crate::nn::resume::{self, TrainingProgress};
     use crate::nn::shim::{self, Autocast, HalfKind};
     use crate::nn::tensors::{SplitTensors, normalize, to_unit};
-    use crate::nn::{device, predict, weights};
+    use crate::nn::{device, gradcam, predict, weights};
     use crate::schedule::Schedule;
     use crate::scoring::{macro_f1, score, score_at, tune_thresholds};
     use crate::stages::loss::LossConfig;
@@ -240,6 +249,13 @@ mod on_device {
         let loss = Loss::new(&loss_config, device);
         let augment = Augment { flips: p.bool("flips"), degrees: p.float("rotation") };
         let labels = &config.labels;
+        let cam_weight = p.float("cam_weight");
+        if cam_weight > 0.0 && !trainer.vs.variables().iter().any(|(name, t)| name.starts_with("backbone.") && t.requires_grad()) {
+            anyhow::bail!(
+                "`cam_weight` is {cam_weight} but the backbone is frozen (freeze = {}): the GradCAM regulariser has nothing to train",
+                p.str("freeze")
+            );
+        }
         let (train_split, val_name) = (p.str("train_split"), p.str("val_split"));
         let mut checkpointed = trainer.progress.epoch;
 
@@ -250,6 +266,7 @@ mod on_device {
             let task = ctx.progress.task(format!("epoch {epoch}/{epochs}"), batches as u64);
             let order = Tensor::randperm(train.len, (Kind::Int64, device));
             let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
+            let mut cam_loss_sum = Tensor::zeros([], (Kind::Float, device));
             for b in 0..batches {
                 let index = order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
                 let mut x = normalize(&augment.apply(&to_unit(&train.images.index_select(0, &index))));
@@ -258,31 +275,39 @@ mod on_device {
                 }
                 let y = train.labels.index_select(0, &index);
                 trainer.optimizer.clear_grads()?;
-                let logits = match half {
-                    Some(kind) => {
-                        let _autocast = Autocast::enter(device, kind)?;
-                        trainer.model.forward_t(&x, true)
-                    }
-                    None => trainer.model.forward_t(&x, true),
+                let (logits, cam_loss) = {
+                    let _autocast = half.map(|kind| Autocast::enter(device, kind)).transpose()?;
+                    let logits = trainer.model.forward_t(&x, true);
+                    let cam_loss = (cam_weight > 0.0).then(|| gradcam::entropy_regulariser(&trainer.model, &x)).transpose()?;
+                    (logits, cam_loss)
                 };
                 let batch_loss = loss.forward(&logits, &y);
+                let objective = match &cam_loss {
+                    Some(cam_loss) => &batch_loss + cam_loss * cam_weight,
+                    None => batch_loss.shallow_clone(),
+                };
                 let lr = schedule.lr(trainer.progress.step);
                 match &mut trainer.scaler {
                     Some(scaler) => {
-                        scaler.scale(&batch_loss).backward();
+                        scaler.scale(&objective).backward();
                         scaler.step(&mut trainer.optimizer, lr)?;
                     }
                     None => {
-                        batch_loss.backward();
+                        objective.backward();
                         trainer.optimizer.step(lr, None)?;
                     }
                 }
                 trainer.progress.step += 1;
-                loss_sum += batch_loss.detach() * index.size()[0] as f64;
+                let images = index.size()[0] as f64;
+                loss_sum += batch_loss.detach() * images;
+                if let Some(cam_loss) = cam_loss {
+                    cam_loss_sum += cam_loss.detach() * images;
+                }
                 task.inc(1);
             }
             let train_loss = f64::try_from(loss_sum)? / train.len as f64;
-            if !train_loss.is_finite() {
+            let cam_loss = (cam_weight > 0.0).then(|| f64::try_from(cam_loss_sum)).transpose()?.map(|sum| sum / train.len as f64);
+            if !train_loss.is_finite() || !cam_loss.unwrap_or(0.0).is_finite() {
                 let kept = match checkpointed {
                     0 => "no epoch had completed, so no checkpoint is kept".to_string(),
                     k => format!("the checkpoint of epoch {k} is kept in {}", workspace.display()),
@@ -291,8 +316,9 @@ mod on_device {
                     Some(_) => format!(" or train in fp32 (precision = {})", p.str("precision")),
                     None => String::new(),
                 };
+                let cam = cam_loss.map(|c| format!(" (GradCAM loss {c})")).unwrap_or_default();
                 anyhow::bail!(
-                    "training loss is {train_loss} in epoch {epoch}: training diverged; lower the learning rate (lr = {}){precision}; {kept}",
+                    "training loss is {train_loss}{cam} in epoch {epoch}: training diverged; lower the learning rate (lr = {}){precision}; {kept}",
                     p.float("lr")
                 );
             }
@@ -302,12 +328,16 @@ mod on_device {
             let val_f1 = macro_f1(&scores);
             let improved = trainer.progress.best_epoch == 0 || val_f1 > trainer.progress.best_macro_f1;
             task.finish(format!(
-                "loss {train_loss:.4}  val macro-F1 {val_f1:.4}{}  {:.0} img/s",
+                "loss {train_loss:.4}{}  val macro-F1 {val_f1:.4}{}  {:.0} img/s",
+                cam_loss.map(|c| format!("  cam {c:.4}")).unwrap_or_default(),
                 if improved { " *" } else { "" },
                 train.len as f64 / seconds
             ));
             let rows = &mut trainer.progress.metrics;
             rows.push(MetricRow::new("loss", train_loss).split(train_split).epoch(epoch));
+            if let Some(cam_loss) = cam_loss {
+                rows.push(MetricRow::new("cam_loss", cam_loss).split(train_split).epoch(epoch));
+            }
             rows.push(MetricRow::new("images_per_second", train.len as f64 / seconds).split(train_split).epoch(epoch));
             rows.push(MetricRow::new("lr", schedule.lr(trainer.progress.step.saturating_sub(1))).split(train_split).epoch(epoch));
             rows.push(MetricRow::new("macro_f1", val_f1).split(val_name).epoch(epoch));
@@ -348,6 +378,9 @@ mod on_device {
             progress.epoch,
             progress.best_macro_f1
         );
+        if cam_weight > 0.0 {
+            summary += &format!("; GradCAM {} × {cam_weight}", p.str("cam_target"));
+        }
         if progress.stopped_early {
             summary += &format!(" (stopped early after epoch {})", progress.epoch);
         }
