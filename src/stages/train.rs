@@ -17,8 +17,9 @@
 //! on validation and reported beside the 0.5 scores (`tuned_*` metrics, `thresholds.json`).
 //!
 //! With `cam_weight` > 0 a GradCAM regulariser joins the loss (`nn::gradcam`): for every
-//! batch, the maps of each image's predicted labels are computed in evaluation mode, so that
-//! BatchNorm statistics and dropout are untouched by that pass, and `cam_target: entropy` adds
+//! batch, the maps of each image's predicted labels are computed from the batch's own forward
+//! (no second pass, so BatchNorm statistics are updated once, as without it; an evaluation-mode
+//! pass let the regulariser exploit the running statistics), and `cam_target: entropy` adds
 //! their mean normalised entropy (in [0, 1]) times `cam_weight`, which sharpens the maps. Its
 //! unweighted value is reported per epoch as `cam_loss` beside `loss` (the task loss alone).
 //! With `cam_weight: 0` training computes exactly what it did without the parameter.
@@ -62,7 +63,7 @@ const PARAMS: &[ParamSpec] = &[
 
 pub const INFO: KindInfo = KindInfo {
     kind: "train",
-    version: 3,
+    version: 4,
     doc: "train a classifier; keep the epoch with the best validation macro-F1",
     params: PARAMS,
     inputs: &[
@@ -277,8 +278,9 @@ mod on_device {
                 trainer.optimizer.clear_grads()?;
                 let (logits, cam_loss) = {
                     let _autocast = half.map(|kind| Autocast::enter(device, kind)).transpose()?;
-                    let logits = trainer.model.forward_t(&x, true);
-                    let cam_loss = (cam_weight > 0.0).then(|| gradcam::entropy_regulariser(&trainer.model, &x)).transpose()?;
+                    let features = trainer.model.features_t(&x, true);
+                    let logits = trainer.model.logits_t(&features, true);
+                    let cam_loss = (cam_weight > 0.0).then(|| gradcam::entropy_regulariser(&features, &logits)).transpose()?;
                     (logits, cam_loss)
                 };
                 let batch_loss = loss.forward(&logits, &y);
