@@ -82,3 +82,26 @@ fn two_concurrent_runs_compute_each_stage_once() {
     assert_eq!(ran, ["data", "evaluate", "export", "model", "train"], "each stage ran exactly once across both runs");
     assert_eq!(ws.entries().len(), 5);
 }
+
+#[test]
+fn a_corrupt_cached_output_is_detected_when_read_and_recomputed_in_the_same_run() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", common::TINY);
+    ws.run("p.yaml", &[]);
+    let dataset = ws.output_of("tiny", "data").join("out/dataset.safetensors");
+    let mut bytes = std::fs::read(&dataset).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&dataset, bytes).unwrap();
+    assert!(!ws.ablate(&["verify"]).status.success(), "verify finds the flipped byte");
+
+    // A changed learning rate makes `train` read the dataset again.
+    let output = ws.ablate(&["run", "p.yaml", "--device", "cpu", "--set", "train.lr=0.002"]);
+    let log = common::text(&output);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("train: input `data` (stage data): cache entry") && log.contains("is corrupt"), "{log}");
+    assert!(log.contains("set aside, data runs again"), "{log}");
+    assert_eq!(ws.last_run_ran(), ["data", "evaluate", "export", "train"], "the dataset is made again, then its readers");
+    assert_eq!(std::fs::read_dir(ws.path("cache/corrupt")).unwrap().count(), 1, "the corrupt result is kept aside");
+    assert!(ws.ablate(&["verify"]).status.success());
+}

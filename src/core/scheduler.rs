@@ -6,7 +6,8 @@
 //! device stages take a free device slot. A stage that fails (error or panic) stops only its
 //! descendants; every other stage still runs and is cached, and the run reports failure.
 //! Before a stage reads a cached upstream output, that output is re-hashed against its record
-//! (once per run and result; results published by this run are trusted).
+//! (once per run and result; results published by this run are trusted). A corrupt one is set
+//! aside (`cache/corrupt/`), its stage runs again, and then the stage that read it.
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, mpsc};
@@ -25,6 +26,17 @@ use super::progress::Progress;
 use super::spec::{Pipeline, StageSpec};
 use super::stage::{Registry, Resource, StageContext};
 use super::store::{Entry, Record, Store, WorkspaceOwner, write_atomically};
+
+/// How often one stage may have a corrupt input recomputed within a run.
+const MAX_RECOMPUTES: u32 = 2;
+
+/// An upstream output that did not match its digest when a stage was about to read it; it has
+/// been set aside, so computing `stage` again replaces it.
+#[derive(Debug, thiserror::Error)]
+#[error("the cached output of {stage} is corrupt")]
+struct CorruptInput {
+    stage: String,
+}
 
 pub struct RunOptions {
     /// Most CPU stages at once.
@@ -82,6 +94,7 @@ impl Scheduler<'_> {
         let mut free_devices = self.options.devices.clone();
         let mut running_cpu = 0;
         let mut running = 0;
+        let mut retries: HashMap<&str, u32> = HashMap::new();
         let (tx, rx) = mpsc::channel::<(&str, Option<String>, anyhow::Result<(Outcome, Entry)>)>();
 
         std::thread::scope(|scope| {
@@ -138,6 +151,21 @@ impl Scheduler<'_> {
                         outcomes.insert(name, outcome);
                     }
                     Err(error) => {
+                        if let Some(corrupt) = error.downcast_ref::<CorruptInput>()
+                            && retries.get(name).copied().unwrap_or(0) < MAX_RECOMPUTES
+                        {
+                            // Compute the corrupt input again, then this stage.
+                            *retries.entry(name).or_default() += 1;
+                            let upstream = order.iter().copied().find(|&s| s == corrupt.stage).expect("inputs are stages");
+                            self.progress.line(&format!("! {name}: {error:#}; set aside, {upstream} runs again"));
+                            if done.get(upstream).is_some_and(|e| !self.store.entries_dir().join(&e.record.key).exists()) {
+                                done.remove(upstream);
+                                outcomes.remove(upstream);
+                                started_stages.remove(upstream);
+                            }
+                            started_stages.remove(name);
+                            continue;
+                        }
                         let error = format!("{error:#}");
                         self.progress.line(&format!("✗ {name} failed: {error}"));
                         outcomes.insert(name, Outcome::Failed { error });
@@ -194,10 +222,10 @@ impl Scheduler<'_> {
                 continue;
             }
             if let Err(error) = self.store.verify(entry) {
-                self.store.quarantine(&entry.record.key)?;
-                return Err(error.context(format!(
-                    "input `{role}` (stage {stage}) was corrupt in the cache and has been set aside; run again to recompute it"
-                )));
+                // A consumer running beside this one may have set it aside already.
+                let _ = self.store.quarantine(&entry.record.key);
+                return Err(anyhow::Error::new(CorruptInput { stage: stage.clone() })
+                    .context(format!("input `{role}` (stage {stage}): {error:#}")));
             }
             verified.lock().expect("verified set").insert(entry.record.key.clone());
         }
