@@ -52,6 +52,10 @@ enum Command {
         /// Most CPU stages at once (default: number of cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Device stages at once on each device (GPU, or the CPU with `--device cpu`): small
+        /// trainings of a grid share a GPU better than they queue for it.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        gpu_slots: u32,
     },
     /// Show which stages are cached and why the others will run.
     Plan {
@@ -235,7 +239,7 @@ impl Session {
 
 fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Run { pipeline, jobs } => {
+        Command::Run { pipeline, jobs, gpu_slots } => {
             let session = Session::open(&cli.cache, pipeline)?;
             let _cache_in_use = session.store.lock_shared()?;
             let registry = registry();
@@ -243,7 +247,7 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             let progress = Progress::new();
             let options = RunOptions {
                 jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-                devices: session.devices.clone(),
+                devices: session.devices.iter().flat_map(|d| std::iter::repeat_n(d.clone(), *gpu_slots as usize)).collect(),
             };
             let report = Scheduler {
                 pipeline: &session.pipeline,

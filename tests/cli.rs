@@ -1,4 +1,4 @@
-//! The read-only commands: dag, status, kinds.
+//! The commands besides `run` itself (dag, status, kinds), and `run --gpu-slots`.
 mod common;
 
 use common::{TINY, Workspace, text};
@@ -38,4 +38,18 @@ fn kinds_lists_every_kind_with_its_parameters() {
         assert!(kinds.contains(&format!("{kind} — ")), "{kind} missing from\n{kinds}");
     }
     assert!(kinds.contains("param  lr") && kinds.contains("input  model"), "{kinds}");
+}
+
+#[test]
+fn gpu_slots_run_device_stages_side_by_side() {
+    let ws = Workspace::new();
+    let pipeline = common::TINY.replace("name: tiny\n", "name: slots\ngrid: {factors: {hidden: [16, 32]}}\n").replace("head_hidden: 32", "head_hidden: \"${hidden}\"");
+    ws.write("p.yaml", &pipeline);
+    let output = ws.ablate(&["run", "p.yaml", "--device", "cpu", "--gpu-slots", "2"]);
+    let log = common::text(&output);
+    assert!(output.status.success(), "{log}");
+    let at = |line: &str| log.find(line).unwrap_or_else(|| panic!("no `{line}` in:\n{log}"));
+    let both_started = at("▶ train[hidden=16]").max(at("▶ train[hidden=32]"));
+    assert!(both_started < at("✓ train[hidden=16]").min(at("✓ train[hidden=32]")), "the two trainings overlap:\n{log}");
+    assert!(ws.run("p.yaml", &[]).is_empty(), "slots do not enter cache keys");
 }

@@ -41,7 +41,8 @@ struct CorruptInput {
 pub struct RunOptions {
     /// Most CPU stages at once.
     pub jobs: usize,
-    /// One slot per entry, e.g. `["cuda:0"]` or `["cpu"]`.
+    /// One slot per entry, e.g. `["cuda:0"]`, `["cpu"]`, or `["cuda:0", "cuda:0"]` for two
+    /// stages at once on one GPU.
     pub devices: Vec<String>,
 }
 
