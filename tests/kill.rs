@@ -1,5 +1,6 @@
 //! `kill -9` of `ablate run` at pseudo-random moments, 20 times: after every kill the cache
-//! passes `ablate verify` and holds no partial result, and the next run completes.
+//! passes `ablate verify` and holds no partial result, and the next run completes. Then `gc`
+//! removes what the trials left behind and nothing the last one needs.
 mod common;
 
 use std::process::Stdio;
@@ -58,4 +59,14 @@ fn runs_killed_at_random_moments_lose_nothing() {
     assert!(killed_mid_run >= TRIALS / 2, "only {killed_mid_run} of {TRIALS} kills hit a running run");
     let staging = std::fs::read_dir(ws.path("cache/staging")).unwrap().count();
     assert_eq!(staging, 0, "leftover staging folders are cleaned");
+
+    // Only the last trial's data seed is current: gc removes every other trial's results and
+    // training workspaces, and keeps all the current pipeline needs.
+    let gc = ws.ablate(&["gc", "--apply"]);
+    assert!(gc.status.success(), "{}", text(&gc));
+    let workspaces = std::fs::read_dir(ws.path("cache/work")).unwrap().count();
+    assert_eq!(workspaces, 1, "the current training's workspace alone is kept:\n{}", text(&gc));
+    assert_eq!(ws.entries().len(), 5, "the current run's five results are kept");
+    let last = format!("data.seed={}", TRIALS - 1);
+    assert!(ws.run("p.yaml", &[&last]).is_empty(), "nothing the current pipeline needs was removed");
 }

@@ -7,8 +7,9 @@
 //! pipelines are garbage.
 //!
 //! A workspace (`work/`, resumable training state) is kept when the result it was last used for
-//! is kept (raising `epochs` continues from it), or when that result does not exist yet and its
-//! stage is a current one: a run that died and will resume. Also removed: results set aside as
+//! is kept (raising `epochs` continues from it), or when that result does not exist yet, its
+//! stage is a current one and has not completed since under other inputs: a run that died and
+//! will resume. Also removed: results set aside as
 //! corrupt, staging folders of dead runs, and the refs of pipelines not kept.
 //!
 //! Nothing is removed without `apply`; removal holds the cache's lock exclusively, so it never
@@ -40,7 +41,7 @@ impl std::fmt::Display for Why {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str(match self {
             Why::Unreachable => "result no current pipeline reaches",
-            Why::StaleWorkspace => "workspace of a result that is gone",
+            Why::StaleWorkspace => "workspace no current stage will use",
             Why::Corrupt => "corrupt result set aside",
             Why::DeadStaging => "staging folder of a dead run",
             Why::ForgottenPipeline => "refs of a pipeline not kept",
@@ -90,8 +91,15 @@ pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
     for workspace in read_dir(&store.workspaces_dir())? {
         // A workspace that does not say whose it is is kept: it cannot be told from a live one.
         let Some(owner) = store.workspace_owner(&workspace.path()) else { continue };
-        let published = store.entries_dir().join(&owner.key).exists();
-        let live = if published { reachable.contains(&owner.key) } else { current.contains(&(owner.pipeline.clone(), owner.stage.clone())) };
+        let published = |key: &str| store.entries_dir().join(key).exists();
+        let live = if published(&owner.key) {
+            reachable.contains(&owner.key)
+        } else {
+            // A run that died: live while its stage is current and has not since completed
+            // under other inputs or parameters.
+            let superseded = store.read_ref(&owner.pipeline, &owner.stage).is_some_and(|r| r != owner.key && published(&r));
+            current.contains(&(owner.pipeline.clone(), owner.stage.clone())) && !superseded
+        };
         if !live {
             found(workspace.path(), Why::StaleWorkspace, Some(owner.stage));
         }
