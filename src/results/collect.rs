@@ -120,7 +120,10 @@ fn chosen_manifests(store: &Store, names: &[String]) -> anyhow::Result<Vec<Manif
     let all = store.manifests()?;
     if names.is_empty() {
         if all.is_empty() {
-            bail!("no pipeline has run with the cache {}", store.root().display());
+            bail!(
+                "no pipeline has run with the cache {} (a cache filled before `ablate compare` existed needs one `ablate run` of each pipeline, a no-op when cached)",
+                store.root().display()
+            );
         }
         return Ok(all);
     }
