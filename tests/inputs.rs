@@ -208,6 +208,7 @@ fn an_alias_bomb_hits_the_node_budget() {
     }
     yaml.push_str("stages: {}\n");
     let out = failed_plan(&yaml);
+    assert_contains(&out, "YAML document expands to more than 100000 nodes");
     assert_contains(&out, "p.yaml:");
     assert_contains(&out, "aliases are expanded");
 }
