@@ -185,6 +185,7 @@ fn deeply_nested_yaml_is_rejected() {
     let out = failed_plan(&format!("stages: {}{}\n", "[".repeat(10_000), "]".repeat(10_000)));
     assert_contains(&out, "malformed YAML: recursion limit exceeded");
     assert_contains(&out, "p.yaml:1:");
+    assert!(out.len() < 1000, "the quoted line is cut around the column:\n{out}");
 }
 
 #[test]
