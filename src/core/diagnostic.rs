@@ -66,8 +66,9 @@ impl fmt::Display for Diagnostic {
             if let Some(line) = location.source_line() {
                 let gutter = location.line.to_string().len();
                 let pad = " ".repeat(gutter);
-                let caret_pad = " ".repeat(location.column.saturating_sub(1));
-                write!(f, "\n{pad} |\n{} | {line}\n{pad} | {caret_pad}^", location.line)?;
+                let (quoted, caret) = quote(line, location.column);
+                let caret_pad = " ".repeat(caret);
+                write!(f, "\n{pad} |\n{} | {quoted}\n{pad} | {caret_pad}^", location.line)?;
             }
         }
         if let Some(hint) = &self.hint {
@@ -78,6 +79,31 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+/// The most characters of a source line a diagnostic quotes; a longer line (a 10,000-deep `[[[…`)
+/// is cut around the column.
+const QUOTED_CHARS: usize = 100;
+
+/// `line` cut to at most [`QUOTED_CHARS`] characters around `column` (1-based), each cut marked
+/// with `…`, and the caret's offset in the result.
+fn quote(line: &str, column: usize) -> (String, usize) {
+    let at = column.saturating_sub(1);
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= QUOTED_CHARS {
+        return (line.to_string(), at);
+    }
+    let start = at.saturating_sub(QUOTED_CHARS / 2).min(chars.len() - QUOTED_CHARS);
+    let end = start + QUOTED_CHARS;
+    let mut quoted = String::new();
+    if start > 0 {
+        quoted.push('…');
+    }
+    quoted.extend(&chars[start..end]);
+    if end < chars.len() {
+        quoted.push('…');
+    }
+    (quoted, at.min(chars.len()) - start + usize::from(start > 0))
+}
 
 /// Several diagnostics found in one validation pass, reported together.
 #[derive(Debug)]
@@ -106,4 +132,22 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_quoted_around_the_column() {
+        assert_eq!(quote("a: 1", 4), ("a: 1".to_string(), 3));
+        let line = format!("{}x{}", "[".repeat(500), "]".repeat(500));
+        let (quoted, caret) = quote(&line, 501);
+        assert_eq!(quoted.chars().count(), QUOTED_CHARS + 2);
+        assert!(quoted.starts_with('…') && quoted.ends_with('…'));
+        assert_eq!(quoted.chars().nth(caret), Some('x'));
+        let (quoted, caret) = quote(&line, 1);
+        assert!(!quoted.starts_with('…') && quoted.ends_with('…'));
+        assert_eq!(caret, 0);
+    }
 }

@@ -4,7 +4,7 @@
 //! Every row is checked before any image is decoded: the header, the number of fields, labels
 //! that are exactly 0 or 1, unique ids, and ids that are plain file names (an id such as
 //! `../../etc/passwd` must never be read). Errors name the file and line.
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -47,7 +47,7 @@ pub fn read_table(csv: &Path, limit: usize) -> anyhow::Result<Table> {
     let label_names = columns[1..].to_vec();
     let mut ids = Vec::new();
     let mut labels = Vec::new();
-    let mut seen = HashSet::new();
+    let mut first_line = HashMap::new();
     for record in records {
         if limit > 0 && ids.len() == limit {
             break;
@@ -60,8 +60,8 @@ pub fn read_table(csv: &Path, limit: usize) -> anyhow::Result<Table> {
         }
         let id = record[0].trim();
         check_id(id).with_context(at)?;
-        if !seen.insert(id.to_string()) {
-            bail!("{}: duplicate id `{id}`", at());
+        if let Some(first) = first_line.insert(id.to_string(), line) {
+            bail!("{}: duplicate id `{id}` (first on line {first})", at());
         }
         for (name, value) in label_names.iter().zip(record.iter().skip(1)) {
             match value.trim() {
@@ -71,6 +71,9 @@ pub fn read_table(csv: &Path, limit: usize) -> anyhow::Result<Table> {
             }
         }
         ids.push(id.to_string());
+    }
+    if ids.is_empty() {
+        bail!("{}: no rows after the header", csv.display());
     }
     Ok(Table { csv: csv.to_path_buf(), label_names, ids, labels })
 }
@@ -113,9 +116,10 @@ mod tests {
     fn bad_rows_name_file_and_line() {
         assert!(error("id,D\na.jpg,1\nb.jpg\n").contains("train.csv:3: expected 2 fields"));
         assert!(error("id,D\na.jpg,2\n").contains("train.csv:2: label D must be 0 or 1, found `2`"));
-        assert!(error("id,D\na.jpg,1\na.jpg,0\n").contains("train.csv:3: duplicate id `a.jpg`"));
+        assert!(error("id,D\na.jpg,1\na.jpg,0\n").contains("train.csv:3: duplicate id `a.jpg` (first on line 2)"));
         assert!(error("name,D\na.jpg,1\n").contains("train.csv:1: header must be"));
         assert!(error("id,D\n../../etc/passwd,1\n").contains("not a plain file name"));
         assert!(error("").contains("empty file"));
+        assert!(error("id,D\n").contains("train.csv: no rows after the header"));
     }
 }

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use image::ImageDecoder;
 use image::imageops::FilterType;
 use rayon::prelude::*;
 
@@ -106,14 +107,28 @@ impl StageKind for Load {
     }
 }
 
-/// Decodes one image to size×size RGB, channel-first.
+/// The largest image side `load` decodes: anything larger is refused from its header, before
+/// its pixels are allocated (image's own allocation limit, 512 MiB, stays as a backstop).
+const MAX_SIDE: u32 = 16384;
+
+/// Decodes one image to size×size RGB, channel-first. Grayscale, RGBA and 16-bit images are
+/// converted to 8-bit RGB (alpha dropped).
 fn decode(path: &Path, size: usize) -> anyhow::Result<Vec<u8>> {
-    let image = image::ImageReader::open(path)
+    let bytes = std::fs::metadata(path).with_context(|| format!("cannot open image {}", path.display()))?.len();
+    if bytes == 0 {
+        anyhow::bail!("image {} is empty (0 bytes)", path.display());
+    }
+    let decoder = image::ImageReader::open(path)
         .with_context(|| format!("cannot open image {}", path.display()))?
         .with_guessed_format()
         .with_context(|| format!("cannot read image {}", path.display()))?
-        .decode()
+        .into_decoder()
         .with_context(|| format!("cannot decode image {}", path.display()))?;
+    let (width, height) = decoder.dimensions();
+    if width > MAX_SIDE || height > MAX_SIDE {
+        anyhow::bail!("image {} declares {width}×{height}, which exceeds the limit of {MAX_SIDE}×{MAX_SIDE}", path.display());
+    }
+    let image = image::DynamicImage::from_decoder(decoder).with_context(|| format!("cannot decode image {}", path.display()))?;
     if image.width() == 0 || image.height() == 0 {
         anyhow::bail!("image {} is empty", path.display());
     }
