@@ -110,12 +110,8 @@ pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
     for staging in read_dir(&store.root().join("staging"))? {
         found(staging.path(), Why::DeadStaging, None);
     }
-    let kept_refs: HashSet<PathBuf> = kept.iter().map(|m| store.manifest_dir(&m.pipeline)).collect();
-    for refs in read_dir(&store.refs_dir())? {
-        let has_manifest = refs.path().join("manifest.json").exists();
-        if has_manifest && !kept_refs.contains(&refs.path()) {
-            found(refs.path(), Why::ForgottenPipeline, None);
-        }
+    for forgotten in manifests.iter().filter(|m| !keep.is_empty() && !keep.contains(&m.pipeline)) {
+        found(store.manifest_dir(&forgotten.pipeline), Why::ForgottenPipeline, None);
     }
     Ok(garbage)
 }

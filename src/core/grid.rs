@@ -35,12 +35,17 @@ pub struct Variant {
 
 impl Variant {
     pub fn name(&self) -> String {
-        self.levels.iter().map(|(f, l)| format!("{f}={l}")).collect::<Vec<_>>().join(",")
+        levels_name(&self.levels)
     }
 
     pub fn level(&self, factor: &str) -> Option<&str> {
         self.levels.iter().find(|(f, _)| f == factor).map(|(_, l)| l.as_str())
     }
+}
+
+/// `factor=level,factor=level`: how variants and their rows are named.
+pub fn levels_name(levels: &[(String, String)]) -> String {
+    levels.iter().map(|(f, l)| format!("{f}={l}")).collect::<Vec<_>>().join(",")
 }
 
 struct Level {

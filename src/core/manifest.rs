@@ -41,12 +41,6 @@ pub struct ManifestVariant {
     pub stages: BTreeMap<String, String>,
 }
 
-impl ManifestVariant {
-    pub fn name(&self) -> String {
-        self.levels.iter().map(|(f, l)| format!("{f}={l}")).collect::<Vec<_>>().join(",")
-    }
-}
-
 impl Manifest {
     pub fn of(pipeline: &Pipeline, written: u64) -> Manifest {
         let variants: Vec<ManifestVariant> = if pipeline.variants.is_empty() {

@@ -284,7 +284,7 @@ impl Store {
     /// The manifests of every pipeline run with this cache, by pipeline name.
     pub fn manifests(&self) -> anyhow::Result<Vec<Manifest>> {
         let mut manifests = Vec::new();
-        for dir in fs::read_dir(self.root.join("refs"))?.flatten() {
+        for dir in fs::read_dir(self.refs_dir())?.flatten() {
             let path = dir.path().join(MANIFEST);
             match fs::read(&path) {
                 Ok(bytes) => manifests.push(
@@ -298,7 +298,7 @@ impl Store {
         Ok(manifests)
     }
 
-    pub fn refs_dir(&self) -> PathBuf {
+    fn refs_dir(&self) -> PathBuf {
         self.root.join("refs")
     }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 
 use super::collect::{Collected, StageResult, factor_levels};
-use crate::core::grid::SEED;
+use crate::core::grid::{SEED, levels_name};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
@@ -42,7 +42,7 @@ pub struct Row {
 
 impl Row {
     pub fn name(&self) -> String {
-        self.levels.iter().map(|(f, l)| format!("{f}={l}")).collect::<Vec<_>>().join(",")
+        levels_name(&self.levels)
     }
 
     pub fn level(&self, factor: &str) -> Option<&str> {
@@ -124,10 +124,10 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
     });
     let mut baseline = None;
     if let Some(levels) = &baseline_levels {
-        let levels: Vec<&(String, String)> = levels.iter().filter(|(f, _)| f != SEED).collect();
+        let levels: Vec<(String, String)> = levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
         let matching: Vec<usize> =
             (0..rows.len()).filter(|&r| levels.iter().all(|(f, l)| rows[r].level(f) == Some(l.as_str()))).collect();
-        let name = levels.iter().map(|(f, l)| format!("{f}={l}")).collect::<Vec<_>>().join(",");
+        let name = levels_name(&levels);
         match matching.as_slice() {
             [one] => {
                 let base = rows[*one].cells.clone();
