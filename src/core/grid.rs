@@ -12,6 +12,7 @@
 //!   baseline: {backbone: resnet18, loss: bce, attention: none}
 //!   exclude:                                     # variants matching every entry are dropped
 //!     - {backbone: efficientnet_b0, attention: mha}
+//!   only: {backbone: resnet18}                   # optional: keep just the matching variants
 //!   seeds: 3                                     # replicate axis: 0, 1, 2 (or a list); sets `seed`
 //! stages:
 //!   head: {kind: train, when: {task: [head_only]}, ...}   # exists only in matching variants
@@ -84,7 +85,7 @@ pub struct Layout {
     pub baseline: Option<Vec<(String, String)>>,
 }
 
-const GRID_KEYS: &[&str] = &["factors", "design", "baseline", "exclude", "seeds"];
+const GRID_KEYS: &[&str] = &["factors", "design", "baseline", "exclude", "only", "seeds"];
 pub const SEED: &str = "seed";
 
 impl Grid {
@@ -148,11 +149,17 @@ impl Grid {
                 return Err(Diagnostic::new(format!("`grid.exclude` must be a list, found {}", other.type_name())).at(&other.location));
             }
         };
+        let only = node.get("only").map(|n| grid.selector(n, "`grid.only`")).transpose()?;
         grid.baseline = baseline;
-        let kept: Vec<Vec<(String, String)>> =
-            points.into_iter().filter(|p| !exclusions.iter().any(|e| e.matches(&Variant { levels: p.clone() }))).collect();
+        let kept: Vec<Vec<(String, String)>> = points
+            .into_iter()
+            .filter(|p| {
+                let variant = Variant { levels: p.clone() };
+                !exclusions.iter().any(|e| e.matches(&variant)) && only.as_ref().is_none_or(|o| o.matches(&variant))
+            })
+            .collect();
         if kept.is_empty() {
-            return Err(Diagnostic::new("the grid's exclusions leave no variant").at(&node.location));
+            return Err(Diagnostic::new("the grid's `exclude` and `only` leave no variant").at(&node.location));
         }
         grid.variants = kept
             .into_iter()
@@ -405,6 +412,12 @@ mod tests {
     }
 
     #[test]
+    fn only_keeps_the_matching_variants() {
+        let g = grid("factors: {a: [x, y, z], b: [1, 2]}\nexclude: [{a: z, b: 2}]\nonly: {a: [y, z]}").unwrap();
+        assert_eq!(names(&g), ["a=y,b=1", "a=y,b=2", "a=z,b=1"]);
+    }
+
+    #[test]
     fn one_at_a_time_varies_each_factor_from_the_baseline() {
         let g = grid("factors: {a: [x, y, z], b: [1, 2]}\ndesign: one_at_a_time\nbaseline: {a: x, b: 1}").unwrap();
         assert_eq!(names(&g), ["a=x,b=1", "a=y,b=1", "a=z,b=1", "a=x,b=2"]);
@@ -428,7 +441,9 @@ mod tests {
         let e = grid("factors: {a: [x, y]}\ndesign: one_at_a_time").err().unwrap();
         assert!(e.message.contains("needs a `baseline`"), "{e}");
         let e = grid("factors: {a: [x]}\nexclude: [{a: x}]").err().unwrap();
-        assert!(e.message.contains("leave no variant"), "{e}");
+        assert!(e.message.contains("leave no variant"), "{}", e.message);
+        let e = grid("factors: {a: [x, y]}\nonly: {a: z}").err().unwrap();
+        assert!(e.message.contains("`grid.only`: `a` has no level `z`"), "{}", e.message);
     }
 
     #[test]
