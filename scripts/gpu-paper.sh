@@ -2,7 +2,8 @@
 # The GPU-machine run of pipelines/paper.yaml on fundus-small (256², 25 epochs, 3 seeds) and the
 # PyTorch comparison for ResNet18 full fine-tuning (Task 2.1 recipe) and Lite0 (Tasks 1.2 → 1.3).
 #
-# Here:   make build && scripts/gpu-paper.sh stage        # fills .gpu/ (git-ignored)
+# Here:   make build && cargo build --release --example parity && scripts/gpu-paper.sh stage
+#         (fills .gpu/, git-ignored: binaries, fundus-small, the Lite0 weights)
 # There:  scripts/gpu-paper.sh measure                    # device tool, carry [".gpu"]
 # Prints the wall time of the whole grid, the per-variant table (mean ± std over seeds) and
 # PyTorch's mean ± std for the same recipes, data, split and hyperparameters.
@@ -12,6 +13,7 @@ stage)
     mkdir -p .gpu
     strip -o .gpu/ablate target/release/ablate
     strip -o .gpu/ablate-torch target/release/ablate-torch
+    strip -o .gpu/parity target/release/examples/parity
     rm -rf .gpu/fundus-small
     cp -r ../shared/data/fundus-small .gpu/fundus-small
     cp ../shared/weights/tf_efficientnet_lite0.in1k.safetensors .gpu/

@@ -125,6 +125,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure steady-state training throughput (images/s) of architectures on the device.
+    Bench(crate::bench::BenchOptions),
 }
 
 /// Which stored results a command reads, and how it lays them out.
@@ -336,6 +338,10 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Kinds => {
             print_kinds();
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(options) => {
+            options.validate()?;
+            crate::worker::run_worker_command(&["bench", &serde_json::to_string(options)?])
         }
         Command::Models { json } => {
             let args: &[&str] = if *json { &["models", "--json"] } else { &["models"] };

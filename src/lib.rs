@@ -1,6 +1,7 @@
 //! `ablate`: deep-learning ablation studies declared in YAML, run as a DAG of content-hashed
 //! stages. See the README for the tour; `core` is the engine, `stages` the stage kinds,
 //! `models` the architectures.
+pub mod bench;
 pub mod cli;
 pub mod core;
 pub mod data;

@@ -1,13 +1,21 @@
-//! Device stages run in a separate process, `ablate-torch`.
+//! Device stages run in separate processes, `ablate-torch` workers.
 //!
-//! Only that binary links libtorch (loading it costs about 0.4 s), so `ablate plan`, `ablate
-//! status` and a fully cached `ablate run` start in milliseconds. The process boundary also
-//! isolates crashes inside libtorch and returns all GPU memory when a stage ends. The parent
-//! writes a [`Job`] as JSON and waits; the worker runs the stage's `execute`, writes a
-//! [`JobResult`] (metrics, summary or error) and exits. The worker dies with its parent.
+//! Only that binary links libtorch, so `ablate plan`, `ablate status` and a fully cached `ablate
+//! run` start in milliseconds. The process boundary also isolates crashes inside libtorch. The
+//! parent writes a [`Job`] as JSON, sends its path to a worker (a line on the worker's stdin)
+//! and waits for the reply line; the worker runs the stage's `execute`, writes a [`JobResult`]
+//! (metrics, summary or error) and replies.
+//!
+//! Workers are kept between stages, one pool per device name, so that a grid pays the start of
+//! a worker (loading libtorch and creating the CUDA context: seconds) once per device slot, not
+//! once per stage. A worker whose job crashed it is not reused. Each job starts from the state
+//! of a fresh process (see `stages::execute_on_device`). A worker exits when its stdin closes:
+//! when `ablate` ends, however it ends, so a killed run leaves no worker training for nobody.
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -68,47 +76,122 @@ pub fn delegate(kind: &str, ctx: &mut StageContext) -> anyhow::Result<()> {
     };
     let job_path = work.join("worker-job.json");
     std::fs::write(&job_path, serde_json::to_vec(&job)?)?;
-    let worker = worker_path()?;
-    let mut command = Command::new(&worker);
-    command.arg(&job_path);
-    if std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
-        // What cuBLAS needs to be deterministic (`train`'s `deterministic`): a few MiB of memory.
-        command.env("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
-    }
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start the device worker {}", worker.display()))?;
+    let mut worker = match take_idle(&job.device) {
+        Some(worker) => worker,
+        None => Worker::start(job.device.clone())?,
+    };
+    let finished = worker.run(&job_path);
     let result: JobResult = match std::fs::read(&job.result) {
         Ok(bytes) => serde_json::from_slice(&bytes).context("unreadable worker result")?,
         Err(_) => JobResult::default(),
     };
     let _ = std::fs::remove_file(&job_path);
     let _ = std::fs::remove_file(&job.result);
+    if finished.is_ok() {
+        IDLE.lock().expect("worker pool").push(worker);
+    }
     if let Some(error) = result.error {
         bail!("{error}");
     }
-    if !status.success() {
-        bail!("device worker {} ended with {status}", worker.display());
-    }
+    finished?;
     ctx.metrics.extend(result.metrics);
     ctx.summary = result.summary;
     Ok(())
 }
 
-/// The worker's side: runs the job at `job_path`; returns the process exit code.
-pub fn serve(job_path: &Path, registry: &Registry, execute: impl Fn(&str, &mut StageContext) -> anyhow::Result<()>) -> i32 {
-    die_with_parent();
-    let job: Job = match std::fs::read(job_path).map_err(anyhow::Error::from).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
-        Ok(job) => job,
-        Err(error) => {
-            eprintln!("error: cannot read job {}: {error:#}", job_path.display());
+/// Workers waiting for their next job.
+static IDLE: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+
+fn take_idle(device: &Option<String>) -> Option<Worker> {
+    let mut idle = IDLE.lock().expect("worker pool");
+    let index = idle.iter().position(|w| &w.device == device)?;
+    Some(idle.swap_remove(index))
+}
+
+/// A running `ablate-torch --serve` process.
+struct Worker {
+    device: Option<String>,
+    child: Child,
+    jobs: ChildStdin,
+    replies: BufReader<ChildStdout>,
+}
+
+impl Worker {
+    fn start(device: Option<String>) -> anyhow::Result<Worker> {
+        let path = worker_path()?;
+        let mut command = Command::new(&path);
+        command.arg(SERVE).stdin(Stdio::piped()).stdout(Stdio::piped());
+        if std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
+            // What cuBLAS needs to be deterministic (`train`'s `deterministic`): a few MiB of memory.
+            command.env("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
+        }
+        let mut child = command.spawn().with_context(|| format!("cannot start the device worker {}", path.display()))?;
+        let jobs = child.stdin.take().expect("piped");
+        let replies = BufReader::new(child.stdout.take().expect("piped"));
+        Ok(Worker { device, child, jobs, replies })
+    }
+
+    /// Sends one job and waits for its reply; an error means the worker died.
+    fn run(&mut self, job_path: &Path) -> anyhow::Result<()> {
+        let mut reply = String::new();
+        let sent = writeln!(self.jobs, "{}", job_path.display()).and_then(|()| self.jobs.flush());
+        if sent.is_ok() && self.replies.read_line(&mut reply).is_ok() && reply == format!("{DONE}\n") {
+            return Ok(());
+        }
+        let _ = self.child.kill();
+        let status = self.child.wait().context("waiting for the device worker")?;
+        bail!("the device worker ended with {status}")
+    }
+}
+
+/// The argument that makes `ablate-torch` serve jobs from its stdin.
+pub const SERVE: &str = "--serve";
+const DONE: &str = "done";
+
+/// The worker's side: runs the jobs whose paths arrive on stdin, one per line, replying
+/// [`DONE`] on stdout after each; exits when stdin closes.
+pub fn serve(registry: &Registry, execute: impl Fn(&str, &mut StageContext) -> anyhow::Result<()>) -> i32 {
+    let mut replies = reply_channel();
+    let (tx, rx) = std::sync::mpsc::channel::<PathBuf>();
+    // Reading on another thread notices a closed stdin (ablate gone) also while a job runs.
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(PathBuf::from(line)).is_err() {
+                break;
+            }
+        }
+        // SAFETY: ends the process at once; no destructor runs beside a job that may be running.
+        unsafe { libc::_exit(0) }
+    });
+    for job_path in rx {
+        if let Err(error) = run_job(&job_path, registry, &execute) {
+            eprintln!("error: {error:#}");
             return 2;
         }
-    };
-    let Some(kind) = registry.get(&job.kind) else {
-        eprintln!("error: unknown stage kind `{}`", job.kind);
-        return 2;
-    };
+        if writeln!(replies, "{DONE}").and_then(|()| replies.flush()).is_err() {
+            return 1;
+        }
+    }
+    0
+}
+
+/// The stdout that `ablate` reads replies from; anything else printed to stdout goes to stderr.
+fn reply_channel() -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain descriptor duplication; the new descriptor is owned by the returned File.
+    unsafe {
+        let replies = libc::dup(libc::STDOUT_FILENO);
+        libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO);
+        std::fs::File::from_raw_fd(replies)
+    }
+}
+
+/// Runs the job at `job_path`, writing its result file; an error means no result was written.
+fn run_job(job_path: &Path, registry: &Registry, execute: &impl Fn(&str, &mut StageContext) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let bytes = std::fs::read(job_path).with_context(|| format!("cannot read job {}", job_path.display()))?;
+    let job: Job = serde_json::from_slice(&bytes).with_context(|| format!("cannot read job {}", job_path.display()))?;
+    let kind = registry.get(&job.kind).ok_or_else(|| anyhow::anyhow!("unknown stage kind `{}`", job.kind))?;
     let params = Params::from_values(kind.info().params, job.params);
     let progress = Progress::new();
     let mut ctx = StageContext {
@@ -126,28 +209,8 @@ pub fn serve(job_path: &Path, registry: &Registry, execute: impl Fn(&str, &mut S
     let result = JobResult {
         metrics: std::mem::take(&mut ctx.metrics),
         summary: ctx.summary.take(),
-        error: outcome.as_ref().err().map(|e| format!("{e:#}")),
+        error: outcome.err().map(|e| format!("{e:#}")),
     };
-    let written = serde_json::to_vec(&result).map_err(anyhow::Error::from).and_then(|bytes| {
-        crate::core::store::write_atomically(&job.result, &bytes)
-    });
-    match (outcome, written) {
-        (Ok(()), Ok(())) => 0,
-        (_, Err(error)) => {
-            eprintln!("error: cannot write worker result: {error:#}");
-            1
-        }
-        (Err(_), Ok(())) => 1,
-    }
-}
-
-/// A worker orphaned by a killed `ablate` must not train on for nobody.
-fn die_with_parent() {
-    // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag of the calling process.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-    }
-    if std::os::unix::process::parent_id() == 1 {
-        std::process::exit(1);
-    }
+    let bytes = serde_json::to_vec(&result)?;
+    crate::core::store::write_atomically(&job.result, &bytes).context("cannot write the worker result")
 }

@@ -37,6 +37,7 @@ stages:
       precision: ${precision}
       deterministic: true
       tune_thresholds: true
+      checkpoint_seconds: 0
   evaluate:
     kind: evaluate
     inputs: {model: train, data: data}
@@ -97,7 +98,7 @@ fn a_killed_run_continues_from_its_last_epoch_and_ends_as_an_uninterrupted_one()
         assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().unwrap(); // SIGKILL; the torch worker dies with its parent
+    child.kill().unwrap(); // SIGKILL; the torch worker exits when its stdin closes
     child.wait().unwrap();
     let killed_at = checkpoint_epoch(&ws).unwrap();
     assert!(killed_at < 4, "killed after the last epoch");

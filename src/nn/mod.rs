@@ -1,5 +1,5 @@
 //! Torch-side helpers shared by the device stages: devices, dataset tensors, augmentation,
-//! checkpoints, prediction and GradCAM.
+//! checkpoints, prediction, GradCAM and the training step.
 pub mod augment;
 pub mod checkpoint;
 pub mod device;
@@ -9,5 +9,6 @@ pub mod optim;
 pub mod predict;
 pub mod resume;
 pub mod shim;
+pub mod step;
 pub mod tensors;
 pub mod weights;

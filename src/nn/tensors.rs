@@ -33,10 +33,21 @@ pub fn to_unit(images: &Tensor) -> Tensor {
     images.to_kind(Kind::Float) / 255.0
 }
 
-/// The per-channel statistics as 1×3×1×1 tensors on `device`.
+/// The per-channel statistics as 1×3×1×1 tensors on `device`, copied there once per thread
+/// (a copy per batch would make the host wait for the device).
 fn statistics(device: Device) -> (Tensor, Tensor) {
-    let column = |values: &[f64; 3]| Tensor::from_slice(values).to_kind(Kind::Float).view([1, 3, 1, 1]).to_device(device);
-    (column(&MEAN), column(&STD))
+    thread_local! {
+        static ON_DEVICE: std::cell::RefCell<Vec<(Device, Tensor, Tensor)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    ON_DEVICE.with_borrow_mut(|cached| {
+        if let Some((_, mean, std)) = cached.iter().find(|(d, _, _)| *d == device) {
+            return (mean.shallow_clone(), std.shallow_clone());
+        }
+        let column = |values: &[f64; 3]| Tensor::from_slice(values).to_kind(Kind::Float).view([1, 3, 1, 1]).to_device(device);
+        let (mean, std) = (column(&MEAN), column(&STD));
+        cached.push((device, mean.shallow_clone(), std.shallow_clone()));
+        (mean, std)
+    })
 }
 
 /// Floats in [0, 1] → normalised network input.

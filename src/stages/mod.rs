@@ -74,8 +74,15 @@ impl StageKind for InWorker {
 }
 
 #[cfg(feature = "torch")]
-/// Runs a worker stage's torch implementation; called in the worker process only.
+/// Runs a worker stage's torch implementation; called in the worker process only. A worker
+/// serves many stages, so each starts from the global state of a fresh process: libtorch's
+/// default seed, and non-deterministic algorithms with cuDNN benchmarking (what `train` sets
+/// unless `deterministic`).
 pub fn execute_on_device(kind: &str, ctx: &mut StageContext) -> anyhow::Result<()> {
+    /// libtorch's `default_rng_seed_val`, the seed of every generator in a new process.
+    const FRESH_PROCESS_SEED: i64 = 67_280_421_310_721;
+    tch::manual_seed(FRESH_PROCESS_SEED);
+    crate::nn::shim::set_deterministic(false)?;
     match kind {
         "backbone" => backbone::execute(ctx),
         "attention" => attention::execute(ctx),

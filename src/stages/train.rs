@@ -24,9 +24,12 @@
 //! unweighted value is reported per epoch as `cam_loss` beside `loss` (the task loss alone).
 //! With `cam_weight: 0` training computes exactly what it did without the parameter.
 //!
-//! Every epoch ends with a checkpoint in the stage's workspace (`nn::resume`). Randomness is
-//! re-seeded per epoch from `seed`, so a run killed in epoch k continues at epoch k and ends
-//! with the same metrics as an uninterrupted run (bit for bit on the CPU, and on a GPU with
+//! An epoch ends with a checkpoint in the stage's workspace (`nn::resume`) when
+//! `checkpoint_seconds` have passed since the last one, and the last epoch always does (a
+//! ResNet18 checkpoint is about 180 MB: one per epoch would cost a fast GPU run more time than
+//! its training). Randomness is re-seeded per epoch from `seed`, so a run killed after the
+//! checkpoint of epoch k continues at epoch k + 1 and ends with the same metrics as an
+//! uninterrupted run (bit for bit on the CPU, and on a GPU with
 //! `deterministic: true`). With a constant learning rate the workspace is shared by every
 //! value of `epochs`, so raising it continues the cached run. A loss that is not finite stops
 //! the stage with an error; the last good checkpoint stays.
@@ -58,7 +61,7 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("cam_target", T::Choice(&["entropy"]), D::Str("entropy"), "what the GradCAM regulariser minimises: the normalised entropy of the predicted labels' maps (sharpens them)"),
     ParamSpec::new("train_split", T::Str, D::Str("train"), "split to train on"),
     ParamSpec::new("val_split", T::Str, D::Str("val"), "split that selects the best epoch"),
-    ParamSpec::new("checkpoint_every", T::Int { min: 1, max: 10_000 }, D::Int(1), "epochs between resumable checkpoints").unkeyed(),
+    ParamSpec::new("checkpoint_seconds", T::Float { min: 0.0, max: 1e9 }, D::Float(30.0), "training time between resumable checkpoints (one is always written after the last epoch; 0: after every epoch)").unkeyed(),
 ];
 
 pub const INFO: KindInfo = KindInfo {
@@ -101,9 +104,10 @@ mod on_device {
     use crate::nn::loss::Loss;
     use crate::nn::optim::{Adam, AdamConfig, GradScaler};
     use crate::nn::resume::{self, TrainingProgress};
-    use crate::nn::shim::{self, Autocast, HalfKind};
-    use crate::nn::tensors::{SplitTensors, normalize, to_unit};
-    use crate::nn::{device, gradcam, predict, weights};
+    use crate::nn::shim::{self, HalfKind};
+    use crate::nn::step::{StepOptions, train_step, weights_to_channels_last};
+    use crate::nn::tensors::SplitTensors;
+    use crate::nn::{device, predict, weights};
     use crate::schedule::Schedule;
     use crate::scoring::{macro_f1, score, score_at, tune_thresholds};
     use crate::stages::loss::LossConfig;
@@ -214,10 +218,7 @@ mod on_device {
         let frozen = freeze(&vs, p.str("freeze"))?;
         let channels_last = p.bool("channels_last");
         if channels_last {
-            for (_, mut variable) in vs.variables() {
-                let converted = shim::channels_last(&variable)?;
-                variable.set_data(&converted);
-            }
+            weights_to_channels_last(&vs)?;
         }
         let optimizer = Adam::new(
             &vs,
@@ -248,9 +249,14 @@ mod on_device {
             ctx.progress.line(&format!("  {}: {note}", ctx.stage));
         }
         let loss = Loss::new(&loss_config, device);
-        let augment = Augment { flips: p.bool("flips"), degrees: p.float("rotation") };
-        let labels = &config.labels;
         let cam_weight = p.float("cam_weight");
+        let step_options = StepOptions {
+            augment: Augment { flips: p.bool("flips"), degrees: p.float("rotation") },
+            channels_last,
+            half,
+            cam_weight,
+        };
+        let labels = &config.labels;
         if cam_weight > 0.0 && !trainer.vs.variables().iter().any(|(name, t)| name.starts_with("backbone.") && t.requires_grad()) {
             anyhow::bail!(
                 "`cam_weight` is {cam_weight} but the backbone is frozen (freeze = {}): the GradCAM regulariser has nothing to train",
@@ -259,6 +265,7 @@ mod on_device {
         }
         let (train_split, val_name) = (p.str("train_split"), p.str("val_split"));
         let mut checkpointed = trainer.progress.epoch;
+        let mut last_checkpoint = Instant::now();
 
         while trainer.progress.epoch < epochs && !trainer.progress.stopped_early {
             let epoch = trainer.progress.epoch + 1;
@@ -270,40 +277,15 @@ mod on_device {
             let mut cam_loss_sum = Tensor::zeros([], (Kind::Float, device));
             for b in 0..batches {
                 let index = order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
-                let mut x = normalize(&augment.apply(&to_unit(&train.images.index_select(0, &index))));
-                if channels_last {
-                    x = shim::channels_last(&x)?;
-                }
-                let y = train.labels.index_select(0, &index);
-                trainer.optimizer.clear_grads()?;
-                let (logits, cam_loss) = {
-                    let _autocast = half.map(|kind| Autocast::enter(device, kind)).transpose()?;
-                    let features = trainer.model.features_t(&x, true);
-                    let logits = trainer.model.logits_t(&features, true);
-                    let cam_loss = (cam_weight > 0.0).then(|| gradcam::entropy_regulariser(&features, &logits)).transpose()?;
-                    (logits, cam_loss)
-                };
-                let batch_loss = loss.forward(&logits, &y);
-                let objective = match &cam_loss {
-                    Some(cam_loss) => &batch_loss + cam_loss * cam_weight,
-                    None => batch_loss.shallow_clone(),
-                };
+                let images = train.images.index_select(0, &index);
+                let labels = train.labels.index_select(0, &index);
                 let lr = schedule.lr(trainer.progress.step);
-                match &mut trainer.scaler {
-                    Some(scaler) => {
-                        scaler.scale(&objective).backward();
-                        scaler.step(&mut trainer.optimizer, lr)?;
-                    }
-                    None => {
-                        objective.backward();
-                        trainer.optimizer.step(lr, None)?;
-                    }
-                }
+                let losses = train_step(&trainer.model, &mut trainer.optimizer, trainer.scaler.as_mut(), &loss, &images, &labels, &step_options, lr)?;
                 trainer.progress.step += 1;
-                let images = index.size()[0] as f64;
-                loss_sum += batch_loss.detach() * images;
-                if let Some(cam_loss) = cam_loss {
-                    cam_loss_sum += cam_loss.detach() * images;
+                let count = index.size()[0] as f64;
+                loss_sum += losses.task * count;
+                if let Some(cam) = losses.cam {
+                    cam_loss_sum += cam * count;
                 }
                 task.inc(1);
             }
@@ -358,9 +340,10 @@ mod on_device {
             }
             trainer.progress.epoch = epoch;
             let last = epoch == epochs || trainer.progress.stopped_early;
-            if last || i64::from(epoch) % p.int("checkpoint_every") == 0 {
+            if last || last_checkpoint.elapsed().as_secs_f64() >= p.float("checkpoint_seconds") {
                 resume::write(&workspace, &trainer.progress, &trainer.checkpoint_tensors())?;
                 checkpointed = epoch;
+                last_checkpoint = Instant::now();
             }
         }
 

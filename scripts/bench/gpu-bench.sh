@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Issue 7's measurements on the GPU machine, PyTorch's in the same call (docs/benchmarks.md):
+#   1. end to end: pipelines/speed.yaml (ResNet18, 25 epochs on fundus-small) with a fresh
+#      cache, fp32 and bf16 + channels-last; again with the dataset cached (a new training
+#      seed); PyTorch's train_torch.py on the same data (GPU-resident, fused Adam, fp32);
+#   2. steady-state training img/s: `ablate bench` and scripts/bench/bench_torch.py;
+#   3. 16 variants of the paper grid (ResNet18 and EfficientNet-B0 × Tasks 1.2–3.2, 4c; one
+#      seed; bf16 + channels-last) with --gpu-slots $SLOTS (default 4);
+#   4. the numeric parity of every model on CUDA (scripts/parity/parity.sh --device cuda).
+# Here:   make build && cargo build --release --example parity && scripts/gpu-paper.sh stage
+# There:  scripts/bench/gpu-bench.sh [STEPS]     # device tool, carry [".gpu"]; STEPS: e.g. "speed bench"
+# Logs and JSON go to $OUT (the device tool's folder) or /tmp/gpu-bench. DEVICE, SIZE, EPOCHS
+# and BENCH_ARGS shrink it for a smoke test on a CPU, e.g. DEVICE=cpu SIZE=32 EPOCHS=1
+# BENCH_ARGS="--models resnet18 --batch-sizes 4 --warmup 1 --steps 2 --repeats 1".
+set -uo pipefail
+steps=${1:-speed bench grid parity}
+out=${OUT:-/tmp/gpu-bench}
+mkdir -p "$out"
+LD_LIBRARY_PATH="$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')/lib"
+export LD_LIBRARY_PATH
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+ablate=.gpu/ablate
+device=${DEVICE:-cuda}
+size=${SIZE:-256}
+epochs=${EPOCHS:-25}
+bench_args=${BENCH_ARGS:---warmup 10 --steps 20 --repeats 3}
+data=(--device "$device" --set data=.gpu/fundus-small --set size="$size" --set epochs="$epochs")
+now() { date +%s.%N; }
+since() { awk "BEGIN { printf \"%.1f\", $(now) - $1 }"; }
+
+for step in $steps; do
+case $step in
+speed)
+    for mode in fp32 bf16-cl; do
+        sets=("${data[@]}")
+        [ "$mode" = bf16-cl ] && sets+=(--set precision=bf16 --set channels_last=true)
+        cache=$(mktemp -d)
+        t=$(now)
+        timeout 120 $ablate run pipelines/speed.yaml --cache "$cache" "${sets[@]}" >"$out/speed-$mode.log" 2>&1
+        rc=$?
+        echo "speed $mode, fresh cache: $(since "$t") s (exit $rc)"
+        grep -E "✓|best epoch|macro-F1" "$out/speed-$mode.log" | head -8
+        t=$(now)
+        timeout 120 $ablate run pipelines/speed.yaml --cache "$cache" "${sets[@]}" --set train.seed=1 >>"$out/speed-$mode.log" 2>&1
+        echo "speed $mode, dataset cached (train seed 1): $(since "$t") s"
+        grep -E "✓" "$out/speed-$mode.log" | tail -2
+    done
+    t=$(now)
+    timeout 200 python3 scripts/reference/train_torch.py --data .gpu/fundus-small --arch resnet18 --epochs "$epochs" \
+        --size "$size" --seeds 0 --device "$device" --fused --out "$out/torch-speed.json" >"$out/torch-speed.log" 2>&1
+    echo "PyTorch train_torch.py, same recipe, fp32: $(since "$t") s (process wall)"
+    tail -3 "$out/torch-speed.log"
+    ;;
+bench)
+    # shellcheck disable=SC2086
+    timeout 240 $ablate bench --device "$device" --size "$size" $bench_args --json "$out/ablate-bench.json"
+    # shellcheck disable=SC2086
+    timeout 240 python3 scripts/bench/bench_torch.py --device "$device" --size "$size" $bench_args \
+        --json "$out/torch-bench.json" --compare "$out/ablate-bench.json"
+    ;;
+grid)
+    cache=$(mktemp -d)
+    only='grid.only={model: [resnet18, efficientnet_b0], task: ["1.2", "1.3", "2.1", "2.2", "3.1", "3.2", "4c-se", "4c-mha"]}'
+    t=$(now)
+    timeout 300 $ablate run pipelines/paper.yaml --gpu-slots "${SLOTS:-4}" --cache "$cache" "${data[@]}" \
+        --set pretrain_epochs="$epochs" --set grid.seeds=1 --set precision=bf16 --set channels_last=true --set "$only" >"$out/grid.log" 2>&1
+    rc=$?
+    echo "paper grid, 16 variants, --gpu-slots ${SLOTS:-4}: $(since "$t") s (exit $rc)"
+    tail -2 "$out/grid.log"
+    $ablate compare paper --cache "$cache" --split offsite_test --format markdown >"$out/grid-compare.md" 2>&1
+    head -22 "$out/grid-compare.md"
+    ;;
+parity)
+    PARITY_RUNNER=.gpu/parity LITE0_WEIGHTS=.gpu/tf_efficientnet_lite0.in1k.safetensors \
+        timeout 200 scripts/parity/parity.sh --device "$device" >"$out/parity.log" 2>&1
+    echo "parity ($device): exit $?"
+    grep -iE "^== |pass|fail|max" "$out/parity.log" | tail -25
+    ;;
+*) echo "unknown step $step" >&2; exit 2 ;;
+esac
+done
