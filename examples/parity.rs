@@ -65,7 +65,11 @@ fn main() -> anyhow::Result<()> {
     let mut device = Device::Cpu;
     if let Some(i) = args.iter().position(|a| a == "--device") {
         device = match args.get(i + 1).map(String::as_str) {
-            Some("cuda") => Device::Cuda(0),
+            Some("cuda") => {
+                // The references are fp32 on the CPU; TF32 convolutions differ from them by ~1e-3.
+                ablate::nn::shim::set_tf32(false)?;
+                Device::Cuda(0)
+            }
             Some("cpu") => Device::Cpu,
             other => anyhow::bail!("--device takes cpu or cuda, not {other:?}"),
         };

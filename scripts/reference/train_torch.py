@@ -28,7 +28,7 @@ What mirrors which Rust file:
   [0,1] images: horizontal flip p=.5, vertical flip p=.5, rotation uniform in ±15° (nearest,
   zero fill, affine_grid/grid_sample align_corners=False; src/nn/augment.rs), then ImageNet
   normalisation (src/nn/tensors.rs); epoch loss = Σ batch loss · batch size / N;
-- validation (src/nn/predict.rs, src/scoring.rs): eval mode, no grad, batches of max(batch, 64),
+- validation (src/nn/predict.rs, src/scoring.rs): eval mode, no grad, batches of the training batch size,
   σ(logit) > 0.5 strictly, per-label F1 with zero_division=0, macro = mean; the best epoch is the
   first one strictly better than all before (starting from −1); its weights (BatchNorm buffers
   included) are reloaded and evaluated on the test split in batches of 128 (src/stages/evaluate.rs).
@@ -376,7 +376,7 @@ def run_seed(seed, args, data, device, labels, cb_weights, arch_info):
     history = []
     best = None
     if args.epochs == 0:  # evaluation of the initial model only (e.g. an ablate model.safetensors)
-        s = scores(probabilities(model, val, max(bs, 64)), val.labels_np)
+        s = scores(probabilities(model, val, bs), val.labels_np)
         best = {"epoch": 0, "macro_f1": macro_f1(s), "state": model.state_dict()}
         history.append({"epoch": 0, "val_macro_f1": best["macro_f1"], "val_f1": s["f1"]})
     for epoch in range(1, args.epochs + 1):
@@ -398,7 +398,7 @@ def run_seed(seed, args, data, device, labels, cb_weights, arch_info):
             raise SystemExit(f"seed {seed}: training loss is {train_loss} at epoch {epoch}; lower the learning rate")
         sync(device)
         seconds = time.time() - te
-        probs = probabilities(model, val, max(bs, 64))
+        probs = probabilities(model, val, bs)
         s = scores(probs, val.labels_np)
         f1 = macro_f1(s)
         improved = best is None or f1 > best["macro_f1"]

@@ -20,11 +20,7 @@ const POOL_BATCHES: i64 = 4;
 /// Runs every configuration, printing each line as it is measured; returns them all.
 pub fn run(options: &BenchOptions) -> anyhow::Result<Vec<Measurement>> {
     let modes = options.validate()?;
-    let device_name = match options.device.as_str() {
-        "auto" if tch::Cuda::is_available() => "cuda:0".to_string(),
-        "auto" => "cpu".to_string(),
-        other => other.to_string(),
-    };
+    let device_name = crate::device::resolve(&options.device)?.swap_remove(0);
     let device = crate::nn::device::to_tch(&device_name)?;
     shim::set_deterministic(false)?;
     let mut measurements = Vec::new();

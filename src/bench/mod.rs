@@ -35,7 +35,7 @@ pub struct BenchOptions {
     /// Timings per configuration; the median is reported.
     #[arg(long, default_value_t = 3)]
     pub repeats: u32,
-    /// cpu or cuda:N (default: cuda:0 when a GPU is visible).
+    /// auto, cpu, cuda or cuda:N (auto and cuda: the first GPU, when one is visible).
     #[arg(long, default_value = "auto")]
     pub device: String,
     /// Also write the measurements as JSON to this file.

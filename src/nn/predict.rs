@@ -4,15 +4,22 @@ use tch::{Kind, Tensor};
 use super::tensors::{SplitTensors, normalize, to_unit};
 use crate::models::Classifier;
 
-/// Row-major N×labels sigmoid probabilities.
+/// Row-major N×labels sigmoid probabilities. The last batch is padded to `batch_size` (its
+/// extra rows dropped), so that every forward has one shape: cuDNN then tunes its algorithms
+/// for one shape only, and in evaluation mode rows do not affect each other.
 pub fn probabilities(model: &Classifier, split: &SplitTensors, batch_size: i64) -> Vec<f32> {
     let _guard = tch::no_grad_guard();
     let mut chunks = Vec::new();
     let mut start = 0;
     while start < split.len {
         let len = batch_size.min(split.len - start);
-        let x = normalize(&to_unit(&split.images.narrow(0, start, len)));
-        chunks.push(model.forward_t(&x, false).sigmoid());
+        let mut images = split.images.narrow(0, start, len);
+        if len < batch_size && split.len > batch_size {
+            let padding = images.narrow(0, 0, 1).expand([batch_size - len, -1, -1, -1], false);
+            images = Tensor::cat(&[&images, &padding], 0);
+        }
+        let x = normalize(&to_unit(&images));
+        chunks.push(model.forward_t(&x, false).sigmoid().narrow(0, 0, len));
         start += len;
     }
     let all = Tensor::cat(&chunks, 0).to_kind(Kind::Float).to_device(tch::Device::Cpu).contiguous();

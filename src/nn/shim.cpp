@@ -64,6 +64,14 @@ int ablate_channels_last(at::Tensor* tensor, at::Tensor** out) {
   return guarded([&] { *out = new at::Tensor(tensor->contiguous(at::MemoryFormat::ChannelsLast)); });
 }
 
+int ablate_set_tf32(int on) {
+  return guarded([&] {
+    auto& context = at::globalContext();
+    context.setAllowTF32CuDNN(on != 0);
+    context.setAllowTF32CuBLAS(on != 0);
+  });
+}
+
 int ablate_set_deterministic(int on) {
   return guarded([&] {
     auto& context = at::globalContext();

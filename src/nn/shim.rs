@@ -15,6 +15,7 @@ unsafe extern "C" {
     fn ablate_autocast_exit(cuda: c_int, previous_enabled: c_int, previous_dtype: c_int) -> c_int;
     fn ablate_channels_last(tensor: Handle, out: *mut Handle) -> c_int;
     fn ablate_set_deterministic(on: c_int) -> c_int;
+    fn ablate_set_tf32(on: c_int) -> c_int;
     fn ablate_clear_grads(params: *const Handle, n: usize) -> c_int;
     fn ablate_fused_adam(
         params: *const Handle,
@@ -99,6 +100,13 @@ pub fn channels_last(tensor: &Tensor) -> anyhow::Result<Tensor> {
 pub fn set_deterministic(on: bool) -> anyhow::Result<()> {
     // SAFETY: sets global flags.
     check(unsafe { ablate_set_deterministic(c_int::from(on)) })
+}
+
+/// Whether fp32 convolutions and matrix products may use TF32 on the GPU (libtorch's default:
+/// convolutions yes, matrix products no); a parity check with fp32 references turns it off.
+pub fn set_tf32(on: bool) -> anyhow::Result<()> {
+    // SAFETY: sets global flags.
+    check(unsafe { ablate_set_tf32(c_int::from(on)) })
 }
 
 /// Drops the parameters' gradients (set to none, as PyTorch's `zero_grad` does).

@@ -307,7 +307,7 @@ mod on_device {
                 );
             }
             let seconds = started.elapsed().as_secs_f64();
-            let probabilities = predict::probabilities(&trainer.model, &val, batch_size.max(64));
+            let probabilities = predict::probabilities(&trainer.model, &val, batch_size);
             let scores = score(&probabilities, &val_split.labels, labels.len(), 0.5);
             let val_f1 = macro_f1(&scores);
             let improved = trainer.progress.best_epoch == 0 || val_f1 > trainer.progress.best_macro_f1;
@@ -373,7 +373,7 @@ mod on_device {
             summary += &format!("; {note}");
         }
         if p.bool("tune_thresholds") {
-            let probabilities = predict::probabilities(&trainer.model, &val, batch_size.max(64));
+            let probabilities = predict::probabilities(&trainer.model, &val, batch_size);
             let thresholds = tune_thresholds(&probabilities, &val_split.labels, labels.len());
             let tuned = score_at(&probabilities, &val_split.labels, &thresholds);
             for ((label, t), s) in labels.iter().zip(&thresholds).zip(&tuned) {
