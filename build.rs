@@ -4,7 +4,8 @@
 //! `libtorch_cuda` (nothing references it by symbol) and the binary silently has no CUDA.
 //! We force it in, add an rpath so the binary runs without `LD_LIBRARY_PATH`, and record the
 //! libtorch version for the toolchain fingerprint of cache keys. With the torch feature it also
-//! compiles `src/nn/shim.cpp`, the few libtorch functions tch does not expose.
+//! compiles `src/nn/shim.cpp`, the few libtorch functions tch does not expose (see
+//! `compile_shim`).
 use std::path::Path;
 
 fn main() {
@@ -35,9 +36,21 @@ fn main() {
     println!("cargo:rustc-env=ABLATE_LIBTORCH_VERSION={version}");
 }
 
+/// With a CUDA libtorch (and the CUDA headers its wheel brings), the shim's CUDA streams and
+/// graphs are compiled in, and `c10_cuda`, which they call, is linked.
 fn compile_shim(root: &Path) {
     println!("cargo:rerun-if-changed=src/nn/shim.cpp");
-    cc::Build::new()
+    // The CUDA runtime headers: the wheel's own set lacks `crt/`, Triton's (a torch dependency) is whole.
+    let cuda_headers = ["../triton/backends/nvidia/include", "../nvidia/cu13/include"]
+        .map(|dir| root.join(dir))
+        .into_iter()
+        .find(|dir| dir.join("cuda_runtime_api.h").exists() && dir.join("crt/host_config.h").exists());
+    let mut build = cc::Build::new();
+    if let Some(headers) = cuda_headers.filter(|_| root.join("lib/libtorch_cuda.so").exists()) {
+        build.include(headers).define("ABLATE_CUDA", None);
+        println!("cargo:rustc-link-lib=c10_cuda");
+    }
+    build
         .cpp(true)
         .file("src/nn/shim.cpp")
         .include(root.join("include"))

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 7's measurements on the GPU machine, PyTorch's in the same call (docs/benchmarks.md):
-#   1. end to end: pipelines/speed.yaml (ResNet18, 25 epochs on fundus-small) with a fresh
-#      cache, fp32 and bf16 + channels-last; again with the dataset cached (a new training
-#      seed); PyTorch's train_torch.py on the same data (GPU-resident, fused Adam, fp32);
-#   2. steady-state training img/s: `ablate bench` and scripts/bench/bench_torch.py;
+#   1. end to end: pipelines/speed.yaml (ResNet18, 25 epochs on fundus-small), fp32 and bf16 +
+#      channels-last, eager and as a CUDA graph: the first with a fresh cache, the others with
+#      the dataset cached; PyTorch's train_torch.py on the same data (GPU-resident, fused Adam, fp32);
+#   2. steady-state training img/s: `ablate bench` (also -graph modes) and scripts/bench/bench_torch.py;
 #   3. 16 variants of the paper grid (ResNet18 and EfficientNet-B0 × Tasks 1.2–3.2, 4c; one
 #      seed; bf16 + channels-last) with --gpu-slots $SLOTS (default 4);
 #   4. the numeric parity of every model on CUDA (scripts/parity/parity.sh --device cuda).
@@ -23,7 +23,8 @@ ablate=.gpu/ablate
 device=${DEVICE:-cuda}
 size=${SIZE:-256}
 epochs=${EPOCHS:-25}
-bench_args=${BENCH_ARGS:---warmup 10 --steps 20 --repeats 3}
+bench_args=${BENCH_ARGS:---warmup 5 --steps 10 --repeats 2}
+ablate_modes=${ABLATE_MODES:-fp32,bf16-cl,fp32-graph,bf16-cl-graph}
 data=(--device "$device" --set data=.gpu/fundus-small --set size="$size" --set epochs="$epochs")
 now() { date +%s.%N; }
 since() { awk "BEGIN { printf \"%.1f\", $(now) - $1 }"; }
@@ -31,29 +32,30 @@ since() { awk "BEGIN { printf \"%.1f\", $(now) - $1 }"; }
 for step in $steps; do
 case $step in
 speed)
-    for mode in fp32 bf16-cl; do
+    # The first mode with a fresh cache (dataset decoded), the others with the dataset cached.
+    cache=$(mktemp -d)
+    for mode in ${SPEED_MODES:-fp32 bf16-cl fp32-graph bf16-cl-graph}; do
         sets=("${data[@]}")
-        [ "$mode" = bf16-cl ] && sets+=(--set precision=bf16 --set channels_last=true)
-        cache=$(mktemp -d)
+        case $mode in bf16*) sets+=(--set precision=bf16) ;; esac
+        case $mode in *-cl*) sets+=(--set channels_last=true) ;; esac
+        case $mode in *-graph) sets+=(--set train.cuda_graph=true) ;; esac
         t=$(now)
         timeout 120 $ablate run pipelines/speed.yaml --cache "$cache" "${sets[@]}" >"$out/speed-$mode.log" 2>&1
         rc=$?
-        echo "speed $mode, fresh cache: $(since "$t") s (exit $rc)"
-        grep -E "✓|best epoch|macro-F1" "$out/speed-$mode.log" | head -8
-        t=$(now)
-        timeout 120 $ablate run pipelines/speed.yaml --cache "$cache" "${sets[@]}" --set train.seed=1 >>"$out/speed-$mode.log" 2>&1
-        echo "speed $mode, dataset cached (train seed 1): $(since "$t") s"
-        grep -E "✓" "$out/speed-$mode.log" | tail -2
+        echo "speed $mode: $(since "$t") s (exit $rc)"
+        grep -E "✓|epoch (1|2|25)/|^train:|^offsite:" "$out/speed-$mode.log" | head -12
     done
-    t=$(now)
-    timeout 200 python3 scripts/reference/train_torch.py --data .gpu/fundus-small --arch resnet18 --epochs "$epochs" \
-        --size "$size" --seeds 0 --device "$device" --fused --out "$out/torch-speed.json" >"$out/torch-speed.log" 2>&1
-    echo "PyTorch train_torch.py, same recipe, fp32: $(since "$t") s (process wall)"
-    tail -3 "$out/torch-speed.log"
+    if [ -n "${TORCH_E2E-1}" ]; then
+        t=$(now)
+        timeout 200 python3 scripts/reference/train_torch.py --data .gpu/fundus-small --arch resnet18 --epochs "$epochs" \
+            --size "$size" --seeds 0 --device "$device" --fused --out "$out/torch-speed.json" >"$out/torch-speed.log" 2>&1
+        echo "PyTorch train_torch.py, same recipe, fp32: $(since "$t") s (process wall)"
+        tail -3 "$out/torch-speed.log"
+    fi
     ;;
 bench)
     # shellcheck disable=SC2086
-    timeout 240 $ablate bench --device "$device" --size "$size" $bench_args --json "$out/ablate-bench.json"
+    timeout 240 $ablate bench --device "$device" --size "$size" --modes "$ablate_modes" $bench_args --json "$out/ablate-bench.json"
     # shellcheck disable=SC2086
     timeout 240 python3 scripts/bench/bench_torch.py --device "$device" --size "$size" $bench_args \
         --json "$out/torch-bench.json" --compare "$out/ablate-bench.json"
@@ -62,8 +64,8 @@ grid)
     cache=$(mktemp -d)
     only='grid.only={model: [resnet18, efficientnet_b0], task: ["1.2", "1.3", "2.1", "2.2", "3.1", "3.2", "4c-se", "4c-mha"]}'
     t=$(now)
-    timeout 300 $ablate run pipelines/paper.yaml --gpu-slots "${SLOTS:-4}" --cache "$cache" "${data[@]}" \
-        --set pretrain_epochs="$epochs" --set grid.seeds=1 --set precision=bf16 --set channels_last=true --set "$only" >"$out/grid.log" 2>&1
+    timeout "${GRID_TIMEOUT:-300}" $ablate run pipelines/paper.yaml --gpu-slots "${SLOTS:-4}" --cache "$cache" "${data[@]}" \
+        --set pretrain_epochs="$epochs" --set grid.seeds=1 --set precision=bf16 --set channels_last=true ${GRID_SETS:-} --set "$only" >"$out/grid.log" 2>&1
     rc=$?
     echo "paper grid, 16 variants, --gpu-slots ${SLOTS:-4}: $(since "$t") s (exit $rc)"
     tail -2 "$out/grid.log"

@@ -9,8 +9,8 @@ use crate::models::{Architecture, Classifier, ModelConfig};
 use crate::nn::augment::Augment;
 use crate::nn::loss::Loss;
 use crate::nn::optim::{Adam, AdamConfig, GradScaler};
-use crate::nn::shim::{self, HalfKind};
-use crate::nn::step::{StepOptions, train_step, weights_to_channels_last};
+use crate::nn::shim::{self, HalfKind, SideStream};
+use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, train_step, weights_to_channels_last};
 use crate::stages::loss::LossConfig;
 
 const LABELS: [&str; 3] = ["D", "G", "A"];
@@ -22,6 +22,9 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Vec<Measurement>> {
     let modes = options.validate()?;
     let device_name = crate::device::resolve(&options.device)?.swap_remove(0);
     let device = crate::nn::device::to_tch(&device_name)?;
+    if !device.is_cuda() && modes.iter().any(|m| m.graph) {
+        anyhow::bail!("--modes: the -graph modes need a CUDA device, not {device_name}");
+    }
     shim::set_deterministic(false)?;
     let mut measurements = Vec::new();
     print!("{}", super::table(&[]));
@@ -71,15 +74,30 @@ fn time_steps(options: &BenchOptions, model: &str, batch_size: i64, mode: Mode, 
     let images = Tensor::randint(256, [pool, 3, options.size, options.size], (Kind::Uint8, device));
     let targets = Tensor::randint(2, [pool, LABELS.len() as i64], (Kind::Float, device));
     let step_options = StepOptions { augment: Augment { flips: true, degrees: 15.0 }, channels_last: mode.channels_last, half, cam_weight: 0.0 };
-    let mut step = || -> anyhow::Result<()> {
+    let _side_stream = mode.graph.then(|| SideStream::enter(device)).transpose()?;
+    let batch = || {
         let index = Tensor::randint(pool, [batch_size], (Kind::Int64, device));
-        let batch = (images.index_select(0, &index), targets.index_select(0, &index));
-        train_step(&classifier, &mut optimizer, scaler.as_mut(), &loss, &batch.0, &batch.1, &step_options, 1e-4)?;
+        (images.index_select(0, &index), targets.index_select(0, &index))
+    };
+    for _ in 0..options.warmup.max(if mode.graph { GRAPH_WARMUP_STEPS } else { 0 }) {
+        let (x, y) = batch();
+        train_step(&classifier, &mut optimizer, scaler.as_mut(), &loss, &x, &y, &step_options, 1e-4)?;
+    }
+    let graphed = match mode.graph {
+        true => {
+            let (x, y) = batch();
+            Some(GraphedStep::capture(&classifier, &mut optimizer, scaler.as_mut(), &loss, &x, &y, &step_options, 1e-4)?)
+        }
+        false => None,
+    };
+    let mut step = || -> anyhow::Result<()> {
+        let (x, y) = batch();
+        match &graphed {
+            Some(graphed) => graphed.run(&x, &y)?,
+            None => train_step(&classifier, &mut optimizer, scaler.as_mut(), &loss, &x, &y, &step_options, 1e-4)?,
+        };
         Ok(())
     };
-    for _ in 0..options.warmup {
-        step()?;
-    }
     synchronize(device);
     let mut timings = Vec::new();
     for _ in 0..options.repeats {

@@ -5,7 +5,8 @@
 //! Adam) on random uint8 images resident on the device, after warm-up steps (which also let
 //! cuDNN pick its algorithms): images per second as the median of `repeats` timings of
 //! `steps` steps, each ended by a device synchronisation. A mode is a precision, `fp32`,
-//! `bf16` or `fp16`, with `-cl` for channels-last. `scripts/bench/bench_torch.py` measures the
+//! `bf16` or `fp16`, with `-cl` for channels-last and `-graph` for the step replayed as a CUDA
+//! graph (`nn::step::GraphedStep`, captured after the warm-up). `scripts/bench/bench_torch.py` measures the
 //! same step with PyTorch; docs/benchmarks.md has both on the GPU machine.
 #[cfg(feature = "torch")]
 pub mod measure;
@@ -21,7 +22,8 @@ pub struct BenchOptions {
     pub models: Vec<String>,
     #[arg(long, value_delimiter = ',', default_value = "32,128")]
     pub batch_sizes: Vec<i64>,
-    /// Precisions: fp32, bf16 or fp16, each optionally with `-cl` (channels-last).
+    /// Precisions: fp32, bf16 or fp16, each optionally followed by `-cl` (channels-last), then
+    /// `-graph` (the step replayed as a CUDA graph).
     #[arg(long, value_delimiter = ',', default_value = "fp32,bf16-cl")]
     pub modes: Vec<String>,
     /// Image side in pixels.
@@ -48,6 +50,8 @@ pub struct BenchOptions {
 pub struct Mode {
     pub precision: Precision,
     pub channels_last: bool,
+    /// The step replayed as a CUDA graph.
+    pub graph: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,17 +65,21 @@ impl std::str::FromStr for Mode {
     type Err = anyhow::Error;
 
     fn from_str(text: &str) -> anyhow::Result<Mode> {
-        let (name, channels_last) = match text.strip_suffix("-cl") {
-            Some(name) => (name, true),
+        let (rest, graph) = match text.strip_suffix("-graph") {
+            Some(rest) => (rest, true),
             None => (text, false),
+        };
+        let (name, channels_last) = match rest.strip_suffix("-cl") {
+            Some(name) => (name, true),
+            None => (rest, false),
         };
         let precision = match name {
             "fp32" => Precision::Fp32,
             "bf16" => Precision::Bf16,
             "fp16" => Precision::Fp16,
-            _ => anyhow::bail!("--modes: `{text}` is not fp32, bf16 or fp16, optionally with -cl"),
+            _ => anyhow::bail!("--modes: `{text}` is not fp32, bf16 or fp16, optionally followed by -cl, then -graph"),
         };
-        Ok(Mode { precision, channels_last })
+        Ok(Mode { precision, channels_last, graph })
     }
 }
 
@@ -113,8 +121,9 @@ mod tests {
 
     #[test]
     fn modes_parse_and_mistakes_are_named() {
-        assert_eq!("bf16-cl".parse::<Mode>().unwrap(), Mode { precision: Precision::Bf16, channels_last: true });
-        assert_eq!("fp32".parse::<Mode>().unwrap(), Mode { precision: Precision::Fp32, channels_last: false });
+        assert_eq!("bf16-cl".parse::<Mode>().unwrap(), Mode { precision: Precision::Bf16, channels_last: true, graph: false });
+        assert_eq!("fp32".parse::<Mode>().unwrap(), Mode { precision: Precision::Fp32, channels_last: false, graph: false });
+        assert_eq!("fp32-graph".parse::<Mode>().unwrap(), Mode { precision: Precision::Fp32, channels_last: false, graph: true });
         assert!("int8".parse::<Mode>().unwrap_err().to_string().contains("`int8`"));
     }
 }

@@ -1,11 +1,20 @@
 // libtorch functions that tch 0.24 does not expose: autocast with a chosen dtype on CPU or CUDA,
-// channels-last memory format, deterministic algorithms, the fused Adam/AdamW kernels and the
-// AMP gradient-scaler kernels. Tensors arrive as tch's handles (`at::Tensor*`). No C++
+// channels-last memory format, deterministic algorithms and TF32, the fused Adam/AdamW kernels,
+// the AMP gradient-scaler kernels, and CUDA streams and graphs (only when built against a CUDA
+// libtorch: `ABLATE_CUDA`, set by build.rs). Tensors arrive as tch's handles (`at::Tensor*`). No C++
 // exception crosses into Rust: every function returns 0, or 1 with the message in
 // `ablate_last_error()`.
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
+#ifdef ABLATE_CUDA
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+#include <memory>
+#include <stdexcept>
 
 #include <string>
 #include <vector>
@@ -126,4 +135,78 @@ int ablate_update_scale(at::Tensor* scale, at::Tensor* growth_tracker, at::Tenso
                         double backoff, int64_t interval) {
   return guarded([&] { at::_amp_update_scale_(*scale, *growth_tracker, *found_inf, growth, backoff, interval); });
 }
+
+// Makes a pooled side stream of `device` current (CUDA graphs are captured on a non-default
+// stream); `*previous` receives what `ablate_side_stream_exit` restores. Work queued before is
+// finished first, so nothing on the side stream overtakes it.
+int ablate_side_stream_enter(int device, void** previous) {
+  return guarded([&] {
+#ifdef ABLATE_CUDA
+    auto index = static_cast<c10::DeviceIndex>(device);
+    c10::cuda::device_synchronize();
+    auto saved = std::make_unique<c10::cuda::CUDAStream>(c10::cuda::getCurrentCUDAStream(index));
+    c10::cuda::setCurrentCUDAStream(c10::cuda::getStreamFromPool(false, index));
+    *previous = saved.release();
+#else
+    (void)device;
+    (void)previous;
+    throw std::runtime_error("this build of ablate has no CUDA");
+#endif
+  });
+}
+
+int ablate_side_stream_exit(void* previous) {
+  return guarded([&] {
+#ifdef ABLATE_CUDA
+    std::unique_ptr<c10::cuda::CUDAStream> saved(static_cast<c10::cuda::CUDAStream*>(previous));
+    c10::cuda::device_synchronize();
+    c10::cuda::setCurrentCUDAStream(*saved);
+#else
+    (void)previous;
+#endif
+  });
+}
+
+// Starts capturing the current stream's work into a new graph, returned through `*graph`.
+int ablate_graph_begin(void** graph) {
+  return guarded([&] {
+#ifdef ABLATE_CUDA
+    auto captured = std::make_unique<at::cuda::CUDAGraph>();
+    captured->capture_begin();
+    *graph = captured.release();
+#else
+    (void)graph;
+    throw std::runtime_error("this build of ablate has no CUDA");
+#endif
+  });
+}
+
+int ablate_graph_end(void* graph) {
+  return guarded([&] {
+#ifdef ABLATE_CUDA
+    static_cast<at::cuda::CUDAGraph*>(graph)->capture_end();
+#else
+    (void)graph;
+#endif
+  });
+}
+
+int ablate_graph_replay(void* graph) {
+  return guarded([&] {
+#ifdef ABLATE_CUDA
+    static_cast<at::cuda::CUDAGraph*>(graph)->replay();
+#else
+    (void)graph;
+#endif
+  });
+}
+
+void ablate_graph_free(void* graph) {
+#ifdef ABLATE_CUDA
+  delete static_cast<at::cuda::CUDAGraph*>(graph);
+#else
+  (void)graph;
+#endif
+}
+
 }

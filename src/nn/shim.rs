@@ -1,6 +1,6 @@
 //! Safe wrappers over `shim.cpp`: the libtorch functions that tch does not expose (autocast
-//! with a chosen dtype, channels-last, deterministic algorithms, fused Adam/AdamW, the AMP
-//! gradient-scaler kernels).
+//! with a chosen dtype, channels-last, deterministic algorithms and TF32, fused Adam/AdamW, the
+//! AMP gradient-scaler kernels, CUDA streams and graphs).
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 
@@ -16,6 +16,12 @@ unsafe extern "C" {
     fn ablate_channels_last(tensor: Handle, out: *mut Handle) -> c_int;
     fn ablate_set_deterministic(on: c_int) -> c_int;
     fn ablate_set_tf32(on: c_int) -> c_int;
+    fn ablate_side_stream_enter(device: c_int, previous: *mut Handle) -> c_int;
+    fn ablate_side_stream_exit(previous: Handle) -> c_int;
+    fn ablate_graph_begin(graph: *mut Handle) -> c_int;
+    fn ablate_graph_end(graph: Handle) -> c_int;
+    fn ablate_graph_replay(graph: Handle) -> c_int;
+    fn ablate_graph_free(graph: Handle);
     fn ablate_clear_grads(params: *const Handle, n: usize) -> c_int;
     fn ablate_fused_adam(
         params: *const Handle,
@@ -172,4 +178,61 @@ pub fn unscale_grads(params: &[Tensor], found_inf: &Tensor, inv_scale: &Tensor) 
 pub fn update_scale(scale: &Tensor, growth_tracker: &Tensor, found_inf: &Tensor, growth: f64, backoff: f64, interval: i64) -> anyhow::Result<()> {
     // SAFETY: live handles.
     check(unsafe { ablate_update_scale(handle(scale), handle(growth_tracker), handle(found_inf), growth, backoff, interval) })
+}
+
+/// A pooled CUDA stream made current while alive (CUDA graphs need a non-default stream); the
+/// previous stream comes back on drop. Entering and leaving wait for the device.
+pub struct SideStream {
+    previous: Handle,
+}
+
+impl SideStream {
+    pub fn enter(device: Device) -> anyhow::Result<SideStream> {
+        let Device::Cuda(index) = device else { anyhow::bail!("a CUDA stream needs a CUDA device, not {device:?}") };
+        let mut previous: Handle = std::ptr::null_mut();
+        // SAFETY: an out-pointer to a local; the shim allocates what it points to, freed on exit.
+        check(unsafe { ablate_side_stream_enter(index as c_int, &mut previous) })?;
+        Ok(SideStream { previous })
+    }
+}
+
+impl Drop for SideStream {
+    fn drop(&mut self) {
+        // SAFETY: `previous` came from `ablate_side_stream_enter` and is freed here once.
+        let _ = check(unsafe { ablate_side_stream_exit(self.previous) });
+    }
+}
+
+/// A captured CUDA graph (libtorch's `CUDAGraph`): the kernels queued on the current stream
+/// between [`Graph::capture`]'s start and end, replayed with one launch.
+pub struct Graph {
+    raw: Handle,
+}
+
+impl Graph {
+    /// Captures what `work` queues on the current (side) stream; nothing runs until a replay.
+    pub fn capture<T>(work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(Graph, T)> {
+        let mut raw: Handle = std::ptr::null_mut();
+        // SAFETY: an out-pointer to a local.
+        check(unsafe { ablate_graph_begin(&mut raw) })?;
+        let graph = Graph { raw };
+        let result = work();
+        // SAFETY: a graph whose capture began above.
+        let ended = check(unsafe { ablate_graph_end(graph.raw) });
+        let value = result?;
+        ended?;
+        Ok((graph, value))
+    }
+
+    pub fn replay(&self) -> anyhow::Result<()> {
+        // SAFETY: a captured graph.
+        check(unsafe { ablate_graph_replay(self.raw) })
+    }
+}
+
+impl Drop for Graph {
+    fn drop(&mut self) {
+        // SAFETY: owned, freed once.
+        unsafe { ablate_graph_free(self.raw) }
+    }
 }

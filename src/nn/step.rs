@@ -3,6 +3,14 @@
 //! GradCAM regulariser when weighted), backward, fused Adam step (loss-scaled for fp16).
 //! `train` repeats it and `ablate bench` times it, so the benchmark measures what training runs.
 //! Nothing in it waits for the device: the losses come back as device tensors.
+//!
+//! At batch 32 a step is hundreds of small kernels whose launches cost the host more time than
+//! the GPU spends on them. [`GraphedStep`] captures the step once as a CUDA graph and replays it
+//! with one launch per batch: the batch is copied into the graph's static input buffers, and
+//! augmentation and dropout draw from the default generator, which libtorch advances per
+//! replay. Capture needs a side stream (`shim::SideStream`) and a few eager steps before it on
+//! that stream (cuDNN picks its algorithms, gradients and optimizer state get their memory); the
+//! learning rate is part of the graph, so only a constant one can be replayed.
 use tch::Tensor;
 use tch::nn::VarStore;
 
@@ -10,7 +18,7 @@ use super::augment::Augment;
 use super::gradcam;
 use super::loss::Loss;
 use super::optim::{Adam, GradScaler};
-use super::shim::{self, Autocast, HalfKind};
+use super::shim::{self, Autocast, Graph, HalfKind};
 use super::tensors::{normalize, to_unit};
 use crate::models::Classifier;
 
@@ -77,4 +85,53 @@ pub fn weights_to_channels_last(vs: &VarStore) -> anyhow::Result<()> {
         variable.set_data(&converted);
     }
     Ok(())
+}
+
+/// Eager steps on the side stream before a capture.
+pub const GRAPH_WARMUP_STEPS: u32 = 3;
+
+/// The training step captured as a CUDA graph for batches of one shape.
+pub struct GraphedStep {
+    graph: Graph,
+    images: Tensor,
+    labels: Tensor,
+    losses: StepLosses,
+}
+
+impl GraphedStep {
+    /// Captures [`train_step`] for batches shaped like this one, then trains on this batch by a
+    /// replay. Call on a side stream after [`GRAPH_WARMUP_STEPS`] eager steps there.
+    #[allow(clippy::too_many_arguments)]
+    pub fn capture(
+        model: &Classifier,
+        optimizer: &mut Adam,
+        scaler: Option<&mut GradScaler>,
+        loss: &Loss,
+        images: &Tensor,
+        labels: &Tensor,
+        options: &StepOptions,
+        lr: f64,
+    ) -> anyhow::Result<GraphedStep> {
+        let (static_images, static_labels) = (images.copy(), labels.copy());
+        let (graph, losses) = Graph::capture(|| train_step(model, optimizer, scaler, loss, &static_images, &static_labels, options, lr))?;
+        graph.replay()?;
+        Ok(GraphedStep { graph, images: static_images, labels: static_labels, losses })
+    }
+
+    pub fn fits(&self, images: &Tensor) -> bool {
+        images.size() == self.images.size()
+    }
+
+    /// Trains on one batch shaped like the captured one.
+    pub fn run(&self, images: &Tensor, labels: &Tensor) -> anyhow::Result<StepLosses> {
+        self.images.shallow_clone().copy_(images);
+        self.labels.shallow_clone().copy_(labels);
+        self.graph.replay()?;
+        Ok(self.losses())
+    }
+
+    /// The losses of the last replay (the graph's static outputs).
+    pub fn losses(&self) -> StepLosses {
+        StepLosses { task: self.losses.task.shallow_clone(), cam: self.losses.cam.as_ref().map(Tensor::shallow_clone) }
+    }
 }

@@ -9,7 +9,8 @@
 //!
 //! The loss comes from the optional `loss` input (`stages::loss`; binary cross-entropy without
 //! it). Adam or AdamW (fused kernel) with an optional linear warm-up and cosine decay per step;
-//! fp32, or bf16/fp16 autocast (fp16 with dynamic loss scaling); optionally channels-last.
+//! fp32, or bf16/fp16 autocast (fp16 with dynamic loss scaling); optionally channels-last, and
+//! optionally the step replayed as a CUDA graph (`nn::step`; the partial last batch runs eagerly).
 //! Mini-batches come from a permutation of the split resident on the device; flips and rotation
 //! are applied there. After every epoch the validation macro-F1 at threshold 0.5 is measured;
 //! the weights of the best epoch (strictly better than all before) are kept, and training stops
@@ -51,6 +52,7 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("deterministic", T::Bool, D::Bool(false), "deterministic algorithms only (GPU; slower)"),
     ParamSpec::new("precision", T::Choice(&["fp32", "bf16", "fp16"]), D::Str("fp32"), "fp32, or mixed precision with bf16 or fp16 (loss-scaled)"),
     ParamSpec::new("channels_last", T::Bool, D::Bool(false), "channels-last memory format for images and convolution weights"),
+    ParamSpec::new("cuda_graph", T::Bool, D::Bool(false), "replay the training step as a CUDA graph where it allows (CUDA, constant learning rate, no GradCAM regulariser); eager otherwise, as the summary says"),
     ParamSpec::new("flips", T::Bool, D::Bool(true), "random horizontal and vertical flips"),
     ParamSpec::new("rotation", T::Float { min: 0.0, max: 180.0 }, D::Float(15.0), "random rotation range in degrees (0: off)"),
     ParamSpec::new("head_hidden", T::Int { min: 1, max: 65_536 }, D::Int(512), "hidden width of the classifier head"),
@@ -104,8 +106,8 @@ mod on_device {
     use crate::nn::loss::Loss;
     use crate::nn::optim::{Adam, AdamConfig, GradScaler};
     use crate::nn::resume::{self, TrainingProgress};
-    use crate::nn::shim::{self, HalfKind};
-    use crate::nn::step::{StepOptions, train_step, weights_to_channels_last};
+    use crate::nn::shim::{self, HalfKind, SideStream};
+    use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, train_step, weights_to_channels_last};
     use crate::nn::tensors::SplitTensors;
     use crate::nn::{device, predict, weights};
     use crate::schedule::Schedule;
@@ -263,6 +265,11 @@ mod on_device {
                 p.str("freeze")
             );
         }
+        let graph_blocker = graph_blocker(p, device, warmup_steps);
+        let graphed_training = p.bool("cuda_graph") && graph_blocker.is_none();
+        let _side_stream = graphed_training.then(|| SideStream::enter(device)).transpose()?;
+        let mut graphed: Option<GraphedStep> = None;
+        let mut eager_steps = 0;
         let (train_split, val_name) = (p.str("train_split"), p.str("val_split"));
         let mut checkpointed = trainer.progress.epoch;
         let mut last_checkpoint = Instant::now();
@@ -280,7 +287,15 @@ mod on_device {
                 let images = train.images.index_select(0, &index);
                 let labels = train.labels.index_select(0, &index);
                 let lr = schedule.lr(trainer.progress.step);
-                let losses = train_step(&trainer.model, &mut trainer.optimizer, trainer.scaler.as_mut(), &loss, &images, &labels, &step_options, lr)?;
+                let losses = if let Some(step) = graphed.as_ref().filter(|step| step.fits(&images)) {
+                    step.run(&images, &labels)?
+                } else if graphed_training && graphed.is_none() && eager_steps >= GRAPH_WARMUP_STEPS && index.size()[0] == batch_size {
+                    let step = GraphedStep::capture(&trainer.model, &mut trainer.optimizer, trainer.scaler.as_mut(), &loss, &images, &labels, &step_options, lr)?;
+                    graphed.insert(step).losses()
+                } else {
+                    eager_steps += 1;
+                    train_step(&trainer.model, &mut trainer.optimizer, trainer.scaler.as_mut(), &loss, &images, &labels, &step_options, lr)?
+                };
                 trainer.progress.step += 1;
                 let count = index.size()[0] as f64;
                 loss_sum += losses.task * count;
@@ -366,6 +381,11 @@ mod on_device {
         if cam_weight > 0.0 {
             summary += &format!("; GradCAM {} × {cam_weight}", p.str("cam_target"));
         }
+        match (p.bool("cuda_graph"), graph_blocker) {
+            (true, None) => summary += "; CUDA graph",
+            (true, Some(why)) => summary += &format!("; eager, no CUDA graph: {why}"),
+            (false, _) => {}
+        }
         if progress.stopped_early {
             summary += &format!(" (stopped early after epoch {})", progress.epoch);
         }
@@ -412,6 +432,19 @@ mod on_device {
             anyhow::bail!("{report}");
         }
         Ok(format!("{} tensors from the input model", report.loaded))
+    }
+
+    /// Why the step cannot be replayed as a CUDA graph, if it cannot.
+    fn graph_blocker(p: &Params, device: tch::Device, warmup_steps: u64) -> Option<&'static str> {
+        if !device.is_cuda() {
+            Some("the device is not a GPU")
+        } else if p.str("schedule") != "constant" || warmup_steps > 0 {
+            Some("the learning rate changes during training")
+        } else if p.float("cam_weight") > 0.0 {
+            Some("the GradCAM regulariser is on")
+        } else {
+            None
+        }
     }
 
     /// Applies `freeze` (see the kind's doc); returns a description for the summary.
