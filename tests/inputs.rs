@@ -233,3 +233,15 @@ fn a_wrong_sha256_is_refused() {
     assert_contains(&out, "weights.safetensors has sha256 ");
     assert_contains(&out, &format!("expected {}", "ab".repeat(32)));
 }
+
+#[test]
+fn a_sha256_that_is_not_64_hex_digits_is_refused_when_planning() {
+    for (bad, shown) in [("abc123", "`abc123`"), (&*"g".repeat(64), &*format!("`{}`", "g".repeat(64)))] {
+        let ws = backbone_workspace(&format!(", sha256: {bad}"));
+        let output = ws.ablate(&["plan", "p.yaml", "--device", "cpu"]);
+        let out = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{out}");
+        assert_contains(&out, &format!("parameter `sha256` must be 64 hexadecimal digits, found {shown}"));
+        assert_contains(&out, "p.yaml:4:");
+    }
+}
