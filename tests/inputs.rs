@@ -57,6 +57,23 @@ fn an_absolute_id_is_rejected_before_reading() {
     assert_contains(&out, "train.csv:2: id `/etc/passwd` is not a plain file name");
 }
 
+#[test]
+fn an_image_linked_from_outside_the_data_root_is_refused() {
+    let ws = odir_workspace(str::to_string);
+    let secret = ws.write("secret.png", "");
+    std::fs::copy(ws.path("odir/images/train/1_left.png"), &secret).unwrap();
+    std::fs::remove_file(ws.path("odir/images/train/1_left.png")).unwrap();
+    std::os::unix::fs::symlink(&secret, ws.path("odir/images/train/1_left.png")).unwrap();
+    let out = failed_run(&ws);
+    let real = secret.canonicalize().unwrap();
+    let root = ws.path("odir").canonicalize().unwrap();
+    assert_contains(&out, &format!("image odir/images/train/1_left.png resolves to {}, outside the data root {} (symbolic links may not leave it)", real.display(), root.display()));
+    // A link that stays inside the root is followed.
+    std::fs::remove_file(ws.path("odir/images/train/1_left.png")).unwrap();
+    std::os::unix::fs::symlink("0_left.png", ws.path("odir/images/train/1_left.png")).unwrap();
+    assert_eq!(ws.run("p.yaml", &[]), ["load"]);
+}
+
 // 2. CSV problems.
 
 #[test]
