@@ -8,17 +8,16 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::core::dag::Dag;
 use crate::core::disk::human_size;
 use crate::core::gc::{self, Garbage};
-use crate::core::digest::FileDigests;
-use crate::core::keys::{Fingerprinter, Toolchain};
-use crate::core::plan::{LevelSummary, PlannedStage, Status, by_factor, plan};
-use crate::core::progress::Progress;
-use crate::core::scheduler::{Outcome, RunOptions, RunReport, Scheduler};
-use crate::core::spec::{self, Pipeline};
+use crate::core::plan::{LevelSummary, PlannedStage, Status, by_factor};
+use crate::core::scheduler::{Outcome, RunOptions, RunReport};
+use crate::core::spec::{self, PipelineSource};
 use crate::core::store::Store;
 use crate::device;
 use crate::results::collect::{Selection, Stages, collect};
 use crate::results::{compare, plot};
 use crate::results::format::{self, Format};
+use crate::session::Session;
+use crate::slurm::{self, record::Submission};
 use crate::stages::registry;
 
 #[derive(Parser)]
@@ -43,6 +42,65 @@ struct PipelineArgs {
     device: String,
 }
 
+impl PipelineArgs {
+    fn source(&self) -> anyhow::Result<PipelineSource> {
+        Ok(PipelineSource::read(&self.pipeline, &self.set)?)
+    }
+
+    /// The pipeline against `cache`, with the device slots of `--device`.
+    fn open(&self, cache: &Path) -> anyhow::Result<(Session, Vec<String>)> {
+        let devices = device::resolve(&self.device)?;
+        Ok((Session::open(cache, &self.source()?, device::kind(&devices))?, devices))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Executor {
+    /// This machine.
+    Local,
+    /// One sbatch job per stage that is not cached.
+    Slurm,
+}
+
+#[derive(clap::Args)]
+#[command(next_help_heading = "Slurm executor (--executor slurm)")]
+struct SlurmArgs {
+    /// Partition of every job (sbatch --partition).
+    #[arg(long)]
+    partition: Option<String>,
+    /// Account charged (sbatch --account).
+    #[arg(long)]
+    account: Option<String>,
+    /// Time limit of each job (sbatch --time), e.g. 2:00:00.
+    #[arg(long)]
+    time: Option<String>,
+    /// An extra sbatch argument for every job, e.g. --sbatch-arg=--qos=high (repeatable).
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    sbatch_args: Vec<String>,
+    /// GPUs each device stage asks for (--gres=gpu:N) when the device is cuda [default: 1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    gpus_per_stage: Option<u32>,
+    /// Wait until every job has finished, printing each change; exit 1 unless all succeeded.
+    #[arg(long)]
+    wait: bool,
+}
+
+impl SlurmArgs {
+    fn options(&self) -> slurm::submit::Options {
+        slurm::submit::Options {
+            partition: self.partition.clone(),
+            account: self.account.clone(),
+            time: self.time.clone(),
+            extra: self.sbatch_args.clone(),
+            gpus_per_stage: self.gpus_per_stage.unwrap_or(1),
+        }
+    }
+
+    fn given(&self) -> bool {
+        self.partition.is_some() || self.account.is_some() || self.time.is_some() || !self.sbatch_args.is_empty() || self.gpus_per_stage.is_some() || self.wait
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run every stage that is not cached.
@@ -56,6 +114,26 @@ enum Command {
         /// trainings of a grid share a GPU better than they queue for it.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
         gpu_slots: u32,
+        /// Run exactly this stage; every stage it reads from must be cached.
+        #[arg(long, value_name = "STAGE")]
+        only: Option<String>,
+        /// Where stages run: here, or as jobs of a Slurm cluster.
+        #[arg(long, value_enum, default_value = "local")]
+        executor: Executor,
+        #[command(flatten)]
+        slurm: SlurmArgs,
+    },
+    /// Cancel the jobs of the latest Slurm submission (of PIPELINE, by name or file) that are
+    /// still queued or running.
+    Cancel {
+        pipeline: Option<String>,
+    },
+    /// Run one stage of a Slurm submission: what each of its jobs runs.
+    #[command(hide = true)]
+    SlurmJob {
+        /// The submission's record (`cache/slurm/<pipeline>/<id>.json`).
+        submission: PathBuf,
+        stage: String,
     },
     /// Show which stages are cached and why the others will run.
     Plan {
@@ -209,68 +287,53 @@ pub fn main() -> ExitCode {
     }
 }
 
-struct Session {
-    pipeline: Pipeline,
-    dag: Dag,
-    store: Store,
-    digests: FileDigests,
-    toolchain: Toolchain,
-    devices: Vec<String>,
-}
-
-impl Session {
-    fn open(cache: &Path, args: &PipelineArgs) -> anyhow::Result<Session> {
-        let registry = registry();
-        let pipeline = spec::load(&args.pipeline, &args.set, &registry)?;
-        let dag = Dag::new(&pipeline).map_err(|d| crate::core::diagnostic::Diagnostics(vec![d]))?;
-        let store = Store::open(cache)?;
-        let digests = FileDigests::open(cache.join("stat-cache.json"));
-        let devices = device::resolve(&args.device)?;
-        let toolchain = Toolchain {
-            common: [("ablate".to_string(), env!("CARGO_PKG_VERSION").to_string())].into(),
-            device: [
-                ("libtorch".to_string(), env!("ABLATE_LIBTORCH_VERSION").to_string()),
-                ("device".to_string(), device::kind(&devices).to_string()),
-                ("precision".to_string(), "fp32".to_string()),
-            ]
-            .into(),
-        };
-        Ok(Session { pipeline, dag, store, digests, toolchain, devices })
-    }
-}
-
 fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Run { pipeline, jobs, gpu_slots } => {
-            let session = Session::open(&cli.cache, pipeline)?;
-            let _cache_in_use = session.store.lock_shared()?;
-            let registry = registry();
-            let fingerprinter = Fingerprinter { registry: &registry, digests: &session.digests, toolchain: &session.toolchain };
-            let progress = Progress::new();
+        Command::Run { pipeline, jobs, gpu_slots, only, executor: Executor::Local, slurm } => {
+            if slurm.given() {
+                anyhow::bail!("--partition, --account, --time, --sbatch-arg, --gpus-per-stage and --wait apply to --executor slurm");
+            }
+            let (session, devices) = pipeline.open(&cli.cache)?;
             let options = RunOptions {
                 jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-                devices: session.devices.iter().flat_map(|d| std::iter::repeat_n(d.clone(), *gpu_slots as usize)).collect(),
+                devices: devices.iter().flat_map(|d| std::iter::repeat_n(d.clone(), *gpu_slots as usize)).collect(),
             };
-            let report = Scheduler {
-                pipeline: &session.pipeline,
-                dag: &session.dag,
-                store: &session.store,
-                registry: &registry,
-                fingerprinter: &fingerprinter,
-                progress: &progress,
-                options: &options,
+            let report = session.run(&options, only.as_deref())?;
+            if let Err(error) = session.store.write_run(&report) {
+                eprintln!("warning: {error:#}");
             }
-            .run();
-            session.digests.save()?;
             print_report(&report);
             Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        Command::Run { pipeline, jobs, gpu_slots, only, executor: Executor::Slurm, slurm } => {
+            if only.is_some() || jobs.is_some() || *gpu_slots != 1 {
+                anyhow::bail!("--only, --jobs and --gpu-slots apply to the local executor; a Slurm job runs one stage");
+            }
+            submit_to_slurm(&cli.cache, pipeline, slurm)
+        }
+        Command::SlurmJob { submission, stage } => {
+            let submission = Submission::load(submission)?;
+            let session = Session::open(&cli.cache, &submission.source, &submission.device)?;
+            // Only a device stage needs the device; a CPU stage may run on a node without one.
+            let devices = if session.on_device(stage) { device::resolve(&submission.device)? } else { Vec::new() };
+            let report = session.run(&RunOptions { jobs: 1, devices }, Some(stage))?;
+            print_report(&report);
+            Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Cancel { pipeline } => {
+            let store = Store::open(&cli.cache)?;
+            let name = pipeline.as_ref().map(|p| pipeline_names(std::slice::from_ref(p))).transpose()?.and_then(|names| names.into_iter().next());
+            let latest = slurm::record::latest(&store, name.as_deref())?.into_iter().next();
+            let submission = latest.ok_or_else(|| {
+                let of = name.map(|n| format!(" of pipeline {n}")).unwrap_or_default();
+                anyhow::anyhow!("no Slurm submission{of} in the cache {}", cli.cache.display())
+            })?;
+            slurm::follow::cancel(&store, &submission)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Plan { pipeline, json } => {
-            let session = Session::open(&cli.cache, pipeline)?;
-            let registry = registry();
-            let fingerprinter = Fingerprinter { registry: &registry, digests: &session.digests, toolchain: &session.toolchain };
-            let planned = plan(&session.pipeline, &session.dag, &session.store, &fingerprinter)?;
-            session.digests.save()?;
+            let (session, _) = pipeline.open(&cli.cache)?;
+            let planned = session.plan()?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&planned)?);
             } else {
@@ -289,7 +352,12 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { last } => {
-            crate::core::status::print(&Store::open(&cli.cache)?, *last)?;
+            let store = Store::open(&cli.cache)?;
+            crate::core::status::print(&store, *last)?;
+            for submission in slurm::record::latest(&store, None)? {
+                println!();
+                slurm::follow::print_submission(&store, &submission);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare { results, format } => {
@@ -348,6 +416,36 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             crate::worker::run_worker_command(args)
         }
     }
+}
+
+/// `ablate run --executor slurm`: plans as a local run would, with the device kind asked for,
+/// and submits what is not cached.
+fn submit_to_slurm(cache: &Path, args: &PipelineArgs, slurm_args: &SlurmArgs) -> anyhow::Result<ExitCode> {
+    slurm::submit::require_sbatch()?;
+    let device = device::requested_kind(&args.device)?;
+    let source = args.source()?;
+    let session = Session::open(cache, &source, device)?;
+    let planned = session.plan()?;
+    let Some(submission) = slurm::submit::submit(&session, &source, &planned, device, &slurm_args.options())? else {
+        println!("{}: nothing to submit, all {} stages are cached", session.pipeline.name, planned.len());
+        return Ok(ExitCode::SUCCESS);
+    };
+    for job in &submission.jobs {
+        let after = if job.after.is_empty() { String::new() } else { format!(" after {}", job.after.join(", ")) };
+        let gpus = if job.gpus > 0 { format!(" with {} GPU", job.gpus) } else { String::new() };
+        println!("submitted {} as job {}{after}{gpus}", job.stage, job.id);
+    }
+    println!(
+        "{}: {} jobs submitted, {} stages cached; record {}",
+        submission.pipeline,
+        submission.jobs.len(),
+        submission.cached.len(),
+        submission.path(&session.store).display()
+    );
+    if !slurm_args.wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(if slurm::follow::wait(&session.store, &submission)? { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// `factor=level,factor=level`.

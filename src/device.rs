@@ -20,6 +20,15 @@ pub fn resolve(spec: &str) -> anyhow::Result<Vec<String>> {
     })
 }
 
+/// The device kind `spec` asks for, without needing a GPU here: a Slurm submission plans with
+/// it, and `cuda` is resolved on the nodes its jobs run on (`auto` on this machine).
+pub fn requested_kind(spec: &str) -> anyhow::Result<&'static str> {
+    if spec == "cuda" {
+        return Ok("cuda");
+    }
+    Ok(kind(&resolve(spec)?))
+}
+
 /// The device kind entering cache keys: results may differ between CPU and GPU kernels.
 pub fn kind(devices: &[String]) -> &'static str {
     if devices.iter().any(|d| d.starts_with("cuda")) { "cuda" } else { "cpu" }
@@ -39,5 +48,8 @@ mod tests {
         assert_eq!(resolve("cuda:1").unwrap(), ["cuda:1"]);
         assert!(resolve("tpu").is_err());
         assert_eq!(kind(&["cuda:0".into()]), "cuda");
+        assert_eq!(requested_kind("cuda").unwrap(), "cuda");
+        assert_eq!(requested_kind("cuda:2").unwrap(), "cuda");
+        assert_eq!(requested_kind("cpu").unwrap(), "cpu");
     }
 }

@@ -13,5 +13,7 @@ pub mod nn;
 pub mod results;
 pub mod schedule;
 pub mod scoring;
+pub mod session;
+pub mod slurm;
 pub mod stages;
 pub mod worker;

@@ -46,7 +46,7 @@ pub struct JobResult {
     pub error: Option<String>,
 }
 
-fn worker_path() -> anyhow::Result<PathBuf> {
+pub fn worker_path() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("ABLATE_TORCH_WORKER") {
         return Ok(PathBuf::from(path));
     }

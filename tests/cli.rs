@@ -53,3 +53,21 @@ fn gpu_slots_run_device_stages_side_by_side() {
     assert!(both_started < at("✓ train[hidden=16]").min(at("✓ train[hidden=32]")), "the two trainings overlap:\n{log}");
     assert!(ws.run("p.yaml", &[]).is_empty(), "slots do not enter cache keys");
 }
+
+#[test]
+fn run_only_runs_exactly_one_stage_once_its_upstream_is_cached() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", TINY);
+    let only = |stage: &str| ws.ablate(&["run", "p.yaml", "--device", "cpu", "--only", stage]);
+    let early = only("train");
+    let out = text(&early);
+    assert_eq!(early.status.code(), Some(1), "{out}");
+    assert!(out.contains("error: stage `train` needs upstream stage `") && out.contains("`, which is not cached (key "), "{out}");
+    let unknown = text(&only("trian"));
+    assert!(unknown.contains("pipeline tiny has no stage `trian`; its stages: "), "{unknown}");
+    for stage in ["data", "model", "train"] {
+        assert!(only(stage).status.success());
+        assert_eq!(ws.last_run_ran(), [stage]);
+    }
+    assert_eq!(ws.run("p.yaml", &[]), ["evaluate", "export"], "stages run one at a time have the keys of a whole run");
+}

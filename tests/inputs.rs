@@ -57,6 +57,23 @@ fn an_absolute_id_is_rejected_before_reading() {
     assert_contains(&out, "train.csv:2: id `/etc/passwd` is not a plain file name");
 }
 
+#[test]
+fn an_image_linked_from_outside_the_data_root_is_refused() {
+    let ws = odir_workspace(str::to_string);
+    let secret = ws.write("secret.png", "");
+    std::fs::copy(ws.path("odir/images/train/1_left.png"), &secret).unwrap();
+    std::fs::remove_file(ws.path("odir/images/train/1_left.png")).unwrap();
+    std::os::unix::fs::symlink(&secret, ws.path("odir/images/train/1_left.png")).unwrap();
+    let out = failed_run(&ws);
+    let real = secret.canonicalize().unwrap();
+    let root = ws.path("odir").canonicalize().unwrap();
+    assert_contains(&out, &format!("image odir/images/train/1_left.png resolves to {}, outside the data root {} (symbolic links may not leave it)", real.display(), root.display()));
+    // A link that stays inside the root is followed.
+    std::fs::remove_file(ws.path("odir/images/train/1_left.png")).unwrap();
+    std::os::unix::fs::symlink("0_left.png", ws.path("odir/images/train/1_left.png")).unwrap();
+    assert_eq!(ws.run("p.yaml", &[]), ["load"]);
+}
+
 // 2. CSV problems.
 
 #[test]
@@ -232,4 +249,16 @@ fn a_wrong_sha256_is_refused() {
     let out = failed_run(&backbone_workspace(&format!(", sha256: {}", "ab".repeat(32))));
     assert_contains(&out, "weights.safetensors has sha256 ");
     assert_contains(&out, &format!("expected {}", "ab".repeat(32)));
+}
+
+#[test]
+fn a_sha256_that_is_not_64_hex_digits_is_refused_when_planning() {
+    for (bad, shown) in [("abc123", "`abc123`"), (&*"g".repeat(64), &*format!("`{}`", "g".repeat(64)))] {
+        let ws = backbone_workspace(&format!(", sha256: {bad}"));
+        let output = ws.ablate(&["plan", "p.yaml", "--device", "cpu"]);
+        let out = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{out}");
+        assert_contains(&out, &format!("parameter `sha256` must be 64 hexadecimal digits, found {shown}"));
+        assert_contains(&out, "p.yaml:4:");
+    }
 }

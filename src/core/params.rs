@@ -18,6 +18,8 @@ pub enum ParamType {
     Float { min: f64, max: f64 },
     Bool,
     Str,
+    /// Exactly `digits` hexadecimal digits, either case (a digest such as a sha256).
+    Hex { digits: usize },
     Path,
     Choice(&'static [&'static str]),
     StrList,
@@ -62,6 +64,7 @@ impl ParamSpec {
             ParamType::Float { min, max } => format!("a number in [{min}, {max}]"),
             ParamType::Bool => "true or false".into(),
             ParamType::Str => "a string".into(),
+            ParamType::Hex { digits } => format!("{digits} hexadecimal digits"),
             ParamType::Path => "a path".into(),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
             ParamType::StrList => "a list of strings".into(),
@@ -109,6 +112,9 @@ impl ParamSpec {
                 .map(Json::Array),
             (ParamType::Bool, Value::Bool(v)) => Ok(Json::from(*v)),
             (ParamType::Str | ParamType::Path, Value::Str(v)) => Ok(Json::from(v.as_str())),
+            (ParamType::Hex { digits }, Value::Str(v)) if v.len() == *digits && v.chars().all(|c| c.is_ascii_hexdigit()) => {
+                Ok(Json::from(v.as_str()))
+            }
             (ParamType::Choice(options), Value::Str(v)) => {
                 if options.contains(&v.as_str()) {
                     Ok(Json::from(v.as_str()))

@@ -8,6 +8,8 @@
 //! Before a stage reads a cached upstream output, that output is re-hashed against its record
 //! (once per run and result; results published by this run are trusted). A corrupt one is set
 //! aside (`cache/corrupt/`), its stage runs again, and then the stage that read it.
+//! `run_only` runs a single stage whose upstream stages are cached: `ablate run --only`, and
+//! each job of a Slurm submission.
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, mpsc};
@@ -25,7 +27,7 @@ use super::plan::why_dirty;
 use super::progress::Progress;
 use super::spec::{Pipeline, StageSpec};
 use super::stage::{Registry, Resource, StageContext};
-use super::store::{Entry, Record, Store, WorkspaceOwner, write_atomically};
+use super::store::{Entry, Record, Store, WorkspaceOwner};
 
 /// How often one stage may have a corrupt input recomputed within a run.
 const MAX_RECOMPUTES: u32 = 2;
@@ -82,7 +84,7 @@ pub struct Scheduler<'a> {
 impl Scheduler<'_> {
     pub fn run(&self) -> RunReport {
         let started = Instant::now();
-        let started_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let started_at = unix_seconds();
         self.store.clean_staging();
         if let Err(error) = self.store.write_manifest(&Manifest::of(self.pipeline, started_at)) {
             self.progress.line(&format!("warning: {error:#}"));
@@ -130,10 +132,7 @@ impl Scheduler<'_> {
                         spec.inputs.values().map(|u| (u.clone(), done[u.as_str()].clone())).collect();
                     let (tx, verified) = (tx.clone(), &verified);
                     scope.spawn(move || {
-                        let result = catch_unwind(AssertUnwindSafe(|| {
-                            self.run_stage(spec, &upstream, verified, device.as_deref())
-                        }))
-                        .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))));
+                        let result = self.run_caught(spec, &upstream, verified, device.as_deref());
                         let _ = tx.send((name, device, result));
                     });
                 }
@@ -176,17 +175,76 @@ impl Scheduler<'_> {
         });
 
         let stages = order.iter().map(|&s| (s.to_string(), outcomes.remove(s).expect("every stage ends"))).collect();
-        let report = RunReport {
+        RunReport { pipeline: self.pipeline.name.clone(), started: started_at, seconds: started.elapsed().as_secs_f64(), stages }
+    }
+
+    /// Runs exactly `stage` (`ablate run --only`, one job of a Slurm submission). Its upstream
+    /// stages must all be cached: their keys are computed as a whole run computes them, so the
+    /// stage gets the same key and inputs, and publishes the same way (under the same per-key
+    /// lock) as in a whole run.
+    pub fn run_only(&self, stage: &str) -> anyhow::Result<RunReport> {
+        let started = Instant::now();
+        let started_at = unix_seconds();
+        let spec = self.pipeline.stage(stage).ok_or_else(|| {
+            let names: Vec<&str> = self.dag.topological().collect();
+            anyhow!("pipeline {} has no stage `{stage}`; its stages: {}", self.pipeline.name, names.join(", "))
+        })?;
+        let ancestors = self.ancestors(stage);
+        let mut outputs: HashMap<String, Option<String>> = HashMap::new();
+        let mut upstream: HashMap<String, Entry> = HashMap::new();
+        for name in self.dag.topological().filter(|name| ancestors.contains(name)) {
+            let fingerprint = self.fingerprinter.fingerprint(self.pipeline.stage(name).expect("dag nodes are stages"), &outputs)?;
+            let key = fingerprint.key().expect("the outputs of its own upstream stages are known");
+            let entry = self.store.entry(&key)?.ok_or_else(|| {
+                anyhow!("stage `{stage}` needs upstream stage `{name}`, which is not cached (key {key}): run `{name}` first")
+            })?;
+            outputs.insert(name.to_string(), Some(entry.record.output.clone()));
+            upstream.insert(name.to_string(), entry);
+        }
+        let device = match self.registry.get(&spec.kind).expect("validated").info().resource {
+            Resource::Device => self.options.devices.first().cloned(),
+            Resource::Cpu => None,
+        };
+        let outcome = match self.run_caught(spec, &upstream, &Mutex::new(HashSet::new()), device.as_deref()) {
+            Ok((outcome, _)) => outcome,
+            Err(error) => {
+                let error = format!("{error:#}");
+                self.progress.line(&format!("✗ {stage} failed: {error}"));
+                Outcome::Failed { error }
+            }
+        };
+        Ok(RunReport {
             pipeline: self.pipeline.name.clone(),
             started: started_at,
             seconds: started.elapsed().as_secs_f64(),
-            stages,
-        };
-        let run_file = self.store.runs_dir().join(format!("{started_at}-{}.json", std::process::id()));
-        if let Ok(bytes) = serde_json::to_vec_pretty(&report) {
-            let _ = write_atomically(&run_file, &bytes);
+            stages: vec![(stage.to_string(), outcome)],
+        })
+    }
+
+    /// Every stage `stage` reads from, directly or not.
+    fn ancestors(&self, stage: &str) -> HashSet<&str> {
+        let mut found = HashSet::new();
+        let mut pending = vec![stage];
+        while let Some(name) = pending.pop() {
+            for upstream in self.pipeline.stage(name).expect("inputs are stages").inputs.values() {
+                if found.insert(upstream.as_str()) {
+                    pending.push(upstream);
+                }
+            }
         }
-        report
+        found
+    }
+
+    /// `run_stage`, with a panic turned into an error.
+    fn run_caught(
+        &self,
+        spec: &StageSpec,
+        upstream: &HashMap<String, Entry>,
+        verified: &Mutex<HashSet<String>>,
+        device: Option<&str>,
+    ) -> anyhow::Result<(Outcome, Entry)> {
+        catch_unwind(AssertUnwindSafe(|| self.run_stage(spec, upstream, verified, device)))
+            .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))))
     }
 
     fn run_stage(
@@ -286,6 +344,10 @@ impl Scheduler<'_> {
         verified.lock().expect("verified set").insert(key.clone());
         Ok((Outcome::Ran { key, seconds, summary: ctx.summary }, entry))
     }
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

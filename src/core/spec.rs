@@ -65,10 +65,30 @@ impl Pipeline {
 
 /// Reads, overrides, interpolates and validates the pipeline at `path`.
 pub fn load(path: &Path, overrides: &[String], registry: &Registry) -> Result<Pipeline, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(format!("cannot read pipeline file {}: {e}", path.display()))])
-    })?;
-    parse(path, &text, overrides, registry)
+    PipelineSource::read(path, overrides)?.load(registry)
+}
+
+/// A pipeline file's text as read, with the overrides given for it: enough to load the same
+/// pipeline again later, after the file has changed (a queued Slurm job does).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PipelineSource {
+    /// As given; names the pipeline by default and sets `${pipeline_dir}`.
+    pub path: PathBuf,
+    pub text: String,
+    pub overrides: Vec<String>,
+}
+
+impl PipelineSource {
+    pub fn read(path: &Path, overrides: &[String]) -> Result<PipelineSource, Diagnostics> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(format!("cannot read pipeline file {}: {e}", path.display()))])
+        })?;
+        Ok(PipelineSource { path: path.to_path_buf(), text, overrides: overrides.to_vec() })
+    }
+
+    pub fn load(&self, registry: &Registry) -> Result<Pipeline, Diagnostics> {
+        parse(&self.path, &self.text, &self.overrides, registry)
+    }
 }
 
 pub fn parse(path: &Path, text: &str, overrides: &[String], registry: &Registry) -> Result<Pipeline, Diagnostics> {

@@ -40,7 +40,7 @@ pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
 }
 
 /// UTC `YYYY-MM-DD HH:MM:SS` from Unix seconds.
-fn format_time(secs: u64) -> String {
+pub fn format_time(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Civil-from-days (Howard Hinnant's algorithm).

@@ -14,6 +14,7 @@
 //!   refs/<pipeline>/<stage>   key of the last result of each stage, to explain changes
 //!   refs/<pipeline>/manifest.json   the pipeline's stages and variants at its last run
 //!   runs/                     one summary per `ablate run`
+//!   slurm/                    submissions of `ablate run --executor slurm` (see `slurm`)
 //!   stat-cache.json           file stat → digest memo
 //! ```
 //!
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::digest::hash_dir;
 use super::fingerprint::{Fingerprint, StageKey};
 use super::manifest::Manifest;
+use super::scheduler::RunReport;
 
 const MANIFEST: &str = "manifest.json";
 const OWNER: &str = "owner.json";
@@ -319,10 +321,16 @@ impl Store {
     pub fn runs_dir(&self) -> PathBuf {
         self.root.join("runs")
     }
+
+    /// Records a run's report in `runs/`, for `ablate status`.
+    pub fn write_run(&self, report: &RunReport) -> anyhow::Result<()> {
+        let path = self.runs_dir().join(format!("{}-{}.json", report.started, std::process::id()));
+        write_atomically(&path, &serde_json::to_vec_pretty(report)?)
+    }
 }
 
 /// Keeps names usable as single path components.
-fn sanitize(name: &str) -> String {
+pub fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_=,".contains(c) { c } else { '_' }).collect()
 }
 

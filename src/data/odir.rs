@@ -3,7 +3,8 @@
 //!
 //! Every row is checked before any image is decoded: the header, the number of fields, labels
 //! that are exactly 0 or 1, unique ids, and ids that are plain file names (an id such as
-//! `../../etc/passwd` must never be read). Errors name the file and line.
+//! `../../etc/passwd` must never be read). Errors name the file and line. An image that a
+//! symbolic link resolves to outside the data root is refused too, before it is read.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -19,12 +20,41 @@ pub struct Table {
     pub labels: Vec<u8>,
 }
 
-pub fn csv_path(root: &Path, split: &str, suffix: &str) -> PathBuf {
-    root.join(format!("{split}{suffix}.csv"))
+/// A dataset folder: its CSVs, and the images their ids name.
+pub struct DataRoot {
+    path: PathBuf,
+    /// Without symbolic links, to tell where an image really is.
+    canonical: PathBuf,
 }
 
-pub fn image_path(root: &Path, split: &str, id: &str) -> PathBuf {
-    root.join("images").join(split).join(id)
+impl DataRoot {
+    pub fn open(path: &Path) -> anyhow::Result<DataRoot> {
+        if !path.is_dir() {
+            bail!("data root {} is not a folder", path.display());
+        }
+        let canonical = path.canonicalize().with_context(|| format!("cannot resolve data root {}", path.display()))?;
+        Ok(DataRoot { path: path.to_path_buf(), canonical })
+    }
+
+    pub fn csv(&self, split: &str, suffix: &str) -> PathBuf {
+        self.path.join(format!("{split}{suffix}.csv"))
+    }
+
+    /// `images/<split>/<id>`, refused when symbolic links take it outside the data root (a
+    /// dataset must not make `load` read, say, a key file). A missing image is reported where
+    /// it is read.
+    pub fn image(&self, split: &str, id: &str) -> anyhow::Result<PathBuf> {
+        let path = self.path.join("images").join(split).join(id);
+        match path.canonicalize() {
+            Ok(real) if !real.starts_with(&self.canonical) => bail!(
+                "image {} resolves to {}, outside the data root {} (symbolic links may not leave it)",
+                path.display(),
+                real.display(),
+                self.canonical.display()
+            ),
+            _ => Ok(path),
+        }
+    }
 }
 
 /// Reads a split's CSV, keeping at most `limit` rows (0: all).

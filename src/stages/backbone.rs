@@ -37,7 +37,7 @@ pub fn source_head(backbone: &str) -> &'static str {
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("arch", T::Choice(BACKBONES), D::Required, "backbone architecture"),
     ParamSpec::new("weights", T::Path, D::Absent, "safetensors file of its weights (absent: random initialisation)").unkeyed(),
-    ParamSpec::new("sha256", T::Str, D::Absent, "expected sha256 of the weights file"),
+    ParamSpec::new("sha256", T::Hex { digits: 64 }, D::Absent, "expected sha256 of the weights file"),
     ParamSpec::new("prefix", T::Str, D::Str(""), "prefix of the backbone's tensor names in the file, e.g. `backbone.`"),
     ParamSpec::new("strict", T::Bool, D::Bool(true), "fail unless every backbone tensor is in the file with its shape"),
     ParamSpec::new("drop_path", T::Float { min: 0.0, max: 0.99 }, D::Absent, "stochastic-depth rate (absent: the library's default)"),

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use crate::core::stage::{InputFile, KindInfo, Resource, StageContext, StageKind, Workspace};
 use crate::data::dataset::{Dataset, Split};
-use crate::data::odir::{Table, csv_path, image_path, read_table};
+use crate::data::odir::{DataRoot, Table, read_table};
 
 pub struct Load;
 
@@ -27,16 +27,12 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 impl Load {
-    fn tables(params: &Params) -> anyhow::Result<Vec<(String, Table)>> {
-        let root = Path::new(params.str("root"));
-        if !root.is_dir() {
-            anyhow::bail!("data root {} is not a folder", root.display());
-        }
+    fn tables(root: &DataRoot, params: &Params) -> anyhow::Result<Vec<(String, Table)>> {
         params
             .str_list("splits")
             .into_iter()
             .map(|split| {
-                let table = read_table(&csv_path(root, &split, params.str("csv_suffix")), params.usize("limit"))?;
+                let table = read_table(&root.csv(&split, params.str("csv_suffix")), params.usize("limit"))?;
                 Ok((split, table))
             })
             .collect()
@@ -59,23 +55,22 @@ impl StageKind for Load {
     }
 
     fn input_files(&self, params: &Params) -> anyhow::Result<Vec<InputFile>> {
-        let root = Path::new(params.str("root"));
+        let root = DataRoot::open(Path::new(params.str("root")))?;
         let mut files = Vec::new();
-        for (split, table) in Self::tables(params)? {
+        for (split, table) in Self::tables(&root, params)? {
             let csv_name = table.csv.file_name().expect("csv has a name").to_string_lossy().into_owned();
             files.push(InputFile { label: csv_name, path: table.csv.clone() });
             for id in &table.ids {
-                let path = image_path(root, &split, id);
-                files.push(InputFile { label: format!("images/{split}/{id}"), path });
+                files.push(InputFile { label: format!("images/{split}/{id}"), path: root.image(&split, id)? });
             }
         }
         Ok(files)
     }
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
-        let root = Path::new(ctx.params.str("root"));
+        let root = DataRoot::open(Path::new(ctx.params.str("root")))?;
         let size = ctx.params.usize("size");
-        let tables = Self::tables(ctx.params)?;
+        let tables = Self::tables(&root, ctx.params)?;
         let label_names = tables.first().map(|(_, t)| t.label_names.clone()).unwrap_or_default();
         let mut splits = Vec::new();
         for (split, table) in tables {
@@ -92,7 +87,7 @@ impl StageKind for Load {
                 .ids
                 .par_iter()
                 .map(|id| {
-                    let pixels = decode(&image_path(root, &split, id), size);
+                    let pixels = root.image(&split, id).and_then(|path| decode(&path, size));
                     task.inc(1);
                     pixels
                 })

@@ -1,0 +1,86 @@
+//! One pipeline opened against one cache: what `run`, `plan`, a Slurm submission and a Slurm
+//! job all start from. The toolchain built here enters the keys of every stage (device stages
+//! also get libtorch's version and the device kind), so every command computes the same keys.
+use std::path::Path;
+
+use crate::core::dag::Dag;
+use crate::core::diagnostic::Diagnostics;
+use crate::core::digest::FileDigests;
+use crate::core::keys::{Fingerprinter, Toolchain};
+use crate::core::plan::{PlannedStage, plan};
+use crate::core::progress::Progress;
+use crate::core::scheduler::{RunOptions, RunReport, Scheduler};
+use crate::core::spec::{Pipeline, PipelineSource};
+use crate::core::stage::{Registry, Resource};
+use crate::core::store::Store;
+use crate::stages::registry;
+
+pub struct Session {
+    pub pipeline: Pipeline,
+    pub dag: Dag,
+    pub store: Store,
+    pub registry: Registry,
+    pub digests: FileDigests,
+    pub toolchain: Toolchain,
+}
+
+impl Session {
+    /// `device_kind` (`cpu` or `cuda`, see `device::kind`) enters device stages' keys.
+    pub fn open(cache: &Path, source: &PipelineSource, device_kind: &str) -> anyhow::Result<Session> {
+        let registry = registry();
+        let pipeline = source.load(&registry)?;
+        let dag = Dag::new(&pipeline).map_err(|d| Diagnostics(vec![d]))?;
+        let store = Store::open(cache)?;
+        let digests = FileDigests::open(cache.join("stat-cache.json"));
+        let toolchain = Toolchain {
+            common: [("ablate".to_string(), env!("CARGO_PKG_VERSION").to_string())].into(),
+            device: [
+                ("libtorch".to_string(), env!("ABLATE_LIBTORCH_VERSION").to_string()),
+                ("device".to_string(), device_kind.to_string()),
+                ("precision".to_string(), "fp32".to_string()),
+            ]
+            .into(),
+        };
+        Ok(Session { pipeline, dag, store, registry, digests, toolchain })
+    }
+
+    pub fn fingerprinter(&self) -> Fingerprinter<'_> {
+        Fingerprinter { registry: &self.registry, digests: &self.digests, toolchain: &self.toolchain }
+    }
+
+    /// Whether `stage` is a device stage (see `Resource`); false for a stage the pipeline lacks.
+    pub fn on_device(&self, stage: &str) -> bool {
+        let kind = self.pipeline.stage(stage).and_then(|spec| self.registry.get(&spec.kind));
+        kind.is_some_and(|kind| kind.info().resource == Resource::Device)
+    }
+
+    /// Which stages are cached, which would run, and why.
+    pub fn plan(&self) -> anyhow::Result<Vec<PlannedStage>> {
+        let planned = plan(&self.pipeline, &self.dag, &self.store, &self.fingerprinter())?;
+        self.digests.save()?;
+        Ok(planned)
+    }
+
+    /// Runs what is not cached, or with `only` exactly that stage (see `Scheduler::run_only`),
+    /// holding the cache shared so that `ablate gc` waits.
+    pub fn run(&self, options: &RunOptions, only: Option<&str>) -> anyhow::Result<RunReport> {
+        let _cache_in_use = self.store.lock_shared()?;
+        let fingerprinter = self.fingerprinter();
+        let progress = Progress::new();
+        let scheduler = Scheduler {
+            pipeline: &self.pipeline,
+            dag: &self.dag,
+            store: &self.store,
+            registry: &self.registry,
+            fingerprinter: &fingerprinter,
+            progress: &progress,
+            options,
+        };
+        let report = match only {
+            Some(stage) => scheduler.run_only(stage)?,
+            None => scheduler.run(),
+        };
+        self.digests.save()?;
+        Ok(report)
+    }
+}
