@@ -42,7 +42,7 @@ speed)
         sets=("${data[@]}")
         case $mode in bf16*) sets+=(--set precision=bf16) ;; esac
         case $mode in *-cl*) sets+=(--set channels_last=true) ;; esac
-        case $mode in *-graph) sets+=(--set train.cuda_graph=true) ;; esac
+        case $mode in *-graph) sets+=(--set cuda_graph=true) ;; esac
         t=$(now)
         timeout 120 $ablate run pipelines/speed.yaml --cache "$cache" "${sets[@]}" >"$scratch/speed.log" 2>&1
         rc=$?
