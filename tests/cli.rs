@@ -71,3 +71,20 @@ fn run_only_runs_exactly_one_stage_once_its_upstream_is_cached() {
     }
     assert_eq!(ws.run("p.yaml", &[]), ["evaluate", "export"], "stages run one at a time have the keys of a whole run");
 }
+
+#[test]
+fn bench_measures_on_the_cpu_and_names_bad_modes() {
+    let ws = Workspace::new();
+    let json = ws.path("bench.json");
+    let args = ["bench", "--device", "cpu", "--size", "32", "--models", "resnet18", "--batch-sizes", "2", "--warmup", "1", "--steps", "1", "--repeats", "1"];
+    let output = ws.ablate(&[&args[..], &["--modes", "fp32", "--json", json.to_str().unwrap()]].concat());
+    assert!(output.status.success(), "{}", text(&output));
+    let measurements: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(measurements.len(), 1);
+    assert_eq!(measurements[0]["model"], "resnet18");
+    assert!(measurements[0]["images_per_second"].as_f64().unwrap() > 0.0);
+    let bad = ws.ablate(&[&args[..], &["--modes", "int8"]].concat());
+    assert!(!bad.status.success() && text(&bad).contains("`int8` is not fp32, bf16 or fp16"), "{}", text(&bad));
+    let graph = ws.ablate(&[&args[..], &["--modes", "fp32-graph"]].concat());
+    assert!(!graph.status.success() && text(&graph).contains("the -graph modes need a CUDA device"), "{}", text(&graph));
+}

@@ -55,3 +55,22 @@ pub fn predict_split(ctx: &crate::core::stage::StageContext, split: &str) -> any
     let probabilities = all.chunks(config.labels.len()).flat_map(|row| columns.iter().map(|&c| row[c])).collect();
     Ok(Predictions { labels: dataset.label_names.clone(), ids: split.ids.clone(), truth: split.labels.clone(), probabilities })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{Architecture, ModelConfig};
+
+    #[test]
+    fn a_padded_last_batch_gives_the_probabilities_of_one_batch() {
+        tch::manual_seed(0);
+        let config = ModelConfig { arch: Architecture::new("resnet18"), labels: vec!["D".into(), "G".into()], head_hidden: 8, dropout: 0.5, image_size: 32 };
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let model = Classifier::new(&vs.root(), &config).unwrap();
+        let images = Tensor::randint(256, [5, 3, 32, 32], (Kind::Uint8, tch::Device::Cpu));
+        let split = SplitTensors { images, labels: Tensor::zeros([5, 2], (Kind::Float, tch::Device::Cpu)), len: 5 };
+        let (whole, padded) = (probabilities(&model, &split, 5), probabilities(&model, &split, 2));
+        assert_eq!(padded.len(), 10);
+        assert!(whole.iter().zip(&padded).all(|(a, b)| (a - b).abs() < 1e-5), "{whole:?} vs {padded:?}");
+    }
+}
