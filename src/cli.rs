@@ -111,9 +111,10 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
         /// Device stages at once on each device (GPU, or the CPU with `--device cpu`): small
-        /// trainings of a grid share a GPU better than they queue for it.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
-        gpu_slots: u32,
+        /// trainings of a grid share a GPU better than they queue for it. `auto`: one per 6 GiB
+        /// of each GPU's free memory, 1 to 8, at most half the cores (the CPU: 1).
+        #[arg(long, default_value = "1")]
+        gpu_slots: device::Slots,
         /// Run exactly this stage; every stage it reads from must be cached.
         #[arg(long, value_name = "STAGE")]
         only: Option<String>,
@@ -294,10 +295,11 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--partition, --account, --time, --sbatch-arg, --gpus-per-stage and --wait apply to --executor slurm");
             }
             let (session, devices) = pipeline.open(&cli.cache)?;
-            let options = RunOptions {
-                jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-                devices: devices.iter().flat_map(|d| std::iter::repeat_n(d.clone(), *gpu_slots as usize)).collect(),
-            };
+            let (devices, chosen) = device::slots(&devices, *gpu_slots);
+            if let Some(chosen) = chosen {
+                eprintln!("{chosen}");
+            }
+            let options = RunOptions { jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())), devices };
             let report = session.run(&options, only.as_deref())?;
             if let Err(error) = session.store.write_run(&report) {
                 eprintln!("warning: {error:#}");
@@ -306,7 +308,7 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Run { pipeline, jobs, gpu_slots, only, executor: Executor::Slurm, slurm } => {
-            if only.is_some() || jobs.is_some() || *gpu_slots != 1 {
+            if only.is_some() || jobs.is_some() || *gpu_slots != device::Slots::Count(1) {
                 anyhow::bail!("--only, --jobs and --gpu-slots apply to the local executor; a Slurm job runs one stage");
             }
             submit_to_slurm(&cli.cache, pipeline, slurm)

@@ -34,6 +34,74 @@ pub fn kind(devices: &[String]) -> &'static str {
     if devices.iter().any(|d| d.starts_with("cuda")) { "cuda" } else { "cpu" }
 }
 
+/// `--gpu-slots`: how many device stages run at once on each device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slots {
+    Count(u32),
+    /// From each GPU's free memory (see [`slots`]).
+    Auto,
+}
+
+impl std::str::FromStr for Slots {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Slots, String> {
+        match text {
+            "auto" => Ok(Slots::Auto),
+            _ => match text.parse::<u32>() {
+                Ok(n @ 1..=64) => Ok(Slots::Count(n)),
+                _ => Err(format!("`{text}` is neither `auto` nor a number from 1 to 64")),
+            },
+        }
+    }
+}
+
+/// Memory planned per slot by `--gpu-slots auto`: a heuristic with room for a batch-128 ViT-S
+/// training beside its CUDA context, not a measurement of the stages to come.
+const AUTO_SLOT_MIB: u64 = 6 * 1024;
+/// At most this many slots per GPU under `auto`, and at most half the CPU cores: each worker
+/// keeps a core busy launching kernels.
+const AUTO_MAX_SLOTS: u64 = 8;
+
+/// Every device repeated once per slot, e.g. `["cuda:0", "cuda:0"]`; with [`Slots::Auto`] a
+/// GPU gets one slot per 6 GiB of its free memory (as `nvidia-smi` reports it), from 1 to 8 and
+/// at most half the cores, and the CPU one slot; the choice is returned to be shown.
+pub fn slots(devices: &[String], slots: Slots) -> (Vec<String>, Option<String>) {
+    let count = |device: &str| -> (u64, Option<String>) {
+        match (slots, device.strip_prefix("cuda:")) {
+            (Slots::Count(n), _) => (u64::from(n), None),
+            (Slots::Auto, None) => (1, None),
+            (Slots::Auto, Some(index)) => {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u64);
+                match free_memory_mib(index) {
+                    Some(free) => {
+                        let n = (free / AUTO_SLOT_MIB).clamp(1, AUTO_MAX_SLOTS.min((cores / 2).max(1)));
+                        (n, Some(format!("{device}: {n} slots ({:.0} GiB free, {cores} cores)", free as f64 / 1024.0)))
+                    }
+                    None => (1, Some(format!("{device}: 1 slot (nvidia-smi reported no free memory)"))),
+                }
+            }
+        }
+    };
+    let mut expanded = Vec::new();
+    let mut notes = Vec::new();
+    for device in devices {
+        let (n, note) = count(device);
+        expanded.extend(std::iter::repeat_n(device.clone(), n as usize));
+        notes.extend(note);
+    }
+    let note = (!notes.is_empty()).then(|| format!("--gpu-slots auto: {}", notes.join("; ")));
+    (expanded, note)
+}
+
+fn free_memory_mib(index: &str) -> Option<u64> {
+    let output = std::process::Command::new("nvidia-smi")
+        .args(["--query-gpu=memory.free", "--format=csv,noheader,nounits", "-i", index])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
 fn visible_gpus() -> usize {
     (0..64).take_while(|i| std::path::Path::new(&format!("/dev/nvidia{i}")).exists()).count()
 }
@@ -51,5 +119,14 @@ mod tests {
         assert_eq!(requested_kind("cuda").unwrap(), "cuda");
         assert_eq!(requested_kind("cuda:2").unwrap(), "cuda");
         assert_eq!(requested_kind("cpu").unwrap(), "cpu");
+    }
+
+    #[test]
+    fn slots_repeat_devices_and_auto_gives_the_cpu_one() {
+        assert_eq!("auto".parse::<Slots>().unwrap(), Slots::Auto);
+        assert!("0".parse::<Slots>().unwrap_err().contains("from 1 to 64"));
+        let two = slots(&["cuda:0".into(), "cuda:1".into()], Slots::Count(2)).0;
+        assert_eq!(two, ["cuda:0", "cuda:0", "cuda:1", "cuda:1"]);
+        assert_eq!(slots(&["cpu".into()], Slots::Auto), (vec!["cpu".to_string()], None));
     }
 }
