@@ -13,7 +13,7 @@ pub fn probabilities(model: &Classifier, split: &SplitTensors, batch_size: i64) 
     let mut start = 0;
     while start < split.len {
         let len = batch_size.min(split.len - start);
-        let mut images = split.images.narrow(0, start, len);
+        let mut images = split.rows(start, len);
         if len < batch_size && split.len > batch_size {
             let padding = images.narrow(0, 0, 1).expand([batch_size - len, -1, -1, -1], false);
             images = Tensor::cat(&[&images, &padding], 0);
@@ -68,9 +68,12 @@ mod tests {
         let vs = tch::nn::VarStore::new(tch::Device::Cpu);
         let model = Classifier::new(&vs.root(), &config).unwrap();
         let images = Tensor::randint(256, [5, 3, 32, 32], (Kind::Uint8, tch::Device::Cpu));
-        let split = SplitTensors { images, labels: Tensor::zeros([5, 2], (Kind::Float, tch::Device::Cpu)), len: 5 };
+        let labels = Tensor::zeros([5, 2], (Kind::Float, tch::Device::Cpu));
+        let split = SplitTensors::placed(images.shallow_clone(), labels.shallow_clone(), tch::Device::Cpu, true);
         let (whole, padded) = (probabilities(&model, &split, 5), probabilities(&model, &split, 2));
         assert_eq!(padded.len(), 10);
         assert!(whole.iter().zip(&padded).all(|(a, b)| (a - b).abs() < 1e-5), "{whole:?} vs {padded:?}");
+        let on_host = SplitTensors::placed(images, labels, tch::Device::Cpu, false);
+        assert_eq!(probabilities(&model, &on_host, 2), padded, "a split kept on the host gives the same batches");
     }
 }

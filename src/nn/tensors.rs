@@ -1,4 +1,6 @@
-//! Dataset splits as tensors resident on the training device.
+//! Dataset splits as tensors on the training device: decoded once by `load`, copied to the GPU
+//! once per stage, and batched there by index. A split the GPU cannot hold (its copy fails)
+//! stays in pinned host memory instead, and each batch is gathered there and copied over.
 use tch::{Device, Kind, Tensor};
 
 use crate::data::dataset::{Dataset, Split};
@@ -8,23 +10,44 @@ pub const MEAN: [f64; 3] = [0.485, 0.456, 0.406];
 pub const STD: [f64; 3] = [0.229, 0.224, 0.225];
 
 pub struct SplitTensors {
-    /// uint8, N×3×H×W.
-    pub images: Tensor,
-    /// float, N×labels.
+    /// uint8, N×3×H×W: on `device`, or in host memory when not `resident`.
+    images: Tensor,
+    /// float, N×labels, on `device`.
     pub labels: Tensor,
     pub len: i64,
+    device: Device,
+    resident: bool,
 }
 
 impl SplitTensors {
     pub fn new(dataset: &Dataset, split: &Split, device: Device) -> Self {
         let n = split.len() as i64;
         let size = dataset.size as i64;
-        let images = Tensor::from_slice(&split.images).view([n, 3, size, size]).to_device(device);
-        let labels = Tensor::from_slice(&split.labels)
-            .view([n, dataset.label_names.len() as i64])
-            .to_kind(Kind::Float)
-            .to_device(device);
-        SplitTensors { images, labels, len: n }
+        let host = Tensor::from_slice(&split.images).view([n, 3, size, size]);
+        let labels = Tensor::from_slice(&split.labels).view([n, dataset.label_names.len() as i64]).to_kind(Kind::Float);
+        let labels = labels.to_device(device);
+        match host.f_to_device(device) {
+            Ok(images) => SplitTensors::placed(images, labels, device, true),
+            Err(_) => SplitTensors::placed(host.pin_memory(device), labels, device, false),
+        }
+    }
+
+    /// A split from tensors already placed: `images` on `device` when `resident`, else on the host.
+    pub fn placed(images: Tensor, labels: Tensor, device: Device, resident: bool) -> Self {
+        SplitTensors { len: images.size()[0], images, labels, device, resident }
+    }
+
+    /// The images at `index` (int64 on `device`), on `device`.
+    pub fn gather(&self, index: &Tensor) -> Tensor {
+        match self.resident {
+            true => self.images.index_select(0, index),
+            false => self.images.index_select(0, &index.to_device(self.images.device())).to_device_(self.device, Kind::Uint8, true, false),
+        }
+    }
+
+    /// `len` images from `start`, on `device`.
+    pub fn rows(&self, start: i64, len: i64) -> Tensor {
+        self.images.narrow(0, start, len).to_device(self.device)
     }
 }
 

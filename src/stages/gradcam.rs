@@ -69,7 +69,7 @@ mod on_device {
         let labels = &config.labels;
         let n_labels = labels.len() as i64;
         let row_index = Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>()).to_device(device);
-        let images = SplitTensors::new(&dataset, split, device).images.index_select(0, &row_index);
+        let images = SplitTensors::new(&dataset, split, device).gather(&row_index);
         let overlay_dir = ctx.out_dir.join(OVERLAY_DIR);
         std::fs::create_dir_all(&overlay_dir)?;
 

@@ -284,7 +284,7 @@ mod on_device {
             let mut cam_loss_sum = Tensor::zeros([], (Kind::Float, device));
             for b in 0..batches {
                 let index = order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
-                let images = train.images.index_select(0, &index);
+                let images = train.gather(&index);
                 let labels = train.labels.index_select(0, &index);
                 let lr = schedule.lr(trainer.progress.step);
                 let losses = if let Some(step) = graphed.as_ref().filter(|step| step.fits(&images)) {

@@ -173,7 +173,7 @@ mod on_device {
             tch::manual_seed(label_seed(p.int("seed"), quota.label));
             let vs = VarStore::new(device);
             let model = ConvVae::new(&vs.root(), dataset.size, p.int("latent_dim"))?;
-            let images = tensors.images.index_select(0, &Tensor::from_slice(rows).to_device(device));
+            let images = tensors.gather(&Tensor::from_slice(rows).to_device(device));
             let task = ctx.progress.task(format!("vae {label}"), u64::from(training.epochs));
             let losses = fit(&vs, &model, &images, &training, |epoch, loss| {
                 task.message(format!("epoch {epoch} loss {loss:.2}"));
