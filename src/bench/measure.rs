@@ -10,12 +10,13 @@ use crate::nn::augment::Augment;
 use crate::nn::loss::Loss;
 use crate::nn::optim::{Adam, AdamConfig, GradScaler};
 use crate::nn::shim::{self, HalfKind, SideStream};
-use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, train_step, weights_to_channels_last};
+use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last};
 use crate::stages::loss::LossConfig;
 
 const LABELS: [&str; 3] = ["D", "G", "A"];
 /// Distinct images drawn from per batch size unit, so batches differ as in training.
 const POOL_BATCHES: i64 = 4;
+const LR: f64 = 1e-4;
 
 /// Runs every configuration, printing each line as it is measured; returns them all.
 pub fn run(options: &BenchOptions) -> anyhow::Result<Vec<Measurement>> {
@@ -79,14 +80,15 @@ fn time_steps(options: &BenchOptions, model: &str, batch_size: i64, mode: Mode, 
         let index = Tensor::randint(pool, [batch_size], (Kind::Int64, device));
         (images.index_select(0, &index), targets.index_select(0, &index))
     };
+    let mut trainee = Trainee { model: &classifier, optimizer: &mut optimizer, scaler: scaler.as_mut(), loss: &loss, options: &step_options };
     for _ in 0..options.warmup.max(if mode.graph { GRAPH_WARMUP_STEPS } else { 0 }) {
         let (x, y) = batch();
-        train_step(&classifier, &mut optimizer, scaler.as_mut(), &loss, &x, &y, &step_options, 1e-4)?;
+        train_step(&mut trainee, &x, &y, LR)?;
     }
     let graphed = match mode.graph {
         true => {
             let (x, y) = batch();
-            Some(GraphedStep::capture(&classifier, &mut optimizer, scaler.as_mut(), &loss, &x, &y, &step_options, 1e-4)?)
+            Some(GraphedStep::capture(&mut trainee, &x, &y, LR)?)
         }
         false => None,
     };
@@ -94,7 +96,7 @@ fn time_steps(options: &BenchOptions, model: &str, batch_size: i64, mode: Mode, 
         let (x, y) = batch();
         match &graphed {
             Some(graphed) => graphed.run(&x, &y)?,
-            None => train_step(&classifier, &mut optimizer, scaler.as_mut(), &loss, &x, &y, &step_options, 1e-4)?,
+            None => train_step(&mut trainee, &x, &y, LR)?,
         };
         Ok(())
     };

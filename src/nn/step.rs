@@ -37,17 +37,18 @@ pub struct StepLosses {
     pub cam: Option<Tensor>,
 }
 
-/// Trains `model` on one batch (`images` uint8 N×3×H×W, `labels` float N×L) at learning rate `lr`.
-pub fn train_step(
-    model: &Classifier,
-    optimizer: &mut Adam,
-    scaler: Option<&mut GradScaler>,
-    loss: &Loss,
-    images: &Tensor,
-    labels: &Tensor,
-    options: &StepOptions,
-    lr: f64,
-) -> anyhow::Result<StepLosses> {
+/// What a step trains and how.
+pub struct Trainee<'a> {
+    pub model: &'a Classifier,
+    pub optimizer: &'a mut Adam,
+    pub scaler: Option<&'a mut GradScaler>,
+    pub loss: &'a Loss,
+    pub options: &'a StepOptions,
+}
+
+/// Trains on one batch (`images` uint8 N×3×H×W, `labels` float N×L) at learning rate `lr`.
+pub fn train_step(trainee: &mut Trainee, images: &Tensor, labels: &Tensor, lr: f64) -> anyhow::Result<StepLosses> {
+    let Trainee { model, optimizer, scaler, loss, options } = trainee;
     let mut x = normalize(&options.augment.apply(&to_unit(images)));
     if options.channels_last {
         x = shim::channels_last(&x)?;
@@ -65,7 +66,7 @@ pub fn train_step(
         Some(cam) => &task + cam * options.cam_weight,
         None => task.shallow_clone(),
     };
-    match scaler {
+    match scaler.as_deref_mut() {
         Some(scaler) => {
             scaler.scale(&objective).backward();
             scaler.step(optimizer, lr)?;
@@ -101,19 +102,9 @@ pub struct GraphedStep {
 impl GraphedStep {
     /// Captures [`train_step`] for batches shaped like this one, then trains on this batch by a
     /// replay. Call on a side stream after [`GRAPH_WARMUP_STEPS`] eager steps there.
-    #[allow(clippy::too_many_arguments)]
-    pub fn capture(
-        model: &Classifier,
-        optimizer: &mut Adam,
-        scaler: Option<&mut GradScaler>,
-        loss: &Loss,
-        images: &Tensor,
-        labels: &Tensor,
-        options: &StepOptions,
-        lr: f64,
-    ) -> anyhow::Result<GraphedStep> {
+    pub fn capture(trainee: &mut Trainee, images: &Tensor, labels: &Tensor, lr: f64) -> anyhow::Result<GraphedStep> {
         let (static_images, static_labels) = (images.copy(), labels.copy());
-        let (graph, losses) = Graph::capture(|| train_step(model, optimizer, scaler, loss, &static_images, &static_labels, options, lr))?;
+        let (graph, losses) = Graph::capture(|| train_step(trainee, &static_images, &static_labels, lr))?;
         graph.replay()?;
         Ok(GraphedStep { graph, images: static_images, labels: static_labels, losses })
     }

@@ -107,7 +107,7 @@ mod on_device {
     use crate::nn::optim::{Adam, AdamConfig, GradScaler};
     use crate::nn::resume::{self, TrainingProgress};
     use crate::nn::shim::{self, HalfKind, SideStream};
-    use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, train_step, weights_to_channels_last};
+    use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last};
     use crate::nn::tensors::SplitTensors;
     use crate::nn::{device, predict, weights};
     use crate::schedule::Schedule;
@@ -287,14 +287,20 @@ mod on_device {
                 let images = train.gather(&index);
                 let labels = train.labels.index_select(0, &index);
                 let lr = schedule.lr(trainer.progress.step);
+                let mut trainee = Trainee {
+                    model: &trainer.model,
+                    optimizer: &mut trainer.optimizer,
+                    scaler: trainer.scaler.as_mut(),
+                    loss: &loss,
+                    options: &step_options,
+                };
                 let losses = if let Some(step) = graphed.as_ref().filter(|step| step.fits(&images)) {
                     step.run(&images, &labels)?
                 } else if graphed_training && graphed.is_none() && eager_steps >= GRAPH_WARMUP_STEPS && index.size()[0] == batch_size {
-                    let step = GraphedStep::capture(&trainer.model, &mut trainer.optimizer, trainer.scaler.as_mut(), &loss, &images, &labels, &step_options, lr)?;
-                    graphed.insert(step).losses()
+                    graphed.insert(GraphedStep::capture(&mut trainee, &images, &labels, lr)?).losses()
                 } else {
                     eager_steps += 1;
-                    train_step(&trainer.model, &mut trainer.optimizer, trainer.scaler.as_mut(), &loss, &images, &labels, &step_options, lr)?
+                    train_step(&mut trainee, &images, &labels, lr)?
                 };
                 trainer.progress.step += 1;
                 let count = index.size()[0] as f64;
