@@ -28,7 +28,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Vec<Measurement>> {
     }
     shim::set_deterministic(false)?;
     let mut measurements = Vec::new();
-    print!("{}", super::table(&[]));
+    println!("{}", super::header());
     for model in &options.models {
         for &batch_size in &options.batch_sizes {
             for (mode, mode_name) in modes.iter().zip(&options.modes) {
@@ -44,7 +44,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Vec<Measurement>> {
                     ms_per_step: 1000.0 * batch_size as f64 / images_per_second,
                     timings,
                 };
-                print!("{}", super::table(std::slice::from_ref(&measurement)).lines().nth(1).map(|l| format!("{l}\n")).unwrap_or_default());
+                println!("{}", measurement.line());
                 measurements.push(measurement);
             }
         }

@@ -106,13 +106,16 @@ impl BenchOptions {
     }
 }
 
-/// The measurements as an aligned table, one line each.
-pub fn table(measurements: &[Measurement]) -> String {
-    let mut out = format!("{:<28} {:>5} {:<8} {:>9} {:>9}\n", "model", "batch", "mode", "img/s", "ms/step");
-    for m in measurements {
-        out += &format!("{:<28} {:>5} {:<8} {:>9.0} {:>9.2}\n", m.model, m.batch_size, m.mode, m.images_per_second, m.ms_per_step);
+/// The header of the table that [`Measurement::line`] continues.
+pub fn header() -> String {
+    format!("{:<28} {:>5} {:<8} {:>9} {:>9}", "model", "batch", "mode", "img/s", "ms/step")
+}
+
+impl Measurement {
+    /// One line of the table under [`header`].
+    pub fn line(&self) -> String {
+        format!("{:<28} {:>5} {:<8} {:>9.0} {:>9.2}", self.model, self.batch_size, self.mode, self.images_per_second, self.ms_per_step)
     }
-    out
 }
 
 #[cfg(test)]

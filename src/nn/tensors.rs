@@ -41,7 +41,7 @@ impl SplitTensors {
     pub fn gather(&self, index: &Tensor) -> Tensor {
         match self.resident {
             true => self.images.index_select(0, index),
-            false => self.images.index_select(0, &index.to_device(self.images.device())).to_device_(self.device, Kind::Uint8, true, false),
+            false => self.images.index_select(0, &index.to_device(self.images.device())).to_device(self.device),
         }
     }
 
