@@ -17,7 +17,9 @@ fn main() {
     let lib = Path::new(&root).join("lib");
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
     if lib.join("libtorch_cuda.so").exists() {
-        println!("cargo:rustc-link-arg-bin=ablate-torch=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+        println!(
+            "cargo:rustc-link-arg-bin=ablate-torch=-Wl,--no-as-needed,-ltorch_cuda,--as-needed"
+        );
         println!("cargo:rustc-link-arg-examples=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
     }
     if std::env::var_os("CARGO_FEATURE_TORCH").is_some() {
@@ -44,7 +46,9 @@ fn compile_shim(root: &Path) {
     let cuda_headers = ["../triton/backends/nvidia/include", "../nvidia/cu13/include"]
         .map(|dir| root.join(dir))
         .into_iter()
-        .find(|dir| dir.join("cuda_runtime_api.h").exists() && dir.join("crt/host_config.h").exists());
+        .find(|dir| {
+            dir.join("cuda_runtime_api.h").exists() && dir.join("crt/host_config.h").exists()
+        });
     let mut build = cc::Build::new();
     if let Some(headers) = cuda_headers.filter(|_| root.join("lib/libtorch_cuda.so").exists()) {
         build.include(headers).define("ABLATE_CUDA", None);

@@ -25,7 +25,8 @@ fn main() -> anyhow::Result<()> {
     println!("wrote {files} metric files in {:.2}s", started.elapsed().as_secs_f64());
 
     let run = || -> anyhow::Result<usize> {
-        let collected = collect(&store, &Selection { pipelines: &[], stages: Stages::Evaluations })?;
+        let collected =
+            collect(&store, &Selection { pipelines: &[], stages: Stages::Evaluations })?;
         let comparison = compare(&collected, &Options::default())?;
         Ok(render(&comparison, Format::Table)?.len())
     };
@@ -40,7 +41,12 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     warm.sort_by(f64::total_cmp);
-    println!("compare over {files} metric files: first {:.1} ms, median {:.1} ms, best {:.1} ms", cold * 1e3, warm[10] * 1e3, warm[0] * 1e3);
+    println!(
+        "compare over {files} metric files: first {:.1} ms, median {:.1} ms, best {:.1} ms",
+        cold * 1e3,
+        warm[10] * 1e3,
+        warm[0] * 1e3
+    );
     if std::env::var_os("ABLATE_BENCH_KEEP").is_some() {
         println!("cache kept at {}", dir.keep().display());
     }
@@ -67,20 +73,47 @@ fn populate(store: &Store) -> anyhow::Result<usize> {
                         rows.push(MetricRow::new(metric, value).split("offsite_test").class(class));
                     }
                 }
-                let source = MetricSource { pipeline: "bench", stage: &instance, stage_key: &key, timestamp_micros: 0 };
+                let source = MetricSource {
+                    pipeline: "bench",
+                    stage: &instance,
+                    stage_key: &key,
+                    timestamp_micros: 0,
+                };
                 write_parquet(&entry.join("metrics.parquet"), &source, &rows)?;
                 store.write_ref("bench", &instance, &key)?;
-                stages.push(ManifestStage { instance: instance.clone(), template: "evaluate".into(), kind: "evaluate".into() });
-                let levels = vec![("a".into(), a.clone()), ("b".into(), b.clone()), ("seed".into(), seed.clone())];
-                variants.push(ManifestVariant { levels, stages: BTreeMap::from([("evaluate".to_string(), instance)]) });
+                stages.push(ManifestStage {
+                    instance: instance.clone(),
+                    template: "evaluate".into(),
+                    kind: "evaluate".into(),
+                });
+                let levels = vec![
+                    ("a".into(), a.clone()),
+                    ("b".into(), b.clone()),
+                    ("seed".into(), seed.clone()),
+                ];
+                variants.push(ManifestVariant {
+                    levels,
+                    stages: BTreeMap::from([("evaluate".to_string(), instance)]),
+                });
             }
         }
     }
     let layout = Layout {
-        factors: vec![("a".into(), level_names.clone()), ("b".into(), level_names), ("seed".into(), seeds)],
+        factors: vec![
+            ("a".into(), level_names.clone()),
+            ("b".into(), level_names),
+            ("seed".into(), seeds),
+        ],
         baseline: Some(vec![("a".into(), "l0".into()), ("b".into(), "l0".into())]),
     };
     let files = stages.len();
-    store.write_manifest(&Manifest { pipeline: "bench".into(), file: "bench.yaml".into(), written: 0, layout: Some(layout), stages, variants })?;
+    store.write_manifest(&Manifest {
+        pipeline: "bench".into(),
+        file: "bench.yaml".into(),
+        written: 0,
+        layout: Some(layout),
+        stages,
+        variants,
+    })?;
     Ok(files)
 }

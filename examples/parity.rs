@@ -11,31 +11,48 @@
 //! classifier, loaded strictly from timm's weights, on INPUT's `__input__`; writes `__logits__`.
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use ablate::models::efficientnet_lite0::EfficientNetLite0;
 use ablate::models::layers::linear;
 use ablate::models::{Backbone, Classifier, ModelConfig};
 use ablate::nn::weights;
+use anyhow::Context;
 use tch::nn::VarStore;
 use tch::{Device, Reduction, Tensor};
 
-fn tensor<'a>(tensors: &'a [(String, Tensor)], name: &str, file: &Path) -> anyhow::Result<&'a Tensor> {
-    tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t).with_context(|| format!("{} has no `{name}`", file.display()))
+fn tensor<'a>(
+    tensors: &'a [(String, Tensor)],
+    name: &str,
+    file: &Path,
+) -> anyhow::Result<&'a Tensor> {
+    tensors
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t)
+        .with_context(|| format!("{} has no `{name}`", file.display()))
 }
 
 fn run_case(case: &Path, out: &Path, device: Device) -> anyhow::Result<()> {
     let (tensors, metadata) = weights::read_with_metadata(case)?;
-    let config: ModelConfig = serde_json::from_str(metadata.get("config").context("no `config` metadata")?)?;
-    let (model_tensors, extra): (Vec<_>, Vec<_>) = tensors.into_iter().partition(|(n, _)| !n.starts_with("__"));
+    let config: ModelConfig =
+        serde_json::from_str(metadata.get("config").context("no `config` metadata")?)?;
+    let (model_tensors, extra): (Vec<_>, Vec<_>) =
+        tensors.into_iter().partition(|(n, _)| !n.starts_with("__"));
     let vs = VarStore::new(device);
     let model = Classifier::new(&vs.root(), &config)?;
-    weights::load_into(&vs, model_tensors, &[""], &case.display().to_string(), &|_, _, _| None)?.check_strict()?;
+    weights::load_into(&vs, model_tensors, &[""], &case.display().to_string(), &|_, _, _| None)?
+        .check_strict()?;
     let input = tensor(&extra, "__input__", case)?.to_device(device);
     let target = tensor(&extra, "__target__", case)?.to_device(device);
     let logits = tch::no_grad(|| model.forward_t(&input, false));
-    let loss = model.forward_t(&input, true).binary_cross_entropy_with_logits::<Tensor>(&target, None, None, Reduction::Mean);
+    let loss = model.forward_t(&input, true).binary_cross_entropy_with_logits::<Tensor>(
+        &target,
+        None,
+        None,
+        Reduction::Mean,
+    );
     loss.backward();
-    let mut results = vec![("__logits__".to_string(), logits), ("__loss__".to_string(), loss.detach())];
+    let mut results =
+        vec![("__logits__".to_string(), logits), ("__loss__".to_string(), loss.detach())];
     for (name, variable) in weights::named_variables(&vs) {
         if variable.requires_grad() {
             results.push((format!("__grad__.{name}"), variable.grad()));
@@ -44,15 +61,32 @@ fn run_case(case: &Path, out: &Path, device: Device) -> anyhow::Result<()> {
     weights::write(out, &results, None)
 }
 
-fn run_lite0(weights_file: &Path, input_file: &Path, out: &Path, device: Device) -> anyhow::Result<()> {
+fn run_lite0(
+    weights_file: &Path,
+    input_file: &Path,
+    out: &Path,
+    device: Device,
+) -> anyhow::Result<()> {
     let vs = VarStore::new(device);
     let backbone = EfficientNetLite0::new(&vs.root(), 0.0);
     let classifier = linear(vs.root() / "classifier", backbone.channels(), 1000);
-    let report = weights::load_into(&vs, weights::read(weights_file)?, &[""], &weights_file.display().to_string(), &|_, _, _| None)?;
+    let report = weights::load_into(
+        &vs,
+        weights::read(weights_file)?,
+        &[""],
+        &weights_file.display().to_string(),
+        &|_, _, _| None,
+    )?;
     report.check_strict()?;
     println!("{report}");
     let input = tensor(&weights::read(input_file)?, "__input__", input_file)?.to_device(device);
-    let logits = tch::no_grad(|| backbone.forward_t(&input, false).map.mean_dim([2, 3].as_slice(), false, None).apply(&classifier));
+    let logits = tch::no_grad(|| {
+        backbone
+            .forward_t(&input, false)
+            .map
+            .mean_dim([2, 3].as_slice(), false, None)
+            .apply(&classifier)
+    });
     let top5 = logits.topk(5, 1, true, true).1;
     for i in 0..top5.size()[0] {
         println!("image {i}: top-5 {:?}", Vec::<i64>::try_from(top5.get(i))?);
@@ -86,7 +120,8 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: parity [--device D] CASES OUT");
     };
     std::fs::create_dir_all(out)?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(cases)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(cases)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "safetensors"));
     files.sort();
     let mut failed = 0;

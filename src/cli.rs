@@ -14,8 +14,8 @@ use crate::core::spec::{self, PipelineSource};
 use crate::core::store::Store;
 use crate::device;
 use crate::results::collect::{Selection, Stages, collect};
-use crate::results::{compare, plot};
 use crate::results::format::{self, Format};
+use crate::results::{compare, plot};
 use crate::session::Session;
 use crate::slurm::{self, record::Submission};
 use crate::stages::registry;
@@ -97,7 +97,12 @@ impl SlurmArgs {
     }
 
     fn given(&self) -> bool {
-        self.partition.is_some() || self.account.is_some() || self.time.is_some() || !self.sbatch_args.is_empty() || self.gpus_per_stage.is_some() || self.wait
+        self.partition.is_some()
+            || self.account.is_some()
+            || self.time.is_some()
+            || !self.sbatch_args.is_empty()
+            || self.gpus_per_stage.is_some()
+            || self.wait
     }
 }
 
@@ -126,9 +131,7 @@ enum Command {
     },
     /// Cancel the jobs of the latest Slurm submission (of PIPELINE, by name or file) that are
     /// still queued or running.
-    Cancel {
-        pipeline: Option<String>,
-    },
+    Cancel { pipeline: Option<String> },
     /// Run one stage of a Slurm submission: what each of its jobs runs.
     #[command(hide = true)]
     SlurmJob {
@@ -251,7 +254,8 @@ fn pipeline_names(arguments: &[String]) -> anyhow::Result<Vec<String>> {
 
 impl ResultArgs {
     fn compare(&self, store: &Store, names: &[String]) -> anyhow::Result<compare::Comparison> {
-        let collected = collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
+        let collected =
+            collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
         let options = compare::Options {
             metrics: self.metrics.clone(),
             splits: self.splits.clone(),
@@ -292,14 +296,20 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Run { pipeline, jobs, gpu_slots, only, executor: Executor::Local, slurm } => {
             if slurm.given() {
-                anyhow::bail!("--partition, --account, --time, --sbatch-arg, --gpus-per-stage and --wait apply to --executor slurm");
+                anyhow::bail!(
+                    "--partition, --account, --time, --sbatch-arg, --gpus-per-stage and --wait apply to --executor slurm"
+                );
             }
             let (session, devices) = pipeline.open(&cli.cache)?;
             let (devices, chosen) = device::slots(&devices, *gpu_slots);
             if let Some(chosen) = chosen {
                 eprintln!("{chosen}");
             }
-            let options = RunOptions { jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())), devices };
+            let options = RunOptions {
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                devices,
+            };
             let report = session.run(&options, only.as_deref())?;
             if let Err(error) = session.store.write_run(&report) {
                 eprintln!("warning: {error:#}");
@@ -309,7 +319,9 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run { pipeline, jobs, gpu_slots, only, executor: Executor::Slurm, slurm } => {
             if only.is_some() || jobs.is_some() || *gpu_slots != device::Slots::Count(1) {
-                anyhow::bail!("--only, --jobs and --gpu-slots apply to the local executor; a Slurm job runs one stage");
+                anyhow::bail!(
+                    "--only, --jobs and --gpu-slots apply to the local executor; a Slurm job runs one stage"
+                );
             }
             submit_to_slurm(&cli.cache, pipeline, slurm)
         }
@@ -317,14 +329,22 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             let submission = Submission::load(submission)?;
             let session = Session::open(&cli.cache, &submission.source, &submission.device)?;
             // Only a device stage needs the device; a CPU stage may run on a node without one.
-            let devices = if session.on_device(stage) { device::resolve(&submission.device)? } else { Vec::new() };
+            let devices = if session.on_device(stage) {
+                device::resolve(&submission.device)?
+            } else {
+                Vec::new()
+            };
             let report = session.run(&RunOptions { jobs: 1, devices }, Some(stage))?;
             print_report(&report);
             Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Cancel { pipeline } => {
             let store = Store::open(&cli.cache)?;
-            let name = pipeline.as_ref().map(|p| pipeline_names(std::slice::from_ref(p))).transpose()?.and_then(|names| names.into_iter().next());
+            let name = pipeline
+                .as_ref()
+                .map(|p| pipeline_names(std::slice::from_ref(p)))
+                .transpose()?
+                .and_then(|names| names.into_iter().next());
             let latest = slurm::record::latest(&store, name.as_deref())?.into_iter().next();
             let submission = latest.ok_or_else(|| {
                 let of = name.map(|n| format!(" of pipeline {n}")).unwrap_or_default();
@@ -347,10 +367,13 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             let registry = registry();
             let spec = spec::load(&pipeline.pipeline, &pipeline.set, &registry)?;
             let dag = Dag::new(&spec).map_err(|d| crate::core::diagnostic::Diagnostics(vec![d]))?;
-            print!("{}", match format {
-                DagFormat::Dot => dag.to_dot(&spec),
-                DagFormat::Mermaid => dag.to_mermaid(&spec),
-            });
+            print!(
+                "{}",
+                match format {
+                    DagFormat::Dot => dag.to_dot(&spec),
+                    DagFormat::Mermaid => dag.to_mermaid(&spec),
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { last } => {
@@ -374,9 +397,11 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             let comparison = results.compare(&store, &names)?;
             let colouring = plot::Colouring::new(&comparison, by.as_deref())?;
             let named = curves_stage.iter().cloned().collect::<Vec<_>>();
-            let stages = if named.is_empty() { Stages::FinalTraining } else { Stages::Named(&named) };
+            let stages =
+                if named.is_empty() { Stages::FinalTraining } else { Stages::Named(&named) };
             let trainings = collect(&store, &Selection { pipelines: &names, stages })?.results;
-            std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+            std::fs::create_dir_all(out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
             println!("{}", plot::curves(&comparison, &trainings, &colouring, out)?.display());
             println!("{}", plot::bars(&comparison, &colouring, out)?.display());
             Ok(ExitCode::SUCCESS)
@@ -401,9 +426,21 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
                     store.quarantine(key)?;
                 }
             }
-            let what = if *repair && !report.corrupt.is_empty() { ", set aside; the next run recomputes them" } else { "" };
-            println!("{} results verified, {} corrupt{what}", report.verified, report.corrupt.len());
-            Ok(if report.corrupt.is_empty() || *repair { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            let what = if *repair && !report.corrupt.is_empty() {
+                ", set aside; the next run recomputes them"
+            } else {
+                ""
+            };
+            println!(
+                "{} results verified, {} corrupt{what}",
+                report.verified,
+                report.corrupt.len()
+            );
+            Ok(if report.corrupt.is_empty() || *repair {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Kinds => {
             print_kinds();
@@ -422,18 +459,32 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
 
 /// `ablate run --executor slurm`: plans as a local run would, with the device kind asked for,
 /// and submits what is not cached.
-fn submit_to_slurm(cache: &Path, args: &PipelineArgs, slurm_args: &SlurmArgs) -> anyhow::Result<ExitCode> {
+fn submit_to_slurm(
+    cache: &Path,
+    args: &PipelineArgs,
+    slurm_args: &SlurmArgs,
+) -> anyhow::Result<ExitCode> {
     slurm::submit::require_sbatch()?;
     let device = device::requested_kind(&args.device)?;
     let source = args.source()?;
     let session = Session::open(cache, &source, device)?;
     let planned = session.plan()?;
-    let Some(submission) = slurm::submit::submit(&session, &source, &planned, device, &slurm_args.options())? else {
-        println!("{}: nothing to submit, all {} stages are cached", session.pipeline.name, planned.len());
+    let Some(submission) =
+        slurm::submit::submit(&session, &source, &planned, device, &slurm_args.options())?
+    else {
+        println!(
+            "{}: nothing to submit, all {} stages are cached",
+            session.pipeline.name,
+            planned.len()
+        );
         return Ok(ExitCode::SUCCESS);
     };
     for job in &submission.jobs {
-        let after = if job.after.is_empty() { String::new() } else { format!(" after {}", job.after.join(", ")) };
+        let after = if job.after.is_empty() {
+            String::new()
+        } else {
+            format!(" after {}", job.after.join(", "))
+        };
         let gpus = if job.gpus > 0 { format!(" with {} GPU", job.gpus) } else { String::new() };
         println!("submitted {} as job {}{after}{gpus}", job.stage, job.id);
     }
@@ -447,7 +498,11 @@ fn submit_to_slurm(cache: &Path, args: &PipelineArgs, slurm_args: &SlurmArgs) ->
     if !slurm_args.wait {
         return Ok(ExitCode::SUCCESS);
     }
-    Ok(if slurm::follow::wait(&session.store, &submission)? { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if slurm::follow::wait(&session.store, &submission)? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `factor=level,factor=level`.
@@ -469,7 +524,10 @@ fn print_garbage(garbage: &[Garbage], applied: bool) {
     match (garbage.is_empty(), applied) {
         (true, _) => println!("nothing to remove"),
         (false, true) => println!("removed {} items, {total}", garbage.len()),
-        (false, false) => println!("{} items, {total}: a dry run; `ablate gc --apply` removes them", garbage.len()),
+        (false, false) => println!(
+            "{} items, {total}: a dry run; `ablate gc --apply` removes them",
+            garbage.len()
+        ),
     }
 }
 
@@ -478,13 +536,20 @@ fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
     if !levels.is_empty() {
         let factor_width = levels.iter().map(|l| l.factor.len()).max().unwrap_or(0).max(6);
         let level_width = levels.iter().map(|l| l.level.len()).max().unwrap_or(0).max(5);
-        println!("{:<factor_width$}  {:<level_width$}  variants  cached  to run", "factor", "level");
+        println!(
+            "{:<factor_width$}  {:<level_width$}  variants  cached  to run",
+            "factor", "level"
+        );
         for l in levels {
-            println!("{:<factor_width$}  {:<level_width$}  {:>8}  {:>6}  {:>6}", l.factor, l.level, l.variants, l.cached, l.to_run);
+            println!(
+                "{:<factor_width$}  {:<level_width$}  {:>8}  {:>6}  {:>6}",
+                l.factor, l.level, l.variants, l.cached, l.to_run
+            );
         }
         println!();
     }
-    let listed: Vec<&PlannedStage> = planned.iter().filter(|p| levels.is_empty() || p.status == Status::Run).collect();
+    let listed: Vec<&PlannedStage> =
+        planned.iter().filter(|p| levels.is_empty() || p.status == Status::Run).collect();
     if !listed.is_empty() {
         let width = listed.iter().map(|p| p.stage.len()).max().unwrap_or(5).max(5);
         let kind_width = listed.iter().map(|p| p.kind.len()).max().unwrap_or(4).max(4);
@@ -495,11 +560,20 @@ fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
                 Status::Run => "run",
             };
             let reasons: Vec<String> = p.reasons.iter().map(|r| r.to_string()).collect();
-            println!("{:<width$}  {:<kind_width$}  {status:<6}  {}", p.stage, p.kind, reasons.join("; "));
+            println!(
+                "{:<width$}  {:<kind_width$}  {status:<6}  {}",
+                p.stage,
+                p.kind,
+                reasons.join("; ")
+            );
         }
     }
     let to_run = planned.iter().filter(|p| p.status == Status::Run).count();
-    let note = if levels.is_empty() { "" } else { " (cached stages are not listed; --json lists every stage)" };
+    let note = if levels.is_empty() {
+        ""
+    } else {
+        " (cached stages are not listed; --json lists every stage)"
+    };
     println!("{} stages: {} cached, {to_run} to run{note}", planned.len(), planned.len() - to_run);
 }
 

@@ -75,10 +75,19 @@ pub fn slots(devices: &[String], slots: Slots) -> (Vec<String>, Option<String>) 
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u64);
                 match free_memory_mib(index) {
                     Some(free) => {
-                        let n = (free / AUTO_SLOT_MIB).clamp(1, AUTO_MAX_SLOTS.min((cores / 2).max(1)));
-                        (n, Some(format!("{device}: {n} slots ({:.0} GiB free, {cores} cores)", free as f64 / 1024.0)))
+                        let n =
+                            (free / AUTO_SLOT_MIB).clamp(1, AUTO_MAX_SLOTS.min((cores / 2).max(1)));
+                        (
+                            n,
+                            Some(format!(
+                                "{device}: {n} slots ({:.0} GiB free, {cores} cores)",
+                                free as f64 / 1024.0
+                            )),
+                        )
                     }
-                    None => (1, Some(format!("{device}: 1 slot (nvidia-smi reported no free memory)"))),
+                    None => {
+                        (1, Some(format!("{device}: 1 slot (nvidia-smi reported no free memory)")))
+                    }
                 }
             }
         }

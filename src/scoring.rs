@@ -13,12 +13,22 @@ pub struct LabelScores {
 }
 
 /// `probabilities` and `labels` are row-major N×`n_labels`.
-pub fn score(probabilities: &[f32], labels: &[u8], n_labels: usize, threshold: f32) -> Vec<LabelScores> {
+pub fn score(
+    probabilities: &[f32],
+    labels: &[u8],
+    n_labels: usize,
+    threshold: f32,
+) -> Vec<LabelScores> {
     assert_eq!(probabilities.len(), labels.len(), "one probability per label");
     (0..n_labels)
         .map(|c| {
             let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
-            for (p, &y) in probabilities.iter().skip(c).step_by(n_labels).zip(labels.iter().skip(c).step_by(n_labels)) {
+            for (p, &y) in probabilities
+                .iter()
+                .skip(c)
+                .step_by(n_labels)
+                .zip(labels.iter().skip(c).step_by(n_labels))
+            {
                 match (*p > threshold, y == 1) {
                     (true, true) => tp += 1,
                     (true, false) => fp += 1,
@@ -29,14 +39,22 @@ pub fn score(probabilities: &[f32], labels: &[u8], n_labels: usize, threshold: f
             let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
             let precision = ratio(tp, tp + fp);
             let recall = ratio(tp, tp + fn_);
-            let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+            let f1 = if precision + recall == 0.0 {
+                0.0
+            } else {
+                2.0 * precision * recall / (precision + recall)
+            };
             LabelScores { precision, recall, f1, support: tp + fn_ }
         })
         .collect()
 }
 
 pub fn macro_f1(scores: &[LabelScores]) -> f64 {
-    if scores.is_empty() { 0.0 } else { scores.iter().map(|s| s.f1).sum::<f64>() / scores.len() as f64 }
+    if scores.is_empty() {
+        0.0
+    } else {
+        scores.iter().map(|s| s.f1).sum::<f64>() / scores.len() as f64
+    }
 }
 
 /// Column `c` of a row-major table with `n` columns.
@@ -50,7 +68,8 @@ fn column<T: Copy>(table: &[T], c: usize, n: usize) -> Vec<T> {
 pub fn tune_thresholds(probabilities: &[f32], labels: &[u8], n_labels: usize) -> Vec<f32> {
     (0..n_labels)
         .map(|c| {
-            let (probabilities, truth) = (column(probabilities, c, n_labels), column(labels, c, n_labels));
+            let (probabilities, truth) =
+                (column(probabilities, c, n_labels), column(labels, c, n_labels));
             let mut best = (f64::NEG_INFINITY, 0.5f32);
             for step in 1..100 {
                 let threshold = step as f32 / 100.0;

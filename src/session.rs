@@ -26,7 +26,11 @@ pub struct Session {
 
 impl Session {
     /// `device_kind` (`cpu` or `cuda`, see `device::kind`) enters device stages' keys.
-    pub fn open(cache: &Path, source: &PipelineSource, device_kind: &str) -> anyhow::Result<Session> {
+    pub fn open(
+        cache: &Path,
+        source: &PipelineSource,
+        device_kind: &str,
+    ) -> anyhow::Result<Session> {
         let registry = registry();
         let pipeline = source.load(&registry)?;
         let dag = Dag::new(&pipeline).map_err(|d| Diagnostics(vec![d]))?;
@@ -45,7 +49,11 @@ impl Session {
     }
 
     pub fn fingerprinter(&self) -> Fingerprinter<'_> {
-        Fingerprinter { registry: &self.registry, digests: &self.digests, toolchain: &self.toolchain }
+        Fingerprinter {
+            registry: &self.registry,
+            digests: &self.digests,
+            toolchain: &self.toolchain,
+        }
     }
 
     /// Whether `stage` is a device stage (see `Resource`); false for a stage the pipeline lacks.

@@ -58,7 +58,10 @@ pub fn worker_path() -> anyhow::Result<PathBuf> {
 /// Runs a worker subcommand (e.g. `models`) with the terminal attached; its exit code is ours.
 pub fn run_worker_command(args: &[&str]) -> anyhow::Result<std::process::ExitCode> {
     let worker = worker_path()?;
-    let status = Command::new(&worker).args(args).status().with_context(|| format!("cannot start the torch worker {}", worker.display()))?;
+    let status = Command::new(&worker)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot start the torch worker {}", worker.display()))?;
     Ok(std::process::ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
 }
 
@@ -126,7 +129,9 @@ impl Worker {
             // What cuBLAS needs to be deterministic (`train`'s `deterministic`): a few MiB of memory.
             command.env("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
         }
-        let mut child = command.spawn().with_context(|| format!("cannot start the device worker {}", path.display()))?;
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot start the device worker {}", path.display()))?;
         let jobs = child.stdin.take().expect("piped");
         let replies = BufReader::new(child.stdout.take().expect("piped"));
         Ok(Worker { device, child, jobs, replies })
@@ -136,7 +141,10 @@ impl Worker {
     fn run(&mut self, job_path: &Path) -> anyhow::Result<()> {
         let mut reply = String::new();
         let sent = writeln!(self.jobs, "{}", job_path.display()).and_then(|()| self.jobs.flush());
-        if sent.is_ok() && self.replies.read_line(&mut reply).is_ok() && reply == format!("{DONE}\n") {
+        if sent.is_ok()
+            && self.replies.read_line(&mut reply).is_ok()
+            && reply == format!("{DONE}\n")
+        {
             return Ok(());
         }
         let _ = self.child.kill();
@@ -151,7 +159,10 @@ const DONE: &str = "done";
 
 /// The worker's side: runs the jobs whose paths arrive on stdin, one per line, replying
 /// [`DONE`] on stdout after each; exits when stdin closes.
-pub fn serve(registry: &Registry, execute: impl Fn(&str, &mut StageContext) -> anyhow::Result<()>) -> i32 {
+pub fn serve(
+    registry: &Registry,
+    execute: impl Fn(&str, &mut StageContext) -> anyhow::Result<()>,
+) -> i32 {
     let mut replies = reply_channel();
     let (tx, rx) = std::sync::mpsc::channel::<PathBuf>();
     // Reading on another thread notices a closed stdin (ablate gone) also while a job runs.
@@ -189,10 +200,18 @@ fn reply_channel() -> std::fs::File {
 }
 
 /// Runs the job at `job_path`, writing its result file; an error means no result was written.
-fn run_job(job_path: &Path, registry: &Registry, execute: &impl Fn(&str, &mut StageContext) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let bytes = std::fs::read(job_path).with_context(|| format!("cannot read job {}", job_path.display()))?;
-    let job: Job = serde_json::from_slice(&bytes).with_context(|| format!("cannot read job {}", job_path.display()))?;
-    let kind = registry.get(&job.kind).ok_or_else(|| anyhow::anyhow!("unknown stage kind `{}`", job.kind))?;
+fn run_job(
+    job_path: &Path,
+    registry: &Registry,
+    execute: &impl Fn(&str, &mut StageContext) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(job_path)
+        .with_context(|| format!("cannot read job {}", job_path.display()))?;
+    let job: Job = serde_json::from_slice(&bytes)
+        .with_context(|| format!("cannot read job {}", job_path.display()))?;
+    let kind = registry
+        .get(&job.kind)
+        .ok_or_else(|| anyhow::anyhow!("unknown stage kind `{}`", job.kind))?;
     let params = Params::from_values(kind.info().params, job.params);
     let progress = Progress::new();
     let mut ctx = StageContext {
@@ -213,5 +232,6 @@ fn run_job(job_path: &Path, registry: &Registry, execute: &impl Fn(&str, &mut St
         error: outcome.err().map(|e| format!("{e:#}")),
     };
     let bytes = serde_json::to_vec(&result)?;
-    crate::core::store::write_atomically(&job.result, &bytes).context("cannot write the worker result")
+    crate::core::store::write_atomically(&job.result, &bytes)
+        .context("cannot write the worker result")
 }

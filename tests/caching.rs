@@ -11,7 +11,9 @@ fn a_second_run_executes_nothing() {
     assert!(ws.run("p.yaml", &[]).is_empty());
     let plan = ws.plan("p.yaml", &[]);
     assert_eq!(names(&plan, "cached").len(), 5);
-    assert!(plan.iter().all(|s| s["key"].is_string() && s["reasons"].as_array().unwrap().is_empty()));
+    assert!(
+        plan.iter().all(|s| s["key"].is_string() && s["reasons"].as_array().unwrap().is_empty())
+    );
 }
 
 #[test]
@@ -53,7 +55,9 @@ fn changing_one_input_image_changes_the_load_key_and_names_the_file() {
     ws.write("p.yaml", ODIR);
     assert_eq!(ws.run("p.yaml", &[]), ["load", "model", "train"]);
     let before = ws.plan("p.yaml", &[]);
-    image::RgbImage::from_pixel(20, 20, image::Rgb([1, 2, 3])).save(ws.path("odir/images/train/2_left.png")).unwrap();
+    image::RgbImage::from_pixel(20, 20, image::Rgb([1, 2, 3]))
+        .save(ws.path("odir/images/train/2_left.png"))
+        .unwrap();
     let after = ws.plan("p.yaml", &[]);
     assert_ne!(stage(&before, "load")["key"], stage(&after, "load")["key"]);
     assert_eq!(stage(&after, "load")["reasons"][0], "input file images/train/2_left.png changed");
@@ -87,17 +91,25 @@ fn results_carry_metrics_in_parquet_and_a_submission_csv() {
     let ws = Workspace::new();
     ws.write("p.yaml", TINY);
     ws.run("p.yaml", &[]);
-    let metrics = ablate::core::metrics::read_parquet(&ws.output_of("tiny", "evaluate").join("metrics.parquet")).unwrap();
+    let metrics = ablate::core::metrics::read_parquet(
+        &ws.output_of("tiny", "evaluate").join("metrics.parquet"),
+    )
+    .unwrap();
     let f1: Vec<_> = metrics.iter().filter(|m| m.row.metric == "f1").collect();
     assert_eq!(f1.len(), 3);
-    assert!(f1.iter().all(|m| m.pipeline == "tiny" && m.stage == "evaluate" && m.row.split.as_deref() == Some("offsite_test")));
+    assert!(f1.iter().all(|m| m.pipeline == "tiny"
+        && m.stage == "evaluate"
+        && m.row.split.as_deref() == Some("offsite_test")));
     let macro_f1 = metrics.iter().find(|m| m.row.metric == "macro_f1").unwrap().row.value;
     let mean = f1.iter().map(|m| m.row.value).sum::<f64>() / 3.0;
     assert!((macro_f1 - mean).abs() < 1e-12);
-    let train = ablate::core::metrics::read_parquet(&ws.output_of("tiny", "train").join("metrics.parquet")).unwrap();
+    let train =
+        ablate::core::metrics::read_parquet(&ws.output_of("tiny", "train").join("metrics.parquet"))
+            .unwrap();
     assert!(train.iter().any(|m| m.row.metric == "loss" && m.row.epoch == Some(1)));
 
-    let csv = std::fs::read_to_string(ws.output_of("tiny", "export").join("out/submission.csv")).unwrap();
+    let csv =
+        std::fs::read_to_string(ws.output_of("tiny", "export").join("out/submission.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "id,D,G,A");
     assert_eq!(lines.len(), 9);

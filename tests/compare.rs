@@ -38,7 +38,8 @@ stages:
     inputs: {model: train, data: data}
 "#;
 
-const VARIANTS: [(&str, &str); 4] = [("bce", "16"), ("bce", "32"), ("focal", "16"), ("focal", "32")];
+const VARIANTS: [(&str, &str); 4] =
+    [("bce", "16"), ("bce", "32"), ("focal", "16"), ("focal", "32")];
 
 fn ok(ws: &Workspace, args: &[&str]) -> String {
     let output = ws.ablate(args);
@@ -57,14 +58,21 @@ fn entries_by_stage(ws: &Workspace) -> BTreeMap<String, PathBuf> {
     ws.entries()
         .into_iter()
         .map(|dir| {
-            let record: Value = serde_json::from_slice(&std::fs::read(dir.join("record.json")).unwrap()).unwrap();
+            let record: Value =
+                serde_json::from_slice(&std::fs::read(dir.join("record.json")).unwrap()).unwrap();
             (record["stage"].as_str().unwrap().to_string(), dir)
         })
         .collect()
 }
 
 fn macro_f1_of(dir: &std::path::Path) -> f64 {
-    read_parquet(&dir.join("metrics.parquet")).unwrap().into_iter().find(|m| m.row.metric == "macro_f1").unwrap().row.value
+    read_parquet(&dir.join("metrics.parquet"))
+        .unwrap()
+        .into_iter()
+        .find(|m| m.row.metric == "macro_f1")
+        .unwrap()
+        .row
+        .value
 }
 
 fn row<'a>(rows: &'a [Value], loss: &str, hidden: &str) -> &'a Value {
@@ -77,7 +85,8 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
     let pipeline = ws.write("grid.yaml", GRID);
     let pipeline = pipeline.to_str().unwrap();
 
-    let mut expected: Vec<String> = vec!["data".into(), "model".into(), "loss[loss=bce]".into(), "loss[loss=focal]".into()];
+    let mut expected: Vec<String> =
+        vec!["data".into(), "model".into(), "loss[loss=bce]".into(), "loss[loss=focal]".into()];
     for (loss, hidden) in VARIANTS {
         for seed in ["0", "1"] {
             expected.push(format!("train[loss={loss},hidden={hidden},seed={seed}]"));
@@ -86,8 +95,16 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
     }
     expected.sort();
     let planned = ws.plan(pipeline, &[]);
-    assert_eq!(common::names(&planned, "run"), expected, "the grid's stage instances and their names");
-    assert_eq!(ws.run(pipeline, &[]), expected, "every distinct stage runs once: data, model and each loss are shared");
+    assert_eq!(
+        common::names(&planned, "run"),
+        expected,
+        "the grid's stage instances and their names"
+    );
+    assert_eq!(
+        ws.run(pipeline, &[]),
+        expected,
+        "every distinct stage runs once: data, model and each loss are shared"
+    );
     assert!(ws.run(pipeline, &[]).is_empty(), "a second run is a no-op");
 
     // Means and standard deviations over the two seeds, from the stored metrics themselves.
@@ -95,22 +112,35 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
     let rows = json(&ws, &["compare"]);
     assert_eq!(rows.len(), 4, "one row per variant, seeds pooled");
     let baseline_mean = {
-        let f = |seed: &str| macro_f1_of(&entries[&format!("evaluate[loss=bce,hidden=16,seed={seed}]")]);
+        let f = |seed: &str| {
+            macro_f1_of(&entries[&format!("evaluate[loss=bce,hidden=16,seed={seed}]")])
+        };
         (f("0") + f("1")) / 2.0
     };
     for (loss, hidden) in VARIANTS {
-        let f = |seed: &str| macro_f1_of(&entries[&format!("evaluate[loss={loss},hidden={hidden},seed={seed}]")]);
+        let f = |seed: &str| {
+            macro_f1_of(&entries[&format!("evaluate[loss={loss},hidden={hidden},seed={seed}]")])
+        };
         let (a, b) = (f("0"), f("1"));
         let mean = (a + b) / 2.0;
         let std = ((a - mean).powi(2) + (b - mean).powi(2)).sqrt(); // n − 1 = 1
         let stat = &row(&rows, loss, hidden)["metrics"]["offsite_test.macro_f1"];
         assert_eq!(stat["n"], 2);
-        assert!((stat["mean"].as_f64().unwrap() - mean).abs() < 1e-12, "{loss}/{hidden}: {stat} vs mean {mean}");
-        assert!((stat["std"].as_f64().unwrap() - std).abs() < 1e-12, "{loss}/{hidden}: {stat} vs std {std}");
+        assert!(
+            (stat["mean"].as_f64().unwrap() - mean).abs() < 1e-12,
+            "{loss}/{hidden}: {stat} vs mean {mean}"
+        );
+        assert!(
+            (stat["std"].as_f64().unwrap() - std).abs() < 1e-12,
+            "{loss}/{hidden}: {stat} vs std {std}"
+        );
         assert!((stat["delta"].as_f64().unwrap() - (mean - baseline_mean)).abs() < 1e-12);
         assert_eq!(row(&rows, loss, hidden)["variant"], format!("loss={loss},hidden={hidden}"));
         for class in ["D", "G", "A"] {
-            assert!(row(&rows, loss, hidden)["metrics"][format!("offsite_test.f1[{class}]")]["mean"].is_f64());
+            assert!(
+                row(&rows, loss, hidden)["metrics"][format!("offsite_test.f1[{class}]")]["mean"]
+                    .is_f64()
+            );
         }
     }
 
@@ -127,11 +157,20 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
     let above = json(&ws, &["compare", "--where", &format!("offsite_test.macro_f1>={threshold}")]);
     assert_eq!(above.len(), sorted.iter().filter(|r| mean(r) >= threshold).count());
     let bad = ws.ablate(&["compare", "--where", "optimizer=adam"]);
-    assert!(!bad.status.success() && text(&bad).contains("`optimizer` is neither a factor (loss, hidden)"), "{}", text(&bad));
+    assert!(
+        !bad.status.success()
+            && text(&bad).contains("`optimizer` is neither a factor (loss, hidden)"),
+        "{}",
+        text(&bad)
+    );
 
     // The other formats and the training metrics.
     let table = ok(&ws, &["compare"]);
-    assert!(table.contains("Δ offsite_test.macro_f1") && table.contains("minus the baseline loss=bce,hidden=16"), "{table}");
+    assert!(
+        table.contains("Δ offsite_test.macro_f1")
+            && table.contains("minus the baseline loss=bce,hidden=16"),
+        "{table}"
+    );
     let markdown = ok(&ws, &["compare", "--format", "markdown"]);
     assert!(markdown.lines().nth(1).unwrap().starts_with("|---|"), "{markdown}");
     let csv = ok(&ws, &["compare", "--format", "csv"]);
@@ -149,14 +188,28 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
 
     // gc: results of the old threshold are garbage once the evaluations re-ran with another.
     assert!(ok(&ws, &["gc"]).contains("nothing to remove"));
-    assert_eq!(ws.run(pipeline, &["evaluate.threshold=0.4"]).len(), 8, "only the evaluations re-run");
+    assert_eq!(
+        ws.run(pipeline, &["evaluate.threshold=0.4"]).len(),
+        8,
+        "only the evaluations re-run"
+    );
     let dry = ok(&ws, &["gc"]);
-    assert_eq!(dry.lines().filter(|l| l.contains("result no current pipeline reaches")).count(), 8, "{dry}");
-    assert!(dry.lines().filter(|l| l.contains("no current pipeline")).all(|l| l.contains("(evaluate[")), "{dry}");
+    assert_eq!(
+        dry.lines().filter(|l| l.contains("result no current pipeline reaches")).count(),
+        8,
+        "{dry}"
+    );
+    assert!(
+        dry.lines().filter(|l| l.contains("no current pipeline")).all(|l| l.contains("(evaluate[")),
+        "{dry}"
+    );
     assert!(dry.contains("a dry run"), "{dry}");
     let before = ws.entries().len();
     ok(&ws, &["gc", "--apply"]);
     assert_eq!(ws.entries().len(), before - 8);
-    assert!(ws.run(pipeline, &["evaluate.threshold=0.4"]).is_empty(), "gc kept everything the pipeline reaches");
+    assert!(
+        ws.run(pipeline, &["evaluate.threshold=0.4"]).is_empty(),
+        "gc kept everything the pipeline reaches"
+    );
     assert_eq!(json(&ws, &["compare"]).len(), 4);
 }

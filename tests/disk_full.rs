@@ -16,12 +16,19 @@ struct Tmpfs(PathBuf);
 impl Tmpfs {
     fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
         std::fs::create_dir_all(at).unwrap();
-        let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(at).status();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status();
         mounted.is_ok_and(|s| s.success()).then(|| Tmpfs(at.to_path_buf()))
     }
 
     fn resize(&self, size: &str) {
-        let status = Command::new("mount").args(["-o", &format!("remount,size={size}")]).arg(&self.0).status().unwrap();
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
         assert!(status.success(), "remount failed");
     }
 }
@@ -44,7 +51,10 @@ fn a_full_disk_fails_the_stage_cleanly_and_publishes_nothing_partial() {
     let log = text(&output);
     assert!(!output.status.success(), "{log}");
     assert!(log.contains("No space left on device"), "{log}");
-    assert!(log.contains("✗ train failed: cannot write"), "the stage and the file that ran out of space are named:\n{log}");
+    assert!(
+        log.contains("✗ train failed: cannot write"),
+        "the stage and the file that ran out of space are named:\n{log}"
+    );
     for entry in ws.entries() {
         assert!(entry.join("record.json").is_file(), "partial entry {entry:?}");
     }

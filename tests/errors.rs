@@ -39,14 +39,24 @@ fn unknown_parameter() {
 fn wrong_parameter_type() {
     let (code, out) = plan_error(&TINY.replace("epochs: 1", "epochs: many"));
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("parameter `epochs` must be an integer in 1..=10000, found `many`"), "{out}");
+    assert!(
+        out.contains("parameter `epochs` must be an integer in 1..=10000, found `many`"),
+        "{out}"
+    );
 }
 
 #[test]
 fn missing_input_reference() {
-    let (code, out) = plan_error(&TINY.replace("inputs: {model: train, data: data}\n  export", "inputs: {model: trian, data: data}\n  export"));
+    let (code, out) = plan_error(&TINY.replace(
+        "inputs: {model: train, data: data}\n  export",
+        "inputs: {model: trian, data: data}\n  export",
+    ));
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("input `model` refers to unknown stage `trian`") && out.contains("did you mean `train`?"), "{out}");
+    assert!(
+        out.contains("input `model` refers to unknown stage `trian`")
+            && out.contains("did you mean `train`?"),
+        "{out}"
+    );
     assert!(out.contains("p.yaml:17:21"), "{out}");
 }
 
@@ -62,22 +72,34 @@ fn cycle() {
     let yaml = "stages:\n  a:\n    kind: evaluate\n    inputs: {model: b, data: b}\n  b:\n    kind: train\n    inputs: {data: a, model: a}\n";
     let (code, out) = plan_error(yaml);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("stages form a cycle:") && (out.contains("a → b → a") || out.contains("b → a → b")), "{out}");
+    assert!(
+        out.contains("stages form a cycle:")
+            && (out.contains("a → b → a") || out.contains("b → a → b")),
+        "{out}"
+    );
 }
 
 #[test]
 fn unknown_variable_and_bad_override() {
     let (code, out) = plan_error(&TINY.replace("\"${size}\"", "\"${sise}\""));
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("unknown variable `sise`") && out.contains("did you mean `size`?"), "{out}");
+    assert!(
+        out.contains("unknown variable `sise`") && out.contains("did you mean `size`?"),
+        "{out}"
+    );
     let ws = Workspace::new();
     ws.write("p.yaml", TINY);
     let output = ws.ablate(&["plan", "p.yaml", "--set", "nosuch.lr=1"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output).contains("`nosuch` is neither a variable nor a stage"), "{}", text(&output));
+    assert!(
+        text(&output).contains("`nosuch` is neither a variable nor a stage"),
+        "{}",
+        text(&output)
+    );
 }
 
-const ODIR: &str = "stages:\n  load:\n    kind: load\n    params: {root: odir, size: 16, splits: [train]}\n";
+const ODIR: &str =
+    "stages:\n  load:\n    kind: load\n    params: {root: odir, size: 16, splits: [train]}\n";
 
 #[test]
 fn missing_image_names_the_file_and_publishes_nothing() {
@@ -88,7 +110,10 @@ fn missing_image_names_the_file_and_publishes_nothing() {
     let output = ws.ablate(&["run", "p.yaml"]);
     assert_eq!(output.status.code(), Some(1));
     let out = text(&output);
-    assert!(out.contains("cannot read input file") && out.contains("images/train/1_left.png"), "{out}");
+    assert!(
+        out.contains("cannot read input file") && out.contains("images/train/1_left.png"),
+        "{out}"
+    );
     assert!(ws.entries().is_empty());
 }
 
@@ -110,7 +135,11 @@ fn malformed_csv_row_names_file_and_line() {
     let ws = Workspace::new();
     write_odir_folder(&ws.path("odir"), &["train"], 3);
     let csv = std::fs::read_to_string(ws.path("odir/train.csv")).unwrap();
-    std::fs::write(ws.path("odir/train.csv"), csv.replace("1_left.png,0,1,0", "1_left.png,0,yes,0")).unwrap();
+    std::fs::write(
+        ws.path("odir/train.csv"),
+        csv.replace("1_left.png,0,1,0", "1_left.png,0,yes,0"),
+    )
+    .unwrap();
     ws.write("p.yaml", ODIR);
     let output = ws.ablate(&["run", "p.yaml"]);
     assert_eq!(output.status.code(), Some(1));

@@ -46,7 +46,11 @@ fn a_killed_run_leaves_no_partial_result_and_the_next_run_completes() {
     child.wait().unwrap();
 
     let entries = ws.entries();
-    assert_eq!(entries.len(), 2, "only the finished `data` and `model` stages are published: {entries:?}");
+    assert_eq!(
+        entries.len(),
+        2,
+        "only the finished `data` and `model` stages are published: {entries:?}"
+    );
     assert!(entries.iter().all(|e| e.join("record.json").exists()));
     assert!(entries.iter().any(|e| e.join("out/dataset.safetensors").exists()));
 
@@ -64,14 +68,21 @@ fn two_concurrent_runs_compute_each_stage_once() {
     let ws = Workspace::new();
     ws.write("p.yaml", common::TINY);
     let children: Vec<_> = (0..2)
-        .map(|_| ws.command(&["run", "p.yaml", "--device", "cpu"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+        .map(|_| {
+            ws.command(&["run", "p.yaml", "--device", "cpu"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     for mut child in children {
         assert!(child.wait().unwrap().success());
     }
     let mut ran = Vec::new();
     for run in std::fs::read_dir(ws.path("cache/runs")).unwrap().flatten() {
-        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(run.path()).unwrap()).unwrap();
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.path()).unwrap()).unwrap();
         for pair in report["stages"].as_array().unwrap() {
             if pair[1]["status"] == "ran" {
                 ran.push(pair[0].as_str().unwrap().to_string());
@@ -79,7 +90,11 @@ fn two_concurrent_runs_compute_each_stage_once() {
         }
     }
     ran.sort();
-    assert_eq!(ran, ["data", "evaluate", "export", "model", "train"], "each stage ran exactly once across both runs");
+    assert_eq!(
+        ran,
+        ["data", "evaluate", "export", "model", "train"],
+        "each stage ran exactly once across both runs"
+    );
     assert_eq!(ws.entries().len(), 5);
 }
 
@@ -99,9 +114,20 @@ fn a_corrupt_cached_output_is_detected_when_read_and_recomputed_in_the_same_run(
     let output = ws.ablate(&["run", "p.yaml", "--device", "cpu", "--set", "train.lr=0.002"]);
     let log = common::text(&output);
     assert!(output.status.success(), "{log}");
-    assert!(log.contains("train: input `data` (stage data): cache entry") && log.contains("is corrupt"), "{log}");
+    assert!(
+        log.contains("train: input `data` (stage data): cache entry") && log.contains("is corrupt"),
+        "{log}"
+    );
     assert!(log.contains("set aside, data runs again"), "{log}");
-    assert_eq!(ws.last_run_ran(), ["data", "evaluate", "export", "train"], "the dataset is made again, then its readers");
-    assert_eq!(std::fs::read_dir(ws.path("cache/corrupt")).unwrap().count(), 1, "the corrupt result is kept aside");
+    assert_eq!(
+        ws.last_run_ran(),
+        ["data", "evaluate", "export", "train"],
+        "the dataset is made again, then its readers"
+    );
+    assert_eq!(
+        std::fs::read_dir(ws.path("cache/corrupt")).unwrap().count(),
+        1,
+        "the corrupt result is kept aside"
+    );
     assert!(ws.ablate(&["verify"]).status.success());
 }

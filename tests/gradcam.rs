@@ -45,9 +45,13 @@ fn guided_training_and_gradcam_write_rgb_jet_overlays_maps_and_an_index() {
     ws.run(pipeline.to_str().unwrap(), &[]);
 
     let train = read_parquet(&ws.output_of("cam", "train").join("metrics.parquet")).unwrap();
-    let cam_losses: Vec<f64> = train.iter().filter(|m| m.row.metric == "cam_loss").map(|m| m.row.value).collect();
+    let cam_losses: Vec<f64> =
+        train.iter().filter(|m| m.row.metric == "cam_loss").map(|m| m.row.value).collect();
     assert_eq!(cam_losses.len(), 2, "one cam_loss per epoch");
-    assert!(cam_losses.iter().all(|c| (0.0..=1.0).contains(c)), "normalised entropy: {cam_losses:?}");
+    assert!(
+        cam_losses.iter().all(|c| (0.0..=1.0).contains(c)),
+        "normalised entropy: {cam_losses:?}"
+    );
 
     let out = ws.output_of("cam", "gradcam").join("out");
     let index = std::fs::read_to_string(out.join("index.md")).unwrap();
@@ -59,12 +63,14 @@ fn guided_training_and_gradcam_write_rgb_jet_overlays_maps_and_an_index() {
     let maps_file = safetensors::SafeTensors::deserialize(&maps_bytes).unwrap();
     let maps = maps_file.tensor("maps").unwrap();
     assert_eq!(maps.shape(), [3, 3, 2, 2]);
-    let values: Vec<f32> = maps.data().chunks(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+    let values: Vec<f32> =
+        maps.data().chunks(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
 
     let mut hottest_checked = 0;
     for (image, id) in ["val_00000", "val_00001", "val_00002"].iter().enumerate() {
         for (label, name) in ["D", "G", "A"].iter().enumerate() {
-            let overlay = image::open(out.join(format!("overlays/{id}_{name}.png"))).unwrap().to_rgb8();
+            let overlay =
+                image::open(out.join(format!("overlays/{id}_{name}.png"))).unwrap().to_rgb8();
             assert_eq!(overlay.dimensions(), (64, 64));
             let cells = &values[(image * 3 + label) * 4..][..4];
             let max = cells.iter().copied().fold(0.0f32, f32::max);
@@ -74,10 +80,16 @@ fn guided_training_and_gradcam_write_rgb_jet_overlays_maps_and_an_index() {
                 let got = overlay.get_pixel(x, y).0;
                 for channel in 0..3 {
                     let difference = (f32::from(got[channel]) - expected[channel]).abs();
-                    assert!(difference <= 1.0, "{id} {name} pixel ({x}, {y}): {got:?}, expected jet {expected:?}");
+                    assert!(
+                        difference <= 1.0,
+                        "{id} {name} pixel ({x}, {y}): {got:?}, expected jet {expected:?}"
+                    );
                 }
                 if max > 0.0 && *cell == max {
-                    assert!(got[0] > 100 && got[1] < 10 && got[2] < 10, "the hottest pixel is not red: {got:?}");
+                    assert!(
+                        got[0] > 100 && got[1] < 10 && got[2] < 10,
+                        "the hottest pixel is not red: {got:?}"
+                    );
                     hottest_checked += 1;
                 }
             }
@@ -85,8 +97,13 @@ fn guided_training_and_gradcam_write_rgb_jet_overlays_maps_and_an_index() {
     }
     assert!(hottest_checked > 0, "every map was empty");
 
-    let bad = ws.write("bad.yaml", &PIPELINE.replace("vars: {ids: []}", "vars: {ids: [val_99.png]}"));
+    let bad =
+        ws.write("bad.yaml", &PIPELINE.replace("vars: {ids: []}", "vars: {ids: [val_99.png]}"));
     let output = ws.ablate(&["run", bad.to_str().unwrap(), "--device", "cpu"]);
     assert!(!output.status.success());
-    assert!(text(&output).contains("`ids`: split `val` has no image `val_99.png`"), "{}", text(&output));
+    assert!(
+        text(&output).contains("`ids`: split `val` has no image `val_99.png`"),
+        "{}",
+        text(&output)
+    );
 }

@@ -6,7 +6,8 @@ mod common;
 use common::{Workspace, text, write_odir_folder};
 
 /// A `load`-only pipeline over `odir/`, one split, 16 px.
-const LOAD: &str = "stages:\n  load:\n    kind: load\n    params: {root: odir, size: 16, splits: [train]}\n";
+const LOAD: &str =
+    "stages:\n  load:\n    kind: load\n    params: {root: odir, size: 16, splits: [train]}\n";
 
 /// A workspace with a three-image ODIR folder, its `train.csv` rewritten by `edit_csv`.
 fn odir_workspace(edit_csv: impl Fn(&str) -> String) -> Workspace {
@@ -67,7 +68,14 @@ fn an_image_linked_from_outside_the_data_root_is_refused() {
     let out = failed_run(&ws);
     let real = secret.canonicalize().unwrap();
     let root = ws.path("odir").canonicalize().unwrap();
-    assert_contains(&out, &format!("image odir/images/train/1_left.png resolves to {}, outside the data root {} (symbolic links may not leave it)", real.display(), root.display()));
+    assert_contains(
+        &out,
+        &format!(
+            "image odir/images/train/1_left.png resolves to {}, outside the data root {} (symbolic links may not leave it)",
+            real.display(),
+            root.display()
+        ),
+    );
     // A link that stays inside the root is followed.
     std::fs::remove_file(ws.path("odir/images/train/1_left.png")).unwrap();
     std::os::unix::fs::symlink("0_left.png", ws.path("odir/images/train/1_left.png")).unwrap();
@@ -97,7 +105,8 @@ fn a_duplicate_id_names_both_lines() {
 #[test]
 fn labels_other_than_0_or_1_are_rejected() {
     for (bad, shown) in [("2", "`2`"), ("x", "`x`"), ("", "``")] {
-        let out = failed_csv(|csv| csv.replace("1_left.png,0,1,0", &format!("1_left.png,0,{bad},0")));
+        let out =
+            failed_csv(|csv| csv.replace("1_left.png,0,1,0", &format!("1_left.png,0,{bad},0")));
         assert_contains(&out, &format!("train.csv:3: label G must be 0 or 1, found {shown}"));
     }
 }
@@ -119,7 +128,8 @@ fn a_zero_byte_image_is_rejected() {
 /// A 20×20 RGB image encoded as `format`.
 fn encoded(format: image::ImageFormat) -> Vec<u8> {
     let mut bytes = Vec::new();
-    let image = image::RgbImage::from_fn(20, 20, |x, y| image::Rgb([(x * 12) as u8, (y * 12) as u8, 7]));
+    let image =
+        image::RgbImage::from_fn(20, 20, |x, y| image::Rgb([(x * 12) as u8, (y * 12) as u8, 7]));
     image.write_to(&mut std::io::Cursor::new(&mut bytes), format).unwrap();
     bytes
 }
@@ -136,10 +146,15 @@ fn truncated_png_and_jpeg_images_are_rejected() {
 #[test]
 fn grayscale_and_rgba_images_are_converted_to_rgb() {
     let ws = odir_workspace(str::to_string);
-    image::GrayImage::from_pixel(20, 20, image::Luma([90])).save(ws.path("odir/images/train/0_left.png")).unwrap();
-    image::RgbaImage::from_pixel(20, 20, image::Rgba([10, 20, 30, 128])).save(ws.path("odir/images/train/1_left.png")).unwrap();
+    image::GrayImage::from_pixel(20, 20, image::Luma([90]))
+        .save(ws.path("odir/images/train/0_left.png"))
+        .unwrap();
+    image::RgbaImage::from_pixel(20, 20, image::Rgba([10, 20, 30, 128]))
+        .save(ws.path("odir/images/train/1_left.png"))
+        .unwrap();
     assert_eq!(ws.run("p.yaml", &[]), ["load"]);
-    let dataset = ablate::data::dataset::Dataset::read(&ws.output_of("p", "load").join("out")).unwrap();
+    let dataset =
+        ablate::data::dataset::Dataset::read(&ws.output_of("p", "load").join("out")).unwrap();
     let gray = &dataset.splits[0].images[..3 * 16 * 16];
     assert!(gray.iter().all(|&v| v == 90), "gray 90 becomes RGB (90, 90, 90)");
 }
@@ -149,7 +164,10 @@ fn a_png_declaring_a_huge_size_fails_fast() {
     let started = std::time::Instant::now();
     let out = failed_image(&png_claiming_size(&encoded(image::ImageFormat::Png), 100_000, 100_000));
     assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
-    assert_contains(&out, "image odir/images/train/1_left.png declares 100000×100000, which exceeds the limit of 16384×16384");
+    assert_contains(
+        &out,
+        "image odir/images/train/1_left.png declares 100000×100000, which exceeds the limit of 16384×16384",
+    );
 }
 
 /// `png` with its IHDR chunk's width and height replaced (and the chunk's CRC recomputed).
@@ -199,7 +217,9 @@ fn deeply_nested_yaml_is_rejected() {
 #[test]
 fn huge_numbers_are_rejected() {
     let yaml = |epochs: &str| {
-        format!("stages:\n  data:\n    kind: synthetic\n    params: {{size: 16, train: 4, val: 2, offsite_test: 2, onsite_test: 2}}\n  model:\n    kind: backbone\n    params: {{arch: resnet18}}\n  train:\n    kind: train\n    inputs: {{data: data, model: model}}\n    params: {{epochs: {epochs}}}\n")
+        format!(
+            "stages:\n  data:\n    kind: synthetic\n    params: {{size: 16, train: 4, val: 2, offsite_test: 2, onsite_test: 2}}\n  model:\n    kind: backbone\n    params: {{arch: resnet18}}\n  train:\n    kind: train\n    inputs: {{data: data, model: model}}\n    params: {{epochs: {epochs}}}\n"
+        )
     };
     for (epochs, message) in [("99999999999999999999", "integer"), ("1e400", "number")] {
         let out = failed_plan(&yaml(epochs));
@@ -228,8 +248,14 @@ fn an_alias_bomb_hits_the_node_budget() {
 fn backbone_workspace(extra_params: &str) -> Workspace {
     let ws = Workspace::new();
     let data = vec![0u8; 4 * 4];
-    let tensor = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![4], &data).unwrap();
-    safetensors::tensor::serialize_to_file([("conv1.weight", tensor)], None, &ws.path("weights.safetensors")).unwrap();
+    let tensor =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![4], &data).unwrap();
+    safetensors::tensor::serialize_to_file(
+        [("conv1.weight", tensor)],
+        None,
+        &ws.path("weights.safetensors"),
+    )
+    .unwrap();
     ws.write(
         "p.yaml",
         &format!("stages:\n  model:\n    kind: backbone\n    params: {{arch: resnet18, weights: weights.safetensors{extra_params}}}\n"),
@@ -241,7 +267,10 @@ fn backbone_workspace(extra_params: &str) -> Workspace {
 fn a_weights_tensor_of_the_wrong_shape_is_named() {
     let out = failed_run(&backbone_workspace(""));
     assert_contains(&out, "weights do not fit the model: weights.safetensors");
-    assert_contains(&out, "`backbone.conv1.weight` has shape [4] in the file but [64, 3, 7, 7] in the model");
+    assert_contains(
+        &out,
+        "`backbone.conv1.weight` has shape [4] in the file but [64, 3, 7, 7] in the model",
+    );
 }
 
 #[test]
@@ -253,12 +282,17 @@ fn a_wrong_sha256_is_refused() {
 
 #[test]
 fn a_sha256_that_is_not_64_hex_digits_is_refused_when_planning() {
-    for (bad, shown) in [("abc123", "`abc123`"), (&*"g".repeat(64), &*format!("`{}`", "g".repeat(64)))] {
+    for (bad, shown) in
+        [("abc123", "`abc123`"), (&*"g".repeat(64), &*format!("`{}`", "g".repeat(64)))]
+    {
         let ws = backbone_workspace(&format!(", sha256: {bad}"));
         let output = ws.ablate(&["plan", "p.yaml", "--device", "cpu"]);
         let out = text(&output);
         assert_eq!(output.status.code(), Some(2), "{out}");
-        assert_contains(&out, &format!("parameter `sha256` must be 64 hexadecimal digits, found {shown}"));
+        assert_contains(
+            &out,
+            &format!("parameter `sha256` must be 64 hexadecimal digits, found {shown}"),
+        );
         assert_contains(&out, "p.yaml:4:");
     }
 }

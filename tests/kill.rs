@@ -13,7 +13,10 @@ const TRIALS: u64 = 20;
 /// Every published entry has its record and output; `ablate verify` finds nothing corrupt.
 fn assert_cache_sound(ws: &Workspace, trial: u64) {
     for entry in ws.entries() {
-        assert!(entry.join("record.json").is_file() && entry.join("out").is_dir(), "trial {trial}: partial entry {entry:?}");
+        assert!(
+            entry.join("record.json").is_file() && entry.join("out").is_dir(),
+            "trial {trial}: partial entry {entry:?}"
+        );
     }
     let verify = ws.ablate(&["verify"]);
     assert!(verify.status.success(), "trial {trial}: verify failed:\n{}", text(&verify));
@@ -53,10 +56,17 @@ fn runs_killed_at_random_moments_lose_nothing() {
         assert_cache_sound(&ws, trial);
 
         let output = ws.ablate(&["run", "p.yaml", "--device", "cpu", "--set", &seed]);
-        assert!(output.status.success(), "trial {trial}: the run after the kill failed:\n{}", text(&output));
+        assert!(
+            output.status.success(),
+            "trial {trial}: the run after the kill failed:\n{}",
+            text(&output)
+        );
         assert_cache_sound(&ws, trial);
     }
-    assert!(killed_mid_run >= TRIALS / 2, "only {killed_mid_run} of {TRIALS} kills hit a running run");
+    assert!(
+        killed_mid_run >= TRIALS / 2,
+        "only {killed_mid_run} of {TRIALS} kills hit a running run"
+    );
     let staging = std::fs::read_dir(ws.path("cache/staging")).unwrap().count();
     assert_eq!(staging, 0, "leftover staging folders are cleaned");
 
@@ -68,5 +78,8 @@ fn runs_killed_at_random_moments_lose_nothing() {
     assert_eq!(workspaces, 1, "the current training's workspace alone is kept:\n{}", text(&gc));
     assert_eq!(ws.entries().len(), 5, "the current run's five results are kept");
     let last = format!("data.seed={}", TRIALS - 1);
-    assert!(ws.run("p.yaml", &[&last]).is_empty(), "nothing the current pipeline needs was removed");
+    assert!(
+        ws.run("p.yaml", &[&last]).is_empty(),
+        "nothing the current pipeline needs was removed"
+    );
 }

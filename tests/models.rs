@@ -18,7 +18,13 @@ fn config(backbone: &str, attention: AttentionKind) -> ModelConfig {
     let mut arch = Architecture::new(backbone);
     arch.attention = attention;
     arch.mha_heads = 4;
-    ModelConfig { arch, labels: vec!["D".into(), "G".into(), "A".into()], head_hidden: 16, dropout: 0.5, image_size: SIZE as usize }
+    ModelConfig {
+        arch,
+        labels: vec!["D".into(), "G".into(), "A".into()],
+        head_hidden: 16,
+        dropout: 0.5,
+        image_size: SIZE as usize,
+    }
 }
 
 fn build(config: &ModelConfig, seed: i64) -> (VarStore, Classifier) {
@@ -30,7 +36,10 @@ fn build(config: &ModelConfig, seed: i64) -> (VarStore, Classifier) {
 
 fn batch() -> (Tensor, Tensor) {
     tch::manual_seed(7);
-    (Tensor::randn([2, 3, SIZE, SIZE], (Kind::Float, Device::Cpu)), Tensor::from_slice(&[1f32, 0., 0., 0., 1., 1.]).view([2, 3]))
+    (
+        Tensor::randn([2, 3, SIZE, SIZE], (Kind::Float, Device::Cpu)),
+        Tensor::from_slice(&[1f32, 0., 0., 0., 1., 1.]).view([2, 3]),
+    )
 }
 
 fn check_architecture(backbone: &str) {
@@ -41,18 +50,33 @@ fn check_architecture(backbone: &str) {
         let (vs, model) = build(&config, 1);
         let logits = model.forward_t(&x, true);
         assert_eq!(logits.size(), [2, 3], "{backbone} + {attention:?}");
-        logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean).backward();
-        let without_grad: Vec<String> =
-            weights::named_variables(&vs).into_iter().filter(|(_, t)| t.requires_grad() && !t.grad().defined()).map(|(n, _)| n).collect();
-        assert!(without_grad.is_empty(), "{backbone} + {attention:?}: no gradient for {without_grad:?}");
+        logits
+            .binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean)
+            .backward();
+        let without_grad: Vec<String> = weights::named_variables(&vs)
+            .into_iter()
+            .filter(|(_, t)| t.requires_grad() && !t.grad().defined())
+            .map(|(n, _)| n)
+            .collect();
+        assert!(
+            without_grad.is_empty(),
+            "{backbone} + {attention:?}: no gradient for {without_grad:?}"
+        );
 
         let file = dir.path().join("w.safetensors");
         weights::write(&file, &weights::named_variables(&vs), None).unwrap();
         let (copy_vs, copy) = build(&config, 2);
-        let report = weights::load_into(&copy_vs, weights::read(&file).unwrap(), &[""], "w", &|_, _, _| None).unwrap();
+        let report =
+            weights::load_into(&copy_vs, weights::read(&file).unwrap(), &[""], "w", &|_, _, _| {
+                None
+            })
+            .unwrap();
         report.check_strict().unwrap();
         let (a, b) = tch::no_grad(|| (model.forward_t(&x, false), copy.forward_t(&x, false)));
-        assert!(a.allclose(&b, 1e-6, 1e-6, false), "{backbone} + {attention:?}: outputs differ after a round trip");
+        assert!(
+            a.allclose(&b, 1e-6, 1e-6, false),
+            "{backbone} + {attention:?}: outputs differ after a round trip"
+        );
     }
 }
 
@@ -92,8 +116,10 @@ fn a_wrong_shape_fails_naming_the_tensor() {
     let conv = tensors.iter_mut().find(|(n, _)| n == "backbone.layer2.0.conv1.weight").unwrap();
     conv.1 = Tensor::zeros([128, 64, 1, 1], (Kind::Float, Device::Cpu));
     tensors.retain(|(n, _)| n != "classifier.3.bias");
-    tensors.push(("backbone.fc.weight".into(), Tensor::zeros([3, 512], (Kind::Float, Device::Cpu))));
-    let report = weights::load_into(&vs, tensors, &[""], "ckpt.safetensors", &|_, _, _| None).unwrap();
+    tensors
+        .push(("backbone.fc.weight".into(), Tensor::zeros([3, 512], (Kind::Float, Device::Cpu))));
+    let report =
+        weights::load_into(&vs, tensors, &[""], "ckpt.safetensors", &|_, _, _| None).unwrap();
     let message = report.check_strict().unwrap_err().to_string();
     assert!(message.contains("`backbone.layer2.0.conv1.weight` has shape [128, 64, 1, 1] in the file but [128, 64, 3, 3]"), "{message}");
     assert!(message.contains("1 missing from the file: classifier.3.bias"), "{message}");
@@ -108,12 +134,21 @@ fn vit_position_embeddings_are_resampled_for_another_image_size() {
     let mut at_32 = at_224.clone();
     at_32.image_size = 32;
     let (vs32, model32) = build(&at_32, 2);
-    let adapt = |name: &str, t: &Tensor, shape: &[i64]| ablate::models::adapt_backbone_tensor(model32.backbone(), name, t, shape);
-    let report = weights::load_into(&vs32, weights::named_variables(&vs224), &[""], "224", &adapt).unwrap();
+    let adapt = |name: &str, t: &Tensor, shape: &[i64]| {
+        ablate::models::adapt_backbone_tensor(model32.backbone(), name, t, shape)
+    };
+    let report =
+        weights::load_into(&vs32, weights::named_variables(&vs224), &[""], "224", &adapt).unwrap();
     report.check_strict().unwrap();
-    assert_eq!(report.adapted, [("backbone.pos_embed".to_string(), vec![1, 197, 192], vec![1, 5, 192])]);
+    assert_eq!(
+        report.adapted,
+        [("backbone.pos_embed".to_string(), vec![1, 197, 192], vec![1, 5, 192])]
+    );
     // The class token's embedding is kept as it was.
-    let (a, b) = (vs224.variables()["backbone.pos_embed"].get(0).get(0), vs32.variables()["backbone.pos_embed"].get(0).get(0));
+    let (a, b) = (
+        vs224.variables()["backbone.pos_embed"].get(0).get(0),
+        vs32.variables()["backbone.pos_embed"].get(0).get(0),
+    );
     assert!(a.allclose(&b, 0.0, 0.0, false));
 }
 
@@ -125,11 +160,19 @@ fn a_frozen_backbone_keeps_its_weights_and_batchnorm_statistics() {
             let _ = t.shallow_clone().set_requires_grad(false);
         }
     }
-    let before: Vec<(String, Tensor)> = weights::named_variables(&vs).into_iter().map(|(n, t)| (n, t.copy())).collect();
+    let before: Vec<(String, Tensor)> =
+        weights::named_variables(&vs).into_iter().map(|(n, t)| (n, t.copy())).collect();
     let mut optimizer = tch::nn::Adam::default().build(&vs, 1e-2).unwrap();
     let (x, y) = batch();
     for _ in 0..2 {
-        optimizer.backward_step(&model.forward_t(&x, true).binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean));
+        optimizer.backward_step(
+            &model.forward_t(&x, true).binary_cross_entropy_with_logits::<Tensor>(
+                &y,
+                None,
+                None,
+                Reduction::Mean,
+            ),
+        );
     }
     let after = vs.variables();
     for (name, value) in before {
@@ -140,12 +183,15 @@ fn a_frozen_backbone_keeps_its_weights_and_batchnorm_statistics() {
 
 #[test]
 fn the_shared_lite0_imagenet_weights_load_strictly() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/weights/tf_efficientnet_lite0.in1k.safetensors");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/weights/tf_efficientnet_lite0.in1k.safetensors");
     assert!(file.exists(), "the shared weights are missing at {}", file.display());
     let vs = VarStore::new(Device::Cpu);
     let _lite0 = ablate::models::efficientnet_lite0::EfficientNetLite0::new(&vs.root(), 0.0);
     let _classifier = ablate::models::layers::linear(vs.root() / "classifier", 1280, 1000);
-    let report = weights::load_into(&vs, weights::read(&file).unwrap(), &[""], "lite0", &|_, _, _| None).unwrap();
+    let report =
+        weights::load_into(&vs, weights::read(&file).unwrap(), &[""], "lite0", &|_, _, _| None)
+            .unwrap();
     report.check_strict().unwrap();
     assert_eq!(report.loaded, 296);
 }

@@ -11,10 +11,17 @@ use common::Workspace;
 fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared");
-    assert!(shared.join("data/fundus-small/train_odir8.csv").exists(), "the shared data is missing at {}", shared.display());
+    assert!(
+        shared.join("data/fundus-small/train_odir8.csv").exists(),
+        "the shared data is missing at {}",
+        shared.display()
+    );
     let sets = [
         format!("data={}", shared.join("data/fundus-small").display()),
-        format!("lite0_weights={}", shared.join("weights/tf_efficientnet_lite0.in1k.safetensors").display()),
+        format!(
+            "lite0_weights={}",
+            shared.join("weights/tf_efficientnet_lite0.in1k.safetensors").display()
+        ),
         "size=64".into(), // GradCAM-guided training needs feature maps larger than 1×1
         "limit=16".into(),
         "epochs=1".into(),
@@ -34,14 +41,21 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     assert_eq!(count("pretrain"), 4, "one pre-training per model, shared by its tasks");
     assert_eq!(count("loss"), 3, "bce, focal and class-balanced, shared by every model");
     assert_eq!(count("head"), 3, "Tasks 1.2 and 1.3 share the head-only run");
-    assert_eq!(count("finetune"), 17, "Tasks 1.3–3.2 and 4c of two CNNs, Lite0 1.3, ViT and Swin 4b");
+    assert_eq!(
+        count("finetune"),
+        17,
+        "Tasks 1.3–3.2 and 4c of two CNNs, Lite0 1.3, ViT and Swin 4b"
+    );
     assert!(ran.iter().any(|s| s == "vae"), "one VAE augmentation, shared by both CNNs' Task 4a");
     assert_eq!(count("vae_head"), 2);
     assert_eq!(count("vae_finetune"), 10);
     assert_eq!(count("gradcam"), 8, "Tasks 3.1, 3.2, 4c-se and 4c-mha of two CNNs");
     assert_eq!(count("offsite"), 34);
     assert_eq!(count("validate"), 34);
-    assert!(ran.contains(&"offsite[model=resnet18,task=1.1]".to_string()), "Task 1.1 evaluates the ODIR-8 model on D, G, A");
+    assert!(
+        ran.contains(&"offsite[model=resnet18,task=1.1]".to_string()),
+        "Task 1.1 evaluates the ODIR-8 model on D, G, A"
+    );
     assert!(ran.contains(&"finetune[model=swin_tiny,task=4b]".to_string()));
 
     assert!(ws.run(pipeline, &sets).is_empty(), "a second run is a no-op");

@@ -20,8 +20,20 @@ const QUICKSTART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/quickst
 
 /// The quickstart at 32 px, 48 training images, one epoch.
 const SMALL: &[&str] = &[
-    "--set", "size=32", "--set", "data.train=48", "--set", "data.val=16", "--set", "data.offsite_test=16",
-    "--set", "data.onsite_test=8", "--set", "train.epochs=1", "--set", "train.batch_size=16",
+    "--set",
+    "size=32",
+    "--set",
+    "data.train=48",
+    "--set",
+    "data.val=16",
+    "--set",
+    "data.offsite_test=16",
+    "--set",
+    "data.onsite_test=8",
+    "--set",
+    "train.epochs=1",
+    "--set",
+    "train.batch_size=16",
 ];
 
 /// Whether a cluster answers with a node that takes jobs; if not, says why the test is skipped.
@@ -30,12 +42,22 @@ fn cluster() -> bool {
         "sbatch is not on PATH".to_string()
     } else {
         match Command::new("timeout").args(["20", "sinfo", "--noheader", "--format=%T"]).output() {
-            Ok(out) if out.status.success() && ["idle", "mixed", "allocated"].iter().any(|s| String::from_utf8_lossy(&out.stdout).contains(s)) => return true,
+            Ok(out)
+                if out.status.success()
+                    && ["idle", "mixed", "allocated"]
+                        .iter()
+                        .any(|s| String::from_utf8_lossy(&out.stdout).contains(s)) =>
+            {
+                return true;
+            }
             Ok(out) => format!("no Slurm node takes jobs (sinfo: {})", text(&out).trim()),
             Err(error) => format!("sinfo cannot run: {error}"),
         }
     };
-    assert!(std::env::var_os("ABLATE_REQUIRE_SLURM").is_none(), "ABLATE_REQUIRE_SLURM is set, but {why}");
+    assert!(
+        std::env::var_os("ABLATE_REQUIRE_SLURM").is_none(),
+        "ABLATE_REQUIRE_SLURM is set, but {why}"
+    );
     eprintln!("skipped: {why}; scripts/slurm-local-cluster.sh (as root) starts a local cluster");
     false
 }
@@ -48,7 +70,11 @@ fn within_patience(ws: &Workspace, args: &[&str]) -> Output {
         if started.elapsed() > PATIENCE {
             child.kill().unwrap();
             ws.ablate(&["cancel"]);
-            panic!("`ablate {}` still waits after {PATIENCE:?}:\n{}", args.join(" "), text(&child.wait_with_output().unwrap()));
+            panic!(
+                "`ablate {}` still waits after {PATIENCE:?}:\n{}",
+                args.join(" "),
+                text(&child.wait_with_output().unwrap())
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -74,7 +100,12 @@ fn status_until(ws: &Workspace, what: &str, done: impl Fn(&str) -> bool) -> Stri
 /// The submission records of `pipeline` in the workspace's cache.
 fn records(ws: &Workspace, pipeline: &str) -> Vec<Value> {
     let dir = ws.path(&format!("cache/slurm/{pipeline}"));
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     paths.sort();
     paths.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
 }
@@ -82,11 +113,23 @@ fn records(ws: &Workspace, pipeline: &str) -> Vec<Value> {
 /// Each job's stage → the stages it waits for.
 fn dependencies(record: &Value) -> BTreeMap<String, Vec<String>> {
     let jobs = record["jobs"].as_array().unwrap();
-    jobs.iter().map(|j| (j["stage"].as_str().unwrap().to_string(), serde_json::from_value(j["after"].clone()).unwrap())).collect()
+    jobs.iter()
+        .map(|j| {
+            (
+                j["stage"].as_str().unwrap().to_string(),
+                serde_json::from_value(j["after"].clone()).unwrap(),
+            )
+        })
+        .collect()
 }
 
 fn job_ids(record: &Value) -> Vec<String> {
-    record["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_string()).collect()
+    record["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn key(cache: &Path, pipeline: &str, stage: &str) -> String {
@@ -99,7 +142,9 @@ fn the_quickstart_on_slurm_equals_the_local_run() {
         return;
     }
     let ws = Workspace::new();
-    let run = |extra: &[&'static str]| -> Vec<&'static str> { [&["run", QUICKSTART, "--device", "cpu"][..], extra, SMALL].concat() };
+    let run = |extra: &[&'static str]| -> Vec<&'static str> {
+        [&["run", QUICKSTART, "--device", "cpu"][..], extra, SMALL].concat()
+    };
     let output = within_patience(&ws, &run(&["--executor", "slurm", "--wait"]));
     assert!(output.status.success(), "{}", text(&output));
     let local = ws.ablate(&[&["--cache", "local"][..], &run(&[])].concat());
@@ -117,21 +162,39 @@ fn the_quickstart_on_slurm_equals_the_local_run() {
     .into_iter()
     .map(|(stage, after)| (stage.to_string(), after.into_iter().map(String::from).collect()))
     .collect();
-    assert_eq!(dependencies(&submitted[0]), expected, "every stage is a job, waiting for its upstream jobs");
+    assert_eq!(
+        dependencies(&submitted[0]),
+        expected,
+        "every stage is a job, waiting for its upstream jobs"
+    );
 
     for stage in ["data", "model", "train", "evaluate", "export"] {
-        assert_eq!(key(&ws.path("cache"), "quickstart", stage), key(&ws.path("local"), "quickstart", stage), "{stage}: the same key on Slurm and here");
+        assert_eq!(
+            key(&ws.path("cache"), "quickstart", stage),
+            key(&ws.path("local"), "quickstart", stage),
+            "{stage}: the same key on Slurm and here"
+        );
     }
     let metrics = |cache: &str| {
-        let entry = ws.path(&format!("{cache}/entries/{}", key(&ws.path(cache), "quickstart", "evaluate")));
-        read_parquet(&entry.join("metrics.parquet")).unwrap().into_iter().map(|m| (m.stage_key, m.row)).collect::<Vec<_>>()
+        let entry =
+            ws.path(&format!("{cache}/entries/{}", key(&ws.path(cache), "quickstart", "evaluate")));
+        read_parquet(&entry.join("metrics.parquet"))
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.stage_key, m.row))
+            .collect::<Vec<_>>()
     };
     let on_slurm = metrics("cache");
     assert!(on_slurm.iter().any(|(_, row)| row.metric == "macro_f1"), "{on_slurm:?}");
     assert_eq!(on_slurm, metrics("local"), "the evaluation's metrics are bit-identical");
 
     let again = within_patience(&ws, &run(&["--executor", "slurm", "--wait"]));
-    assert!(again.status.success() && text(&again).contains("quickstart: nothing to submit, all 5 stages are cached"), "{}", text(&again));
+    assert!(
+        again.status.success()
+            && text(&again).contains("quickstart: nothing to submit, all 5 stages are cached"),
+        "{}",
+        text(&again)
+    );
     assert_eq!(records(&ws, "quickstart").len(), 1, "nothing was submitted");
     let status = text(&ws.ablate(&["status"]));
     assert!(status.contains("5 jobs: 5 done; 0 stages were cached"), "{status}");
@@ -160,19 +223,32 @@ fn a_failed_job_shows_its_log_and_blocks_its_descendants() {
     write_odir_folder(&ws.path("odir"), &["train", "val"], 3);
     std::fs::write(ws.path("odir/images/train/1_left.png"), b"").unwrap();
     ws.write("p.yaml", BROKEN);
-    let output = within_patience(&ws, &["run", "p.yaml", "--device", "cpu", "--executor", "slurm", "--wait"]);
+    let output = within_patience(
+        &ws,
+        &["run", "p.yaml", "--device", "cpu", "--executor", "slurm", "--wait"],
+    );
     let out = text(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
     assert!(out.contains("4 jobs: 1 done, 1 failed, 2 blocked"), "{out}");
 
     let status = text(&ws.ablate(&["status"]));
-    let line = |stage: &str| status.lines().find(|l| l.trim_start().starts_with(&format!("{stage} "))).unwrap_or_else(|| panic!("no {stage} in:\n{status}")).to_string();
+    let line = |stage: &str| {
+        status
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{stage} ")))
+            .unwrap_or_else(|| panic!("no {stage} in:\n{status}"))
+            .to_string()
+    };
     assert!(line("model").ends_with("done"), "{status}");
     assert!(line("load").ends_with("failed (exit 1)"), "{status}");
     assert!(line("train").ends_with("blocked by failed load"), "{status}");
     assert!(line("evaluate").ends_with("blocked by failed load"), "{status}");
     assert!(status.contains("load failed (exit 1); last lines of"), "{status}");
-    assert!(status.contains("    | ") && status.contains("image odir/images/train/1_left.png is empty (0 bytes)"), "the log's tail:\n{status}");
+    assert!(
+        status.contains("    | ")
+            && status.contains("image odir/images/train/1_left.png is empty (0 bytes)"),
+        "the log's tail:\n{status}"
+    );
     assert!(!status.contains("ablate cancel"), "nothing is left to cancel:\n{status}");
 }
 
@@ -184,24 +260,39 @@ fn queued_jobs_run_the_pipeline_as_submitted_and_cancel_cancels_them() {
     let ws = Workspace::new();
     ws.write("p.yaml", TINY);
     let submit = |sets: &[&str]| {
-        let output = ws.ablate(&[&["run", "p.yaml", "--device", "cpu", "--executor", "slurm", "--sbatch-arg=--hold"][..], sets].concat());
+        let output = ws.ablate(
+            &[
+                &["run", "p.yaml", "--device", "cpu", "--executor", "slurm", "--sbatch-arg=--hold"]
+                    [..],
+                sets,
+            ]
+            .concat(),
+        );
         assert!(output.status.success(), "{}", text(&output));
         records(&ws, "tiny").last().unwrap().clone()
     };
     let held = submit(&[]);
     let status = text(&ws.ablate(&["status"]));
-    assert!(status.contains("queued (JobHeldUser)") && status.contains("`ablate cancel tiny`"), "{status}");
+    assert!(
+        status.contains("queued (JobHeldUser)") && status.contains("`ablate cancel tiny`"),
+        "{status}"
+    );
 
     // The file changes while the jobs wait; they run what was submitted.
     ws.write("p.yaml", "this: [is not a pipeline");
-    let released = Command::new("scontrol").arg("release").arg(job_ids(&held).join(",")).output().unwrap();
+    let released =
+        Command::new("scontrol").arg("release").arg(job_ids(&held).join(",")).output().unwrap();
     assert!(released.status.success(), "{}", text(&released));
     status_until(&ws, "5 done jobs", |s| s.contains("5 jobs: 5 done"));
     ws.write("p.yaml", TINY);
     assert!(ws.run("p.yaml", &[]).is_empty(), "the jobs computed the pipeline as submitted");
 
     let held = submit(&["--set", "train.lr=0.01"]);
-    assert_eq!(dependencies(&held).keys().collect::<Vec<_>>(), ["evaluate", "export", "train"], "cached stages are not submitted");
+    assert_eq!(
+        dependencies(&held).keys().collect::<Vec<_>>(),
+        ["evaluate", "export", "train"],
+        "cached stages are not submitted"
+    );
     let cancel = ws.ablate(&["cancel", "p.yaml"]);
     let out = text(&cancel);
     assert!(cancel.status.success() && out.contains("cancelled 3 jobs: train (job"), "{out}");
@@ -215,7 +306,15 @@ fn queued_jobs_run_the_pipeline_as_submitted_and_cancel_cancels_them() {
 fn without_sbatch_the_slurm_executor_says_so() {
     let ws = Workspace::new();
     ws.write("p.yaml", TINY);
-    let output = ws.command(&["run", "p.yaml", "--executor", "slurm"]).env("PATH", ws.path("empty")).output().unwrap();
+    let output = ws
+        .command(&["run", "p.yaml", "--executor", "slurm"])
+        .env("PATH", ws.path("empty"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output).contains("error: --executor slurm: `sbatch` not found on PATH"), "{}", text(&output));
+    assert!(
+        text(&output).contains("error: --executor slurm: `sbatch` not found on PATH"),
+        "{}",
+        text(&output)
+    );
 }

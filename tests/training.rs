@@ -72,14 +72,17 @@ fn run_text(ws: &Workspace, pipeline: &Path, sets: &[&str]) -> String {
 
 fn checkpoint_epoch(ws: &Workspace) -> Option<u32> {
     let work = std::fs::read_dir(ws.path("cache/work")).ok()?;
-    work.flatten().filter_map(|d| checkpoint_header_epoch(&d.path().join("checkpoint.safetensors"))).max()
+    work.flatten()
+        .filter_map(|d| checkpoint_header_epoch(&d.path().join("checkpoint.safetensors")))
+        .max()
 }
 
 /// The epoch in a checkpoint's metadata, read from the safetensors header alone.
 fn checkpoint_header_epoch(file: &Path) -> Option<u32> {
     let bytes = std::fs::read(file).ok()?;
     let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes).ok()?;
-    let state: serde_json::Value = serde_json::from_str(metadata.metadata().as_ref()?.get("ablate.training")?).ok()?;
+    let state: serde_json::Value =
+        serde_json::from_str(metadata.metadata().as_ref()?.get("ablate.training")?).ok()?;
     state["epoch"].as_u64().map(|e| e as u32)
 }
 
@@ -91,7 +94,8 @@ fn a_killed_run_continues_from_its_last_epoch_and_ends_as_an_uninterrupted_one()
     assert_eq!(expected.iter().filter(|m| m.0 == "loss").count(), 4);
 
     let (ws, pipeline) = setup();
-    let mut child = ws.command(&["run", pipeline.to_str().unwrap(), "--device", "cpu"]).spawn().unwrap();
+    let mut child =
+        ws.command(&["run", pipeline.to_str().unwrap(), "--device", "cpu"]).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     while checkpoint_epoch(&ws).is_none_or(|e| e < 1) {
         assert!(Instant::now() < deadline, "no checkpoint appeared");
@@ -107,7 +111,10 @@ fn a_killed_run_continues_from_its_last_epoch_and_ends_as_an_uninterrupted_one()
     let output = run_text(&ws, &pipeline, &[]);
     assert!(output.contains(&format!("continued from epoch {killed_at}")), "{output}");
     assert_eq!(training_metrics(&ws), expected);
-    assert!(std::fs::read_dir(ws.path("cache/work")).unwrap().next().is_some(), "constant lr: the workspace stays for extension");
+    assert!(
+        std::fs::read_dir(ws.path("cache/work")).unwrap().next().is_some(),
+        "constant lr: the workspace stays for extension"
+    );
 }
 
 #[test]
@@ -132,10 +139,17 @@ fn a_loss_parameter_that_does_not_matter_leaves_training_cached() {
     let (ws, pipeline) = setup();
     run_text(&ws, &pipeline, &["function=bce", "epochs=1"]);
     run_text(&ws, &pipeline, &["function=bce", "epochs=1", "gamma=1.0"]);
-    assert_eq!(ws.last_run_ran(), ["loss"], "γ does not enter a BCE loss: early cutoff keeps train cached");
-    let loss: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(ws.output_of("recipes", "loss").join("out/loss.json")).unwrap()).unwrap();
-    let positives: u64 = loss["positives"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(
+        ws.last_run_ran(),
+        ["loss"],
+        "γ does not enter a BCE loss: early cutoff keeps train cached"
+    );
+    let loss: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(ws.output_of("recipes", "loss").join("out/loss.json")).unwrap(),
+    )
+    .unwrap();
+    let positives: u64 =
+        loss["positives"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum();
     assert!(positives > 0 && loss["samples"] == 96, "{loss}");
 }
 
@@ -143,8 +157,18 @@ fn a_loss_parameter_that_does_not_matter_leaves_training_cached() {
 fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_good_checkpoint() {
     let (ws, pipeline) = setup();
     let output = ws.ablate(&[
-        "run", pipeline.to_str().unwrap(), "--device", "cpu",
-        "--set", "lr=10", "--set", "optimizer=adamw", "--set", "weight_decay=1", "--set", "epochs=12",
+        "run",
+        pipeline.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--set",
+        "lr=10",
+        "--set",
+        "optimizer=adamw",
+        "--set",
+        "weight_decay=1",
+        "--set",
+        "epochs=12",
     ]);
     let out = text(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
@@ -154,7 +178,10 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_good_checkpoint()
         .and_then(|rest| rest.split(':').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no divergence message:\n{out}"));
-    assert!(epoch >= 2, "diverged in the first epoch; the test wants a checkpoint before it:\n{out}");
+    assert!(
+        epoch >= 2,
+        "diverged in the first epoch; the test wants a checkpoint before it:\n{out}"
+    );
     assert!(out.contains("training diverged; lower the learning rate (lr = 10)"), "{out}");
     assert!(out.contains(&format!("the checkpoint of epoch {} is kept in", epoch - 1)), "{out}");
     assert_eq!(checkpoint_epoch(&ws), Some(epoch - 1));
@@ -168,10 +195,13 @@ fn bf16_autocast_trains_and_evaluation_reports_tuned_thresholds_beside_fixed_one
     let metrics = training_metrics(&ws);
     let loss = metrics.iter().find(|m| m.0 == "loss").unwrap().3;
     assert!(loss.is_finite() && loss > 0.0);
-    let evaluate = read_parquet(&ws.output_of("recipes", "evaluate").join("metrics.parquet")).unwrap();
+    let evaluate =
+        read_parquet(&ws.output_of("recipes", "evaluate").join("metrics.parquet")).unwrap();
     let has = |name: &str| evaluate.iter().any(|m| m.row.metric == name);
     assert!(has("macro_f1") && has("tuned_macro_f1") && has("tuned_f1"));
-    let thresholds: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(ws.output_of("recipes", "train").join("out/thresholds.json")).unwrap()).unwrap();
+    let thresholds: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(ws.output_of("recipes", "train").join("out/thresholds.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(thresholds["tuned_on"], "val");
 }

@@ -13,10 +13,17 @@ fn pipeline() -> PathBuf {
 
 fn sets() -> Vec<String> {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    assert!(shared.join("data/fundus-small/train_odir8.csv").exists(), "the shared data is missing at {}", shared.display());
+    assert!(
+        shared.join("data/fundus-small/train_odir8.csv").exists(),
+        "the shared data is missing at {}",
+        shared.display()
+    );
     vec![
         format!("data={}", shared.join("data/fundus-small").display()),
-        format!("weights={}", shared.join("weights/tf_efficientnet_lite0.in1k.safetensors").display()),
+        format!(
+            "weights={}",
+            shared.join("weights/tf_efficientnet_lite0.in1k.safetensors").display()
+        ),
         "size=32".into(),
         "epochs=1".into(),
         "limit=24".into(),
@@ -33,10 +40,17 @@ fn pretraining_attention_and_imagenet_weights_chain_through_the_stages() {
     assert_eq!(ws.run(pipeline, &sets).len(), 11);
 
     let lite0 = ws.output_of("odir-transfer", "lite0").join("out");
-    let tensors = safetensors::SafeTensors::deserialize(&std::fs::read(lite0.join("weights.safetensors")).unwrap()).unwrap().len();
+    let tensors = safetensors::SafeTensors::deserialize(
+        &std::fs::read(lite0.join("weights.safetensors")).unwrap(),
+    )
+    .unwrap()
+    .len();
     assert_eq!(tensors, 294, "296 tensors minus the ImageNet classifier");
-    let finetuned: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(ws.output_of("odir-transfer", "resnet18_finetune").join("out/model.json")).unwrap()).unwrap();
+    let finetuned: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(ws.output_of("odir-transfer", "resnet18_finetune").join("out/model.json"))
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(finetuned["attention"], "se");
     assert_eq!(finetuned["labels"], serde_json::json!(["D", "G", "A"]));
 
@@ -62,7 +76,8 @@ fn a_weights_file_with_the_wrong_sha256_is_refused() {
         args.extend(["--set", set]);
     }
     let output = ws.ablate(&args);
-    let text = String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout);
+    let text = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("tf_efficientnet_lite0.in1k.safetensors has sha256 8ea0f754e28179864c3e8fa853785a7453de0c4862ba0510612a569c3a5830af, expected abab"), "{text}");
 }

@@ -39,7 +39,10 @@ fn dataset(ws: &Workspace, stage: &str) -> Dataset {
 /// `vae_loss` values by (label, epoch), in the order written.
 fn vae_losses(ws: &Workspace) -> Vec<(String, u32, f64)> {
     let rows = read_parquet(&ws.output_of("vae", "vae").join("metrics.parquet")).unwrap();
-    rows.into_iter().filter(|m| m.row.metric == "vae_loss").map(|m| (m.row.class.unwrap(), m.row.epoch.unwrap(), m.row.value)).collect()
+    rows.into_iter()
+        .filter(|m| m.row.metric == "vae_loss")
+        .map(|m| (m.row.class.unwrap(), m.row.epoch.unwrap(), m.row.value))
+        .collect()
 }
 
 #[test]
@@ -58,7 +61,11 @@ fn train_consumes_a_training_split_balanced_exactly_by_the_vae() {
     assert!(!minority.is_empty(), "the synthetic data should be imbalanced: {counts:?}");
     for c in 0..n_labels {
         let expected = if minority.contains(&c) { most } else { counts[c] };
-        assert_eq!(balanced[c], expected, "label {}: {counts:?} → {balanced:?}", input.label_names[c]);
+        assert_eq!(
+            balanced[c], expected,
+            "label {}: {counts:?} → {balanced:?}",
+            input.label_names[c]
+        );
     }
     let generated: usize = minority.iter().map(|&c| most - counts[c]).sum();
     assert_eq!(after.len(), before.len() + generated);
@@ -70,11 +77,17 @@ fn train_consumes_a_training_split_balanced_exactly_by_the_vae() {
     assert_eq!(after.images[..n * image_bytes], before.images[..]);
     assert_eq!(after.labels[..n * n_labels], before.labels[..]);
     let synthetic_labels: Vec<&[u8]> = after.labels[n * n_labels..].chunks(n_labels).collect();
-    assert!(synthetic_labels.iter().all(|row| row.iter().map(|&y| usize::from(y)).sum::<usize>() == 1));
+    assert!(
+        synthetic_labels.iter().all(|row| row.iter().map(|&y| usize::from(y)).sum::<usize>() == 1)
+    );
     let first_label = &input.label_names[minority[0]];
     assert_eq!(after.ids[n], format!("{first_label}_vae_0.png"));
     for name in ["val", "offsite_test", "onsite_test"] {
-        assert_eq!(output.split(name).unwrap(), input.split(name).unwrap(), "split {name} must pass through");
+        assert_eq!(
+            output.split(name).unwrap(),
+            input.split(name).unwrap(),
+            "split {name} must pass through"
+        );
     }
 
     let losses = vae_losses(&ws);
@@ -83,9 +96,11 @@ fn train_consumes_a_training_split_balanced_exactly_by_the_vae() {
     assert!(losses.iter().all(|(_, _, loss)| loss.is_finite() && *loss > 0.0));
     for &c in &minority {
         let label = &input.label_names[c];
-        let epochs: Vec<u32> = losses.iter().filter(|(l, _, _)| l == label).map(|(_, e, _)| *e).collect();
+        let epochs: Vec<u32> =
+            losses.iter().filter(|(l, _, _)| l == label).map(|(_, e, _)| *e).collect();
         assert_eq!(epochs, [1, 2, 3], "{label}");
-        let grid = image::open(ws.output_of("vae", "vae").join(format!("out/samples_{label}.png"))).unwrap();
+        let grid = image::open(ws.output_of("vae", "vae").join(format!("out/samples_{label}.png")))
+            .unwrap();
         assert_eq!((grid.width(), grid.height()), (4 * 34 + 2, 34 + 2), "4 samples in one row");
     }
 
@@ -102,7 +117,9 @@ fn the_augmented_set_is_reproducible_from_its_seed_and_a_new_seed_retrains_downs
     let second = Workspace::new();
     second.write("vae.yaml", PIPELINE);
     second.run("vae.yaml", &[]);
-    let bytes = |ws: &Workspace| std::fs::read(ws.output_of("vae", "vae").join("out/dataset.safetensors")).unwrap();
+    let bytes = |ws: &Workspace| {
+        std::fs::read(ws.output_of("vae", "vae").join("out/dataset.safetensors")).unwrap()
+    };
     assert!(bytes(&first) == bytes(&second), "the same seed must give the same images");
     assert_eq!(vae_losses(&first), vae_losses(&second));
 
@@ -113,8 +130,15 @@ fn the_augmented_set_is_reproducible_from_its_seed_and_a_new_seed_retrains_downs
     let (reseeded, original) = (dataset(&first, "vae"), dataset(&second, "vae"));
     let n = dataset(&first, "data").split("train").unwrap().len();
     let (a, b) = (reseeded.split("train").unwrap(), original.split("train").unwrap());
-    assert_eq!((a.ids.clone(), a.labels.clone()), (b.ids.clone(), b.labels.clone()), "the counts depend on the data alone");
-    assert!(a.images[n * 3 * 32 * 32..] != b.images[n * 3 * 32 * 32..], "another seed draws other images");
+    assert_eq!(
+        (a.ids.clone(), a.labels.clone()),
+        (b.ids.clone(), b.labels.clone()),
+        "the counts depend on the data alone"
+    );
+    assert!(
+        a.images[n * 3 * 32 * 32..] != b.images[n * 3 * 32 * 32..],
+        "another seed draws other images"
+    );
 }
 
 #[test]
@@ -125,5 +149,8 @@ fn bad_labels_fail_the_stage_with_the_field_named() {
     let out = text(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
     assert!(out.contains("`labels`: the dataset has no label `X` (it has: D, G, A)"), "{out}");
-    assert!(!Path::new(&ws.path("cache/refs/vae/train")).exists(), "train must not run without its data");
+    assert!(
+        !Path::new(&ws.path("cache/refs/vae/train")).exists(),
+        "train must not run without its data"
+    );
 }

@@ -10,7 +10,9 @@ use crate::nn::augment::Augment;
 use crate::nn::loss::Loss;
 use crate::nn::optim::{Adam, AdamConfig, GradScaler};
 use crate::nn::shim::{self, HalfKind, SideStream};
-use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last};
+use crate::nn::step::{
+    GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last,
+};
 use crate::stages::loss::LossConfig;
 
 const LABELS: [&str; 3] = ["D", "G", "A"];
@@ -53,16 +55,29 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Vec<Measurement>> {
 }
 
 /// Images per second of each timing of one configuration.
-fn time_steps(options: &BenchOptions, model: &str, batch_size: i64, mode: Mode, device: Device) -> anyhow::Result<Vec<f64>> {
+fn time_steps(
+    options: &BenchOptions,
+    model: &str,
+    batch_size: i64,
+    mode: Mode,
+    device: Device,
+) -> anyhow::Result<Vec<f64>> {
     tch::manual_seed(0);
     let labels: Vec<String> = LABELS.iter().map(|l| l.to_string()).collect();
-    let config = ModelConfig { arch: Architecture::new(model), labels: labels.clone(), head_hidden: 512, dropout: 0.5, image_size: options.size as usize };
+    let config = ModelConfig {
+        arch: Architecture::new(model),
+        labels: labels.clone(),
+        head_hidden: 512,
+        dropout: 0.5,
+        image_size: options.size as usize,
+    };
     let vs = VarStore::new(device);
     let classifier = Classifier::new(&vs.root(), &config)?;
     if mode.channels_last {
         weights_to_channels_last(&vs)?;
     }
-    let adam = AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
+    let adam =
+        AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
     let mut optimizer = Adam::new(&vs, adam);
     let half = match mode.precision {
         Precision::Fp32 => None,
@@ -74,13 +89,24 @@ fn time_steps(options: &BenchOptions, model: &str, batch_size: i64, mode: Mode, 
     let pool = batch_size * POOL_BATCHES;
     let images = Tensor::randint(256, [pool, 3, options.size, options.size], (Kind::Uint8, device));
     let targets = Tensor::randint(2, [pool, LABELS.len() as i64], (Kind::Float, device));
-    let step_options = StepOptions { augment: Augment { flips: true, degrees: 15.0 }, channels_last: mode.channels_last, half, cam_weight: 0.0 };
+    let step_options = StepOptions {
+        augment: Augment { flips: true, degrees: 15.0 },
+        channels_last: mode.channels_last,
+        half,
+        cam_weight: 0.0,
+    };
     let _side_stream = mode.graph.then(|| SideStream::enter(device)).transpose()?;
     let batch = || {
         let index = Tensor::randint(pool, [batch_size], (Kind::Int64, device));
         (images.index_select(0, &index), targets.index_select(0, &index))
     };
-    let mut trainee = Trainee { model: &classifier, optimizer: &mut optimizer, scaler: scaler.as_mut(), loss: &loss, options: &step_options };
+    let mut trainee = Trainee {
+        model: &classifier,
+        optimizer: &mut optimizer,
+        scaler: scaler.as_mut(),
+        loss: &loss,
+        options: &step_options,
+    };
     for _ in 0..options.warmup.max(if mode.graph { GRAPH_WARMUP_STEPS } else { 0 }) {
         let (x, y) = batch();
         train_step(&mut trainee, &x, &y, LR)?;
@@ -108,7 +134,8 @@ fn time_steps(options: &BenchOptions, model: &str, batch_size: i64, mode: Mode, 
             step()?;
         }
         synchronize(device);
-        timings.push((batch_size * i64::from(options.steps)) as f64 / started.elapsed().as_secs_f64());
+        timings
+            .push((batch_size * i64::from(options.steps)) as f64 / started.elapsed().as_secs_f64());
     }
     Ok(timings)
 }

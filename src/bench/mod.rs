@@ -18,7 +18,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
 pub struct BenchOptions {
     /// Architectures from `ablate models`.
-    #[arg(long, value_delimiter = ',', default_value = "resnet18,efficientnet_b0,vit_small_patch16_224")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "resnet18,efficientnet_b0,vit_small_patch16_224"
+    )]
     pub models: Vec<String>,
     #[arg(long, value_delimiter = ',', default_value = "32,128")]
     pub batch_sizes: Vec<i64>,
@@ -77,7 +81,9 @@ impl std::str::FromStr for Mode {
             "fp32" => Precision::Fp32,
             "bf16" => Precision::Bf16,
             "fp16" => Precision::Fp16,
-            _ => anyhow::bail!("--modes: `{text}` is not fp32, bf16 or fp16, optionally followed by -cl, then -graph"),
+            _ => anyhow::bail!(
+                "--modes: `{text}` is not fp32, bf16 or fp16, optionally followed by -cl, then -graph"
+            ),
         };
         Ok(Mode { precision, channels_last, graph })
     }
@@ -99,7 +105,11 @@ pub struct Measurement {
 impl BenchOptions {
     /// Checks what can be checked without libtorch; the modes parsed.
     pub fn validate(&self) -> anyhow::Result<Vec<Mode>> {
-        if self.batch_sizes.iter().any(|&b| b < 1) || self.size < 16 || self.steps == 0 || self.repeats == 0 {
+        if self.batch_sizes.iter().any(|&b| b < 1)
+            || self.size < 16
+            || self.steps == 0
+            || self.repeats == 0
+        {
             anyhow::bail!("--batch-sizes, --size (≥ 16), --steps and --repeats must be positive");
         }
         self.modes.iter().map(|m| m.parse()).collect()
@@ -114,7 +124,10 @@ pub fn header() -> String {
 impl Measurement {
     /// One line of the table under [`header`].
     pub fn line(&self) -> String {
-        format!("{:<28} {:>5} {:<8} {:>9.0} {:>9.2}", self.model, self.batch_size, self.mode, self.images_per_second, self.ms_per_step)
+        format!(
+            "{:<28} {:>5} {:<8} {:>9.0} {:>9.2}",
+            self.model, self.batch_size, self.mode, self.images_per_second, self.ms_per_step
+        )
     }
 }
 
@@ -124,9 +137,18 @@ mod tests {
 
     #[test]
     fn modes_parse_and_mistakes_are_named() {
-        assert_eq!("bf16-cl".parse::<Mode>().unwrap(), Mode { precision: Precision::Bf16, channels_last: true, graph: false });
-        assert_eq!("fp32".parse::<Mode>().unwrap(), Mode { precision: Precision::Fp32, channels_last: false, graph: false });
-        assert_eq!("fp32-graph".parse::<Mode>().unwrap(), Mode { precision: Precision::Fp32, channels_last: false, graph: true });
+        assert_eq!(
+            "bf16-cl".parse::<Mode>().unwrap(),
+            Mode { precision: Precision::Bf16, channels_last: true, graph: false }
+        );
+        assert_eq!(
+            "fp32".parse::<Mode>().unwrap(),
+            Mode { precision: Precision::Fp32, channels_last: false, graph: false }
+        );
+        assert_eq!(
+            "fp32-graph".parse::<Mode>().unwrap(),
+            Mode { precision: Precision::Fp32, channels_last: false, graph: true }
+        );
         assert!("int8".parse::<Mode>().unwrap_err().to_string().contains("`int8`"));
     }
 }

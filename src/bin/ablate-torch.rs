@@ -18,7 +18,10 @@ fn main() {
         return;
     }
     if args.first().is_none_or(|a| a != ablate::worker::SERVE) {
-        eprintln!("usage: ablate-torch {}  (started by `ablate run`, not by hand)", ablate::worker::SERVE);
+        eprintln!(
+            "usage: ablate-torch {}  (started by `ablate run`, not by hand)",
+            ablate::worker::SERVE
+        );
         std::process::exit(2);
     }
     let registry = ablate::stages::registry();
@@ -28,11 +31,14 @@ fn main() {
 
 /// `ablate bench`: the options arrive as JSON from `ablate`, which parsed them.
 fn bench(options: Option<&std::ffi::OsString>) -> anyhow::Result<()> {
-    let options = options.and_then(|o| o.to_str()).ok_or_else(|| anyhow::anyhow!("usage: ablate-torch bench OPTIONS.json"))?;
+    let options = options
+        .and_then(|o| o.to_str())
+        .ok_or_else(|| anyhow::anyhow!("usage: ablate-torch bench OPTIONS.json"))?;
     let options: ablate::bench::BenchOptions = serde_json::from_str(options)?;
     let measurements = ablate::bench::measure::run(&options)?;
     if let Some(path) = &options.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&measurements)?).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(path, serde_json::to_vec_pretty(&measurements)?)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
 }

@@ -14,8 +14,10 @@ impl Dag {
     /// Builds the graph; a cycle is reported at the stage that closes it.
     pub fn new(pipeline: &Pipeline) -> Result<Dag, Diagnostic> {
         let mut graph = DiGraph::new();
-        let nodes: Vec<NodeIndex> = pipeline.stages.iter().map(|s| graph.add_node(s.name.clone())).collect();
-        let index_of = |name: &str| pipeline.stages.iter().position(|s| s.name == name).map(|i| nodes[i]);
+        let nodes: Vec<NodeIndex> =
+            pipeline.stages.iter().map(|s| graph.add_node(s.name.clone())).collect();
+        let index_of =
+            |name: &str| pipeline.stages.iter().position(|s| s.name == name).map(|i| nodes[i]);
         for (stage, &node) in pipeline.stages.iter().zip(&nodes) {
             for upstream in stage.inputs.values() {
                 let from = index_of(upstream).expect("inputs are validated");
@@ -42,7 +44,6 @@ impl Dag {
         self.order.iter().map(|&n| self.graph[n].as_str())
     }
 
-
     pub fn edges(&self) -> impl Iterator<Item = (&str, &str)> {
         self.graph.edge_indices().map(|e| {
             let (a, b) = self.graph.edge_endpoints(e).expect("edge exists");
@@ -52,9 +53,13 @@ impl Dag {
 
     /// Graphviz `dot` text.
     pub fn to_dot(&self, pipeline: &Pipeline) -> String {
-        let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n", pipeline.name);
+        let mut out =
+            format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n", pipeline.name);
         for stage in &pipeline.stages {
-            out.push_str(&format!("  \"{}\" [label=\"{}\\n({})\"];\n", stage.name, stage.name, stage.kind));
+            out.push_str(&format!(
+                "  \"{}\" [label=\"{}\\n({})\"];\n",
+                stage.name, stage.name, stage.kind
+            ));
         }
         for (from, to) in self.edges() {
             out.push_str(&format!("  \"{from}\" -> \"{to}\";\n"));
@@ -69,7 +74,8 @@ impl Dag {
         for (i, stage) in pipeline.stages.iter().enumerate() {
             out.push_str(&format!("  s{i}[\"{} ({})\"]\n", stage.name, stage.kind));
         }
-        let id = |name: &str| pipeline.stages.iter().position(|s| s.name == name).expect("stage exists");
+        let id =
+            |name: &str| pipeline.stages.iter().position(|s| s.name == name).expect("stage exists");
         for (from, to) in self.edges() {
             out.push_str(&format!("  s{} --> s{}\n", id(from), id(to)));
         }

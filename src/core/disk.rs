@@ -5,7 +5,8 @@ use std::path::Path;
 /// Bytes under `path`.
 pub fn size_of(path: &Path) -> u64 {
     match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => fs::read_dir(path).map_or(0, |entries| entries.flatten().map(|e| size_of(&e.path())).sum()),
+        Ok(meta) if meta.is_dir() => fs::read_dir(path)
+            .map_or(0, |entries| entries.flatten().map(|e| size_of(&e.path())).sum()),
         Ok(meta) => meta.len(),
         Err(_) => 0,
     }

@@ -104,19 +104,48 @@ fn write_canonical(value: &Json, hasher: &mut blake3::Hasher) {
 pub enum DirtyReason {
     /// No earlier result of this stage is known.
     NeverRun,
-    KindChanged { from: String, to: String },
-    ImplementationChanged { from: u32, to: u32 },
-    ParamChanged { name: String, from: Option<Json>, to: Option<Json> },
+    KindChanged {
+        from: String,
+        to: String,
+    },
+    ImplementationChanged {
+        from: u32,
+        to: u32,
+    },
+    ParamChanged {
+        name: String,
+        from: Option<Json>,
+        to: Option<Json>,
+    },
     /// The upstream stage produced different output than last time.
-    UpstreamChanged { role: String, stage: String },
+    UpstreamChanged {
+        role: String,
+        stage: String,
+    },
     /// The input now comes from a different stage.
-    UpstreamRewired { role: String, from: String, to: String },
+    UpstreamRewired {
+        role: String,
+        from: String,
+        to: String,
+    },
     /// The upstream stage runs first; this one runs unless the upstream output comes out identical.
-    UpstreamPending { stage: String },
-    InputFileChanged { label: String },
-    InputFileAdded { label: String },
-    InputFileRemoved { label: String },
-    ToolchainChanged { name: String, from: Option<String>, to: Option<String> },
+    UpstreamPending {
+        stage: String,
+    },
+    InputFileChanged {
+        label: String,
+    },
+    InputFileAdded {
+        label: String,
+    },
+    InputFileRemoved {
+        label: String,
+    },
+    ToolchainChanged {
+        name: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
     /// The same key was computed before, but its result is no longer in the cache.
     ResultMissing,
 }
@@ -135,7 +164,9 @@ impl fmt::Display for DirtyReason {
                 write!(f, "params.{name}: {} → {}", show(from), show(to))
             }
             DirtyReason::UpstreamChanged { stage, .. } => write!(f, "upstream {stage} changed"),
-            DirtyReason::UpstreamRewired { role, from, to } => write!(f, "input {role}: {from} → {to}"),
+            DirtyReason::UpstreamRewired { role, from, to } => {
+                write!(f, "input {role}: {from} → {to}")
+            }
             DirtyReason::UpstreamPending { stage } => write!(f, "upstream {stage} runs first"),
             DirtyReason::InputFileChanged { label } => write!(f, "input file {label} changed"),
             DirtyReason::InputFileAdded { label } => write!(f, "input file {label} added"),
@@ -180,21 +211,30 @@ pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
     for name in union(old.params.keys(), new.params.keys()) {
         let (from, to) = (old.params.get(name), new.params.get(name));
         if from != to {
-            reasons.push(DirtyReason::ParamChanged { name: name.clone(), from: from.cloned(), to: to.cloned() });
+            reasons.push(DirtyReason::ParamChanged {
+                name: name.clone(),
+                from: from.cloned(),
+                to: to.cloned(),
+            });
         }
     }
     for (role, upstream) in &new.upstream {
         match old.upstream.get(role) {
-            Some(before) if before.stage != upstream.stage => reasons.push(DirtyReason::UpstreamRewired {
-                role: role.clone(),
-                from: before.stage.clone(),
-                to: upstream.stage.clone(),
-            }),
+            Some(before) if before.stage != upstream.stage => {
+                reasons.push(DirtyReason::UpstreamRewired {
+                    role: role.clone(),
+                    from: before.stage.clone(),
+                    to: upstream.stage.clone(),
+                })
+            }
             _ if upstream.output.is_none() => {
                 reasons.push(DirtyReason::UpstreamPending { stage: upstream.stage.clone() })
             }
             Some(before) if before.output != upstream.output => {
-                reasons.push(DirtyReason::UpstreamChanged { role: role.clone(), stage: upstream.stage.clone() })
+                reasons.push(DirtyReason::UpstreamChanged {
+                    role: role.clone(),
+                    stage: upstream.stage.clone(),
+                })
             }
             _ => {}
         }
@@ -202,9 +242,15 @@ pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
     let mut file_reasons = Vec::new();
     for label in union(old.files.keys(), new.files.keys()) {
         match (old.files.get(label), new.files.get(label)) {
-            (Some(a), Some(b)) if a != b => file_reasons.push(DirtyReason::InputFileChanged { label: label.clone() }),
-            (None, Some(_)) => file_reasons.push(DirtyReason::InputFileAdded { label: label.clone() }),
-            (Some(_), None) => file_reasons.push(DirtyReason::InputFileRemoved { label: label.clone() }),
+            (Some(a), Some(b)) if a != b => {
+                file_reasons.push(DirtyReason::InputFileChanged { label: label.clone() })
+            }
+            (None, Some(_)) => {
+                file_reasons.push(DirtyReason::InputFileAdded { label: label.clone() })
+            }
+            (Some(_), None) => {
+                file_reasons.push(DirtyReason::InputFileRemoved { label: label.clone() })
+            }
             _ => {}
         }
     }
@@ -212,18 +258,26 @@ pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
     file_reasons.truncate(FILE_REASONS_SHOWN);
     reasons.extend(file_reasons);
     if hidden > 0 {
-        reasons.push(DirtyReason::InputFileChanged { label: format!("… and {hidden} more files") });
+        reasons
+            .push(DirtyReason::InputFileChanged { label: format!("… and {hidden} more files") });
     }
     for name in union(old.toolchain.keys(), new.toolchain.keys()) {
         let (from, to) = (old.toolchain.get(name), new.toolchain.get(name));
         if from != to {
-            reasons.push(DirtyReason::ToolchainChanged { name: name.clone(), from: from.cloned(), to: to.cloned() });
+            reasons.push(DirtyReason::ToolchainChanged {
+                name: name.clone(),
+                from: from.cloned(),
+                to: to.cloned(),
+            });
         }
     }
     reasons
 }
 
-fn union<'a>(a: impl Iterator<Item = &'a String>, b: impl Iterator<Item = &'a String>) -> Vec<&'a String> {
+fn union<'a>(
+    a: impl Iterator<Item = &'a String>,
+    b: impl Iterator<Item = &'a String>,
+) -> Vec<&'a String> {
     let mut all: Vec<&String> = a.chain(b).collect();
     all.sort();
     all.dedup();
@@ -286,7 +340,11 @@ mod tests {
         let reasons: Vec<String> = explain(&old, &new).iter().map(|r| r.to_string()).collect();
         assert_eq!(
             reasons,
-            vec!["params.lr: 0.001 → 2e-05", "upstream load runs first", "input file images/1.jpg changed"]
+            vec![
+                "params.lr: 0.001 → 2e-05",
+                "upstream load runs first",
+                "input file images/1.jpg changed"
+            ]
         );
         assert_eq!(new.key(), None);
     }

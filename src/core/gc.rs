@@ -64,10 +64,14 @@ pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
     for name in keep {
         if !manifests.iter().any(|m| &m.pipeline == name) {
             let known: Vec<&str> = manifests.iter().map(|m| m.pipeline.as_str()).collect();
-            bail!("pipeline `{name}` has not run with this cache (pipelines: {})", known.join(", "));
+            bail!(
+                "pipeline `{name}` has not run with this cache (pipelines: {})",
+                known.join(", ")
+            );
         }
     }
-    let kept: Vec<_> = manifests.iter().filter(|m| keep.is_empty() || keep.contains(&m.pipeline)).collect();
+    let kept: Vec<_> =
+        manifests.iter().filter(|m| keep.is_empty() || keep.contains(&m.pipeline)).collect();
     let mut reachable: HashSet<String> = HashSet::new();
     let mut current: HashSet<(String, String)> = HashSet::new();
     for manifest in &kept {
@@ -97,7 +101,9 @@ pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
         } else {
             // A run that died: live while its stage is current and has not since completed
             // under other inputs or parameters.
-            let superseded = store.read_ref(&owner.pipeline, &owner.stage).is_some_and(|r| r != owner.key && published(&r));
+            let superseded = store
+                .read_ref(&owner.pipeline, &owner.stage)
+                .is_some_and(|r| r != owner.key && published(&r));
             current.contains(&(owner.pipeline.clone(), owner.stage.clone())) && !superseded
         };
         if !live {
@@ -119,19 +125,30 @@ pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
 /// Removes `garbage`; fails without removing anything while a run uses the cache.
 pub fn remove(store: &Store, garbage: &[Garbage]) -> anyhow::Result<()> {
     let Some(_lock) = store.try_lock_exclusive()? else {
-        bail!("a run is using the cache {}; run `ablate gc` again when it has finished", store.root().display());
+        bail!(
+            "a run is using the cache {}; run `ablate gc` again when it has finished",
+            store.root().display()
+        );
     };
     for item in garbage {
-        let removed = if item.path.is_dir() { fs::remove_dir_all(&item.path) } else { fs::remove_file(&item.path) };
+        let removed = if item.path.is_dir() {
+            fs::remove_dir_all(&item.path)
+        } else {
+            fs::remove_file(&item.path)
+        };
         match removed {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", item.path.display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot remove {}", item.path.display()));
+            }
         }
         if item.why == Why::Unreachable
             && let Some(key) = item.path.file_name()
         {
-            let _ = fs::remove_file(store.root().join("locks").join(format!("{}.lock", key.to_string_lossy())));
+            let _ = fs::remove_file(
+                store.root().join("locks").join(format!("{}.lock", key.to_string_lossy())),
+            );
         }
     }
     Ok(())

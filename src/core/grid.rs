@@ -65,7 +65,9 @@ pub struct Selector(Vec<(String, Vec<String>)>);
 
 impl Selector {
     pub fn matches(&self, variant: &Variant) -> bool {
-        self.0.iter().all(|(factor, levels)| variant.level(factor).is_some_and(|l| levels.iter().any(|x| x == l)))
+        self.0.iter().all(|(factor, levels)| {
+            variant.level(factor).is_some_and(|l| levels.iter().any(|x| x == l))
+        })
     }
 }
 
@@ -91,11 +93,15 @@ pub const SEED: &str = "seed";
 impl Grid {
     pub fn parse(node: &Node) -> Result<Grid, Diagnostic> {
         super::spec::check_keys(node, GRID_KEYS, "`grid`")?;
-        let factors_node = node.get("factors").ok_or_else(|| Diagnostic::new("`grid` has no `factors`").at(&node.location))?;
+        let factors_node = node
+            .get("factors")
+            .ok_or_else(|| Diagnostic::new("`grid` has no `factors`").at(&node.location))?;
         let mut factors = Vec::new();
         for (key, levels) in factors_node.expect_map("`grid.factors`")? {
             if key.name == SEED {
-                return Err(Diagnostic::new("`seed` is not a factor; use `grid.seeds`").at(&key.location));
+                return Err(
+                    Diagnostic::new("`seed` is not a factor; use `grid.seeds`").at(&key.location)
+                );
             }
             factors.push(parse_factor(key, levels)?);
         }
@@ -103,7 +109,10 @@ impl Grid {
             None => Vec::new(),
             Some(Node { value: Value::Int(n), location }) => {
                 if !(1..=1000).contains(n) {
-                    return Err(Diagnostic::new(format!("`seeds: {n}` must be between 1 and 1000")).at(location));
+                    return Err(Diagnostic::new(format!(
+                        "`seeds: {n}` must be between 1 and 1000"
+                    ))
+                    .at(location));
                 }
                 (0..*n).collect()
             }
@@ -111,12 +120,19 @@ impl Grid {
                 .iter()
                 .map(|item| match item.value {
                     Value::Int(seed) if seed >= 0 => Ok(seed),
-                    _ => Err(Diagnostic::new(format!("a seed must be a non-negative integer, found {}", item.type_name())).at(&item.location)),
+                    _ => Err(Diagnostic::new(format!(
+                        "a seed must be a non-negative integer, found {}",
+                        item.type_name()
+                    ))
+                    .at(&item.location)),
                 })
                 .collect::<Result<_, _>>()?,
             Some(other) => {
-                return Err(Diagnostic::new(format!("`seeds` must be a count or a list of integers, found {}", other.type_name()))
-                    .at(&other.location));
+                return Err(Diagnostic::new(format!(
+                    "`seeds` must be a count or a list of integers, found {}",
+                    other.type_name()
+                ))
+                .at(&other.location));
             }
         };
         let mut grid = Grid { factors, seeds, variants: Vec::new(), baseline: None };
@@ -124,13 +140,18 @@ impl Grid {
             None => "full",
             Some(n) => n.expect_str("`grid.design`")?,
         };
-        let baseline = node.get("baseline").map(|n| grid.selector(n, "`grid.baseline`")).transpose()?;
+        let baseline =
+            node.get("baseline").map(|n| grid.selector(n, "`grid.baseline`")).transpose()?;
         let points = match design {
             "full" => grid.full_factorial(),
             "one_at_a_time" => {
-                let location = node.get("design").map(|n| n.location.clone()).unwrap_or(node.location.clone());
+                let location =
+                    node.get("design").map(|n| n.location.clone()).unwrap_or(node.location.clone());
                 let baseline = baseline.as_ref().ok_or_else(|| {
-                    Diagnostic::new("`design: one_at_a_time` needs a `baseline` with a level of every factor").at(&location)
+                    Diagnostic::new(
+                        "`design: one_at_a_time` needs a `baseline` with a level of every factor",
+                    )
+                    .at(&location)
                 })?;
                 grid.one_at_a_time(baseline, &location)?
             }
@@ -142,11 +163,16 @@ impl Grid {
         };
         let exclusions = match node.get("exclude") {
             None => Vec::new(),
-            Some(Node { value: Value::Seq(items), .. }) => {
-                items.iter().map(|item| grid.selector(item, "an `exclude` entry")).collect::<Result<_, _>>()?
-            }
+            Some(Node { value: Value::Seq(items), .. }) => items
+                .iter()
+                .map(|item| grid.selector(item, "an `exclude` entry"))
+                .collect::<Result<_, _>>()?,
             Some(other) => {
-                return Err(Diagnostic::new(format!("`grid.exclude` must be a list, found {}", other.type_name())).at(&other.location));
+                return Err(Diagnostic::new(format!(
+                    "`grid.exclude` must be a list, found {}",
+                    other.type_name()
+                ))
+                .at(&other.location));
             }
         };
         let only = node.get("only").map(|n| grid.selector(n, "`grid.only`")).transpose()?;
@@ -155,16 +181,22 @@ impl Grid {
             .into_iter()
             .filter(|p| {
                 let variant = Variant { levels: p.clone() };
-                !exclusions.iter().any(|e| e.matches(&variant)) && only.as_ref().is_none_or(|o| o.matches(&variant))
+                !exclusions.iter().any(|e| e.matches(&variant))
+                    && only.as_ref().is_none_or(|o| o.matches(&variant))
             })
             .collect();
         if kept.is_empty() {
-            return Err(Diagnostic::new("the grid's `exclude` and `only` leave no variant").at(&node.location));
+            return Err(Diagnostic::new("the grid's `exclude` and `only` leave no variant")
+                .at(&node.location));
         }
         grid.variants = kept
             .into_iter()
             .flat_map(|levels| {
-                let seeds: Vec<Option<i64>> = if grid.seeds.is_empty() { vec![None] } else { grid.seeds.iter().copied().map(Some).collect() };
+                let seeds: Vec<Option<i64>> = if grid.seeds.is_empty() {
+                    vec![None]
+                } else {
+                    grid.seeds.iter().copied().map(Some).collect()
+                };
                 seeds.into_iter().map(move |seed| {
                     let mut levels = levels.clone();
                     levels.extend(seed.map(|s| (SEED.to_string(), s.to_string())));
@@ -180,13 +212,22 @@ impl Grid {
     }
 
     pub fn layout(&self) -> Layout {
-        let mut factors: Vec<(String, Vec<String>)> =
-            self.factors.iter().map(|f| (f.name.clone(), f.levels.iter().map(|l| l.name.clone()).collect())).collect();
+        let mut factors: Vec<(String, Vec<String>)> = self
+            .factors
+            .iter()
+            .map(|f| (f.name.clone(), f.levels.iter().map(|l| l.name.clone()).collect()))
+            .collect();
         if !self.seeds.is_empty() {
             factors.push((SEED.to_string(), self.seeds.iter().map(|s| s.to_string()).collect()));
         }
         let baseline = self.baseline.as_ref().and_then(|selector| {
-            selector.0.iter().map(|(factor, levels)| (levels.len() == 1).then(|| (factor.clone(), levels[0].clone()))).collect()
+            selector
+                .0
+                .iter()
+                .map(|(factor, levels)| {
+                    (levels.len() == 1).then(|| (factor.clone(), levels[0].clone()))
+                })
+                .collect()
         });
         Layout { factors, baseline }
     }
@@ -195,13 +236,21 @@ impl Grid {
     pub fn vars_of(&self, variant: &Variant, at: &Location) -> Vec<(Key, Node)> {
         let mut vars = Vec::new();
         for factor in &self.factors {
-            let level = variant.level(&factor.name).expect("every variant has a level of every factor");
-            let level = factor.levels.iter().find(|l| l.name == level).expect("levels come from the factor");
+            let level =
+                variant.level(&factor.name).expect("every variant has a level of every factor");
+            let level = factor
+                .levels
+                .iter()
+                .find(|l| l.name == level)
+                .expect("levels come from the factor");
             vars.extend(level.vars.iter().cloned());
         }
         if let Some(seed) = variant.level(SEED) {
             let value = Value::Int(seed.parse().expect("seeds are integers"));
-            vars.push((Key { name: SEED.into(), location: at.clone() }, Node { value, location: at.clone() }));
+            vars.push((
+                Key { name: SEED.into(), location: at.clone() },
+                Node { value, location: at.clone() },
+            ));
         }
         vars
     }
@@ -217,7 +266,8 @@ impl Grid {
             if key.name == SEED && !self.seeds.is_empty() {
                 // Seeds are not checked against the list, which `--set grid.seeds=N` may shorten.
                 if let Some(bad) = levels.iter().find(|l| l.parse::<i64>().is_err()) {
-                    return Err(Diagnostic::new(format!("{what}: seed `{bad}` is not an integer")).at(&value.location));
+                    return Err(Diagnostic::new(format!("{what}: seed `{bad}` is not an integer"))
+                        .at(&value.location));
                 }
                 entries.push((key.name.clone(), levels));
                 continue;
@@ -232,9 +282,12 @@ impl Grid {
                 factor.levels.iter().map(|l| l.name.clone()).collect()
             };
             if let Some(unknown) = levels.iter().find(|l| !known.contains(l)) {
-                return Err(Diagnostic::new(format!("{what}: `{}` has no level `{unknown}`", key.name))
-                    .at(&value.location)
-                    .hint(format!("levels: {}", known.join(", "))));
+                return Err(Diagnostic::new(format!(
+                    "{what}: `{}` has no level `{unknown}`",
+                    key.name
+                ))
+                .at(&value.location)
+                .hint(format!("levels: {}", known.join(", "))));
             }
             entries.push((key.name.clone(), levels));
         }
@@ -259,13 +312,23 @@ impl Grid {
     }
 
     /// The baseline, and each other level of each factor with the rest at the baseline.
-    fn one_at_a_time(&self, baseline: &Selector, at: &Location) -> Result<Vec<Vec<(String, String)>>, Diagnostic> {
+    fn one_at_a_time(
+        &self,
+        baseline: &Selector,
+        at: &Location,
+    ) -> Result<Vec<Vec<(String, String)>>, Diagnostic> {
         let mut base = Vec::new();
         for factor in &self.factors {
             match baseline.0.iter().find(|(f, _)| *f == factor.name) {
-                Some((_, levels)) if levels.len() == 1 => base.push((factor.name.clone(), levels[0].clone())),
+                Some((_, levels)) if levels.len() == 1 => {
+                    base.push((factor.name.clone(), levels[0].clone()))
+                }
                 _ => {
-                    return Err(Diagnostic::new(format!("`grid.baseline` needs exactly one level of factor `{}`", factor.name)).at(at));
+                    return Err(Diagnostic::new(format!(
+                        "`grid.baseline` needs exactly one level of factor `{}`",
+                        factor.name
+                    ))
+                    .at(at));
                 }
             }
         }
@@ -287,7 +350,8 @@ fn level_name(node: &Node) -> Result<String, Diagnostic> {
         Value::Int(i) => Ok(i.to_string()),
         Value::Float(f) => Ok(f.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
-        _ => Err(Diagnostic::new(format!("a level must be a scalar, found {}", node.type_name())).at(&node.location)),
+        _ => Err(Diagnostic::new(format!("a level must be a scalar, found {}", node.type_name()))
+            .at(&node.location)),
     }
 }
 
@@ -296,7 +360,10 @@ fn level_name(node: &Node) -> Result<String, Diagnostic> {
 fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
     let as_var = |value: &Node| vec![(key.clone(), value.clone())];
     let levels: Vec<Level> = match &node.value {
-        Value::Seq(items) => items.iter().map(|item| Ok(Level { name: level_name(item)?, vars: as_var(item) })).collect::<Result<_, _>>()?,
+        Value::Seq(items) => items
+            .iter()
+            .map(|item| Ok(Level { name: level_name(item)?, vars: as_var(item) }))
+            .collect::<Result<_, _>>()?,
         Value::Map(entries) => entries
             .iter()
             .map(|(level, value)| {
@@ -309,20 +376,33 @@ fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
             })
             .collect(),
         _ => {
-            return Err(Diagnostic::new(format!("factor `{}` must list its levels, found {}", key.name, node.type_name()))
-                .at(&node.location));
+            return Err(Diagnostic::new(format!(
+                "factor `{}` must list its levels, found {}",
+                key.name,
+                node.type_name()
+            ))
+            .at(&node.location));
         }
     };
     if levels.is_empty() {
-        return Err(Diagnostic::new(format!("factor `{}` has no levels", key.name)).at(&node.location));
+        return Err(
+            Diagnostic::new(format!("factor `{}` has no levels", key.name)).at(&node.location)
+        );
     }
     for (i, level) in levels.iter().enumerate() {
         if levels[..i].iter().any(|l| l.name == level.name) {
-            return Err(Diagnostic::new(format!("factor `{}` lists level `{}` twice", key.name, level.name)).at(&node.location));
+            return Err(Diagnostic::new(format!(
+                "factor `{}` lists level `{}` twice",
+                key.name, level.name
+            ))
+            .at(&node.location));
         }
         if level.name.is_empty() || level.name.contains([',', '=', '[', ']']) {
-            return Err(Diagnostic::new(format!("level name `{}` of `{}` may not be empty or contain , = [ ]", level.name, key.name))
-                .at(&node.location));
+            return Err(Diagnostic::new(format!(
+                "level name `{}` of `{}` may not be empty or contain , = [ ]",
+                level.name, key.name
+            ))
+            .at(&node.location));
         }
     }
     Ok(Factor { name: key.name.clone(), levels })
@@ -331,24 +411,36 @@ fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
 /// Names the instances of one stage (see the module doc): by the factors constant within each
 /// instance and varying between them; instances that would share a name get all their constant
 /// levels, then the parameters that differ among them, and a `#n` suffix as the last resort.
-pub fn instance_names(stage: &str, instances: &[Vec<&Variant>], params: &[&serde_json::Map<String, serde_json::Value>]) -> Vec<String> {
+pub fn instance_names(
+    stage: &str,
+    instances: &[Vec<&Variant>],
+    params: &[&serde_json::Map<String, serde_json::Value>],
+) -> Vec<String> {
     if instances.len() == 1 {
         return vec![stage.to_string()];
     }
     let constant = |variants: &[&Variant]| -> Vec<(String, String)> {
-        variants[0].levels.iter().filter(|(f, l)| variants.iter().all(|v| v.level(f) == Some(l))).cloned().collect()
+        variants[0]
+            .levels
+            .iter()
+            .filter(|(f, l)| variants.iter().all(|v| v.level(f) == Some(l)))
+            .cloned()
+            .collect()
     };
     let constants: Vec<Vec<(String, String)>> = instances.iter().map(|v| constant(v)).collect();
     let factors: Vec<&String> = instances[0][0].levels.iter().map(|(f, _)| f).collect();
     let shown: Vec<&String> = factors
         .into_iter()
         .filter(|f| {
-            let levels: Vec<Option<&String>> = constants.iter().map(|c| c.iter().find(|(g, _)| g == *f).map(|(_, l)| l)).collect();
+            let levels: Vec<Option<&String>> =
+                constants.iter().map(|c| c.iter().find(|(g, _)| g == *f).map(|(_, l)| l)).collect();
             levels.iter().all(Option::is_some) && levels.iter().any(|l| *l != levels[0])
         })
         .collect();
     // A level shared by every instance tells none apart: never shown.
-    let everywhere = |factor: &str, level: &str| constants.iter().all(|c| c.iter().any(|(f, l)| f == factor && l == level));
+    let everywhere = |factor: &str, level: &str| {
+        constants.iter().all(|c| c.iter().any(|(f, l)| f == factor && l == level))
+    };
     let format = |parts: Vec<String>| format!("{stage}[{}]", parts.join(","));
     let level_parts = |c: &[(String, String)], all: bool| -> Vec<String> {
         c.iter()
@@ -357,9 +449,17 @@ pub fn instance_names(stage: &str, instances: &[Vec<&Variant>], params: &[&serde
             .collect()
     };
     let mut names: Vec<String> = constants.iter().map(|c| format(level_parts(c, false))).collect();
-    let colliding = |names: &[String], i: usize| names.iter().filter(|n| **n == names[i]).count() > 1;
-    let with_all_levels: Vec<String> =
-        (0..names.len()).map(|i| if colliding(&names, i) { format(level_parts(&constants[i], true)) } else { names[i].clone() }).collect();
+    let colliding =
+        |names: &[String], i: usize| names.iter().filter(|n| **n == names[i]).count() > 1;
+    let with_all_levels: Vec<String> = (0..names.len())
+        .map(|i| {
+            if colliding(&names, i) {
+                format(level_parts(&constants[i], true))
+            } else {
+                names[i].clone()
+            }
+        })
+        .collect();
     names = with_all_levels;
     let with_params: Vec<String> = (0..names.len())
         .map(|i| {
@@ -370,7 +470,10 @@ pub fn instance_names(stage: &str, instances: &[Vec<&Variant>], params: &[&serde
             let mut parts = level_parts(&constants[i], true);
             for (key, value) in params[i] {
                 if group.iter().any(|&j| params[j].get(key) != Some(value)) {
-                    parts.push(format!("{key}={}", value.as_str().map_or_else(|| value.to_string(), String::from)));
+                    parts.push(format!(
+                        "{key}={}",
+                        value.as_str().map_or_else(|| value.to_string(), String::from)
+                    ));
                 }
             }
             format(parts)
@@ -407,26 +510,45 @@ mod tests {
         let g = grid("factors: {a: [x, y], b: [1, 2]}\nseeds: 2\nexclude: [{a: y, b: 2}]").unwrap();
         assert_eq!(
             names(&g),
-            ["a=x,b=1,seed=0", "a=x,b=1,seed=1", "a=x,b=2,seed=0", "a=x,b=2,seed=1", "a=y,b=1,seed=0", "a=y,b=1,seed=1"]
+            [
+                "a=x,b=1,seed=0",
+                "a=x,b=1,seed=1",
+                "a=x,b=2,seed=0",
+                "a=x,b=2,seed=1",
+                "a=y,b=1,seed=0",
+                "a=y,b=1,seed=1"
+            ]
         );
     }
 
     #[test]
     fn only_keeps_the_matching_variants() {
-        let g = grid("factors: {a: [x, y, z], b: [1, 2]}\nexclude: [{a: z, b: 2}]\nonly: {a: [y, z]}").unwrap();
+        let g =
+            grid("factors: {a: [x, y, z], b: [1, 2]}\nexclude: [{a: z, b: 2}]\nonly: {a: [y, z]}")
+                .unwrap();
         assert_eq!(names(&g), ["a=y,b=1", "a=y,b=2", "a=z,b=1"]);
     }
 
     #[test]
     fn one_at_a_time_varies_each_factor_from_the_baseline() {
-        let g = grid("factors: {a: [x, y, z], b: [1, 2]}\ndesign: one_at_a_time\nbaseline: {a: x, b: 1}").unwrap();
+        let g = grid(
+            "factors: {a: [x, y, z], b: [1, 2]}\ndesign: one_at_a_time\nbaseline: {a: x, b: 1}",
+        )
+        .unwrap();
         assert_eq!(names(&g), ["a=x,b=1", "a=y,b=1", "a=z,b=1", "a=x,b=2"]);
     }
 
     #[test]
     fn levels_set_variables() {
         let g = grid("factors:\n  loss: {plain: {fn: bce}, focal: {fn: focal, gamma: 2}}\n  lr: {small: 0.0001}").unwrap();
-        let at = Location { source: std::sync::Arc::new(crate::core::diagnostic::Source { name: "x".into(), text: String::new() }), line: 1, column: 1 };
+        let at = Location {
+            source: std::sync::Arc::new(crate::core::diagnostic::Source {
+                name: "x".into(),
+                text: String::new(),
+            }),
+            line: 1,
+            column: 1,
+        };
         let vars = g.vars_of(&g.variants()[1], &at);
         let names: Vec<&str> = vars.iter().map(|(k, _)| k.name.as_str()).collect();
         assert_eq!(names, ["fn", "gamma", "lr"]);
@@ -448,7 +570,9 @@ mod tests {
 
     #[test]
     fn instances_are_named_by_the_levels_that_tell_them_apart() {
-        let v = |levels: &[(&str, &str)]| Variant { levels: levels.iter().map(|(f, l)| (f.to_string(), l.to_string())).collect() };
+        let v = |levels: &[(&str, &str)]| Variant {
+            levels: levels.iter().map(|(f, l)| (f.to_string(), l.to_string())).collect(),
+        };
         let (a, b, c, d) = (
             v(&[("att", "none"), ("heads", "4")]),
             v(&[("att", "none"), ("heads", "8")]),
@@ -457,11 +581,17 @@ mod tests {
         );
         let params: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
         let names = instance_names("attention", &[vec![&a, &b], vec![&c], vec![&d]], &[&params; 3]);
-        assert_eq!(names, ["attention[att=none]", "attention[att=mha,heads=4]", "attention[att=mha,heads=8]"]);
+        assert_eq!(
+            names,
+            ["attention[att=none]", "attention[att=mha,heads=4]", "attention[att=mha,heads=8]"]
+        );
         assert_eq!(instance_names("load", &[vec![&a, &b, &c, &d]], &[&params]), ["load"]);
         // Neither instance has a level of its own: the differing parameter names them.
         let bce = serde_json::json!({"function": "bce", "beta": 0.9}).as_object().unwrap().clone();
-        let balanced = serde_json::json!({"function": "class_balanced", "beta": 0.9}).as_object().unwrap().clone();
+        let balanced = serde_json::json!({"function": "class_balanced", "beta": 0.9})
+            .as_object()
+            .unwrap()
+            .clone();
         let names = instance_names("loss", &[vec![&a, &d], vec![&b, &c]], &[&bce, &balanced]);
         assert_eq!(names, ["loss[function=bce]", "loss[function=class_balanced]"]);
     }

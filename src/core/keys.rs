@@ -21,7 +21,11 @@ pub struct Fingerprinter<'a> {
 
 impl Fingerprinter<'_> {
     /// `outputs` maps stage names to their output digests (`None`: not yet known).
-    pub fn fingerprint(&self, spec: &StageSpec, outputs: &HashMap<String, Option<String>>) -> anyhow::Result<Fingerprint> {
+    pub fn fingerprint(
+        &self,
+        spec: &StageSpec,
+        outputs: &HashMap<String, Option<String>>,
+    ) -> anyhow::Result<Fingerprint> {
         let kind = self.registry.get(&spec.kind).expect("kinds are validated");
         let upstream = spec
             .inputs

@@ -52,11 +52,16 @@ impl Manifest {
             pipeline
                 .variants
                 .iter()
-                .map(|v| ManifestVariant { levels: v.variant.levels.clone(), stages: v.stages.clone() })
+                .map(|v| ManifestVariant {
+                    levels: v.variant.levels.clone(),
+                    stages: v.stages.clone(),
+                })
                 .collect()
         };
-        let template_of: BTreeMap<&str, &str> =
-            variants.iter().flat_map(|v| v.stages.iter().map(|(t, i)| (i.as_str(), t.as_str()))).collect();
+        let template_of: BTreeMap<&str, &str> = variants
+            .iter()
+            .flat_map(|v| v.stages.iter().map(|(t, i)| (i.as_str(), t.as_str())))
+            .collect();
         let stages = pipeline
             .stages
             .iter()

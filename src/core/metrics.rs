@@ -8,7 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use arrow_array::{Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array};
+use arrow_array::{
+    Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array,
+};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -72,7 +74,11 @@ fn schema() -> Arc<Schema> {
         Field::new("class", DataType::Utf8, true),
         Field::new("metric", DataType::Utf8, false),
         Field::new("value", DataType::Float64, false),
-        Field::new("timestamp", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            "timestamp",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
     ]))
 }
 
@@ -88,7 +94,9 @@ pub fn write_parquet(path: &Path, source: &MetricSource, rows: &[MetricRow]) -> 
         Arc::new(StringArray::from(rows.iter().map(|r| r.class.as_deref()).collect::<Vec<_>>())),
         Arc::new(StringArray::from(rows.iter().map(|r| r.metric.as_str()).collect::<Vec<_>>())),
         Arc::new(Float64Array::from(rows.iter().map(|r| r.value).collect::<Vec<_>>())),
-        Arc::new(TimestampMicrosecondArray::from(vec![source.timestamp_micros; n]).with_timezone("UTC")),
+        Arc::new(
+            TimestampMicrosecondArray::from(vec![source.timestamp_micros; n]).with_timezone("UTC"),
+        ),
     ];
     let batch = RecordBatch::try_new(schema(), columns)?;
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
@@ -107,8 +115,13 @@ pub fn read_parquet(path: &Path) -> anyhow::Result<Vec<StoredMetric>> {
     for batch in reader {
         let batch = batch?;
         let text = |name: &str| -> anyhow::Result<StringArray> {
-            let column = batch.column_by_name(name).with_context(|| format!("no column `{name}`"))?;
-            Ok(column.as_any().downcast_ref::<StringArray>().context("not a string column")?.clone())
+            let column =
+                batch.column_by_name(name).with_context(|| format!("no column `{name}`"))?;
+            Ok(column
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .context("not a string column")?
+                .clone())
         };
         let (pipeline, stage, key) = (text("pipeline")?, text("stage")?, text("stage_key")?);
         let (split, class, metric) = (text("split")?, text("class")?, text("metric")?);
@@ -117,7 +130,8 @@ pub fn read_parquet(path: &Path) -> anyhow::Result<Vec<StoredMetric>> {
         let value = batch.column_by_name("value").context("no column `value`")?;
         let value = value.as_any().downcast_ref::<Float64Array>().context("value is not f64")?;
         let time = batch.column_by_name("timestamp").context("no column `timestamp`")?;
-        let time = time.as_any().downcast_ref::<TimestampMicrosecondArray>().context("bad timestamp")?;
+        let time =
+            time.as_any().downcast_ref::<TimestampMicrosecondArray>().context("bad timestamp")?;
         let optional = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
         for i in 0..batch.num_rows() {
             out.push(StoredMetric {
@@ -150,7 +164,8 @@ mod tests {
             MetricRow::new("loss", 0.5).split("train").epoch(1),
             MetricRow::new("f1", 0.75).split("val").class("D"),
         ];
-        let source = MetricSource { pipeline: "v", stage: "train", stage_key: "k", timestamp_micros: 42 };
+        let source =
+            MetricSource { pipeline: "v", stage: "train", stage_key: "k", timestamp_micros: 42 };
         write_parquet(&path, &source, &rows).unwrap();
         let back = read_parquet(&path).unwrap();
         assert_eq!(back.iter().map(|m| m.row.clone()).collect::<Vec<_>>(), rows);

@@ -15,7 +15,7 @@ pub mod plan;
 pub mod progress;
 pub mod scheduler;
 pub mod spec;
-pub mod status;
 pub mod stage;
+pub mod status;
 pub mod store;
 pub mod yaml;

@@ -14,16 +14,27 @@ use super::yaml::{Node, Value};
 
 #[derive(Debug, Clone, Copy)]
 pub enum ParamType {
-    Int { min: i64, max: i64 },
-    Float { min: f64, max: f64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+    },
     Bool,
     Str,
     /// Exactly `digits` hexadecimal digits, either case (a digest such as a sha256).
-    Hex { digits: usize },
+    Hex {
+        digits: usize,
+    },
     Path,
     Choice(&'static [&'static str]),
     StrList,
-    FloatList { min: f64, max: f64 },
+    FloatList {
+        min: f64,
+        max: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +59,12 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
-    pub const fn new(name: &'static str, ty: ParamType, default: ParamDefault, doc: &'static str) -> Self {
+    pub const fn new(
+        name: &'static str,
+        ty: ParamType,
+        default: ParamDefault,
+        doc: &'static str,
+    ) -> Self {
         ParamSpec { name, ty, default, doc, keyed: true }
     }
 
@@ -112,7 +128,9 @@ impl ParamSpec {
                 .map(Json::Array),
             (ParamType::Bool, Value::Bool(v)) => Ok(Json::from(*v)),
             (ParamType::Str | ParamType::Path, Value::Str(v)) => Ok(Json::from(v.as_str())),
-            (ParamType::Hex { digits }, Value::Str(v)) if v.len() == *digits && v.chars().all(|c| c.is_ascii_hexdigit()) => {
+            (ParamType::Hex { digits }, Value::Str(v))
+                if v.len() == *digits && v.chars().all(|c| c.is_ascii_hexdigit()) =>
+            {
                 Ok(Json::from(v.as_str()))
             }
             (ParamType::Choice(options), Value::Str(v)) => {
@@ -165,7 +183,11 @@ pub struct Params {
 
 impl Params {
     /// Checks `node` (the stage's `params:` mapping, if any) against `specs`.
-    pub fn validate(specs: &[ParamSpec], node: Option<&Node>, kind: &str) -> Result<Params, Vec<Diagnostic>> {
+    pub fn validate(
+        specs: &[ParamSpec],
+        node: Option<&Node>,
+        kind: &str,
+    ) -> Result<Params, Vec<Diagnostic>> {
         let mut diagnostics = Vec::new();
         let mut values = Map::new();
         let entries = match node {
@@ -187,13 +209,18 @@ impl Params {
                 None => {
                     let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
                     let hint = match did_you_mean(&key.name, names.iter().copied()) {
-                        Some(close) => format!("did you mean `{close}`? `{kind}` takes: {}", names.join(", ")),
+                        Some(close) => {
+                            format!("did you mean `{close}`? `{kind}` takes: {}", names.join(", "))
+                        }
                         None => format!("`{kind}` takes: {}", names.join(", ")),
                     };
                     diagnostics.push(
-                        Diagnostic::new(format!("unknown parameter `{}` for kind `{kind}`", key.name))
-                            .at(&key.location)
-                            .hint(hint),
+                        Diagnostic::new(format!(
+                            "unknown parameter `{}` for kind `{kind}`",
+                            key.name
+                        ))
+                        .at(&key.location)
+                        .hint(hint),
                     );
                 }
             }
@@ -207,8 +234,10 @@ impl Params {
                     values.insert(spec.name.to_string(), default);
                 }
                 None => {
-                    let mut diagnostic =
-                        Diagnostic::new(format!("missing required parameter `{}` ({})", spec.name, spec.doc));
+                    let mut diagnostic = Diagnostic::new(format!(
+                        "missing required parameter `{}` ({})",
+                        spec.name, spec.doc
+                    ));
                     if let Some(node) = node {
                         diagnostic = diagnostic.at(&node.location);
                     }
@@ -283,7 +312,14 @@ impl Params {
     pub fn opt_float_list(&self, name: &str) -> Option<Vec<f64>> {
         let value = self.get(name);
         let list = value.as_array()?;
-        Some(list.iter().map(|v| v.as_f64().unwrap_or_else(|| panic!("parameter `{name}` is not a list of numbers"))).collect())
+        Some(
+            list.iter()
+                .map(|v| {
+                    v.as_f64()
+                        .unwrap_or_else(|| panic!("parameter `{name}` is not a list of numbers"))
+                })
+                .collect(),
+        )
     }
 
     /// An optional list of strings ([`ParamDefault::Absent`]); `None` when not set.
@@ -293,7 +329,8 @@ impl Params {
     }
 
     pub fn str_list(&self, name: &str) -> Vec<String> {
-        let list = self.get(name).as_array().unwrap_or_else(|| panic!("parameter `{name}` is not a list"));
+        let list =
+            self.get(name).as_array().unwrap_or_else(|| panic!("parameter `{name}` is not a list"));
         list.iter().filter_map(|v| v.as_str().map(String::from)).collect()
     }
 
@@ -310,8 +347,18 @@ mod tests {
     use std::path::Path;
 
     const SPECS: &[ParamSpec] = &[
-        ParamSpec::new("lr", ParamType::Float { min: 0.0, max: 10.0 }, ParamDefault::Float(1e-3), "learning rate"),
-        ParamSpec::new("epochs", ParamType::Int { min: 1, max: 100 }, ParamDefault::Int(5), "epochs"),
+        ParamSpec::new(
+            "lr",
+            ParamType::Float { min: 0.0, max: 10.0 },
+            ParamDefault::Float(1e-3),
+            "learning rate",
+        ),
+        ParamSpec::new(
+            "epochs",
+            ParamType::Int { min: 1, max: 100 },
+            ParamDefault::Int(5),
+            "epochs",
+        ),
         ParamSpec::new("root", ParamType::Path, ParamDefault::Str("."), "data root").unkeyed(),
     ];
 

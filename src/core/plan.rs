@@ -33,7 +33,12 @@ fn reasons_as_text<S: serde::Serializer>(reasons: &[DirtyReason], s: S) -> Resul
     s.collect_seq(reasons.iter().map(|r| r.to_string()))
 }
 
-pub fn plan(pipeline: &Pipeline, dag: &Dag, store: &Store, fingerprinter: &Fingerprinter) -> anyhow::Result<Vec<PlannedStage>> {
+pub fn plan(
+    pipeline: &Pipeline,
+    dag: &Dag,
+    store: &Store,
+    fingerprinter: &Fingerprinter,
+) -> anyhow::Result<Vec<PlannedStage>> {
     let mut outputs: HashMap<String, Option<String>> = HashMap::new();
     let mut planned = Vec::new();
     for name in dag.topological() {
@@ -53,16 +58,33 @@ pub fn plan(pipeline: &Pipeline, dag: &Dag, store: &Store, fingerprinter: &Finge
             }
             None => {
                 outputs.insert(name.to_string(), None);
-                (Status::Run, why_dirty(store, &pipeline.name, name, key.as_deref(), &fingerprint)?, None)
+                (
+                    Status::Run,
+                    why_dirty(store, &pipeline.name, name, key.as_deref(), &fingerprint)?,
+                    None,
+                )
             }
         };
-        planned.push(PlannedStage { stage: name.to_string(), kind: spec.kind.clone(), key, status, reasons, summary });
+        planned.push(PlannedStage {
+            stage: name.to_string(),
+            kind: spec.kind.clone(),
+            key,
+            status,
+            reasons,
+            summary,
+        });
     }
     Ok(planned)
 }
 
 /// Explains a miss by comparing with the stage's last recorded result.
-pub fn why_dirty(store: &Store, pipeline: &str, stage: &str, key: Option<&str>, now: &Fingerprint) -> anyhow::Result<Vec<DirtyReason>> {
+pub fn why_dirty(
+    store: &Store,
+    pipeline: &str,
+    stage: &str,
+    key: Option<&str>,
+    now: &Fingerprint,
+) -> anyhow::Result<Vec<DirtyReason>> {
     let Some(previous_key) = store.read_ref(pipeline, stage) else {
         return Ok(vec![DirtyReason::NeverRun]);
     };
@@ -90,15 +112,22 @@ pub struct LevelSummary {
 /// stages its variants use; a stage shared by variants of several levels counts for each.
 pub fn by_factor(pipeline: &Pipeline, planned: &[PlannedStage]) -> Vec<LevelSummary> {
     let Some(layout) = &pipeline.layout else { return Vec::new() };
-    let status: HashMap<&str, Status> = planned.iter().map(|p| (p.stage.as_str(), p.status)).collect();
+    let status: HashMap<&str, Status> =
+        planned.iter().map(|p| (p.stage.as_str(), p.status)).collect();
     let mut summary = Vec::new();
     for (factor, levels) in &layout.factors {
         for level in levels {
-            let variants: Vec<_> = pipeline.variants.iter().filter(|v| v.variant.level(factor) == Some(level)).collect();
-            let mut stages: Vec<&str> = variants.iter().flat_map(|v| v.stages.values().map(String::as_str)).collect();
+            let variants: Vec<_> = pipeline
+                .variants
+                .iter()
+                .filter(|v| v.variant.level(factor) == Some(level))
+                .collect();
+            let mut stages: Vec<&str> =
+                variants.iter().flat_map(|v| v.stages.values().map(String::as_str)).collect();
             stages.sort_unstable();
             stages.dedup();
-            let count = |s: Status| stages.iter().filter(|stage| status.get(*stage) == Some(&s)).count();
+            let count =
+                |s: Status| stages.iter().filter(|stage| status.get(*stage) == Some(&s)).count();
             summary.push(LevelSummary {
                 factor: factor.clone(),
                 level: level.clone(),

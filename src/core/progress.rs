@@ -21,7 +21,8 @@ impl Progress {
     /// Bars when stderr is a terminal, plain lines otherwise.
     pub fn new() -> Self {
         let interactive = std::io::stderr().is_terminal();
-        let target = if interactive { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let target =
+            if interactive { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         Progress { bars: MultiProgress::with_draw_target(target), interactive }
     }
 

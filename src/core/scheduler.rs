@@ -108,19 +108,28 @@ impl Scheduler<'_> {
                     }
                     let spec = self.pipeline.stage(name).expect("stage exists");
                     if let Some(blocker) = spec.inputs.values().find(|u| {
-                        matches!(outcomes.get(u.as_str()), Some(Outcome::Failed { .. } | Outcome::Skipped { .. }))
+                        matches!(
+                            outcomes.get(u.as_str()),
+                            Some(Outcome::Failed { .. } | Outcome::Skipped { .. })
+                        )
                     }) {
                         self.progress.line(&format!("  skip {name} (upstream {blocker} failed)"));
-                        outcomes.insert(name, Outcome::Skipped { because: format!("upstream {blocker} failed") });
+                        outcomes.insert(
+                            name,
+                            Outcome::Skipped { because: format!("upstream {blocker} failed") },
+                        );
                         continue;
                     }
                     if !spec.inputs.values().all(|u| done.contains_key(u.as_str())) {
                         continue;
                     }
-                    let resource = self.registry.get(&spec.kind).expect("validated").info().resource;
+                    let resource =
+                        self.registry.get(&spec.kind).expect("validated").info().resource;
                     let device = match resource {
                         Resource::Cpu if running_cpu < self.options.jobs.max(1) => None,
-                        Resource::Device if !free_devices.is_empty() => Some(free_devices.remove(0)),
+                        Resource::Device if !free_devices.is_empty() => {
+                            Some(free_devices.remove(0))
+                        }
                         _ => continue,
                     };
                     if resource == Resource::Cpu {
@@ -128,8 +137,11 @@ impl Scheduler<'_> {
                     }
                     running += 1;
                     started_stages.insert(name);
-                    let upstream: HashMap<String, Entry> =
-                        spec.inputs.values().map(|u| (u.clone(), done[u.as_str()].clone())).collect();
+                    let upstream: HashMap<String, Entry> = spec
+                        .inputs
+                        .values()
+                        .map(|u| (u.clone(), done[u.as_str()].clone()))
+                        .collect();
                     let (tx, verified) = (tx.clone(), &verified);
                     scope.spawn(move || {
                         let result = self.run_caught(spec, &upstream, verified, device.as_deref());
@@ -156,9 +168,17 @@ impl Scheduler<'_> {
                         {
                             // Compute the corrupt input again, then this stage.
                             *retries.entry(name).or_default() += 1;
-                            let upstream = order.iter().copied().find(|&s| s == corrupt.stage).expect("inputs are stages");
-                            self.progress.line(&format!("! {name}: {error:#}; set aside, {upstream} runs again"));
-                            if done.get(upstream).is_some_and(|e| !self.store.entries_dir().join(&e.record.key).exists()) {
+                            let upstream = order
+                                .iter()
+                                .copied()
+                                .find(|&s| s == corrupt.stage)
+                                .expect("inputs are stages");
+                            self.progress.line(&format!(
+                                "! {name}: {error:#}; set aside, {upstream} runs again"
+                            ));
+                            if done.get(upstream).is_some_and(|e| {
+                                !self.store.entries_dir().join(&e.record.key).exists()
+                            }) {
                                 done.remove(upstream);
                                 outcomes.remove(upstream);
                                 started_stages.remove(upstream);
@@ -174,8 +194,16 @@ impl Scheduler<'_> {
             }
         });
 
-        let stages = order.iter().map(|&s| (s.to_string(), outcomes.remove(s).expect("every stage ends"))).collect();
-        RunReport { pipeline: self.pipeline.name.clone(), started: started_at, seconds: started.elapsed().as_secs_f64(), stages }
+        let stages = order
+            .iter()
+            .map(|&s| (s.to_string(), outcomes.remove(s).expect("every stage ends")))
+            .collect();
+        RunReport {
+            pipeline: self.pipeline.name.clone(),
+            started: started_at,
+            seconds: started.elapsed().as_secs_f64(),
+            stages,
+        }
     }
 
     /// Runs exactly `stage` (`ablate run --only`, one job of a Slurm submission). Its upstream
@@ -187,13 +215,19 @@ impl Scheduler<'_> {
         let started_at = unix_seconds();
         let spec = self.pipeline.stage(stage).ok_or_else(|| {
             let names: Vec<&str> = self.dag.topological().collect();
-            anyhow!("pipeline {} has no stage `{stage}`; its stages: {}", self.pipeline.name, names.join(", "))
+            anyhow!(
+                "pipeline {} has no stage `{stage}`; its stages: {}",
+                self.pipeline.name,
+                names.join(", ")
+            )
         })?;
         let ancestors = self.ancestors(stage);
         let mut outputs: HashMap<String, Option<String>> = HashMap::new();
         let mut upstream: HashMap<String, Entry> = HashMap::new();
         for name in self.dag.topological().filter(|name| ancestors.contains(name)) {
-            let fingerprint = self.fingerprinter.fingerprint(self.pipeline.stage(name).expect("dag nodes are stages"), &outputs)?;
+            let fingerprint = self
+                .fingerprinter
+                .fingerprint(self.pipeline.stage(name).expect("dag nodes are stages"), &outputs)?;
             let key = fingerprint.key().expect("the outputs of its own upstream stages are known");
             let entry = self.store.entry(&key)?.ok_or_else(|| {
                 anyhow!("stage `{stage}` needs upstream stage `{name}`, which is not cached (key {key}): run `{name}` first")
@@ -205,7 +239,12 @@ impl Scheduler<'_> {
             Resource::Device => self.options.devices.first().cloned(),
             Resource::Cpu => None,
         };
-        let outcome = match self.run_caught(spec, &upstream, &Mutex::new(HashSet::new()), device.as_deref()) {
+        let outcome = match self.run_caught(
+            spec,
+            &upstream,
+            &Mutex::new(HashSet::new()),
+            device.as_deref(),
+        ) {
             Ok((outcome, _)) => outcome,
             Err(error) => {
                 let error = format!("{error:#}");
@@ -254,7 +293,10 @@ impl Scheduler<'_> {
         verified: &Mutex<HashSet<String>>,
         device: Option<&str>,
     ) -> anyhow::Result<(Outcome, Entry)> {
-        let outputs = upstream.iter().map(|(stage, e)| (stage.clone(), Some(e.record.output.clone()))).collect();
+        let outputs = upstream
+            .iter()
+            .map(|(stage, e)| (stage.clone(), Some(e.record.output.clone())))
+            .collect();
         let fingerprint = self.fingerprinter.fingerprint(spec, &outputs)?;
         let key = fingerprint.key().expect("all upstream outputs are known");
         let pipeline = &self.pipeline.name;
@@ -293,9 +335,14 @@ impl Scheduler<'_> {
         let extendable = kind.info().workspace.extended(&spec.params);
         let workspace = match extendable {
             Some(params) => {
-                let workspace_key = fingerprint.workspace_key(params).expect("all upstream outputs are known");
+                let workspace_key =
+                    fingerprint.workspace_key(params).expect("all upstream outputs are known");
                 let lock = self.store.lock(&format!("work-{workspace_key}"))?;
-                let owner = WorkspaceOwner { pipeline: pipeline.clone(), stage: spec.name.clone(), key: key.clone() };
+                let owner = WorkspaceOwner {
+                    pipeline: pipeline.clone(),
+                    stage: spec.name.clone(),
+                    key: key.clone(),
+                };
                 Some((self.store.workspace(&workspace_key, &owner)?, lock))
             }
             None => None,
@@ -305,7 +352,11 @@ impl Scheduler<'_> {
         let mut ctx = StageContext {
             stage: &spec.name,
             params: &spec.params,
-            inputs: spec.inputs.iter().map(|(role, stage)| (role.clone(), upstream[stage].out_dir())).collect(),
+            inputs: spec
+                .inputs
+                .iter()
+                .map(|(role, stage)| (role.clone(), upstream[stage].out_dir()))
+                .collect(),
             out_dir: staging.out_dir(),
             device: device.map(String::from),
             workspace: workspace.as_ref().map(|(dir, _)| dir.clone()),
@@ -338,7 +389,8 @@ impl Scheduler<'_> {
         let entry = self.store.publish(staging, record)?;
         self.store.write_ref(pipeline, &spec.name, &key)?;
         if let (Some((dir, _lock)), Some([])) = (&workspace, extendable) {
-            std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove workspace {}", dir.display()))?;
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove workspace {}", dir.display()))?;
         }
         self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
         verified.lock().expect("verified set").insert(key.clone());

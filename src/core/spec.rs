@@ -64,7 +64,11 @@ impl Pipeline {
 }
 
 /// Reads, overrides, interpolates and validates the pipeline at `path`.
-pub fn load(path: &Path, overrides: &[String], registry: &Registry) -> Result<Pipeline, Diagnostics> {
+pub fn load(
+    path: &Path,
+    overrides: &[String],
+    registry: &Registry,
+) -> Result<Pipeline, Diagnostics> {
     PipelineSource::read(path, overrides)?.load(registry)
 }
 
@@ -81,7 +85,10 @@ pub struct PipelineSource {
 impl PipelineSource {
     pub fn read(path: &Path, overrides: &[String]) -> Result<PipelineSource, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic::new(format!("cannot read pipeline file {}: {e}", path.display()))])
+            Diagnostics(vec![Diagnostic::new(format!(
+                "cannot read pipeline file {}: {e}",
+                path.display()
+            ))])
         })?;
         Ok(PipelineSource { path: path.to_path_buf(), text, overrides: overrides.to_vec() })
     }
@@ -91,7 +98,12 @@ impl PipelineSource {
     }
 }
 
-pub fn parse(path: &Path, text: &str, overrides: &[String], registry: &Registry) -> Result<Pipeline, Diagnostics> {
+pub fn parse(
+    path: &Path,
+    text: &str,
+    overrides: &[String],
+    registry: &Registry,
+) -> Result<Pipeline, Diagnostics> {
     let one = |d: Diagnostic| Diagnostics(vec![d]);
     let mut root = yaml::parse(path, text).map_err(one)?;
     if root.value == Value::Null {
@@ -112,7 +124,8 @@ pub fn parse(path: &Path, text: &str, overrides: &[String], registry: &Registry)
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut per_variant = Vec::with_capacity(variants.len());
     for variant in variants {
-        let level_vars = grid.as_ref().map(|g| g.vars_of(variant, &root.location)).unwrap_or_default();
+        let level_vars =
+            grid.as_ref().map(|g| g.vars_of(variant, &root.location)).unwrap_or_default();
         let vars = Vars::new(root.get("vars"), path, level_vars).map_err(one)?;
         match variant_stages(stages_node, &vars, grid.as_ref(), variant, registry) {
             Ok(specs) => per_variant.push(specs),
@@ -133,7 +146,12 @@ pub fn parse(path: &Path, text: &str, overrides: &[String], registry: &Registry)
         Some(node) => node.expect_str("`name`").map_err(one)?.to_string(),
         None => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
     };
-    let order: Vec<&str> = stages_node.expect_map("`stages`").map_err(one)?.iter().map(|(k, _)| k.name.as_str()).collect();
+    let order: Vec<&str> = stages_node
+        .expect_map("`stages`")
+        .map_err(one)?
+        .iter()
+        .map(|(k, _)| k.name.as_str())
+        .collect();
     let (stages, variant_specs) = merge(&order, variants, per_variant);
     let variants = if grid.is_some() { variant_specs } else { Vec::new() };
     let layout = grid.as_ref().map(Grid::layout);
@@ -162,7 +180,14 @@ fn variant_stages(
     for (key, node) in entries {
         let mut node = node.clone();
         if let Some(when) = take_entry(&mut node, "when") {
-            let grid = grid.ok_or_else(|| vec![Diagnostic::new("`when` selects variants of a `grid`, and the pipeline has none").at(&when.location)])?;
+            let grid = grid.ok_or_else(|| {
+                vec![
+                    Diagnostic::new(
+                        "`when` selects variants of a `grid`, and the pipeline has none",
+                    )
+                    .at(&when.location),
+                ]
+            })?;
             if !grid.selector(&when, "`when`").map_err(|d| vec![d])?.matches(variant) {
                 left_out.push(&key.name);
                 continue;
@@ -205,13 +230,18 @@ fn take_entry(node: &mut Node, name: &str) -> Option<Node> {
 
 /// Merges the variants' stages into one stage list: instances of a stage with equal kind,
 /// parameters and inputs (compared through their upstream instances) are one stage.
-fn merge(order: &[&str], variants: &[Variant], per_variant: Vec<Vec<StageSpec>>) -> (Vec<StageSpec>, Vec<VariantSpec>) {
+fn merge(
+    order: &[&str],
+    variants: &[Variant],
+    per_variant: Vec<Vec<StageSpec>>,
+) -> (Vec<StageSpec>, Vec<VariantSpec>) {
     struct Instance {
         spec: StageSpec,
         identity: String,
         variants: Vec<usize>,
     }
-    let identities: Vec<BTreeMap<String, String>> = per_variant.iter().map(|specs| stage_identities(specs)).collect();
+    let identities: Vec<BTreeMap<String, String>> =
+        per_variant.iter().map(|specs| stage_identities(specs)).collect();
     let mut by_stage: BTreeMap<String, Vec<Instance>> = BTreeMap::new();
     for (v, specs) in per_variant.into_iter().enumerate() {
         for spec in specs {
@@ -225,9 +255,12 @@ fn merge(order: &[&str], variants: &[Variant], per_variant: Vec<Vec<StageSpec>>)
     }
     let mut names: BTreeMap<(String, String), String> = BTreeMap::new();
     for (stage, instances) in &by_stage {
-        let groups: Vec<Vec<&Variant>> = instances.iter().map(|i| i.variants.iter().map(|&v| &variants[v]).collect()).collect();
-        let params: Vec<&serde_json::Map<String, serde_json::Value>> = instances.iter().map(|i| i.spec.params.values()).collect();
-        for (instance, name) in instances.iter().zip(grid::instance_names(stage, &groups, &params)) {
+        let groups: Vec<Vec<&Variant>> =
+            instances.iter().map(|i| i.variants.iter().map(|&v| &variants[v]).collect()).collect();
+        let params: Vec<&serde_json::Map<String, serde_json::Value>> =
+            instances.iter().map(|i| i.spec.params.values()).collect();
+        for (instance, name) in instances.iter().zip(grid::instance_names(stage, &groups, &params))
+        {
             names.insert((stage.clone(), instance.identity.clone()), name);
         }
     }
@@ -249,7 +282,10 @@ fn merge(order: &[&str], variants: &[Variant], per_variant: Vec<Vec<StageSpec>>)
         .enumerate()
         .map(|(v, variant)| VariantSpec {
             variant: variant.clone(),
-            stages: identities[v].iter().map(|(stage, id)| (stage.clone(), names[&(stage.clone(), id.clone())].clone())).collect(),
+            stages: identities[v]
+                .iter()
+                .map(|(stage, id)| (stage.clone(), names[&(stage.clone(), id.clone())].clone()))
+                .collect(),
         })
         .collect();
     (stages, variant_specs)
@@ -257,7 +293,12 @@ fn merge(order: &[&str], variants: &[Variant], per_variant: Vec<Vec<StageSpec>>)
 
 /// Per stage of one variant, a digest of its kind, parameters and (recursively) inputs.
 fn stage_identities(specs: &[StageSpec]) -> BTreeMap<String, String> {
-    fn visit(name: &str, specs: &[StageSpec], done: &mut BTreeMap<String, String>, stack: &mut Vec<String>) -> String {
+    fn visit(
+        name: &str,
+        specs: &[StageSpec],
+        done: &mut BTreeMap<String, String>,
+        stack: &mut Vec<String>,
+    ) -> String {
         if let Some(id) = done.get(name) {
             return id.clone();
         }
@@ -266,8 +307,11 @@ fn stage_identities(specs: &[StageSpec]) -> BTreeMap<String, String> {
         }
         let spec = specs.iter().find(|s| s.name == name).expect("validated input");
         stack.push(name.to_string());
-        let inputs: Vec<(String, String)> =
-            spec.inputs.iter().map(|(role, upstream)| (role.clone(), visit(upstream, specs, done, stack))).collect();
+        let inputs: Vec<(String, String)> = spec
+            .inputs
+            .iter()
+            .map(|(role, upstream)| (role.clone(), visit(upstream, specs, done, stack)))
+            .collect();
         stack.pop();
         let text = serde_json::json!({"kind": spec.kind, "params": spec.params.values(), "inputs": inputs}).to_string();
         let id = blake3::hash(text.as_bytes()).to_hex().to_string();
@@ -296,7 +340,12 @@ pub(crate) fn check_keys(node: &Node, allowed: &[&str], what: &str) -> Result<()
     Ok(())
 }
 
-fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Registry) -> Result<StageSpec, Vec<Diagnostic>> {
+fn validate_stage(
+    key: &Key,
+    node: &Node,
+    stage_names: &[&str],
+    registry: &Registry,
+) -> Result<StageSpec, Vec<Diagnostic>> {
     let what = format!("stage `{}`", key.name);
     check_keys(node, STAGE_KEYS, &what).map_err(|d| vec![d])?;
     let kind_node = node
@@ -309,7 +358,11 @@ fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Regis
             Some(close) => format!("did you mean `{close}`? known kinds: {}", known.join(", ")),
             None => format!("known kinds: {}", known.join(", ")),
         };
-        vec![Diagnostic::new(format!("unknown stage kind `{kind_name}`")).at(&kind_node.location).hint(hint)]
+        vec![
+            Diagnostic::new(format!("unknown stage kind `{kind_name}`"))
+                .at(&kind_node.location)
+                .hint(hint),
+        ]
     })?;
 
     let mut diagnostics = Vec::new();
@@ -336,8 +389,11 @@ fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Regis
         match target.expect_str("an input") {
             Err(d) => diagnostics.push(d),
             Ok(upstream) if !stage_names.contains(&upstream) => {
-                let mut d = Diagnostic::new(format!("input `{}` refers to unknown stage `{upstream}`", role.name))
-                    .at(&target.location);
+                let mut d = Diagnostic::new(format!(
+                    "input `{}` refers to unknown stage `{upstream}`",
+                    role.name
+                ))
+                .at(&target.location);
                 if let Some(close) = did_you_mean(upstream, stage_names.iter().copied()) {
                     d = d.hint(format!("did you mean `{close}`?"));
                 }
@@ -351,9 +407,12 @@ fn validate_stage(key: &Key, node: &Node, stage_names: &[&str], registry: &Regis
     for input in kind.info().inputs.iter().filter(|i| !i.optional) {
         if !input_entries.iter().any(|(role, _)| role.name == input.role) {
             diagnostics.push(
-                Diagnostic::new(format!("{what} is missing input `{}` ({})", input.role, input.doc))
-                    .at(&key.location)
-                    .hint(format!("add `inputs: {{{}: <stage>}}`", input.role)),
+                Diagnostic::new(format!(
+                    "{what} is missing input `{}` ({})",
+                    input.role, input.doc
+                ))
+                .at(&key.location)
+                .hint(format!("add `inputs: {{{}: <stage>}}`", input.role)),
             );
         }
     }
@@ -393,7 +452,11 @@ impl Vars {
             }
         }
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let location = Location { source: Arc::new(Source { name: path.into(), text: String::new() }), line: 1, column: 1 };
+        let location = Location {
+            source: Arc::new(Source { name: path.into(), text: String::new() }),
+            line: 1,
+            column: 1,
+        };
         entries.push((
             Key { name: "pipeline_dir".into(), location: location.clone() },
             Node { value: Value::Str(dir.display().to_string()), location },
@@ -401,7 +464,12 @@ impl Vars {
         Ok(Vars { entries })
     }
 
-    fn resolve(&self, name: &str, at: &Location, resolving: &mut Vec<String>) -> Result<Node, Diagnostic> {
+    fn resolve(
+        &self,
+        name: &str,
+        at: &Location,
+        resolving: &mut Vec<String>,
+    ) -> Result<Node, Diagnostic> {
         if resolving.iter().any(|n| n == name) {
             return Err(Diagnostic::new(format!(
                 "variable cycle: {} → {name}",
@@ -428,7 +496,9 @@ impl Vars {
     fn interpolate(&self, node: &mut Node, resolving: &mut Vec<String>) -> Result<(), Diagnostic> {
         match &mut node.value {
             Value::Seq(items) => items.iter_mut().try_for_each(|n| self.interpolate(n, resolving)),
-            Value::Map(entries) => entries.iter_mut().try_for_each(|(_, n)| self.interpolate(n, resolving)),
+            Value::Map(entries) => {
+                entries.iter_mut().try_for_each(|(_, n)| self.interpolate(n, resolving))
+            }
             Value::Str(text) if text.contains('$') => {
                 let whole = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'));
                 if let Some(name) = whole.filter(|n| !n.contains(['$', '{', '}'])) {
@@ -444,7 +514,12 @@ impl Vars {
         }
     }
 
-    fn substitute(&self, text: &str, at: &Location, resolving: &mut Vec<String>) -> Result<String, Diagnostic> {
+    fn substitute(
+        &self,
+        text: &str,
+        at: &Location,
+        resolving: &mut Vec<String>,
+    ) -> Result<String, Diagnostic> {
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find('$') {
@@ -509,8 +584,10 @@ fn apply_override(root: &mut Node, assignment: &str) -> Result<(), Diagnostic> {
     } else if is_stage && segments.len() == 2 {
         vec!["stages", first, "params", segments[1]]
     } else {
-        return Err(Diagnostic::new(format!("--set `{assignment}`: `{first}` is neither a variable nor a stage"))
-            .hint("use a full path such as stages.train.params.lr"));
+        return Err(Diagnostic::new(format!(
+            "--set `{assignment}`: `{first}` is neither a variable nor a stage"
+        ))
+        .hint("use a full path such as stages.train.params.lr"));
     };
     let mut node = root;
     for segment in &full[..full.len() - 1] {
@@ -520,19 +597,28 @@ fn apply_override(root: &mut Node, assignment: &str) -> Result<(), Diagnostic> {
     let Value::Map(entries) = &mut node.value else { unreachable!("child_map ensures a mapping") };
     match entries.iter_mut().find(|(k, _)| k.name == last) {
         Some((_, existing)) => *existing = value,
-        None => entries.push((Key { name: last.to_string(), location: value.location.clone() }, value)),
+        None => {
+            entries.push((Key { name: last.to_string(), location: value.location.clone() }, value))
+        }
     }
     Ok(())
 }
 
-fn child_map<'a>(node: &'a mut Node, segment: &str, assignment: &str) -> Result<&'a mut Node, Diagnostic> {
+fn child_map<'a>(
+    node: &'a mut Node,
+    segment: &str,
+    assignment: &str,
+) -> Result<&'a mut Node, Diagnostic> {
     if node.value == Value::Null {
         node.value = Value::Map(Vec::new());
     }
     let location = node.location.clone();
     let type_name = node.type_name();
     let Value::Map(entries) = &mut node.value else {
-        return Err(Diagnostic::new(format!("--set `{assignment}`: `{segment}` is inside {type_name}")).at(&location));
+        return Err(Diagnostic::new(format!(
+            "--set `{assignment}`: `{segment}` is inside {type_name}"
+        ))
+        .at(&location));
     };
     let index = match entries.iter().position(|(k, _)| k.name == segment) {
         Some(index) => index,
@@ -547,8 +633,11 @@ fn child_map<'a>(node: &'a mut Node, segment: &str, assignment: &str) -> Result<
         child.value = Value::Map(Vec::new());
     }
     if child.as_map().is_none() {
-        return Err(Diagnostic::new(format!("--set `{assignment}`: `{segment}` is {}, not a mapping", child.type_name()))
-            .at(&child.location));
+        return Err(Diagnostic::new(format!(
+            "--set `{assignment}`: `{segment}` is {}, not a mapping",
+            child.type_name()
+        ))
+        .at(&child.location));
     }
     Ok(child)
 }
@@ -566,7 +655,12 @@ mod tests {
         version: 1,
         doc: "a kind for tests",
         params: &[
-            ParamSpec::new("n", ParamType::Int { min: 0, max: 100 }, ParamDefault::Int(1), "a number"),
+            ParamSpec::new(
+                "n",
+                ParamType::Int { min: 0, max: 100 },
+                ParamDefault::Int(1),
+                "a number",
+            ),
             ParamSpec::new("name", ParamType::Str, ParamDefault::Str(""), "a name"),
         ],
         inputs: &[],
@@ -621,7 +715,10 @@ mod tests {
     #[test]
     fn variables_keep_their_type_or_splice_into_strings() {
         let pipeline = load(TEXT, &[]).unwrap();
-        assert_eq!(params(&pipeline, "a"), serde_json::json!({"n": 3, "name": "hi world, ${literal} dir"}));
+        assert_eq!(
+            params(&pipeline, "a"),
+            serde_json::json!({"n": 3, "name": "hi world, ${literal} dir"})
+        );
         assert_eq!(pipeline.name, "p");
     }
 
@@ -630,7 +727,10 @@ mod tests {
         assert_eq!(params(&load(TEXT, &["n=7"]).unwrap(), "a")["n"], 7);
         assert_eq!(params(&load(TEXT, &["a.n=8"]).unwrap(), "a")["n"], 8);
         assert_eq!(params(&load(TEXT, &["stages.a.params.n=9"]).unwrap(), "a")["n"], 9);
-        assert_eq!(params(&load(TEXT, &["who=you"]).unwrap(), "a")["name"], "hi you, ${literal} dir");
+        assert_eq!(
+            params(&load(TEXT, &["who=you"]).unwrap(), "a")["name"],
+            "hi you, ${literal} dir"
+        );
         let err = load(TEXT, &["a.n=999"]).unwrap_err().to_string();
         assert!(err.contains("must be an integer in 0..=100, found 999"), "{err}");
         assert!(load(TEXT, &["n"]).unwrap_err().to_string().contains("not of the form path=value"));
@@ -638,20 +738,28 @@ mod tests {
 
     #[test]
     fn variable_cycles_are_reported() {
-        let err = load("vars: {a: '${b}', b: '${a}'}\nstages:\n  s: {kind: fake, params: {name: '${a}'}}\n", &[]).unwrap_err();
+        let err = load(
+            "vars: {a: '${b}', b: '${a}'}\nstages:\n  s: {kind: fake, params: {name: '${a}'}}\n",
+            &[],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("variable cycle: a → b → a"), "{err}");
     }
 
     #[test]
     fn all_problems_are_reported_together() {
-        let err = load("stages:\n  a: {kind: fake, params: {m: 1}}\n  b: {kind: consumer}\n", &[]).unwrap_err();
+        let err = load("stages:\n  a: {kind: fake, params: {m: 1}}\n  b: {kind: consumer}\n", &[])
+            .unwrap_err();
         assert_eq!(err.0.len(), 2, "{err}");
     }
 
     #[test]
     fn unknown_top_level_keys_get_a_hint() {
         let err = load("stage:\n  a: {kind: fake}\n", &[]).unwrap_err().to_string();
-        assert!(err.contains("unknown key `stage`") && err.contains("did you mean `stages`?"), "{err}");
+        assert!(
+            err.contains("unknown key `stage`") && err.contains("did you mean `stages`?"),
+            "{err}"
+        );
     }
 
     const GRID: &str = "grid: {factors: {n: [1, 2]}, seeds: 2}\nstages:\n  a: {kind: fake, params: {name: shared}}\n  b: {kind: consumer, inputs: {x: a}}\n  c: {kind: fake, params: {n: '${n}'}}\n  d: {kind: consumer, inputs: {x: c}, when: {n: 2}}\n  e: {kind: fake, params: {n: '${seed}'}, when: {n: 2}}\n";
@@ -671,9 +779,15 @@ mod tests {
 
     #[test]
     fn a_stage_reading_one_that_when_leaves_out_is_an_error() {
-        let text = GRID.replace("when: {n: 2}}\n  e", "when: {n: 1}}\n  f: {kind: consumer, inputs: {x: d}}\n  e");
+        let text = GRID.replace(
+            "when: {n: 2}}\n  e",
+            "when: {n: 1}}\n  f: {kind: consumer, inputs: {x: d}}\n  e",
+        );
         let err = load(&text, &[]).unwrap_err().to_string();
-        assert!(err.contains("stage `f` reads stage `d`, which variant `n=2,seed=0` leaves out"), "{err}");
+        assert!(
+            err.contains("stage `f` reads stage `d`, which variant `n=2,seed=0` leaves out"),
+            "{err}"
+        );
         let err = load("stages:\n  a: {kind: fake, when: {n: 1}}\n", &[]).unwrap_err().to_string();
         assert!(err.contains("`when` selects variants of a `grid`"), "{err}");
     }

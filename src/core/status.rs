@@ -13,7 +13,11 @@ pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
         .collect();
     runs.sort_by_key(|r| r.started);
     let entries = fs::read_dir(store.entries_dir())?.flatten().count();
-    println!("cache {}: {entries} results, {}", store.root().display(), human_size(size_of(store.root())));
+    println!(
+        "cache {}: {entries} results, {}",
+        store.root().display(),
+        human_size(size_of(store.root()))
+    );
     if runs.is_empty() {
         println!("no runs yet");
     }
@@ -53,7 +57,12 @@ pub fn format_time(secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

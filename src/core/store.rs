@@ -113,8 +113,9 @@ static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 impl Store {
     pub fn open(root: &Path) -> anyhow::Result<Store> {
         for sub in ["entries", "staging", "work", "locks", "refs", "runs"] {
-            fs::create_dir_all(root.join(sub))
-                .with_context(|| format!("cannot create cache folder {}", root.join(sub).display()))?;
+            fs::create_dir_all(root.join(sub)).with_context(|| {
+                format!("cannot create cache folder {}", root.join(sub).display())
+            })?;
         }
         Ok(Store { root: root.to_path_buf() })
     }
@@ -155,7 +156,10 @@ impl Store {
 
     /// Re-hashes every published result, in parallel.
     pub fn verify_all(&self) -> anyhow::Result<Verification> {
-        let keys: Vec<String> = fs::read_dir(self.entries_dir())?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let keys: Vec<String> = fs::read_dir(self.entries_dir())?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         let corrupt: Vec<(String, anyhow::Error)> = keys
             .par_iter()
             .filter_map(|key| {
@@ -213,7 +217,11 @@ impl Store {
 
     /// The workspace folder of a workspace key (see `stage::Workspace`), created if missing and
     /// marked as used by `owner`.
-    pub fn workspace(&self, workspace_key: &str, owner: &WorkspaceOwner) -> anyhow::Result<PathBuf> {
+    pub fn workspace(
+        &self,
+        workspace_key: &str,
+        owner: &WorkspaceOwner,
+    ) -> anyhow::Result<PathBuf> {
         let dir = self.workspaces_dir().join(workspace_key);
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         write_atomically(&dir.join(OWNER), &serde_json::to_vec(owner)?)?;
@@ -233,7 +241,8 @@ impl Store {
         let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = self.root.join("staging").join(format!("{key}.{}.{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("out")).with_context(|| format!("cannot create {}", dir.display()))?;
+        fs::create_dir_all(dir.join("out"))
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(Staging { dir, key: key.to_string() })
     }
 
@@ -257,7 +266,9 @@ impl Store {
             let name = dir.file_name().to_string_lossy().into_owned();
             let key = name.split('.').next().unwrap_or_default();
             let lock_path = self.root.join("locks").join(format!("{key}.lock"));
-            let Ok(file) = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path) else {
+            let Ok(file) =
+                fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)
+            else {
                 continue;
             };
             if file.try_lock().is_ok() {
@@ -290,7 +301,8 @@ impl Store {
             let path = dir.path().join(MANIFEST);
             match fs::read(&path) {
                 Ok(bytes) => manifests.push(
-                    serde_json::from_slice(&bytes).with_context(|| format!("corrupt manifest {}", path.display()))?,
+                    serde_json::from_slice(&bytes)
+                        .with_context(|| format!("corrupt manifest {}", path.display()))?,
                 ),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
@@ -331,15 +343,20 @@ impl Store {
 
 /// Keeps names usable as single path components.
 pub fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_=,".contains(c) { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_=,".contains(c) { c } else { '_' })
+        .collect()
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
     io::Write::write_all(&mut tmp, bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

@@ -165,7 +165,8 @@ impl TreeBuilder {
         let mut root: Option<Node> = None;
         loop {
             let (event, mark) = parser.next_token().map_err(|e| {
-                Diagnostic::new(format!("malformed YAML: {}", e.info())).at(&self.location(e.marker()))
+                Diagnostic::new(format!("malformed YAML: {}", e.info()))
+                    .at(&self.location(e.marker()))
             })?;
             let location = self.location(&mark);
             let finished = match event {
@@ -175,7 +176,9 @@ impl TreeBuilder {
                         .at(&location)
                         .hint("remove the second `---` document"));
                 }
-                Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => None,
+                Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {
+                    None
+                }
                 Event::Scalar(text, style, anchor, _) => {
                     let value = scalar_value(&text, style == TScalarStyle::Plain)
                         .map_err(|message| Diagnostic::new(message).at(&location))?;
@@ -188,7 +191,9 @@ impl TreeBuilder {
                         .rev()
                         .find(|(id, _)| *id == anchor)
                         .map(|(_, node)| node.clone())
-                        .ok_or_else(|| Diagnostic::new("alias to an unknown anchor").at(&location))?;
+                        .ok_or_else(|| {
+                            Diagnostic::new("alias to an unknown anchor").at(&location)
+                        })?;
                     self.count(count_nodes(&node), &location)?;
                     Some(node)
                 }
@@ -234,7 +239,10 @@ impl TreeBuilder {
                             if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
                                 return Err(Diagnostic::new(format!("duplicate key `{name}`"))
                                     .at(&node.location)
-                                    .hint(format!("`{name}` is already set at line {}", first.location.line)));
+                                    .hint(format!(
+                                        "`{name}` is already set at line {}",
+                                        first.location.line
+                                    )));
                             }
                             *pending_key = Some(Key { name, location: node.location });
                         }
@@ -250,7 +258,9 @@ impl TreeBuilder {
 
     fn open(&mut self, stack: &[Frame], location: &Location) -> Result<(), Diagnostic> {
         if stack.len() >= MAX_DEPTH {
-            return Err(Diagnostic::new(format!("YAML nested deeper than {MAX_DEPTH} levels")).at(location));
+            return Err(
+                Diagnostic::new(format!("YAML nested deeper than {MAX_DEPTH} levels")).at(location)
+            );
         }
         Ok(())
     }
@@ -258,14 +268,21 @@ impl TreeBuilder {
     fn count(&mut self, nodes: usize, location: &Location) -> Result<(), Diagnostic> {
         self.nodes += nodes;
         if self.nodes > MAX_NODES {
-            return Err(Diagnostic::new(format!("YAML document expands to more than {MAX_NODES} nodes"))
-                .at(location)
-                .hint("aliases are expanded; a chain of aliases can multiply the document's size"));
+            return Err(Diagnostic::new(format!(
+                "YAML document expands to more than {MAX_NODES} nodes"
+            ))
+            .at(location)
+            .hint("aliases are expanded; a chain of aliases can multiply the document's size"));
         }
         Ok(())
     }
 
-    fn node(&mut self, value: Value, location: Location, anchor: usize) -> Result<Node, Diagnostic> {
+    fn node(
+        &mut self,
+        value: Value,
+        location: Location,
+        anchor: usize,
+    ) -> Result<Node, Diagnostic> {
         self.count(1, &location)?;
         let node = Node { value, location };
         if anchor != 0 {

@@ -52,7 +52,9 @@ impl Split {
 
 /// Positives per label in row-major N×`n_labels` 0/1 targets.
 pub fn positives(targets: &[u8], n_labels: usize) -> Vec<usize> {
-    (0..n_labels).map(|c| targets.iter().skip(c).step_by(n_labels).filter(|&&y| y == 1).count()).collect()
+    (0..n_labels)
+        .map(|c| targets.iter().skip(c).step_by(n_labels).filter(|&&y| y == 1).count())
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,34 +84,55 @@ impl Dataset {
         for split in &self.splits {
             let n = split.len();
             let image_shape = vec![n, 3, self.size, self.size];
-            tensors.push((format!("images.{}", split.name), TensorView::new(Dtype::U8, image_shape, &split.images)?));
+            tensors.push((
+                format!("images.{}", split.name),
+                TensorView::new(Dtype::U8, image_shape, &split.images)?,
+            ));
             let label_shape = vec![n, self.label_names.len()];
-            tensors.push((format!("labels.{}", split.name), TensorView::new(Dtype::U8, label_shape, &split.labels)?));
+            tensors.push((
+                format!("labels.{}", split.name),
+                TensorView::new(Dtype::U8, label_shape, &split.labels)?,
+            ));
         }
         let path = dir.join(FILE_NAME);
-        serialize_to_file(tensors, None, &path).with_context(|| format!("cannot write {}", path.display()))
+        serialize_to_file(tensors, None, &path)
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 
     pub fn read(dir: &Path) -> anyhow::Result<Dataset> {
         let index_path = dir.join(INDEX_NAME);
         let index: Index = serde_json::from_slice(
-            &std::fs::read(&index_path).with_context(|| format!("cannot read {}", index_path.display()))?,
+            &std::fs::read(&index_path)
+                .with_context(|| format!("cannot read {}", index_path.display()))?,
         )
         .with_context(|| format!("{} is not an ablate dataset index", index_path.display()))?;
         if index.format != FORMAT {
             bail!("{}: unknown dataset format `{}`", index_path.display(), index.format);
         }
         let path = dir.join(FILE_NAME);
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let tensors = SafeTensors::deserialize(&bytes).with_context(|| format!("{} is not a safetensors file", path.display()))?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let tensors = SafeTensors::deserialize(&bytes)
+            .with_context(|| format!("{} is not a safetensors file", path.display()))?;
         let mut splits = Vec::new();
         for (name, ids) in index.splits {
-            let images = tensors.tensor(&format!("images.{name}")).with_context(|| format!("{}: no images of `{name}`", path.display()))?;
-            let labels = tensors.tensor(&format!("labels.{name}")).with_context(|| format!("{}: no labels of `{name}`", path.display()))?;
-            if images.shape() != [ids.len(), 3, index.size, index.size] || labels.shape() != [ids.len(), index.label_names.len()] {
+            let images = tensors
+                .tensor(&format!("images.{name}"))
+                .with_context(|| format!("{}: no images of `{name}`", path.display()))?;
+            let labels = tensors
+                .tensor(&format!("labels.{name}"))
+                .with_context(|| format!("{}: no labels of `{name}`", path.display()))?;
+            if images.shape() != [ids.len(), 3, index.size, index.size]
+                || labels.shape() != [ids.len(), index.label_names.len()]
+            {
                 bail!("{}: split `{name}` has inconsistent shapes", path.display());
             }
-            splits.push(Split { name, ids, images: images.data().to_vec(), labels: labels.data().to_vec() });
+            splits.push(Split {
+                name,
+                ids,
+                images: images.data().to_vec(),
+                labels: labels.data().to_vec(),
+            });
         }
         Ok(Dataset { label_names: index.label_names, size: index.size, splits })
     }

@@ -32,7 +32,9 @@ impl DataRoot {
         if !path.is_dir() {
             bail!("data root {} is not a folder", path.display());
         }
-        let canonical = path.canonicalize().with_context(|| format!("cannot resolve data root {}", path.display()))?;
+        let canonical = path
+            .canonicalize()
+            .with_context(|| format!("cannot resolve data root {}", path.display()))?;
         Ok(DataRoot { path: path.to_path_buf(), canonical })
     }
 
@@ -59,20 +61,19 @@ impl DataRoot {
 
 /// Reads a split's CSV, keeping at most `limit` rows (0: all).
 pub fn read_table(csv: &Path, limit: usize) -> anyhow::Result<Table> {
-    let file = std::fs::File::open(csv).with_context(|| format!("cannot open {}", csv.display()))?;
+    let file =
+        std::fs::File::open(csv).with_context(|| format!("cannot open {}", csv.display()))?;
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
     let mut records = reader.records();
     let header = match records.next() {
-        Some(record) => record.with_context(|| format!("{}:1: unreadable header", csv.display()))?,
+        Some(record) => {
+            record.with_context(|| format!("{}:1: unreadable header", csv.display()))?
+        }
         None => bail!("{}: empty file, expected a header `id,<labels>`", csv.display()),
     };
     let columns: Vec<String> = header.iter().map(|c| c.trim().to_string()).collect();
     if columns.first().map(String::as_str) != Some("id") || columns.len() < 2 {
-        bail!(
-            "{}:1: header must be `id,<label>,…`, found `{}`",
-            csv.display(),
-            columns.join(",")
-        );
+        bail!("{}:1: header must be `id,<label>,…`, found `{}`", csv.display(), columns.join(","));
     }
     let label_names = columns[1..].to_vec();
     let mut ids = Vec::new();
@@ -86,7 +87,13 @@ pub fn read_table(csv: &Path, limit: usize) -> anyhow::Result<Table> {
         let line = record.position().map_or(0, |p| p.line());
         let at = || format!("{}:{line}", csv.display());
         if record.len() != columns.len() {
-            bail!("{}: expected {} fields (`{}`), found {}", at(), columns.len(), columns.join(","), record.len());
+            bail!(
+                "{}: expected {} fields (`{}`), found {}",
+                at(),
+                columns.len(),
+                columns.join(","),
+                record.len()
+            );
         }
         let id = record[0].trim();
         check_id(id).with_context(at)?;
@@ -114,7 +121,9 @@ fn check_id(id: &str) -> anyhow::Result<()> {
         bail!("empty id");
     }
     if id.contains(['/', '\\', '\0']) || id == "." || id == ".." || id.starts_with('.') {
-        bail!("id `{id}` is not a plain file name (ids may not contain path separators or start with `.`)");
+        bail!(
+            "id `{id}` is not a plain file name (ids may not contain path separators or start with `.`)"
+        );
     }
     Ok(())
 }
@@ -145,8 +154,13 @@ mod tests {
     #[test]
     fn bad_rows_name_file_and_line() {
         assert!(error("id,D\na.jpg,1\nb.jpg\n").contains("train.csv:3: expected 2 fields"));
-        assert!(error("id,D\na.jpg,2\n").contains("train.csv:2: label D must be 0 or 1, found `2`"));
-        assert!(error("id,D\na.jpg,1\na.jpg,0\n").contains("train.csv:3: duplicate id `a.jpg` (first on line 2)"));
+        assert!(
+            error("id,D\na.jpg,2\n").contains("train.csv:2: label D must be 0 or 1, found `2`")
+        );
+        assert!(
+            error("id,D\na.jpg,1\na.jpg,0\n")
+                .contains("train.csv:3: duplicate id `a.jpg` (first on line 2)")
+        );
         assert!(error("name,D\na.jpg,1\n").contains("train.csv:1: header must be"));
         assert!(error("id,D\n../../etc/passwd,1\n").contains("not a plain file name"));
         assert!(error("").contains("empty file"));

@@ -32,18 +32,10 @@ pub fn paint_fundus(size: u32, labels: [bool; 3], seed: u64) -> image::RgbImage 
     }
     paint_optic_disc(&mut canvas, &anatomy, glaucoma);
     if retinopathy {
-        paint_retinopathy(
-            &mut canvas,
-            &anatomy,
-            &mut part_rng(seed, Part::Retinopathy),
-        );
+        paint_retinopathy(&mut canvas, &anatomy, &mut part_rng(seed, Part::Retinopathy));
     }
     if macular_degeneration {
-        paint_drusen(
-            &mut canvas,
-            anatomy.macula,
-            &mut part_rng(seed, Part::Drusen),
-        );
+        paint_drusen(&mut canvas, anatomy.macula, &mut part_rng(seed, Part::Drusen));
     }
     canvas.develop(&anatomy.lighting, &mut part_rng(seed, Part::Grain))
 }
@@ -75,10 +67,7 @@ impl Point {
     const CENTER: Point = Point { x: 0.0, y: 0.0 };
 
     fn offset(self, dx: f32, dy: f32) -> Point {
-        Point {
-            x: self.x + dx,
-            y: self.y + dy,
-        }
+        Point { x: self.x + dx, y: self.y + dy }
     }
 
     fn distance(self, other: Point) -> f32 {
@@ -110,10 +99,8 @@ impl Anatomy {
         ];
         let lighting = Lighting::sample(rng);
         let disc_side = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
-        let disc_center = Point {
-            x: disc_side * rng.random_range(0.25..0.3),
-            y: rng.random_range(-0.04..0.04),
-        };
+        let disc_center =
+            Point { x: disc_side * rng.random_range(0.25..0.3), y: rng.random_range(-0.04..0.04) };
         let macula = Point {
             x: -disc_side * rng.random_range(0.03..0.07),
             y: disc_center.y * 0.3 + rng.random_range(-0.01..0.04),
@@ -150,10 +137,7 @@ struct Wave {
 impl Lighting {
     fn sample(rng: &mut ChaCha8Rng) -> Lighting {
         Lighting {
-            center: Point {
-                x: rng.random_range(-0.05..0.05),
-                y: rng.random_range(-0.05..0.05),
-            },
+            center: Point { x: rng.random_range(-0.05..0.05), y: rng.random_range(-0.05..0.05) },
             vignette: rng.random_range(0.35..0.6),
             bands: std::array::from_fn(|index| Wave {
                 along_x: index % 2 == 0,
@@ -215,30 +199,10 @@ struct VesselCourse {
 /// ones), each with one side branch, plus two small vessels toward the macula.
 fn sample_vessels(rng: &mut ChaCha8Rng, disc: Point, side: f32, retina: Color) -> Vec<Vessel> {
     let arcades = [
-        VesselCourse {
-            heading: -115.0,
-            turn: -65.0,
-            length: 0.48,
-            half_width: 0.012,
-        },
-        VesselCourse {
-            heading: 115.0,
-            turn: 65.0,
-            length: 0.48,
-            half_width: 0.012,
-        },
-        VesselCourse {
-            heading: -55.0,
-            turn: 25.0,
-            length: 0.24,
-            half_width: 0.009,
-        },
-        VesselCourse {
-            heading: 55.0,
-            turn: -25.0,
-            length: 0.24,
-            half_width: 0.009,
-        },
+        VesselCourse { heading: -115.0, turn: -65.0, length: 0.48, half_width: 0.012 },
+        VesselCourse { heading: 115.0, turn: 65.0, length: 0.48, half_width: 0.012 },
+        VesselCourse { heading: -55.0, turn: 25.0, length: 0.24, half_width: 0.009 },
+        VesselCourse { heading: 55.0, turn: -25.0, length: 0.24, half_width: 0.009 },
     ];
     let mut vessels = Vec::new();
     for course in arcades {
@@ -331,10 +295,7 @@ fn paint_vessel(canvas: &mut Canvas, vessel: &Vessel) {
         let (start, end) = (segment[0], segment[1]);
         let (start_width, end_width) =
             (vessel.half_width_at(index), vessel.half_width_at(index + 1));
-        let middle = Point {
-            x: (start.x + end.x) / 2.0,
-            y: (start.y + end.y) / 2.0,
-        };
+        let middle = Point { x: (start.x + end.x) / 2.0, y: (start.y + end.y) / 2.0 };
         let reach = start.distance(end) / 2.0 + start_width;
         canvas.blend(middle, reach, vessel.color, |point| {
             let (distance, t) = distance_to_segment(point, start, end);
@@ -358,13 +319,7 @@ fn paint_optic_disc(canvas: &mut Canvas, anatomy: &Anatomy, glaucoma: bool) {
     });
     paint_ellipse(canvas, center, radius, 0.92, rim_color);
     let cup_center = center.offset(-anatomy.disc_side * 0.1 * radius * (1.0 - cup_ratio), 0.0);
-    paint_ellipse(
-        canvas,
-        cup_center,
-        radius * cup_ratio,
-        1.0,
-        [1.0, 0.96, 0.86],
-    );
+    paint_ellipse(canvas, cup_center, radius * cup_ratio, 1.0, [1.0, 0.96, 0.86]);
 }
 
 /// A slightly tall ellipse with a soft rim, as optic discs and cups look.
@@ -384,19 +339,14 @@ fn paint_retinopathy(canvas: &mut Canvas, anatomy: &Anatomy, rng: &mut ChaCha8Rn
         let center = point_away_from_disc(rng, anatomy);
         let radius = rng.random_range(0.016..0.035);
         let darkness = rng.random_range(0.38..0.55);
-        let color = tinted(
-            anatomy.retina_color,
-            [darkness, 0.3 * darkness, 0.6 * darkness],
-        );
+        let color = tinted(anatomy.retina_color, [darkness, 0.3 * darkness, 0.6 * darkness]);
         for lobe in 0..rng.random_range(1..=3) {
             let (lobe_center, lobe_radius) = if lobe == 0 {
                 (center, radius)
             } else {
                 let spread = 0.7 * radius;
-                let offset = center.offset(
-                    rng.random_range(-spread..spread),
-                    rng.random_range(-spread..spread),
-                );
+                let offset = center
+                    .offset(rng.random_range(-spread..spread), rng.random_range(-spread..spread));
                 (offset, radius * rng.random_range(0.5..0.8))
             };
             paint_spot(canvas, lobe_center, lobe_radius, 0.15, 0.95, color);
@@ -484,10 +434,7 @@ struct Canvas {
 
 impl Canvas {
     fn filled(size: u32, color: Color) -> Canvas {
-        Canvas {
-            size,
-            pixels: vec![color; (size * size) as usize],
-        }
+        Canvas { size, pixels: vec![color; (size * size) as usize] }
     }
 
     fn pixel_width(&self) -> f32 {
@@ -501,10 +448,7 @@ impl Canvas {
 
     fn pixel_center(&self, column: u32, row: u32) -> Point {
         let pixel = self.pixel_width();
-        Point {
-            x: (column as f32 + 0.5) * pixel - 0.5,
-            y: (row as f32 + 0.5) * pixel - 0.5,
-        }
+        Point { x: (column as f32 + 0.5) * pixel - 0.5, y: (row as f32 + 0.5) * pixel - 0.5 }
     }
 
     /// Pixel indices covering `center ± reach` along one axis, clipped to the image.
@@ -541,10 +485,8 @@ impl Canvas {
         let mut image = RgbImage::new(self.size, self.size);
         for (column, row, output) in image.enumerate_pixels_mut() {
             let point = self.pixel_center(column, row);
-            let retina = solid_edge(
-                point.distance(Point::CENTER) - RETINA_RADIUS,
-                self.pixel_width(),
-            );
+            let retina =
+                solid_edge(point.distance(Point::CENTER) - RETINA_RADIUS, self.pixel_width());
             let grain = 1.0 + rng.random_range(-0.04..0.04);
             let light = lighting.vignette_at(point)
                 * (1.0 + bands_x[column as usize] + bands_y[row as usize])
@@ -584,18 +526,13 @@ mod tests {
         ring: Range<f32>,
         is_match: impl Fn([f32; 3]) -> bool,
     ) -> usize {
-        pixels_in_ring(image, ring)
-            .filter(|&pixel| is_match(pixel))
-            .count()
+        pixels_in_ring(image, ring).filter(|&pixel| is_match(pixel)).count()
     }
 
     fn mean_color(image: &RgbImage, ring: Range<f32>) -> [f32; 3] {
         let (sum, count) =
             pixels_in_ring(image, ring).fold(([0.0; 3], 0.0), |(sum, count), pixel| {
-                (
-                    std::array::from_fn(|channel| sum[channel] + pixel[channel]),
-                    count + 1.0,
-                )
+                (std::array::from_fn(|channel| sum[channel] + pixel[channel]), count + 1.0)
             });
         sum.map(|channel| channel / count)
     }

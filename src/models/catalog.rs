@@ -32,12 +32,22 @@ pub fn entries() -> anyhow::Result<Vec<Entry>> {
     for &name in BACKBONES {
         let vs = VarStore::new(tch::Device::Cpu);
         let backbone = build_backbone(&vs.root(), &Architecture::new(name), NATIVE_SIZE)?;
-        entries.push(Entry { name: name.to_string(), kind: "backbone", params: trainable(&vs), channels: backbone.channels() });
+        entries.push(Entry {
+            name: name.to_string(),
+            kind: "backbone",
+            params: trainable(&vs),
+            channels: backbone.channels(),
+        });
     }
     for (name, kind) in [("se", AttentionKind::Se), ("mha", AttentionKind::Mha)] {
         let vs = VarStore::new(tch::Device::Cpu);
         Attention::new(&vs.root(), kind, ATTENTION_CHANNELS, 16, 8)?;
-        entries.push(Entry { name: name.to_string(), kind: "attention", params: trainable(&vs), channels: ATTENTION_CHANNELS });
+        entries.push(Entry {
+            name: name.to_string(),
+            kind: "attention",
+            params: trainable(&vs),
+            channels: ATTENTION_CHANNELS,
+        });
     }
     Ok(entries)
 }

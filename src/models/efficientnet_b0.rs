@@ -4,10 +4,12 @@
 //! max(1, in/4) channels (`fc1`, `fc2`), stochastic depth rising linearly to `drop_path` over the
 //! 16 blocks on residual blocks only. Initialisation as torchvision (Kaiming normal fan-out,
 //! zero biases). torchvision's own Dropout + Linear classifier is not built.
-use tch::nn;
 use tch::Tensor;
+use tch::nn;
 
-use super::layers::{Activation, BatchNorm, Conv2d, ConvBnAct, ConvSpec, KAIMING_FAN_OUT, drop_path};
+use super::layers::{
+    Activation, BatchNorm, Conv2d, ConvBnAct, ConvSpec, KAIMING_FAN_OUT, drop_path,
+};
 use super::{Backbone, Features};
 
 const EPS: f64 = 1e-5;
@@ -25,7 +27,11 @@ const STAGES: [(i64, i64, i64, i64, i64, usize); 7] = [
 
 /// torchvision's `Conv2dNormActivation`: convolution `.0`, BatchNorm `.1`, then `act`.
 fn conv_bn(path: &nn::Path, spec: ConvSpec, act: Activation) -> ConvBnAct {
-    ConvBnAct { conv: Conv2d::new(path / "0", spec, KAIMING_FAN_OUT), bn: BatchNorm::new(path / "1", spec.c_out, EPS), act }
+    ConvBnAct {
+        conv: Conv2d::new(path / "0", spec, KAIMING_FAN_OUT),
+        bn: BatchNorm::new(path / "1", spec.c_out, EPS),
+        act,
+    }
 }
 
 struct SqueezeExcitation {
@@ -36,13 +42,22 @@ struct SqueezeExcitation {
 impl SqueezeExcitation {
     fn new(path: &nn::Path, channels: i64, squeeze: i64) -> Self {
         SqueezeExcitation {
-            fc1: Conv2d::new(path / "fc1", ConvSpec::new(channels, squeeze, 1).bias(), KAIMING_FAN_OUT),
-            fc2: Conv2d::new(path / "fc2", ConvSpec::new(squeeze, channels, 1).bias(), KAIMING_FAN_OUT),
+            fc1: Conv2d::new(
+                path / "fc1",
+                ConvSpec::new(channels, squeeze, 1).bias(),
+                KAIMING_FAN_OUT,
+            ),
+            fc2: Conv2d::new(
+                path / "fc2",
+                ConvSpec::new(squeeze, channels, 1).bias(),
+                KAIMING_FAN_OUT,
+            ),
         }
     }
 
     fn forward(&self, x: &Tensor) -> Tensor {
-        let scale = self.fc2.forward(&self.fc1.forward(&x.adaptive_avg_pool2d([1, 1])).silu()).sigmoid();
+        let scale =
+            self.fc2.forward(&self.fc1.forward(&x.adaptive_avg_pool2d([1, 1])).silu()).sigmoid();
         x * scale
     }
 }
@@ -57,7 +72,15 @@ struct MBConv {
 }
 
 impl MBConv {
-    fn new(path: &nn::Path, expand_ratio: i64, kernel: i64, stride: i64, c_in: i64, c_out: i64, drop_path: f64) -> Self {
+    fn new(
+        path: &nn::Path,
+        expand_ratio: i64,
+        kernel: i64,
+        stride: i64,
+        c_in: i64,
+        c_out: i64,
+        drop_path: f64,
+    ) -> Self {
         let block = path / "block";
         let expanded = c_in * expand_ratio;
         let mut index = 0;
@@ -65,8 +88,13 @@ impl MBConv {
             index += 1;
             &block / (index - 1)
         };
-        let expand = (expanded != c_in).then(|| conv_bn(&next(), ConvSpec::new(c_in, expanded, 1), Activation::Silu));
-        let depthwise = conv_bn(&next(), ConvSpec::new(expanded, expanded, kernel).stride(stride).depthwise(), Activation::Silu);
+        let expand = (expanded != c_in)
+            .then(|| conv_bn(&next(), ConvSpec::new(c_in, expanded, 1), Activation::Silu));
+        let depthwise = conv_bn(
+            &next(),
+            ConvSpec::new(expanded, expanded, kernel).stride(stride).depthwise(),
+            Activation::Silu,
+        );
         let se = SqueezeExcitation::new(&next(), expanded, (c_in / 4).max(1));
         let project = conv_bn(&next(), ConvSpec::new(expanded, c_out, 1), Activation::Identity);
         MBConv { expand, depthwise, se, project, residual: stride == 1 && c_in == c_out, drop_path }
@@ -98,7 +126,15 @@ impl EfficientNetB0 {
             for b in 0..n {
                 let rate = drop_path_rate * blocks.len() as f64 / total as f64;
                 let (c_in, stride) = if b == 0 { (c_in, stride) } else { (c_out, 1) };
-                blocks.push(MBConv::new(&(&features / (s + 1) / b), expand, kernel, stride, c_in, c_out, rate));
+                blocks.push(MBConv::new(
+                    &(&features / (s + 1) / b),
+                    expand,
+                    kernel,
+                    stride,
+                    c_in,
+                    c_out,
+                    rate,
+                ));
             }
         }
         EfficientNetB0 {

@@ -5,8 +5,8 @@
 //! padding (asymmetric for the strided convolutions), and ReLU6. Residual blocks use stochastic
 //! depth rising linearly to `drop_path` (timm's default is 0). Initialisation as timm's
 //! `_init_weight_goog`. The ImageNet classifier is not built.
-use tch::nn::{self, Init};
 use tch::Tensor;
+use tch::nn::{self, Init};
 
 use super::layers::{Activation, BatchNorm, Conv2d, ConvBnAct, ConvSpec, Padding, drop_path};
 use super::{Backbone, Features};
@@ -16,20 +16,41 @@ const STEM: i64 = 32;
 const FEATURES: i64 = 1280;
 /// (repeats, kernel, stride, expand ratio, output channels) per stage; stage 0 is the
 /// depthwise-separable block.
-const STAGES: [(usize, i64, i64, i64, i64); 7] =
-    [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80), (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)];
+const STAGES: [(usize, i64, i64, i64, i64); 7] = [
+    (1, 3, 1, 1, 16),
+    (2, 3, 2, 6, 24),
+    (2, 5, 2, 6, 40),
+    (3, 3, 2, 6, 80),
+    (3, 5, 1, 6, 112),
+    (4, 5, 2, 6, 192),
+    (1, 3, 1, 6, 320),
+];
 
 /// A "SAME"-padded convolution initialised as timm's `_init_weight_goog`: normal with
 /// variance 2 / (k² · out / groups).
 fn conv(path: nn::Path, spec: ConvSpec) -> Conv2d {
     let fan_out = spec.kernel * spec.kernel * spec.c_out / spec.groups;
-    Conv2d::new(path, spec.padding(Padding::TfSame), Init::Randn { mean: 0.0, stdev: (2.0 / fan_out as f64).sqrt() })
+    Conv2d::new(
+        path,
+        spec.padding(Padding::TfSame),
+        Init::Randn { mean: 0.0, stdev: (2.0 / fan_out as f64).sqrt() },
+    )
 }
 
 /// `conv_name` → `bn_name` → ReLU6 when `act`.
-fn conv_bn(path: &nn::Path, conv_name: &str, bn_name: &str, spec: ConvSpec, act: bool) -> ConvBnAct {
+fn conv_bn(
+    path: &nn::Path,
+    conv_name: &str,
+    bn_name: &str,
+    spec: ConvSpec,
+    act: bool,
+) -> ConvBnAct {
     let act = if act { Activation::Relu6 } else { Activation::Identity };
-    ConvBnAct { conv: conv(path / conv_name, spec), bn: BatchNorm::new(path / bn_name, spec.c_out, EPS), act }
+    ConvBnAct {
+        conv: conv(path / conv_name, spec),
+        bn: BatchNorm::new(path / bn_name, spec.c_out, EPS),
+        act,
+    }
 }
 
 /// A depthwise-separable block (`conv_dw`, `bn1`, `conv_pw`, `bn2`) or an inverted residual
@@ -41,19 +62,46 @@ struct Block {
 }
 
 impl Block {
-    fn depthwise_separable(path: &nn::Path, c_in: i64, c_out: i64, kernel: i64, stride: i64, drop_path: f64) -> Self {
+    fn depthwise_separable(
+        path: &nn::Path,
+        c_in: i64,
+        c_out: i64,
+        kernel: i64,
+        stride: i64,
+        drop_path: f64,
+    ) -> Self {
         let layers = vec![
-            conv_bn(path, "conv_dw", "bn1", ConvSpec::new(c_in, c_in, kernel).stride(stride).depthwise(), true),
+            conv_bn(
+                path,
+                "conv_dw",
+                "bn1",
+                ConvSpec::new(c_in, c_in, kernel).stride(stride).depthwise(),
+                true,
+            ),
             conv_bn(path, "conv_pw", "bn2", ConvSpec::new(c_in, c_out, 1), false),
         ];
         Block { layers, residual: stride == 1 && c_in == c_out, drop_path }
     }
 
-    fn inverted_residual(path: &nn::Path, c_in: i64, c_out: i64, kernel: i64, stride: i64, expand: i64, drop_path: f64) -> Self {
+    fn inverted_residual(
+        path: &nn::Path,
+        c_in: i64,
+        c_out: i64,
+        kernel: i64,
+        stride: i64,
+        expand: i64,
+        drop_path: f64,
+    ) -> Self {
         let mid = c_in * expand;
         let layers = vec![
             conv_bn(path, "conv_pw", "bn1", ConvSpec::new(c_in, mid, 1), true),
-            conv_bn(path, "conv_dw", "bn2", ConvSpec::new(mid, mid, kernel).stride(stride).depthwise(), true),
+            conv_bn(
+                path,
+                "conv_dw",
+                "bn2",
+                ConvSpec::new(mid, mid, kernel).stride(stride).depthwise(),
+                true,
+            ),
             conv_bn(path, "conv_pwl", "bn3", ConvSpec::new(mid, c_out, 1), false),
         ];
         Block { layers, residual: stride == 1 && c_in == c_out, drop_path }

@@ -1,8 +1,8 @@
 //! The classification head of the study: Linear(in, hidden) → ReLU → Dropout(p) →
 //! Linear(hidden, labels), named `classifier.0` and `classifier.3` like the reference's
 //! `nn.Sequential`, with PyTorch's default Linear initialisation.
-use tch::nn;
 use tch::Tensor;
+use tch::nn;
 
 use super::layers::linear;
 
@@ -14,7 +14,11 @@ pub struct Head {
 
 impl Head {
     pub fn new(path: &nn::Path, features: i64, hidden: i64, labels: i64, dropout: f64) -> Self {
-        Head { hidden: linear(path / "0", features, hidden), output: linear(path / "3", hidden, labels), dropout }
+        Head {
+            hidden: linear(path / "0", features, hidden),
+            output: linear(path / "3", hidden, labels),
+            dropout,
+        }
     }
 
     pub fn forward_t(&self, pooled: &Tensor, train: bool) -> Tensor {

@@ -50,7 +50,15 @@ pub struct ConvSpec {
 impl ConvSpec {
     /// A bias-free k×k convolution with PyTorch's `(k - 1) / 2` padding.
     pub fn new(c_in: i64, c_out: i64, kernel: i64) -> Self {
-        ConvSpec { c_in, c_out, kernel, stride: 1, padding: Padding::Symmetric((kernel - 1) / 2), groups: 1, bias: false }
+        ConvSpec {
+            c_in,
+            c_out,
+            kernel,
+            stride: 1,
+            padding: Padding::Symmetric((kernel - 1) / 2),
+            groups: 1,
+            bias: false,
+        }
     }
     pub fn stride(self, stride: i64) -> Self {
         ConvSpec { stride, ..self }
@@ -115,9 +123,16 @@ pub struct BatchNorm {
 
 impl BatchNorm {
     pub fn new(path: nn::Path, channels: i64, eps: f64) -> Self {
-        let config = nn::BatchNormConfig { eps, momentum: 0.1, ws_init: Init::Const(1.0), bs_init: Init::Const(0.0), ..Default::default() };
+        let config = nn::BatchNormConfig {
+            eps,
+            momentum: 0.1,
+            ws_init: Init::Const(1.0),
+            bs_init: Init::Const(0.0),
+            ..Default::default()
+        };
         let inner = nn::batch_norm2d(&path, channels, config);
-        let _ = path.add("num_batches_tracked", Tensor::zeros([], (Kind::Int64, path.device())), false);
+        let _ =
+            path.add("num_batches_tracked", Tensor::zeros([], (Kind::Int64, path.device())), false);
         BatchNorm { inner }
     }
 
@@ -133,7 +148,12 @@ impl BatchNorm {
 /// (tch's own default draws the weight from a wider range).
 pub fn linear(path: nn::Path, c_in: i64, c_out: i64) -> nn::Linear {
     let uniform = pytorch_uniform(c_in);
-    nn::linear(path, c_in, c_out, nn::LinearConfig { ws_init: uniform, bs_init: Some(uniform), bias: true })
+    nn::linear(
+        path,
+        c_in,
+        c_out,
+        nn::LinearConfig { ws_init: uniform, bs_init: Some(uniform), bias: true },
+    )
 }
 
 /// Uniform over ±1/√fan-in, PyTorch's default for Linear and convolution parameters.

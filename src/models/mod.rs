@@ -15,8 +15,8 @@ pub mod vae;
 pub mod vit;
 
 use serde::{Deserialize, Serialize};
-use tch::nn;
 use tch::Tensor;
+use tch::nn;
 
 use attention::{Attention, AttentionKind};
 use head::Head;
@@ -48,7 +48,12 @@ pub trait Backbone: Send {
 }
 
 /// [`Backbone::adapt`] for a tensor named as in a classifier's state dict (`backbone.<name>`).
-pub fn adapt_backbone_tensor(backbone: &dyn Backbone, name: &str, tensor: &Tensor, shape: &[i64]) -> Option<Tensor> {
+pub fn adapt_backbone_tensor(
+    backbone: &dyn Backbone,
+    name: &str,
+    tensor: &Tensor,
+    shape: &[i64],
+) -> Option<Tensor> {
     backbone.adapt(name.strip_prefix("backbone.")?, tensor, shape)
 }
 
@@ -98,7 +103,11 @@ impl Architecture {
 }
 
 /// Builds the backbone `name` under `path` for square images of side `image_size`.
-pub fn build_backbone(path: &nn::Path, arch: &Architecture, image_size: i64) -> anyhow::Result<Box<dyn Backbone>> {
+pub fn build_backbone(
+    path: &nn::Path,
+    arch: &Architecture,
+    image_size: i64,
+) -> anyhow::Result<Box<dyn Backbone>> {
     let name = arch.backbone.as_str();
     let rate = arch.drop_path_rate();
     Ok(match name {
@@ -111,7 +120,10 @@ pub fn build_backbone(path: &nn::Path, arch: &Architecture, image_size: i64) -> 
             } else if let Some(depths) = swin::depths(name) {
                 Box::new(swin::SwinTransformer::new(path, depths, image_size, rate)?)
             } else {
-                anyhow::bail!("unknown backbone `{name}` (known: {})", crate::stages::backbone::BACKBONES.join(", "))
+                anyhow::bail!(
+                    "unknown backbone `{name}` (known: {})",
+                    crate::stages::backbone::BACKBONES.join(", ")
+                )
             }
         }
     })
@@ -139,8 +151,20 @@ impl Classifier {
         let arch = &config.arch;
         let backbone = build_backbone(&(root / "backbone"), arch, config.image_size as i64)?;
         let channels = backbone.channels();
-        let attention = Attention::new(&(root / "attention"), arch.attention, channels, arch.se_reduction, arch.mha_heads)?;
-        let head = Head::new(&(root / "classifier"), channels, config.head_hidden, config.labels.len() as i64, config.dropout);
+        let attention = Attention::new(
+            &(root / "attention"),
+            arch.attention,
+            channels,
+            arch.se_reduction,
+            arch.mha_heads,
+        )?;
+        let head = Head::new(
+            &(root / "classifier"),
+            channels,
+            config.head_hidden,
+            config.labels.len() as i64,
+            config.dropout,
+        );
         Ok(Classifier { backbone, attention, head })
     }
 
@@ -163,7 +187,9 @@ impl Classifier {
         let pooled = match (&self.attention, &features.token) {
             (None, Some(token)) => token.shallow_clone(),
             (None, None) => features.map.mean_dim([2, 3].as_slice(), false, None),
-            (Some(attention), _) => attention.forward(&features.map).mean_dim([2, 3].as_slice(), false, None),
+            (Some(attention), _) => {
+                attention.forward(&features.map).mean_dim([2, 3].as_slice(), false, None)
+            }
         };
         self.head.forward_t(&pooled, train)
     }

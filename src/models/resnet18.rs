@@ -3,8 +3,8 @@
 //! dicts map one to one. Initialisation as torchvision: Kaiming normal (fan-out, ReLU) for
 //! convolutions, BatchNorm weight 1 and bias 0 (eps 1e-5, momentum 0.1). The `fc` layer is not
 //! built: the classifier head replaces it.
-use tch::nn;
 use tch::Tensor;
+use tch::nn;
 
 use super::layers::{Activation, BatchNorm, Conv2d, ConvBnAct, ConvSpec, KAIMING_FAN_OUT};
 use super::{Backbone, Features};
@@ -12,7 +12,11 @@ use super::{Backbone, Features};
 const FEATURES: i64 = 512;
 
 fn conv_bn(path: &nn::Path, conv: &str, bn: &str, spec: ConvSpec, act: Activation) -> ConvBnAct {
-    ConvBnAct { conv: Conv2d::new(path / conv, spec, KAIMING_FAN_OUT), bn: BatchNorm::new(path / bn, spec.c_out, 1e-5), act }
+    ConvBnAct {
+        conv: Conv2d::new(path / conv, spec, KAIMING_FAN_OUT),
+        bn: BatchNorm::new(path / bn, spec.c_out, 1e-5),
+        act,
+    }
 }
 
 struct BasicBlock {
@@ -23,11 +27,30 @@ struct BasicBlock {
 
 impl BasicBlock {
     fn new(path: &nn::Path, c_in: i64, c_out: i64, stride: i64) -> Self {
-        let downsample = (stride != 1 || c_in != c_out)
-            .then(|| conv_bn(&(path / "downsample"), "0", "1", ConvSpec::new(c_in, c_out, 1).stride(stride), Activation::Identity));
+        let downsample = (stride != 1 || c_in != c_out).then(|| {
+            conv_bn(
+                &(path / "downsample"),
+                "0",
+                "1",
+                ConvSpec::new(c_in, c_out, 1).stride(stride),
+                Activation::Identity,
+            )
+        });
         BasicBlock {
-            first: conv_bn(path, "conv1", "bn1", ConvSpec::new(c_in, c_out, 3).stride(stride), Activation::Relu),
-            second: conv_bn(path, "conv2", "bn2", ConvSpec::new(c_out, c_out, 3), Activation::Identity),
+            first: conv_bn(
+                path,
+                "conv1",
+                "bn1",
+                ConvSpec::new(c_in, c_out, 3).stride(stride),
+                Activation::Relu,
+            ),
+            second: conv_bn(
+                path,
+                "conv2",
+                "bn2",
+                ConvSpec::new(c_out, c_out, 3),
+                Activation::Identity,
+            ),
             downsample,
         }
     }
@@ -49,7 +72,8 @@ pub struct ResNet18 {
 
 impl ResNet18 {
     pub fn new(path: &nn::Path) -> Self {
-        let stem = conv_bn(path, "conv1", "bn1", ConvSpec::new(3, 64, 7).stride(2), Activation::Relu);
+        let stem =
+            conv_bn(path, "conv1", "bn1", ConvSpec::new(3, 64, 7).stride(2), Activation::Relu);
         let mut c_in = 64;
         let mut blocks = Vec::new();
         for (i, width) in [64, 128, 256, 512].into_iter().enumerate() {

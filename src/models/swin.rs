@@ -46,13 +46,20 @@ fn relative_position_index(window: i64, device: tch::Device) -> Tensor {
 /// timm's `window_partition`: B×H×W×C → (B·windows)×(window²)×C.
 fn partition(x: &Tensor, window: i64) -> Tensor {
     let (b, h, w, c) = x.size4().expect("B×H×W×C");
-    x.reshape([b, h / window, window, w / window, window, c]).permute([0, 1, 3, 2, 4, 5]).reshape([-1, window * window, c])
+    x.reshape([b, h / window, window, w / window, window, c]).permute([0, 1, 3, 2, 4, 5]).reshape([
+        -1,
+        window * window,
+        c,
+    ])
 }
 
 /// timm's `window_reverse`.
 fn reverse(windows: &Tensor, window: i64, h: i64, w: i64) -> Tensor {
     let c = windows.size()[2];
-    windows.reshape([-1, h / window, w / window, window, window, c]).permute([0, 1, 3, 2, 4, 5]).reshape([-1, h, w, c])
+    windows
+        .reshape([-1, h / window, w / window, window, window, c])
+        .permute([0, 1, 3, 2, 4, 5])
+        .reshape([-1, h, w, c])
 }
 
 /// The shifted-window mask of timm's `get_attn_mask` for a padded `h`×`w` map: windows×N×N with
@@ -67,7 +74,9 @@ fn shift_mask(h: i64, w: i64, window: i64, shift: i64, device: tch::Device) -> T
             2.0
         }
     };
-    let labels: Vec<f32> = (0..h).flat_map(|i| (0..w).map(move |j| (region(h, i) * 3.0 + region(w, j)) as f32)).collect();
+    let labels: Vec<f32> = (0..h)
+        .flat_map(|i| (0..w).map(move |j| (region(h, i) * 3.0 + region(w, j)) as f32))
+        .collect();
     let image = Tensor::from_slice(&labels).reshape([1, h, w, 1]).to_device(device);
     let windows = partition(&image, window).squeeze_dim(-1);
     let difference = windows.unsqueeze(1) - windows.unsqueeze(2);
@@ -90,11 +99,22 @@ struct Block {
 }
 
 impl Block {
-    fn new(path: &nn::Path, dim: i64, heads: i64, resolution: i64, shifted: bool, drop_path: f64) -> Self {
+    fn new(
+        path: &nn::Path,
+        dim: i64,
+        heads: i64,
+        resolution: i64,
+        shifted: bool,
+        drop_path: f64,
+    ) -> Self {
         let window = WINDOW.min(resolution);
         let shift = if shifted && resolution > window { window / 2 } else { 0 };
         let attn = path / "attn";
-        let table = attn.var("relative_position_bias_table", &[(2 * window - 1) * (2 * window - 1), heads], Init::Randn { mean: 0.0, stdev: 0.02 });
+        let table = attn.var(
+            "relative_position_bias_table",
+            &[(2 * window - 1) * (2 * window - 1), heads],
+            Init::Randn { mean: 0.0, stdev: 0.02 },
+        );
         let padded = (resolution + window - 1) / window * window;
         Block {
             norm1: layer_norm(path / "norm1", dim, EPS),
@@ -115,13 +135,17 @@ impl Block {
     /// (B·windows)×heads×N×N.
     fn attention_bias(&self, batch: i64, kind: Kind) -> Tensor {
         let n = self.window * self.window;
-        let bias = self.relative_position_bias_table.index_select(0, &self.relative_position_index.view([-1]));
+        let bias = self
+            .relative_position_bias_table
+            .index_select(0, &self.relative_position_index.view([-1]));
         let bias = bias.view([n, n, self.heads]).permute([2, 0, 1]).unsqueeze(0).to_kind(kind);
         match &self.mask {
             None => bias,
             Some(mask) => {
                 let windows = mask.size()[0];
-                let mask = mask.view([1, windows, 1, n, n]).expand([batch, windows, self.heads, n, n], false);
+                let mask = mask
+                    .view([1, windows, 1, n, n])
+                    .expand([batch, windows, self.heads, n, n], false);
                 bias + mask.reshape([-1, self.heads, n, n]).to_kind(kind)
             }
         }
@@ -129,11 +153,17 @@ impl Block {
 
     fn window_attention(&self, x: &Tensor) -> Tensor {
         let (b, h, w, _) = x.size4().expect("B×H×W×C");
-        let shifted = if self.shift > 0 { x.roll([-self.shift, -self.shift], [1, 2]) } else { x.shallow_clone() };
+        let shifted = if self.shift > 0 {
+            x.roll([-self.shift, -self.shift], [1, 2])
+        } else {
+            x.shallow_clone()
+        };
         let pad = |size: i64| (self.window - size % self.window) % self.window;
         let padded = shifted.constant_pad_nd([0, 0, 0, pad(w), 0, pad(h)]);
         let (hp, wp) = (h + pad(h), w + pad(w));
-        let windows = self.attn.forward(&partition(&padded, self.window), Some(&self.attention_bias(b, x.kind())));
+        let windows = self
+            .attn
+            .forward(&partition(&padded, self.window), Some(&self.attention_bias(b, x.kind())));
         let out = reverse(&windows, self.window, hp, wp).narrow(1, 0, h).narrow(2, 0, w);
         if self.shift > 0 { out.roll([self.shift, self.shift], [1, 2]) } else { out }
     }
@@ -176,13 +206,20 @@ pub struct SwinTransformer {
 }
 
 impl SwinTransformer {
-    pub fn new(path: &nn::Path, depths: [usize; 4], image_size: i64, drop_path_rate: f64) -> anyhow::Result<Self> {
+    pub fn new(
+        path: &nn::Path,
+        depths: [usize; 4],
+        image_size: i64,
+        drop_path_rate: f64,
+    ) -> anyhow::Result<Self> {
         if image_size % (PATCH * 8) != 0 {
             anyhow::bail!("Swin needs an image size divisible by {}, not {image_size}", PATCH * 8);
         }
         let total: usize = depths.iter().sum();
-        let rate = |i: usize| if total > 1 { drop_path_rate * i as f64 / (total - 1) as f64 } else { 0.0 };
-        let spec = ConvSpec::new(3, EMBED, PATCH).stride(PATCH).padding(Padding::Symmetric(0)).bias();
+        let rate =
+            |i: usize| if total > 1 { drop_path_rate * i as f64 / (total - 1) as f64 } else { 0.0 };
+        let spec =
+            ConvSpec::new(3, EMBED, PATCH).stride(PATCH).padding(Padding::Symmetric(0)).bias();
         let patch_embed = Conv2d::pytorch_default(path / "patch_embed" / "proj", spec);
         let mut resolution = image_size / PATCH;
         let mut dim = EMBED;
@@ -192,8 +229,10 @@ impl SwinTransformer {
             let stage = path / "layers" / s;
             let downsample = (s > 0).then(|| {
                 let merge = &stage / "downsample";
-                let merging =
-                    PatchMerging { norm: layer_norm(&merge / "norm", 4 * dim, EPS), reduction: linear(&merge / "reduction", 4 * dim, 2 * dim, false) };
+                let merging = PatchMerging {
+                    norm: layer_norm(&merge / "norm", 4 * dim, EPS),
+                    reduction: linear(&merge / "reduction", 4 * dim, 2 * dim, false),
+                };
                 dim *= 2;
                 resolution = (resolution + 1) / 2;
                 merging
@@ -201,7 +240,14 @@ impl SwinTransformer {
             let blocks = (0..depth)
                 .map(|b| {
                     index += 1;
-                    Block::new(&(&stage / "blocks" / b), dim, HEADS[s], resolution, b % 2 == 1, rate(index - 1))
+                    Block::new(
+                        &(&stage / "blocks" / b),
+                        dim,
+                        HEADS[s],
+                        resolution,
+                        b % 2 == 1,
+                        rate(index - 1),
+                    )
                 })
                 .collect();
             stages.push(Stage { downsample, blocks });

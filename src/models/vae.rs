@@ -36,14 +36,19 @@ impl ConvVae {
     pub fn new(path: &nn::Path, image_size: usize, latent_dim: i64) -> anyhow::Result<Self> {
         let factor = 1 << DOWNSAMPLING;
         if image_size == 0 || image_size % factor != 0 {
-            anyhow::bail!("the VAE needs an image side divisible by {factor}, but the images are {image_size} px");
+            anyhow::bail!(
+                "the VAE needs an image side divisible by {factor}, but the images are {image_size} px"
+            );
         }
         let bottleneck_side = (image_size / factor) as i64;
         let flat = CHANNELS[DOWNSAMPLING] * bottleneck_side * bottleneck_side;
         // Sequential indices as in the reference: a ReLU sits between consecutive layers.
         let encoder = (0..DOWNSAMPLING)
             .map(|i| {
-                let spec = ConvSpec::new(CHANNELS[i], CHANNELS[i + 1], KERNEL).stride(2).padding(Padding::Symmetric(1)).bias();
+                let spec = ConvSpec::new(CHANNELS[i], CHANNELS[i + 1], KERNEL)
+                    .stride(2)
+                    .padding(Padding::Symmetric(1))
+                    .bias();
                 Conv2d::pytorch_default(path / "encoder" / (2 * i), spec)
             })
             .collect();
@@ -52,7 +57,13 @@ impl ConvVae {
                 let (c_in, c_out) = (CHANNELS[DOWNSAMPLING - i], CHANNELS[DOWNSAMPLING - i - 1]);
                 // PyTorch's fan-in of a transposed convolution counts its output channels.
                 let init = pytorch_uniform(c_out * KERNEL * KERNEL);
-                let config = nn::ConvTransposeConfig { stride: 2, padding: 1, ws_init: init, bs_init: init, ..Default::default() };
+                let config = nn::ConvTransposeConfig {
+                    stride: 2,
+                    padding: 1,
+                    ws_init: init,
+                    bs_init: init,
+                    ..Default::default()
+                };
                 nn::conv_transpose2d(path / "decoder" / (2 * i), c_in, c_out, KERNEL, config)
             })
             .collect();
@@ -69,7 +80,11 @@ impl ConvVae {
 
     /// μ and logvar of the posterior of images in [0, 1], each B×latent.
     pub fn encode(&self, x: &Tensor) -> (Tensor, Tensor) {
-        let h = self.encoder.iter().fold(x.shallow_clone(), |h, conv| conv.forward(&h).relu()).flatten(1, -1);
+        let h = self
+            .encoder
+            .iter()
+            .fold(x.shallow_clone(), |h, conv| conv.forward(&h).relu())
+            .flatten(1, -1);
         (self.fc_mu.forward(&h), self.fc_logvar.forward(&h))
     }
 
@@ -131,10 +146,28 @@ mod tests {
         let mut names: Vec<String> = vs.variables().into_keys().collect();
         names.sort();
         let expected = [
-            "decoder.0.bias", "decoder.0.weight", "decoder.2.bias", "decoder.2.weight", "decoder.4.bias", "decoder.4.weight",
-            "decoder.6.bias", "decoder.6.weight", "encoder.0.bias", "encoder.0.weight", "encoder.2.bias", "encoder.2.weight",
-            "encoder.4.bias", "encoder.4.weight", "encoder.6.bias", "encoder.6.weight", "fc_decode.bias", "fc_decode.weight",
-            "fc_logvar.bias", "fc_logvar.weight", "fc_mu.bias", "fc_mu.weight",
+            "decoder.0.bias",
+            "decoder.0.weight",
+            "decoder.2.bias",
+            "decoder.2.weight",
+            "decoder.4.bias",
+            "decoder.4.weight",
+            "decoder.6.bias",
+            "decoder.6.weight",
+            "encoder.0.bias",
+            "encoder.0.weight",
+            "encoder.2.bias",
+            "encoder.2.weight",
+            "encoder.4.bias",
+            "encoder.4.weight",
+            "encoder.6.bias",
+            "encoder.6.weight",
+            "fc_decode.bias",
+            "fc_decode.weight",
+            "fc_logvar.bias",
+            "fc_logvar.weight",
+            "fc_mu.bias",
+            "fc_mu.weight",
         ];
         assert_eq!(names, expected);
         assert_eq!(vs.variables()["decoder.0.weight"].size(), [256, 128, 4, 4]);

@@ -36,7 +36,8 @@ struct Block {
 
 impl Block {
     fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
-        let x = x + drop_path(&self.attn.forward(&x.apply(&self.norm1), None), self.drop_path, train);
+        let x =
+            x + drop_path(&self.attn.forward(&x.apply(&self.norm1), None), self.drop_path, train);
         let mlp = self.mlp.forward(&x.apply(&self.norm2));
         &x + drop_path(&mlp, self.drop_path, train)
     }
@@ -52,15 +53,29 @@ pub struct VisionTransformer {
 }
 
 impl VisionTransformer {
-    pub fn new(path: &nn::Path, dim: i64, heads: i64, image_size: i64, drop_path_rate: f64) -> anyhow::Result<Self> {
+    pub fn new(
+        path: &nn::Path,
+        dim: i64,
+        heads: i64,
+        image_size: i64,
+        drop_path_rate: f64,
+    ) -> anyhow::Result<Self> {
         if image_size % PATCH != 0 {
             anyhow::bail!("ViT needs an image size divisible by {PATCH}, not {image_size}");
         }
         let grid = image_size / PATCH;
-        let spec = super::layers::ConvSpec::new(3, dim, PATCH).stride(PATCH).padding(super::layers::Padding::Symmetric(0)).bias();
-        let patch_embed = super::layers::Conv2d::pytorch_default(path / "patch_embed" / "proj", spec);
+        let spec = super::layers::ConvSpec::new(3, dim, PATCH)
+            .stride(PATCH)
+            .padding(super::layers::Padding::Symmetric(0))
+            .bias();
+        let patch_embed =
+            super::layers::Conv2d::pytorch_default(path / "patch_embed" / "proj", spec);
         let cls_token = path.var("cls_token", &[1, 1, dim], Init::Randn { mean: 0.0, stdev: 1e-6 });
-        let pos_embed = path.var("pos_embed", &[1, grid * grid + 1, dim], Init::Randn { mean: 0.0, stdev: 0.02 });
+        let pos_embed = path.var(
+            "pos_embed",
+            &[1, grid * grid + 1, dim],
+            Init::Randn { mean: 0.0, stdev: 0.02 },
+        );
         let blocks = (0..DEPTH)
             .map(|i| {
                 let block = path / "blocks" / i;
@@ -73,7 +88,14 @@ impl VisionTransformer {
                 }
             })
             .collect();
-        Ok(VisionTransformer { patch_embed, cls_token, pos_embed, blocks, norm: layer_norm(path / "norm", dim, EPS), dim })
+        Ok(VisionTransformer {
+            patch_embed,
+            cls_token,
+            pos_embed,
+            blocks,
+            norm: layer_norm(path / "norm", dim, EPS),
+            dim,
+        })
     }
 }
 
@@ -82,7 +104,8 @@ impl Backbone for VisionTransformer {
         let patches = self.patch_embed.forward(x);
         let (b, grid) = (patches.size()[0], patches.size()[2]);
         let tokens = patches.flatten(2, -1).transpose(1, 2);
-        let mut x = Tensor::cat(&[self.cls_token.expand([b, 1, self.dim], false), tokens], 1) + &self.pos_embed;
+        let mut x = Tensor::cat(&[self.cls_token.expand([b, 1, self.dim], false), tokens], 1)
+            + &self.pos_embed;
         for block in &self.blocks {
             x = block.forward_t(&x, train);
         }
@@ -113,7 +136,11 @@ fn resample_position_embeddings(tensor: &Tensor, shape: &[i64]) -> Option<Tensor
     }
     let (from, to) = (side(size[1])?, side(shape[1])?);
     let dim = size[2];
-    let grid = tensor.narrow(1, 1, from * from).reshape([1, from, from, dim]).permute([0, 3, 1, 2]).to_kind(Kind::Float);
+    let grid = tensor
+        .narrow(1, 1, from * from)
+        .reshape([1, from, from, dim])
+        .permute([0, 3, 1, 2])
+        .to_kind(Kind::Float);
     let resized = grid.internal_upsample_bicubic2d_aa([to, to], false, None, None);
     let resized = resized.permute([0, 2, 3, 1]).reshape([1, to * to, dim]).to_kind(tensor.kind());
     Some(Tensor::cat(&[tensor.narrow(1, 0, 1), resized], 1))

@@ -31,7 +31,8 @@ fn random_flip(x: &Tensor, dim: i64) -> Tensor {
 
 fn random_rotation(x: &Tensor, degrees: f64) -> Tensor {
     let batch = x.size()[0];
-    let angles = (Tensor::rand([batch], (Kind::Float, x.device())) * 2.0 - 1.0) * degrees.to_radians();
+    let angles =
+        (Tensor::rand([batch], (Kind::Float, x.device())) * 2.0 - 1.0) * degrees.to_radians();
     let (cos, sin) = (angles.cos(), angles.sin());
     let zeros = Tensor::zeros([batch], (Kind::Float, x.device()));
     let theta = Tensor::stack(&[&cos, &(-&sin), &zeros, &sin, &cos, &zeros], 1).view([batch, 2, 3]);
@@ -52,7 +53,10 @@ mod tests {
         let same = Augment { flips: false, degrees: 0.0 }.apply(&x);
         assert!(same.equal(&x));
         let rotated = random_rotation(&x, 45.0);
-        assert!(f64::try_from(rotated.sum(Kind::Float)).unwrap() < f64::try_from(x.sum(Kind::Float)).unwrap());
+        assert!(
+            f64::try_from(rotated.sum(Kind::Float)).unwrap()
+                < f64::try_from(x.sum(Kind::Float)).unwrap()
+        );
     }
 
     #[test]

@@ -41,12 +41,21 @@ pub fn save(dir: &Path, config: &ModelConfig, vs: &VarStore) -> anyhow::Result<(
 }
 
 /// Rebuilds the trained model saved in `dir` on `device`; every weight must be there.
-pub fn load(dir: &Path, device: tch::Device) -> anyhow::Result<(ModelConfig, VarStore, Classifier)> {
+pub fn load(
+    dir: &Path,
+    device: tch::Device,
+) -> anyhow::Result<(ModelConfig, VarStore, Classifier)> {
     let config: ModelConfig = read_json(&dir.join(CONFIG_FILE), "a model config")?;
     let vs = VarStore::new(device);
     let model = Classifier::new(&vs.root(), &config)?;
     let path = dir.join(WEIGHTS_FILE);
-    let report = weights::load_into(&vs, weights::read(&path)?, &[""], &path.display().to_string(), &|_, _, _| None)?;
+    let report = weights::load_into(
+        &vs,
+        weights::read(&path)?,
+        &[""],
+        &path.display().to_string(),
+        &|_, _, _| None,
+    )?;
     report.check_strict()?;
     Ok((config, vs, model))
 }
@@ -72,7 +81,11 @@ pub fn read_initial(dir: &Path) -> anyhow::Result<Initial> {
     Ok(Initial { arch, labels: None, weights })
 }
 
-pub fn write_initial(dir: &Path, arch: &Architecture, tensors: &[(String, Tensor)]) -> anyhow::Result<()> {
+pub fn write_initial(
+    dir: &Path,
+    arch: &Architecture,
+    tensors: &[(String, Tensor)],
+) -> anyhow::Result<()> {
     std::fs::write(dir.join(ARCHITECTURE_FILE), serde_json::to_vec_pretty(arch)?)?;
     if !tensors.is_empty() {
         weights::write(&dir.join(INITIAL_WEIGHTS_FILE), tensors, None)?;
@@ -80,8 +93,17 @@ pub fn write_initial(dir: &Path, arch: &Architecture, tensors: &[(String, Tensor
     Ok(())
 }
 
-pub fn write_thresholds(dir: &Path, labels: &[String], thresholds: &[f32], tuned_on: &str) -> anyhow::Result<()> {
-    let record = Thresholds { labels: labels.to_vec(), thresholds: thresholds.to_vec(), tuned_on: tuned_on.to_string() };
+pub fn write_thresholds(
+    dir: &Path,
+    labels: &[String],
+    thresholds: &[f32],
+    tuned_on: &str,
+) -> anyhow::Result<()> {
+    let record = Thresholds {
+        labels: labels.to_vec(),
+        thresholds: thresholds.to_vec(),
+        tuned_on: tuned_on.to_string(),
+    };
     std::fs::write(dir.join(THRESHOLDS_FILE), serde_json::to_vec_pretty(&record)?)?;
     Ok(())
 }

@@ -26,7 +26,9 @@ pub enum Selection {
     All,
     /// Every label whose probability is above the threshold, or the most probable one where
     /// none is.
-    Predicted { threshold: f64 },
+    Predicted {
+        threshold: f64,
+    },
 }
 
 /// What one GradCAM pass computes.
@@ -41,7 +43,11 @@ pub struct CamPass {
 
 /// GradCAM maps of the normalised images `x` under `model`. When the model's parameters are
 /// frozen (inference), the map becomes a leaf of its own so that it can still be differentiated.
-pub fn class_activation_maps(model: &Classifier, x: &Tensor, selection: Selection) -> anyhow::Result<CamPass> {
+pub fn class_activation_maps(
+    model: &Classifier,
+    x: &Tensor,
+    selection: Selection,
+) -> anyhow::Result<CamPass> {
     let features = model.features_t(x, false);
     if !model.reads_feature_map(&features) {
         anyhow::bail!(
@@ -86,7 +92,8 @@ pub fn maps_from(map: &Tensor, logits: &Tensor, selected: &Tensor) -> Tensor {
             let score = (logits.select(1, label) * &mask).sum(Kind::Float);
             let gradient = Tensor::run_backward(&[score], &[map], true, false).remove(0);
             let alpha = gradient.to_kind(Kind::Float).mean_dim([2, 3].as_slice(), true, None);
-            (alpha * map.to_kind(Kind::Float)).sum_dim_intlist(1, false, None).relu() * mask.to_kind(Kind::Float).view([b, 1, 1])
+            (alpha * map.to_kind(Kind::Float)).sum_dim_intlist(1, false, None).relu()
+                * mask.to_kind(Kind::Float).view([b, 1, 1])
         })
         .collect();
     Tensor::stack(&per_label, 1)
@@ -104,12 +111,15 @@ pub fn normalise(maps: &Tensor) -> Tensor {
 pub fn normalised_entropy(maps: &Tensor, selected: &Tensor) -> anyhow::Result<Tensor> {
     let (b, labels, h, w) = maps.size4().expect("maps are B×labels×h×w");
     if h * w < 2 {
-        anyhow::bail!("the feature map is {h}×{w} at this image size: a one-cell GradCAM map has no entropy to minimise");
+        anyhow::bail!(
+            "the feature map is {h}×{w} at this image size: a one-cell GradCAM map has no entropy to minimise"
+        );
     }
     let flat = maps.view([b, labels, h * w]);
     let mass = flat.sum_dim_intlist(2, true, None);
     let p = &flat / mass.clamp_min(1e-12);
-    let entropy = -(&p * (&p + 1e-12).log()).sum_dim_intlist(2, false, None) / ((h * w) as f64).ln();
+    let entropy =
+        -(&p * (&p + 1e-12).log()).sum_dim_intlist(2, false, None) / ((h * w) as f64).ln();
     let live = selected.logical_and(&mass.squeeze_dim(2).gt(0.0)).to_kind(Kind::Float);
     Ok((entropy * &live).sum(Kind::Float) / live.sum(Kind::Float).clamp_min(1.0))
 }
@@ -142,7 +152,8 @@ pub fn jet(values: &Tensor) -> Tensor {
 /// and blended in jet colours: (1 − opacity)·image + opacity·jet(map).
 pub fn overlay(images: &Tensor, maps: &Tensor, opacity: f64) -> Tensor {
     let (_, _, height, width) = images.size4().expect("images are B×3×H×W");
-    let upsampled = maps.unsqueeze(1).upsample_bilinear2d([height, width], false, None, None).clamp(0.0, 1.0);
+    let upsampled =
+        maps.unsqueeze(1).upsample_bilinear2d([height, width], false, None, None).clamp(0.0, 1.0);
     images * (1.0 - opacity) + jet(&upsampled) * opacity
 }
 
@@ -157,9 +168,13 @@ mod tests {
     fn quadrant_model(images: &Tensor) -> (Tensor, Tensor) {
         let (r, g) = (images.select(1, 0), images.select(1, 1));
         let map = Tensor::stack(&[(&r - &g).relu(), (&g - &r).relu()], 1).set_requires_grad(true);
-        let quadrant = |rows: i64, cols: i64| map.narrow(2, rows, 8).narrow(3, cols, 8).mean_dim([2, 3].as_slice(), false, None);
-        let (red, green) = (Tensor::from_slice(&[1.0f32, -1.0]), Tensor::from_slice(&[-1.0f32, 1.0]));
-        let logits = Tensor::stack(&[quadrant(0, 0).matmul(&red), quadrant(8, 8).matmul(&green)], 1);
+        let quadrant = |rows: i64, cols: i64| {
+            map.narrow(2, rows, 8).narrow(3, cols, 8).mean_dim([2, 3].as_slice(), false, None)
+        };
+        let (red, green) =
+            (Tensor::from_slice(&[1.0f32, -1.0]), Tensor::from_slice(&[-1.0f32, 1.0]));
+        let logits =
+            Tensor::stack(&[quadrant(0, 0).matmul(&red), quadrant(8, 8).matmul(&green)], 1);
         (map, logits)
     }
 
@@ -182,15 +197,26 @@ mod tests {
         let maps = maps_from(&map, &logits, &selected);
         let top_left_fraction = |label: i64| {
             let maps = maps.select(1, label);
-            let inside = maps.narrow(1, 0, 8).narrow(2, 0, 8).sum_dim_intlist([1, 2].as_slice(), false, None);
+            let inside = maps.narrow(1, 0, 8).narrow(2, 0, 8).sum_dim_intlist(
+                [1, 2].as_slice(),
+                false,
+                None,
+            );
             inside / maps.sum_dim_intlist([1, 2].as_slice(), false, None)
         };
         let worst = f64::try_from(top_left_fraction(0).min()).unwrap();
         println!("GradCAM mass in the top-left quadrant: worst image {worst:.4}");
         assert!(worst >= 0.9, "only {worst:.3} of the map's mass in the quadrant the logit reads");
         let other_label = f64::try_from(top_left_fraction(1).max()).unwrap();
-        assert!(other_label < 0.1, "the green label's map is not class-specific: {other_label:.3} in the red quadrant");
-        let red_elsewhere = f64::try_from(map.select(1, 0).sum(Kind::Float) - map.select(1, 0).narrow(1, 0, 8).narrow(2, 0, 8).sum(Kind::Float)).unwrap();
+        assert!(
+            other_label < 0.1,
+            "the green label's map is not class-specific: {other_label:.3} in the red quadrant"
+        );
+        let red_elsewhere = f64::try_from(
+            map.select(1, 0).sum(Kind::Float)
+                - map.select(1, 0).narrow(1, 0, 8).narrow(2, 0, 8).sum(Kind::Float),
+        )
+        .unwrap();
         assert!(red_elsewhere > 0.0, "the test wants red evidence outside the quadrant too");
         assert!(!map.grad().defined(), "the map is an input of the gradient, not accumulated into");
     }
@@ -208,19 +234,31 @@ mod tests {
         };
         let model = Classifier::new(&vs.root(), &config).unwrap();
         let x = Tensor::randn([4, 3, 64, 64], (Kind::Float, Device::Cpu));
-        let y = Tensor::from_slice(&[1.0f32, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0]).view([4, 3]);
+        let y =
+            Tensor::from_slice(&[1.0f32, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0])
+                .view([4, 3]);
         (vs, model, x, y)
     }
 
     /// One SGD step with the regulariser at `cam_weight`; returns every variable after it,
     /// BatchNorm buffers included.
-    fn training_step(vs: &tch::nn::VarStore, model: &Classifier, x: &Tensor, y: &Tensor, cam_weight: f64) -> Vec<(String, Tensor)> {
+    fn training_step(
+        vs: &tch::nn::VarStore,
+        model: &Classifier,
+        x: &Tensor,
+        y: &Tensor,
+        cam_weight: f64,
+    ) -> Vec<(String, Tensor)> {
         let features = model.features_t(x, true);
         let logits = model.logits_t(&features, true);
-        let mut objective = logits.binary_cross_entropy_with_logits::<Tensor>(y, None, None, tch::Reduction::Mean);
+        let mut objective =
+            logits.binary_cross_entropy_with_logits::<Tensor>(y, None, None, tch::Reduction::Mean);
         if cam_weight > 0.0 {
             let regulariser = entropy_regulariser(&features, &logits).unwrap();
-            assert!(vs.trainable_variables().iter().all(|t| !t.grad().defined()), "the CAM pass left parameter gradients");
+            assert!(
+                vs.trainable_variables().iter().all(|t| !t.grad().defined()),
+                "the CAM pass left parameter gradients"
+            );
             objective = objective + regulariser * cam_weight;
         }
         objective.backward();
@@ -242,7 +280,8 @@ mod tests {
         guided_vs.copy(&vs).unwrap();
         let plain = training_step(&vs, &model, &x, &y, 0.0);
         let guided = training_step(&guided_vs, &guided_model, &x, &y, 1.0);
-        let is_statistic = |name: &str| name.contains("running_") || name.ends_with("num_batches_tracked");
+        let is_statistic =
+            |name: &str| name.contains("running_") || name.ends_with("num_batches_tracked");
         let mut statistics = 0;
         for ((name, a), (_, b)) in plain.iter().zip(&guided) {
             if is_statistic(name) {
@@ -251,16 +290,26 @@ mod tests {
             }
         }
         assert!(statistics > 20, "ResNet18 has running statistics");
-        let changed = plain.iter().zip(&guided).filter(|((name, a), (_, b))| !is_statistic(name) && !a.equal(b)).count();
+        let changed = plain
+            .iter()
+            .zip(&guided)
+            .filter(|((name, a), (_, b))| !is_statistic(name) && !a.equal(b))
+            .count();
         assert!(changed > 0, "the regulariser changed no parameter");
-        let stem = |vars: &[(String, Tensor)]| vars.iter().find(|(n, _)| n == "backbone.bn1.running_mean").unwrap().1.shallow_clone();
-        assert!(!stem(&plain).equal(&stem(&plain).zeros_like()), "the training-mode forward updates the statistics");
+        let stem = |vars: &[(String, Tensor)]| {
+            vars.iter().find(|(n, _)| n == "backbone.bn1.running_mean").unwrap().1.shallow_clone()
+        };
+        assert!(
+            !stem(&plain).equal(&stem(&plain).zeros_like()),
+            "the training-mode forward updates the statistics"
+        );
     }
 
     #[test]
     fn predicted_labels_are_those_above_the_threshold_or_else_the_top_one() {
         let logits = Tensor::from_slice(&[2.0f32, 1.0, -3.0, -1.0, -0.5, -2.0]).view([2, 3]);
-        let predicted = Vec::<bool>::try_from(predicted_labels(&logits, 0.5).flatten(0, -1)).unwrap();
+        let predicted =
+            Vec::<bool>::try_from(predicted_labels(&logits, 0.5).flatten(0, -1)).unwrap();
         assert_eq!(predicted, [true, true, false, false, true, false]);
     }
 
@@ -270,15 +319,24 @@ mod tests {
         let _ = maps.get(0).get(0).get(1).get(1).fill_(2.0);
         let _ = maps.get(0).get(1).fill_(0.5);
         let pick = |flags: [bool; 3]| Tensor::from_slice(&flags).view([1, 3]);
-        let entropy = |flags| f64::try_from(normalised_entropy(&maps, &pick(flags)).unwrap()).unwrap();
+        let entropy =
+            |flags| f64::try_from(normalised_entropy(&maps, &pick(flags)).unwrap()).unwrap();
         assert!(entropy([true, false, false]).abs() < 1e-6);
         assert!((entropy([false, true, false]) - 1.0).abs() < 1e-6);
-        assert!((entropy([true, true, true]) - 0.5).abs() < 1e-6, "the all-zero map is left out of the mean");
+        assert!(
+            (entropy([true, true, true]) - 0.5).abs() < 1e-6,
+            "the all-zero map is left out of the mean"
+        );
     }
 
     #[test]
     fn jet_runs_from_blue_to_red_in_rgb() {
-        let rgb = |v: f64| Vec::<f32>::try_from(jet(&Tensor::from_slice(&[v as f32]).view([1, 1, 1, 1])).flatten(0, -1)).unwrap();
+        let rgb = |v: f64| {
+            Vec::<f32>::try_from(
+                jet(&Tensor::from_slice(&[v as f32]).view([1, 1, 1, 1])).flatten(0, -1),
+            )
+            .unwrap()
+        };
         assert_eq!(rgb(0.0), [0.0, 0.0, 0.5]);
         assert_eq!(rgb(0.5), [0.5, 1.0, 0.5]);
         assert_eq!(rgb(1.0), [0.5, 0.0, 0.0]);

@@ -12,15 +12,22 @@ pub struct Loss {
 
 impl Loss {
     pub fn new(config: &LossConfig, device: Device) -> Loss {
-        let pos_weight = config.pos_weight.as_ref().map(|w| Tensor::from_slice(w).to_kind(Kind::Float).to_device(device));
+        let pos_weight = config
+            .pos_weight
+            .as_ref()
+            .map(|w| Tensor::from_slice(w).to_kind(Kind::Float).to_device(device));
         Loss { gamma: config.gamma, alpha: config.alpha, pos_weight }
     }
 
     /// Mean loss over the batch and labels; `targets` are 0/1 floats of the logits' shape.
     pub fn forward(&self, logits: &Tensor, targets: &Tensor) -> Tensor {
         let logits = logits.to_kind(Kind::Float);
-        let mut elements =
-            logits.binary_cross_entropy_with_logits(targets, None::<&Tensor>, self.pos_weight.as_ref(), Reduction::None);
+        let mut elements = logits.binary_cross_entropy_with_logits(
+            targets,
+            None::<&Tensor>,
+            self.pos_weight.as_ref(),
+            Reduction::None,
+        );
         if self.gamma != 0.0 {
             let p = logits.sigmoid();
             let p_t: Tensor = &p * targets + (1.0 - &p) * (1.0 - targets);
@@ -92,7 +99,10 @@ mod tests {
     fn positive_weights_scale_only_positive_terms() {
         // Label D has weight 2, label G weight 3; the negative element (−1, 0) is unweighted.
         let weights = [2.0, 3.0, 2.0, 3.0];
-        let expected = ELEMENTS.iter().zip(weights).map(|(&(x, y), w)| if y == 1.0 { w * bce(x, y) } else { bce(x, y) });
+        let expected = ELEMENTS
+            .iter()
+            .zip(weights)
+            .map(|(&(x, y), w)| if y == 1.0 { w * bce(x, y) } else { bce(x, y) });
         let got = value(&config(0.0, None, Some(vec![2.0, 3.0])));
         assert!((got - expected.sum::<f64>() / 4.0).abs() < 1e-6, "{got}");
     }

@@ -39,7 +39,8 @@ const PREFIXES: [&str; 3] = ["adam.exp_avg.", "adam.exp_avg_sq.", "adam.step."];
 impl Adam {
     /// Optimises every variable of `vs` that requires a gradient (frozen ones are left out).
     pub fn new(vs: &VarStore, config: AdamConfig) -> Adam {
-        let mut variables: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+        let mut variables: Vec<(String, Tensor)> =
+            vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
         variables.sort_by(|a, b| a.0.cmp(&b.0));
         let slots = variables
             .into_iter()
@@ -68,7 +69,8 @@ impl Adam {
         if live.is_empty() {
             return Ok(());
         }
-        let pick = |f: fn(&Slot) -> &Tensor| live.iter().map(|s| f(s).shallow_clone()).collect::<Vec<_>>();
+        let pick =
+            |f: fn(&Slot) -> &Tensor| live.iter().map(|s| f(s).shallow_clone()).collect::<Vec<_>>();
         let step = AdamStep {
             lr,
             beta1: self.config.beta1,
@@ -77,14 +79,23 @@ impl Adam {
             eps: self.config.eps,
             decoupled: self.config.decoupled,
         };
-        shim::fused_adam(&pick(|s| &s.param), &pick(|s| &s.exp_avg), &pick(|s| &s.exp_avg_sq), &pick(|s| &s.step), step, found_inf)
+        shim::fused_adam(
+            &pick(|s| &s.param),
+            &pick(|s| &s.exp_avg),
+            &pick(|s| &s.exp_avg_sq),
+            &pick(|s| &s.step),
+            step,
+            found_inf,
+        )
     }
 
     /// The optimizer state as named tensors (`adam.exp_avg.<param>`, …).
     pub fn state(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::with_capacity(self.slots.len() * 3);
         for slot in &self.slots {
-            for (prefix, tensor) in PREFIXES.iter().zip([&slot.exp_avg, &slot.exp_avg_sq, &slot.step]) {
+            for (prefix, tensor) in
+                PREFIXES.iter().zip([&slot.exp_avg, &slot.exp_avg_sq, &slot.step])
+            {
                 out.push((format!("{prefix}{}", slot.name), tensor.shallow_clone()));
             }
         }
@@ -95,9 +106,13 @@ impl Adam {
     pub fn load_state(&mut self, saved: &HashMap<String, Tensor>) -> anyhow::Result<()> {
         tch::no_grad(|| {
             for slot in &mut self.slots {
-                for (prefix, tensor) in PREFIXES.iter().zip([&mut slot.exp_avg, &mut slot.exp_avg_sq, &mut slot.step]) {
+                for (prefix, tensor) in
+                    PREFIXES.iter().zip([&mut slot.exp_avg, &mut slot.exp_avg_sq, &mut slot.step])
+                {
                     let name = format!("{prefix}{}", slot.name);
-                    let value = saved.get(&name).ok_or_else(|| anyhow::anyhow!("checkpoint lacks `{name}`"))?;
+                    let value = saved
+                        .get(&name)
+                        .ok_or_else(|| anyhow::anyhow!("checkpoint lacks `{name}`"))?;
                     tensor.copy_(value);
                 }
             }
@@ -134,19 +149,33 @@ impl GradScaler {
     /// Unscales the gradients, steps the optimizer unless one overflowed, updates the scale.
     pub fn step(&mut self, optimizer: &mut Adam, lr: f64) -> anyhow::Result<()> {
         let _ = self.found_inf.zero_();
-        let live: Vec<Tensor> = optimizer.params().into_iter().filter(|p| p.grad().defined()).collect();
+        let live: Vec<Tensor> =
+            optimizer.params().into_iter().filter(|p| p.grad().defined()).collect();
         shim::unscale_grads(&live, &self.found_inf, &self.scale.reciprocal())?;
         optimizer.step(lr, Some(&self.found_inf))?;
-        shim::update_scale(&self.scale, &self.growth_tracker, &self.found_inf, GROWTH, BACKOFF, GROWTH_INTERVAL)
+        shim::update_scale(
+            &self.scale,
+            &self.growth_tracker,
+            &self.found_inf,
+            GROWTH,
+            BACKOFF,
+            GROWTH_INTERVAL,
+        )
     }
 
     pub fn state(&self) -> Vec<(String, Tensor)> {
-        vec![("scaler.scale".into(), self.scale.shallow_clone()), ("scaler.growth_tracker".into(), self.growth_tracker.shallow_clone())]
+        vec![
+            ("scaler.scale".into(), self.scale.shallow_clone()),
+            ("scaler.growth_tracker".into(), self.growth_tracker.shallow_clone()),
+        ]
     }
 
     pub fn load_state(&mut self, saved: &HashMap<String, Tensor>) -> anyhow::Result<()> {
-        for (name, tensor) in [("scaler.scale", &mut self.scale), ("scaler.growth_tracker", &mut self.growth_tracker)] {
-            let value = saved.get(name).ok_or_else(|| anyhow::anyhow!("checkpoint lacks `{name}`"))?;
+        for (name, tensor) in
+            [("scaler.scale", &mut self.scale), ("scaler.growth_tracker", &mut self.growth_tracker)]
+        {
+            let value =
+                saved.get(name).ok_or_else(|| anyhow::anyhow!("checkpoint lacks `{name}`"))?;
             tensor.copy_(value);
         }
         Ok(())
@@ -196,7 +225,8 @@ mod tests {
     fn an_overflow_skips_the_step_and_backs_off() {
         let vs = VarStore::new(Device::Cpu);
         let p = vs.root().var("w", &[1], Init::Const(1.0));
-        let config = AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
+        let config =
+            AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
         let mut adam = Adam::new(&vs, config);
         let mut scaler = GradScaler::new(Device::Cpu);
         scaler.scale(&(&p * f64::INFINITY).sum(Kind::Float)).backward();

@@ -37,7 +37,10 @@ pub struct Predictions {
 /// Applies the stage's `model` input to `split` of its `data` input. A model may predict more
 /// labels than the dataset has (e.g. one trained on the eight ODIR labels, evaluated on D, G,
 /// A): its outputs for the dataset's labels are taken by name.
-pub fn predict_split(ctx: &crate::core::stage::StageContext, split: &str) -> anyhow::Result<Predictions> {
+pub fn predict_split(
+    ctx: &crate::core::stage::StageContext,
+    split: &str,
+) -> anyhow::Result<Predictions> {
     let device = super::device::to_tch(ctx.device())?;
     let (config, _vs, model) = super::checkpoint::load(ctx.input("model"), device)?;
     let dataset = crate::data::dataset::Dataset::read(ctx.input("data"))?;
@@ -47,13 +50,23 @@ pub fn predict_split(ctx: &crate::core::stage::StageContext, split: &str) -> any
         .map(|label| config.labels.iter().position(|l| l == label))
         .collect::<Option<Vec<usize>>>()
         .ok_or_else(|| {
-            anyhow::anyhow!("the model predicts {:?} but the dataset has labels {:?}", config.labels, dataset.label_names)
+            anyhow::anyhow!(
+                "the model predicts {:?} but the dataset has labels {:?}",
+                config.labels,
+                dataset.label_names
+            )
         })?;
     let split = dataset.split(split)?;
     let tensors = SplitTensors::new(&dataset, split, device);
     let all = probabilities(&model, &tensors, 128);
-    let probabilities = all.chunks(config.labels.len()).flat_map(|row| columns.iter().map(|&c| row[c])).collect();
-    Ok(Predictions { labels: dataset.label_names.clone(), ids: split.ids.clone(), truth: split.labels.clone(), probabilities })
+    let probabilities =
+        all.chunks(config.labels.len()).flat_map(|row| columns.iter().map(|&c| row[c])).collect();
+    Ok(Predictions {
+        labels: dataset.label_names.clone(),
+        ids: split.ids.clone(),
+        truth: split.labels.clone(),
+        probabilities,
+    })
 }
 
 #[cfg(test)]
@@ -64,16 +77,34 @@ mod tests {
     #[test]
     fn a_padded_last_batch_gives_the_probabilities_of_one_batch() {
         tch::manual_seed(0);
-        let config = ModelConfig { arch: Architecture::new("resnet18"), labels: vec!["D".into(), "G".into()], head_hidden: 8, dropout: 0.5, image_size: 32 };
+        let config = ModelConfig {
+            arch: Architecture::new("resnet18"),
+            labels: vec!["D".into(), "G".into()],
+            head_hidden: 8,
+            dropout: 0.5,
+            image_size: 32,
+        };
         let vs = tch::nn::VarStore::new(tch::Device::Cpu);
         let model = Classifier::new(&vs.root(), &config).unwrap();
         let images = Tensor::randint(256, [5, 3, 32, 32], (Kind::Uint8, tch::Device::Cpu));
         let labels = Tensor::zeros([5, 2], (Kind::Float, tch::Device::Cpu));
-        let split = SplitTensors::placed(images.shallow_clone(), labels.shallow_clone(), tch::Device::Cpu, true);
+        let split = SplitTensors::placed(
+            images.shallow_clone(),
+            labels.shallow_clone(),
+            tch::Device::Cpu,
+            true,
+        );
         let (whole, padded) = (probabilities(&model, &split, 5), probabilities(&model, &split, 2));
         assert_eq!(padded.len(), 10);
-        assert!(whole.iter().zip(&padded).all(|(a, b)| (a - b).abs() < 1e-5), "{whole:?} vs {padded:?}");
+        assert!(
+            whole.iter().zip(&padded).all(|(a, b)| (a - b).abs() < 1e-5),
+            "{whole:?} vs {padded:?}"
+        );
         let on_host = SplitTensors::placed(images, labels, tch::Device::Cpu, false);
-        assert_eq!(probabilities(&model, &on_host, 2), padded, "a split kept on the host gives the same batches");
+        assert_eq!(
+            probabilities(&model, &on_host, 2),
+            padded,
+            "a split kept on the host gives the same batches"
+        );
     }
 }

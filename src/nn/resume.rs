@@ -46,7 +46,9 @@ impl Checkpoint {
         let mut out: Vec<(String, Tensor)> = self
             .tensors
             .iter()
-            .filter_map(|(name, t)| name.strip_prefix(prefix).map(|rest| (rest.to_string(), t.shallow_clone())))
+            .filter_map(|(name, t)| {
+                name.strip_prefix(prefix).map(|rest| (rest.to_string(), t.shallow_clone()))
+            })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
@@ -64,13 +66,20 @@ pub fn read(workspace: &Path) -> anyhow::Result<Option<Checkpoint>> {
         return Ok(None);
     }
     let (tensors, metadata) = weights::read_with_metadata(&file)?;
-    let state = metadata.get(METADATA_KEY).with_context(|| format!("{} has no training state", file.display()))?;
-    let progress = serde_json::from_str(state).with_context(|| format!("{}: unreadable training state", file.display()))?;
+    let state = metadata
+        .get(METADATA_KEY)
+        .with_context(|| format!("{} has no training state", file.display()))?;
+    let progress = serde_json::from_str(state)
+        .with_context(|| format!("{}: unreadable training state", file.display()))?;
     Ok(Some(Checkpoint { progress, tensors: tensors.into_iter().collect() }))
 }
 
 /// Replaces the workspace's checkpoint (atomically: a crash leaves the previous one).
-pub fn write(workspace: &Path, progress: &TrainingProgress, tensors: &[(String, Tensor)]) -> anyhow::Result<()> {
+pub fn write(
+    workspace: &Path,
+    progress: &TrainingProgress,
+    tensors: &[(String, Tensor)],
+) -> anyhow::Result<()> {
     let metadata = HashMap::from([(METADATA_KEY.to_string(), serde_json::to_string(progress)?)]);
     weights::write(&path(workspace), tensors, Some(metadata))
 }

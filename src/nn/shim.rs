@@ -11,7 +11,12 @@ type Handle = *mut std::ffi::c_void;
 
 unsafe extern "C" {
     fn ablate_last_error() -> *const c_char;
-    fn ablate_autocast_enter(cuda: c_int, half: c_int, previous_enabled: *mut c_int, previous_dtype: *mut c_int) -> c_int;
+    fn ablate_autocast_enter(
+        cuda: c_int,
+        half: c_int,
+        previous_enabled: *mut c_int,
+        previous_dtype: *mut c_int,
+    ) -> c_int;
     fn ablate_autocast_exit(cuda: c_int, previous_enabled: c_int, previous_dtype: c_int) -> c_int;
     fn ablate_channels_last(tensor: Handle, out: *mut Handle) -> c_int;
     fn ablate_set_deterministic(on: c_int) -> c_int;
@@ -37,8 +42,20 @@ unsafe extern "C" {
         decoupled: c_int,
         found_inf: Handle,
     ) -> c_int;
-    fn ablate_unscale_grads(params: *const Handle, n: usize, found_inf: Handle, inv_scale: Handle) -> c_int;
-    fn ablate_update_scale(scale: Handle, growth_tracker: Handle, found_inf: Handle, growth: f64, backoff: f64, interval: i64) -> c_int;
+    fn ablate_unscale_grads(
+        params: *const Handle,
+        n: usize,
+        found_inf: Handle,
+        inv_scale: Handle,
+    ) -> c_int;
+    fn ablate_update_scale(
+        scale: Handle,
+        growth_tracker: Handle,
+        found_inf: Handle,
+        growth: f64,
+        backoff: f64,
+        interval: i64,
+    ) -> c_int;
 }
 
 fn check(code: c_int) -> anyhow::Result<()> {
@@ -78,7 +95,12 @@ impl Autocast {
         let (mut previous_enabled, mut previous_dtype) = (0, 0);
         // SAFETY: plain values and out-pointers to locals.
         check(unsafe {
-            ablate_autocast_enter(cuda, c_int::from(kind == HalfKind::Float16), &mut previous_enabled, &mut previous_dtype)
+            ablate_autocast_enter(
+                cuda,
+                c_int::from(kind == HalfKind::Float16),
+                &mut previous_enabled,
+                &mut previous_dtype,
+            )
         })?;
         Ok(Autocast { cuda, previous_enabled, previous_dtype })
     }
@@ -87,7 +109,9 @@ impl Autocast {
 impl Drop for Autocast {
     fn drop(&mut self) {
         // SAFETY: restores the state saved by `enter`.
-        let _ = check(unsafe { ablate_autocast_exit(self.cuda, self.previous_enabled, self.previous_dtype) });
+        let _ = check(unsafe {
+            ablate_autocast_exit(self.cuda, self.previous_enabled, self.previous_dtype)
+        });
     }
 }
 
@@ -145,7 +169,10 @@ pub fn fused_adam(
     found_inf: Option<&Tensor>,
 ) -> anyhow::Result<()> {
     let n = params.len();
-    assert!(exp_avgs.len() == n && exp_avg_sqs.len() == n && steps.len() == n, "one state per parameter");
+    assert!(
+        exp_avgs.len() == n && exp_avg_sqs.len() == n && steps.len() == n,
+        "one state per parameter"
+    );
     let (p, m, v, s) = (handles(params), handles(exp_avgs), handles(exp_avg_sqs), handles(steps));
     let inf = found_inf.map_or(std::ptr::null_mut(), handle);
     // SAFETY: live handles, equal lengths checked above.
@@ -168,16 +195,38 @@ pub fn fused_adam(
 }
 
 /// Multiplies the parameters' gradients by `inv_scale`; sets `found_inf` to 1 if any is not finite.
-pub fn unscale_grads(params: &[Tensor], found_inf: &Tensor, inv_scale: &Tensor) -> anyhow::Result<()> {
+pub fn unscale_grads(
+    params: &[Tensor],
+    found_inf: &Tensor,
+    inv_scale: &Tensor,
+) -> anyhow::Result<()> {
     let h = handles(params);
     // SAFETY: live handles.
-    check(unsafe { ablate_unscale_grads(h.as_ptr(), h.len(), handle(found_inf), handle(inv_scale)) })
+    check(unsafe {
+        ablate_unscale_grads(h.as_ptr(), h.len(), handle(found_inf), handle(inv_scale))
+    })
 }
 
 /// GradScaler's update: back off after an overflow, grow after `interval` clean steps.
-pub fn update_scale(scale: &Tensor, growth_tracker: &Tensor, found_inf: &Tensor, growth: f64, backoff: f64, interval: i64) -> anyhow::Result<()> {
+pub fn update_scale(
+    scale: &Tensor,
+    growth_tracker: &Tensor,
+    found_inf: &Tensor,
+    growth: f64,
+    backoff: f64,
+    interval: i64,
+) -> anyhow::Result<()> {
     // SAFETY: live handles.
-    check(unsafe { ablate_update_scale(handle(scale), handle(growth_tracker), handle(found_inf), growth, backoff, interval) })
+    check(unsafe {
+        ablate_update_scale(
+            handle(scale),
+            handle(growth_tracker),
+            handle(found_inf),
+            growth,
+            backoff,
+            interval,
+        )
+    })
 }
 
 /// A pooled CUDA stream made current while alive (CUDA graphs need a non-default stream); the
@@ -188,7 +237,9 @@ pub struct SideStream {
 
 impl SideStream {
     pub fn enter(device: Device) -> anyhow::Result<SideStream> {
-        let Device::Cuda(index) = device else { anyhow::bail!("a CUDA stream needs a CUDA device, not {device:?}") };
+        let Device::Cuda(index) = device else {
+            anyhow::bail!("a CUDA stream needs a CUDA device, not {device:?}")
+        };
         let mut previous: Handle = std::ptr::null_mut();
         // SAFETY: an out-pointer to a local; the shim allocates what it points to, freed on exit.
         check(unsafe { ablate_side_stream_enter(index as c_int, &mut previous) })?;

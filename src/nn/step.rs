@@ -47,7 +47,12 @@ pub struct Trainee<'a> {
 }
 
 /// Trains on one batch (`images` uint8 N×3×H×W, `labels` float N×L) at learning rate `lr`.
-pub fn train_step(trainee: &mut Trainee, images: &Tensor, labels: &Tensor, lr: f64) -> anyhow::Result<StepLosses> {
+pub fn train_step(
+    trainee: &mut Trainee,
+    images: &Tensor,
+    labels: &Tensor,
+    lr: f64,
+) -> anyhow::Result<StepLosses> {
     let Trainee { model, optimizer, scaler, loss, options } = trainee;
     let mut x = normalize(&options.augment.apply(&to_unit(images)));
     if options.channels_last {
@@ -58,7 +63,9 @@ pub fn train_step(trainee: &mut Trainee, images: &Tensor, labels: &Tensor, lr: f
         let _autocast = options.half.map(|kind| Autocast::enter(x.device(), kind)).transpose()?;
         let features = model.features_t(&x, true);
         let logits = model.logits_t(&features, true);
-        let cam = (options.cam_weight > 0.0).then(|| gradcam::entropy_regulariser(&features, &logits)).transpose()?;
+        let cam = (options.cam_weight > 0.0)
+            .then(|| gradcam::entropy_regulariser(&features, &logits))
+            .transpose()?;
         (logits, cam)
     };
     let task = loss.forward(&logits, labels);
@@ -102,9 +109,15 @@ pub struct GraphedStep {
 impl GraphedStep {
     /// Captures [`train_step`] for batches shaped like this one, then trains on this batch by a
     /// replay. Call on a side stream after [`GRAPH_WARMUP_STEPS`] eager steps there.
-    pub fn capture(trainee: &mut Trainee, images: &Tensor, labels: &Tensor, lr: f64) -> anyhow::Result<GraphedStep> {
+    pub fn capture(
+        trainee: &mut Trainee,
+        images: &Tensor,
+        labels: &Tensor,
+        lr: f64,
+    ) -> anyhow::Result<GraphedStep> {
         let (static_images, static_labels) = (images.copy(), labels.copy());
-        let (graph, losses) = Graph::capture(|| train_step(trainee, &static_images, &static_labels, lr))?;
+        let (graph, losses) =
+            Graph::capture(|| train_step(trainee, &static_images, &static_labels, lr))?;
         graph.replay()?;
         Ok(GraphedStep { graph, images: static_images, labels: static_labels, losses })
     }
@@ -123,6 +136,9 @@ impl GraphedStep {
 
     /// The losses of the last replay (the graph's static outputs).
     pub fn losses(&self) -> StepLosses {
-        StepLosses { task: self.losses.task.shallow_clone(), cam: self.losses.cam.as_ref().map(Tensor::shallow_clone) }
+        StepLosses {
+            task: self.losses.task.shallow_clone(),
+            cam: self.losses.cam.as_ref().map(Tensor::shallow_clone),
+        }
     }
 }

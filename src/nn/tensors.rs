@@ -24,7 +24,9 @@ impl SplitTensors {
         let n = split.len() as i64;
         let size = dataset.size as i64;
         let host = Tensor::from_slice(&split.images).view([n, 3, size, size]);
-        let labels = Tensor::from_slice(&split.labels).view([n, dataset.label_names.len() as i64]).to_kind(Kind::Float);
+        let labels = Tensor::from_slice(&split.labels)
+            .view([n, dataset.label_names.len() as i64])
+            .to_kind(Kind::Float);
         let labels = labels.to_device(device);
         match host.f_to_device(device) {
             Ok(images) => SplitTensors::placed(images, labels, device, true),
@@ -41,7 +43,10 @@ impl SplitTensors {
     pub fn gather(&self, index: &Tensor) -> Tensor {
         match self.resident {
             true => self.images.index_select(0, index),
-            false => self.images.index_select(0, &index.to_device(self.images.device())).to_device(self.device),
+            false => self
+                .images
+                .index_select(0, &index.to_device(self.images.device()))
+                .to_device(self.device),
         }
     }
 
@@ -66,7 +71,9 @@ fn statistics(device: Device) -> (Tensor, Tensor) {
         if let Some((_, mean, std)) = cached.iter().find(|(d, _, _)| *d == device) {
             return (mean.shallow_clone(), std.shallow_clone());
         }
-        let column = |values: &[f64; 3]| Tensor::from_slice(values).to_kind(Kind::Float).view([1, 3, 1, 1]).to_device(device);
+        let column = |values: &[f64; 3]| {
+            Tensor::from_slice(values).to_kind(Kind::Float).view([1, 3, 1, 1]).to_device(device)
+        };
         let (mean, std) = (column(&MEAN), column(&STD));
         cached.push((device, mean.shallow_clone(), std.shallow_clone()));
         (mean, std)

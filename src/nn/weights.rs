@@ -20,14 +20,18 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<(String, Tensor)>> {
 }
 
 /// Every tensor of a safetensors file, sorted by name, and its string metadata.
-pub fn read_with_metadata(path: &Path) -> anyhow::Result<(Vec<(String, Tensor)>, HashMap<String, String>)> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read weights {}", path.display()))?;
+pub fn read_with_metadata(
+    path: &Path,
+) -> anyhow::Result<(Vec<(String, Tensor)>, HashMap<String, String>)> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read weights {}", path.display()))?;
     let not_safetensors = || format!("{} is not a safetensors file", path.display());
     let (_, metadata) = SafeTensors::read_metadata(&bytes).with_context(not_safetensors)?;
     let file = SafeTensors::deserialize(&bytes).with_context(not_safetensors)?;
     let mut tensors = Vec::with_capacity(file.len());
     for (name, view) in file.tensors() {
-        let tensor = to_tensor(&view).with_context(|| format!("tensor `{name}` in {}", path.display()))?;
+        let tensor =
+            to_tensor(&view).with_context(|| format!("tensor `{name}` in {}", path.display()))?;
         tensors.push((name, tensor));
     }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
@@ -55,7 +59,11 @@ fn to_tensor(view: &TensorView) -> anyhow::Result<Tensor> {
 }
 
 /// Writes `tensors` (any device) with `metadata`, atomically.
-pub fn write(path: &Path, tensors: &[(String, Tensor)], metadata: Option<HashMap<String, String>>) -> anyhow::Result<()> {
+pub fn write(
+    path: &Path,
+    tensors: &[(String, Tensor)],
+    metadata: Option<HashMap<String, String>>,
+) -> anyhow::Result<()> {
     let cpu: Vec<(String, Tensor, Vec<u8>)> = tensors
         .iter()
         .map(|(name, t)| {
@@ -77,7 +85,8 @@ pub fn write(path: &Path, tensors: &[(String, Tensor)], metadata: Option<HashMap
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let bytes = safetensors::tensor::serialize(views, metadata)?;
-    crate::core::store::write_atomically(path, &bytes).with_context(|| format!("cannot write {}", path.display()))
+    crate::core::store::write_atomically(path, &bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// How each tensor of a load went.
@@ -114,14 +123,23 @@ impl fmt::Display for LoadReport {
         }
         let list = |names: &[String]| {
             let shown: Vec<&str> = names.iter().take(8).map(String::as_str).collect();
-            let more = if names.len() > 8 { format!(" and {} more", names.len() - 8) } else { String::new() };
+            let more = if names.len() > 8 {
+                format!(" and {} more", names.len() - 8)
+            } else {
+                String::new()
+            };
             format!("{}{more}", shown.join(", "))
         };
         if !self.missing.is_empty() {
             write!(f, "; {} missing from the file: {}", self.missing.len(), list(&self.missing))?;
         }
         if !self.unexpected.is_empty() {
-            write!(f, "; {} unexpected (not in the model): {}", self.unexpected.len(), list(&self.unexpected))?;
+            write!(
+                f,
+                "; {} unexpected (not in the model): {}",
+                self.unexpected.len(),
+                list(&self.unexpected)
+            )?;
         }
         for (name, file, model) in self.mismatched.iter().take(8) {
             write!(f, "; `{name}` has shape {file:?} in the file but {model:?} in the model")?;
@@ -166,13 +184,18 @@ pub fn load_into(
                 report.mismatched.push((name, from, to));
                 continue;
             };
-            variable.shallow_clone().f_copy_(&value.to_kind(variable.kind()).to_device(variable.device()))?;
+            variable
+                .shallow_clone()
+                .f_copy_(&value.to_kind(variable.kind()).to_device(variable.device()))?;
             report.loaded += 1;
         }
         Ok(())
     })?;
-    report.missing =
-        variables.keys().filter(|n| !seen.contains(*n) && scope.iter().any(|s| n.starts_with(s))).cloned().collect();
+    report.missing = variables
+        .keys()
+        .filter(|n| !seen.contains(*n) && scope.iter().any(|s| n.starts_with(s)))
+        .cloned()
+        .collect();
     Ok(report)
 }
 

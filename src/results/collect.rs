@@ -69,7 +69,8 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
     for (m, manifest) in manifests.iter().enumerate() {
         let templates = chosen_templates(manifest, &selection.stages)?;
         for (v, variant) in manifest.variants.iter().enumerate() {
-            let used: Vec<&String> = templates.iter().filter(|t| variant.stages.contains_key(*t)).collect();
+            let used: Vec<&String> =
+                templates.iter().filter(|t| variant.stages.contains_key(*t)).collect();
             let used = match selection.stages {
                 Stages::FinalTraining => used.last().copied().into_iter().collect(),
                 _ => used,
@@ -81,7 +82,8 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
     }
     let mut refs: HashMap<(usize, &str), Option<String>> = HashMap::new();
     for (m, _, _, instance) in &wanted {
-        refs.entry((*m, instance.as_str())).or_insert_with(|| store.read_ref(&manifests[*m].pipeline, instance));
+        refs.entry((*m, instance.as_str()))
+            .or_insert_with(|| store.read_ref(&manifests[*m].pipeline, instance));
     }
     let mut keys: Vec<&str> = refs.values().flatten().map(String::as_str).collect();
     keys.sort_unstable();
@@ -95,7 +97,9 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
     let mut missing = Vec::new();
     for (m, v, template, instance) in &wanted {
         let manifest = &manifests[*m];
-        let stored = refs[&(*m, instance.as_str())].as_deref().and_then(|key| Some((key, metrics[key].clone()?)));
+        let stored = refs[&(*m, instance.as_str())]
+            .as_deref()
+            .and_then(|key| Some((key, metrics[key].clone()?)));
         match stored {
             Some((key, metrics)) => results.push(StageResult {
                 pipeline: manifest.pipeline.clone(),
@@ -152,8 +156,12 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
             templates.push(&stage.template);
         }
     }
-    let kind_of = |template: &str| manifest.stages.iter().find(|s| s.template == template).map(|s| s.kind.as_str());
-    let of_kind = |kind: &str| -> Vec<String> { templates.iter().filter(|t| kind_of(t) == Some(kind)).map(|t| t.to_string()).collect() };
+    let kind_of = |template: &str| {
+        manifest.stages.iter().find(|s| s.template == template).map(|s| s.kind.as_str())
+    };
+    let of_kind = |kind: &str| -> Vec<String> {
+        templates.iter().filter(|t| kind_of(t) == Some(kind)).map(|t| t.to_string()).collect()
+    };
     let stages = match stages {
         Stages::Named(stages) if !stages.is_empty() => stages,
         Stages::FinalTraining => return Ok(of_kind("train")),
@@ -162,9 +170,15 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
             return Ok(if evaluations.is_empty() { of_kind("train") } else { evaluations });
         }
     };
-    let present: Vec<String> = stages.iter().filter(|s| templates.contains(&s.as_str())).cloned().collect();
+    let present: Vec<String> =
+        stages.iter().filter(|s| templates.contains(&s.as_str())).cloned().collect();
     if present.is_empty() {
-        bail!("pipeline `{}` has no stage {} (its stages: {})", manifest.pipeline, stages.join(" or "), templates.join(", "));
+        bail!(
+            "pipeline `{}` has no stage {} (its stages: {})",
+            manifest.pipeline,
+            stages.join(" or "),
+            templates.join(", ")
+        );
     }
     Ok(present)
 }
@@ -175,7 +189,8 @@ fn read_metrics(store: &Store, key: &str) -> anyhow::Result<Option<Arc<Vec<Metri
     let dir = store.entries_dir().join(key);
     let path = dir.join("metrics.parquet");
     if path.exists() {
-        let rows = read_parquet(&path).with_context(|| format!("cannot read the metrics of cache entry {key}"))?;
+        let rows = read_parquet(&path)
+            .with_context(|| format!("cannot read the metrics of cache entry {key}"))?;
         return Ok(Some(Arc::new(rows.into_iter().map(|m| m.row).collect())));
     }
     Ok(dir.join("record.json").exists().then(|| Arc::new(Vec::new())))

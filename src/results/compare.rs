@@ -81,23 +81,37 @@ const DEFAULT_METRICS: &[&str] = &["macro_f1", "f1"];
 
 pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Comparison> {
     let metrics: Vec<String> = if options.metrics.is_empty() {
-        let present = |m: &str| collected.results.iter().any(|r| r.metrics.iter().any(|row| row.epoch.is_none() && row.metric == m));
+        let present = |m: &str| {
+            collected
+                .results
+                .iter()
+                .any(|r| r.metrics.iter().any(|row| row.epoch.is_none() && row.metric == m))
+        };
         DEFAULT_METRICS.iter().filter(|m| present(m)).map(|m| m.to_string()).collect()
     } else {
         options.metrics.clone()
     };
     let columns = columns(&collected.results, &metrics, &options.splits);
     let factor_levels = factor_levels(&collected.manifests);
-    let factors: Vec<String> = factor_levels.iter().map(|(f, _)| f.clone()).filter(|f| f != SEED).collect();
+    let factors: Vec<String> =
+        factor_levels.iter().map(|(f, _)| f.clone()).filter(|f| f != SEED).collect();
 
     let mut rows: Vec<Row> = Vec::new();
     let mut values: Vec<Vec<BTreeMap<&str, f64>>> = Vec::new(); // row → column → instance → value
     for result in &collected.results {
         let levels = result.row_levels();
-        let r = match rows.iter().position(|row| row.pipeline == result.pipeline && row.levels == levels) {
+        let r = match rows
+            .iter()
+            .position(|row| row.pipeline == result.pipeline && row.levels == levels)
+        {
             Some(r) => r,
             None => {
-                rows.push(Row { pipeline: result.pipeline.clone(), levels, seeds: Vec::new(), cells: Vec::new() });
+                rows.push(Row {
+                    pipeline: result.pipeline.clone(),
+                    levels,
+                    seeds: Vec::new(),
+                    cells: Vec::new(),
+                });
                 values.push(vec![BTreeMap::new(); columns.len()]);
                 rows.len() - 1
             }
@@ -118,15 +132,19 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
     }
 
     let sort_column = options.sort.as_ref().and_then(|s| columns.iter().position(|c| &c.name == s));
-    let primary = sort_column.or_else(|| columns.iter().position(|c| c.class.is_none())).or((!columns.is_empty()).then_some(0));
+    let primary = sort_column
+        .or_else(|| columns.iter().position(|c| c.class.is_none()))
+        .or((!columns.is_empty()).then_some(0));
     let baseline_levels = options.baseline.clone().or_else(|| {
         collected.manifests.iter().find_map(|m| m.layout.as_ref().and_then(|l| l.baseline.clone()))
     });
     let mut baseline = None;
     if let Some(levels) = &baseline_levels {
-        let levels: Vec<(String, String)> = levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
-        let matching: Vec<usize> =
-            (0..rows.len()).filter(|&r| levels.iter().all(|(f, l)| rows[r].level(f) == Some(l.as_str()))).collect();
+        let levels: Vec<(String, String)> =
+            levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
+        let matching: Vec<usize> = (0..rows.len())
+            .filter(|&r| levels.iter().all(|(f, l)| rows[r].level(f) == Some(l.as_str())))
+            .collect();
         let name = levels_name(&levels);
         match matching.as_slice() {
             [one] => {
@@ -141,7 +159,10 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
                 baseline = Some(name);
             }
             _ if options.baseline.is_some() => {
-                bail!("--baseline {name} matches {} rows; name a level of more factors so that it matches one", matching.len())
+                bail!(
+                    "--baseline {name} matches {} rows; name a level of more factors so that it matches one",
+                    matching.len()
+                )
             }
             _ => {}
         }
@@ -163,25 +184,40 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
             pipelines.push(row.pipeline.clone());
         }
     }
-    Ok(Comparison { pipelines, factors, columns, rows, primary, baseline, missing: collected.missing.clone() })
+    Ok(Comparison {
+        pipelines,
+        factors,
+        columns,
+        rows,
+        primary,
+        baseline,
+        missing: collected.missing.clone(),
+    })
 }
 
 fn matches(column: &Column, result: &StageResult, row: &crate::core::metrics::MetricRow) -> bool {
-    column.template == result.template && column.split == row.split && column.metric == row.metric && column.class == row.class
+    column.template == result.template
+        && column.split == row.split
+        && column.metric == row.metric
+        && column.class == row.class
 }
 
 fn columns(results: &[StageResult], metrics: &[String], splits: &[String]) -> Vec<Column> {
     let mut found: Vec<(String, Option<String>, String, Option<String>)> = Vec::new();
     for result in results {
         for row in result.metrics.iter().filter(|m| m.epoch.is_none()) {
-            let split_wanted = splits.is_empty() || row.split.as_ref().is_some_and(|s| splits.contains(s));
-            let id = (result.template.clone(), row.split.clone(), row.metric.clone(), row.class.clone());
+            let split_wanted =
+                splits.is_empty() || row.split.as_ref().is_some_and(|s| splits.contains(s));
+            let id =
+                (result.template.clone(), row.split.clone(), row.metric.clone(), row.class.clone());
             if metrics.contains(&row.metric) && split_wanted && !found.contains(&id) {
                 found.push(id);
             }
         }
     }
-    let first = |f: &dyn Fn(&(String, Option<String>, String, Option<String>)) -> bool| found.iter().position(f);
+    let first = |f: &dyn Fn(&(String, Option<String>, String, Option<String>)) -> bool| {
+        found.iter().position(f)
+    };
     let mut order: Vec<(usize, usize, usize, usize, usize)> = found
         .iter()
         .enumerate()
@@ -197,7 +233,8 @@ fn columns(results: &[StageResult], metrics: &[String], splits: &[String]) -> Ve
         .collect();
     order.sort();
     let label = |(_, split, metric, class): &(String, Option<String>, String, Option<String>)| {
-        let mut name = split.as_ref().map(|s| format!("{s}.{metric}")).unwrap_or_else(|| metric.clone());
+        let mut name =
+            split.as_ref().map(|s| format!("{s}.{metric}")).unwrap_or_else(|| metric.clone());
         if let Some(class) = class {
             name.push_str(&format!("[{class}]"));
         }
@@ -207,9 +244,16 @@ fn columns(results: &[StageResult], metrics: &[String], splits: &[String]) -> Ve
         .into_iter()
         .map(|(.., i)| {
             let id = &found[i];
-            let shared = found.iter().filter(|f| f.1 == id.1 && f.2 == id.2 && f.3 == id.3).count() > 1;
+            let shared =
+                found.iter().filter(|f| f.1 == id.1 && f.2 == id.2 && f.3 == id.3).count() > 1;
             let name = if shared { format!("{}:{}", id.0, label(id)) } else { label(id) };
-            Column { template: id.0.clone(), split: id.1.clone(), metric: id.2.clone(), class: id.3.clone(), name }
+            Column {
+                template: id.0.clone(),
+                split: id.1.clone(),
+                metric: id.2.clone(),
+                class: id.3.clone(),
+                name,
+            }
         })
         .collect()
 }
@@ -221,7 +265,8 @@ fn stat(values: impl Iterator<Item = f64>) -> Option<Stat> {
         return None;
     }
     let mean = values.iter().sum::<f64>() / n as f64;
-    let std = (n > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+    let std = (n > 1)
+        .then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
     Some(Stat { mean, std, n, delta: None })
 }
 
@@ -242,9 +287,14 @@ fn sort_rows(
     }
     let Some((_, order)) = factor_levels.iter().find(|(f, _)| f == sort) else {
         let factors: Vec<&str> = factor_levels.iter().map(|(f, _)| f.as_str()).collect();
-        bail!("--sort {sort}: no such column or factor (factors: {}; columns: see the table's header)", factors.join(", "));
+        bail!(
+            "--sort {sort}: no such column or factor (factors: {}; columns: see the table's header)",
+            factors.join(", ")
+        );
     };
-    let rank = |row: &Row| row.level(sort).and_then(|l| order.iter().position(|o| o == l)).unwrap_or(usize::MAX);
+    let rank = |row: &Row| {
+        row.level(sort).and_then(|l| order.iter().position(|o| o == l)).unwrap_or(usize::MAX)
+    };
     rows.sort_by_key(rank);
     Ok(())
 }
@@ -264,7 +314,11 @@ impl Filter {
             .iter()
             .filter_map(|op| text.find(op).map(|at| (at, *op)))
             .min_by_key(|(at, op)| (*at, std::cmp::Reverse(op.len())))
-            .with_context(|| format!("--where {text}: expected `factor=level`, `factor!=level` or `column>number`"))?;
+            .with_context(|| {
+                format!(
+                    "--where {text}: expected `factor=level`, `factor!=level` or `column>number`"
+                )
+            })?;
         let (name, value) = (text[..at].trim(), text[at + op.len()..].trim());
         if name == "pipeline" || factors.iter().any(|f| f == name) {
             if !matches!(op, "=" | "!=") {
@@ -275,16 +329,25 @@ impl Filter {
         }
         let column = columns.iter().position(|c| c.name == name).with_context(|| {
             let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-            format!("--where {text}: `{name}` is neither a factor ({}) nor a column ({})", factors.join(", "), names.join(", "))
+            format!(
+                "--where {text}: `{name}` is neither a factor ({}) nor a column ({})",
+                factors.join(", "),
+                names.join(", ")
+            )
         })?;
-        let value = value.parse().with_context(|| format!("--where {text}: `{value}` is not a number"))?;
+        let value =
+            value.parse().with_context(|| format!("--where {text}: `{value}` is not a number"))?;
         Ok(Filter::Value { column, op, value })
     }
 
     fn keeps(&self, row: &Row) -> bool {
         match self {
             Filter::Levels { factor, levels, keep } => {
-                let level = if factor == "pipeline" { Some(row.pipeline.as_str()) } else { row.level(factor) };
+                let level = if factor == "pipeline" {
+                    Some(row.pipeline.as_str())
+                } else {
+                    row.level(factor)
+                };
                 level.is_some_and(|l| levels.iter().any(|x| x == l)) == *keep
             }
             Filter::Value { column, op, value } => row.cells[*column].is_some_and(|s| match *op {
@@ -330,8 +393,14 @@ mod tests {
         let keeps = |f: &str, r: &Row| Filter::parse(f, &factors, &columns).unwrap().keeps(r);
         assert!(keeps("model=a,b", &row("b", 0.1)) && !keeps("model=a", &row("b", 0.1)));
         assert!(keeps("model!=a", &row("b", 0.1)));
-        assert!(keeps("val.macro_f1>=0.5", &row("a", 0.5)) && !keeps("val.macro_f1>0.5", &row("a", 0.5)));
+        assert!(
+            keeps("val.macro_f1>=0.5", &row("a", 0.5))
+                && !keeps("val.macro_f1>0.5", &row("a", 0.5))
+        );
         let unknown = Filter::parse("loss=bce", &factors, &columns).err().unwrap().to_string();
-        assert!(unknown.contains("neither a factor (model) nor a column (val.macro_f1)"), "{unknown}");
+        assert!(
+            unknown.contains("neither a factor (model) nor a column (val.macro_f1)"),
+            "{unknown}"
+        );
     }
 }

@@ -58,12 +58,15 @@ fn grid(comparison: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
             if several || comparison.factors.is_empty() {
                 cells.push(row.pipeline.clone());
             }
-            cells.extend(comparison.factors.iter().map(|f| row.level(f).unwrap_or("–").to_string()));
+            cells
+                .extend(comparison.factors.iter().map(|f| row.level(f).unwrap_or("–").to_string()));
             let n = comparison.primary.and_then(|p| row.cells[p]).map_or(0, |s| s.n);
             cells.push(n.to_string());
             cells.extend(row.cells.iter().map(cell));
             if let Some(p) = delta {
-                cells.push(row.cells[p].and_then(|s| s.delta).map_or("–".into(), |d| format!("{d:+.4}")));
+                cells.push(
+                    row.cells[p].and_then(|s| s.delta).map_or("–".into(), |d| format!("{d:+.4}")),
+                );
             }
             cells
         })
@@ -74,16 +77,29 @@ fn grid(comparison: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
 fn table(comparison: &Comparison, width: Option<usize>) -> String {
     let (header, rows) = grid(comparison);
     let widths: Vec<usize> = (0..header.len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([header[c].chars().count()]).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     // Per-class columns go first when the table is too wide, then the last columns.
     let mut shown: Vec<usize> = (0..header.len()).collect();
     let total = |shown: &[usize]| shown.iter().map(|&c| widths[c] + 2).sum::<usize>();
     let mut hidden: Vec<String> = Vec::new();
     if let Some(width) = width {
-        let first_metric = header.len() - comparison.columns.len() - usize::from(comparison.baseline.is_some() && comparison.primary.is_some());
-        let per_class: Vec<usize> =
-            comparison.columns.iter().enumerate().filter(|(_, c)| c.class.is_some()).map(|(i, _)| first_metric + i).collect();
+        let first_metric = header.len()
+            - comparison.columns.len()
+            - usize::from(comparison.baseline.is_some() && comparison.primary.is_some());
+        let per_class: Vec<usize> = comparison
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.class.is_some())
+            .map(|(i, _)| first_metric + i)
+            .collect();
         for c in per_class.into_iter().rev().chain((first_metric..header.len()).rev()) {
             if total(&shown) <= width || shown.len() <= first_metric + 1 {
                 break;
@@ -95,7 +111,8 @@ fn table(comparison: &Comparison, width: Option<usize>) -> String {
         }
     }
     let line = |cells: &[String]| {
-        let text: Vec<String> = shown.iter().map(|&c| format!("{:<w$}", cells[c], w = widths[c])).collect();
+        let text: Vec<String> =
+            shown.iter().map(|&c| format!("{:<w$}", cells[c], w = widths[c])).collect();
         text.join("  ").trim_end().to_string() + "\n"
     };
     let mut out = line(&header);
@@ -105,7 +122,11 @@ fn table(comparison: &Comparison, width: Option<usize>) -> String {
     out += &footer(comparison);
     if !hidden.is_empty() {
         hidden.reverse();
-        out += &format!("({} columns hidden to fit the terminal: {}; --format markdown shows all)\n", hidden.len(), hidden.join(", "));
+        out += &format!(
+            "({} columns hidden to fit the terminal: {}; --format markdown shows all)\n",
+            hidden.len(),
+            hidden.join(", ")
+        );
     }
     out
 }
@@ -116,14 +137,23 @@ fn footer(comparison: &Comparison) -> String {
         out += &format!("Δ: {} minus the baseline {baseline}\n", comparison.columns[p].name);
     }
     if !comparison.missing.is_empty() {
-        out += &format!("{} results not in the cache (not run yet, or failed): {}\n", comparison.missing.len(), comparison.missing.join("; "));
+        out += &format!(
+            "{} results not in the cache (not run yet, or failed): {}\n",
+            comparison.missing.len(),
+            comparison.missing.join("; ")
+        );
     }
     out
 }
 
 fn markdown(comparison: &Comparison) -> String {
     let (header, rows) = grid(comparison);
-    let line = |cells: &[String]| format!("| {} |\n", cells.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | "));
+    let line = |cells: &[String]| {
+        format!(
+            "| {} |\n",
+            cells.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | ")
+        )
+    };
     let mut out = line(&header);
     out += &format!("|{}\n", "---|".repeat(header.len()));
     for row in &rows {
@@ -147,7 +177,9 @@ fn csv(comparison: &Comparison) -> anyhow::Result<String> {
     let number = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for row in &comparison.rows {
         let mut record: Vec<String> = vec![row.pipeline.clone(), row.name()];
-        record.extend(comparison.factors.iter().map(|f| row.level(f).unwrap_or_default().to_string()));
+        record.extend(
+            comparison.factors.iter().map(|f| row.level(f).unwrap_or_default().to_string()),
+        );
         for stat in &row.cells {
             record.push(number(stat.map(|s| s.mean)));
             record.push(number(stat.and_then(|s| s.std)));
@@ -211,7 +243,11 @@ mod tests {
         Comparison {
             pipelines: vec!["p".into()],
             factors: vec!["model".into()],
-            columns: vec![column("val.macro_f1", None), column("val.f1[D]", Some("D")), column("val.f1[G]", Some("G"))],
+            columns: vec![
+                column("val.macro_f1", None),
+                column("val.f1[D]", Some("D")),
+                column("val.f1[G]", Some("G")),
+            ],
             rows: vec![Row {
                 pipeline: "p".into(),
                 levels: vec![("model".into(), "resnet18".into())],
@@ -227,7 +263,12 @@ mod tests {
     #[test]
     fn a_narrow_terminal_hides_per_class_columns_first() {
         let wide = table(&comparison(), None);
-        assert!(wide.contains("val.f1[G]") && wide.contains("0.6000 ± 0.0100") && wide.contains("+0.1000"), "{wide}");
+        assert!(
+            wide.contains("val.f1[G]")
+                && wide.contains("0.6000 ± 0.0100")
+                && wide.contains("+0.1000"),
+            "{wide}"
+        );
         let narrow = table(&comparison(), Some(60));
         assert!(narrow.lines().all(|l| l.chars().count() <= 60 || l.starts_with('(')), "{narrow}");
         assert!(narrow.contains("val.macro_f1") && !narrow.contains("val.f1[G]  "), "{narrow}");

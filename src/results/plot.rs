@@ -54,7 +54,12 @@ impl Colouring {
         };
         let factor = match factor {
             Some(f) if comparison.factors.iter().any(|x| x == f) => Some(f.to_string()),
-            Some(f) => return Err(anyhow!("--by {f}: no such factor (factors: {})", comparison.factors.join(", "))),
+            Some(f) => {
+                return Err(anyhow!(
+                    "--by {f}: no such factor (factors: {})",
+                    comparison.factors.join(", ")
+                ));
+            }
             None => comparison.factors.iter().find(|f| levels_of(f).len() > 1).cloned(),
         };
         let levels = factor.as_deref().map(levels_of).unwrap_or_default();
@@ -93,18 +98,28 @@ fn curve(results: &[&StageResult]) -> Curve {
         }
         sums.into_iter().map(|(epoch, (sum, n))| (f64::from(epoch), sum / n as f64)).collect()
     };
-    Curve { validation_f1: mean_per_epoch("macro_f1", false), training_loss: mean_per_epoch("loss", true) }
+    Curve {
+        validation_f1: mean_per_epoch("macro_f1", false),
+        training_loss: mean_per_epoch("loss", true),
+    }
 }
 
 /// Writes `curves.png` for the comparison's rows from `trainings` (each row's final training
 /// results); returns its path.
-pub fn curves(comparison: &Comparison, trainings: &[StageResult], colouring: &Colouring, out: &Path) -> anyhow::Result<PathBuf> {
+pub fn curves(
+    comparison: &Comparison,
+    trainings: &[StageResult],
+    colouring: &Colouring,
+    out: &Path,
+) -> anyhow::Result<PathBuf> {
     let lines: Vec<(&Row, Curve)> = comparison
         .rows
         .iter()
         .map(|row| {
-            let results: Vec<&StageResult> =
-                trainings.iter().filter(|t| t.pipeline == row.pipeline && t.row_levels() == row.levels).collect();
+            let results: Vec<&StageResult> = trainings
+                .iter()
+                .filter(|t| t.pipeline == row.pipeline && t.row_levels() == row.levels)
+                .collect();
             (row, curve(&results))
         })
         .filter(|(_, c)| !c.validation_f1.is_empty() || !c.training_loss.is_empty())
@@ -116,12 +131,17 @@ pub fn curves(comparison: &Comparison, trainings: &[StageResult], colouring: &Co
     let (width, height) = (1400, 560);
     draw_png(&path, (width, height), |root| {
         let panels = root.split_evenly((1, 2));
-        let panel_data: [(&str, fn(&Curve) -> &Vec<(f64, f64)>); 2] =
-            [("validation macro-F1", |c| &c.validation_f1), ("training loss", |c| &c.training_loss)];
+        let panel_data: [(&str, fn(&Curve) -> &Vec<(f64, f64)>); 2] = [
+            ("validation macro-F1", |c| &c.validation_f1),
+            ("training loss", |c| &c.training_loss),
+        ];
         for (panel, (title, points_of)) in panels.iter().zip(panel_data) {
-            let all: Vec<(f64, f64)> = lines.iter().flat_map(|(_, c)| points_of(c).iter().copied()).collect();
+            let all: Vec<(f64, f64)> =
+                lines.iter().flat_map(|(_, c)| points_of(c).iter().copied()).collect();
             let max_epoch = all.iter().map(|p| p.0).fold(1.0, f64::max);
-            let (low, high) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p.1), h.max(p.1)));
+            let (low, high) = all
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p.1), h.max(p.1)));
             let (low, high) = if low.is_finite() { padded(low, high) } else { (0.0, 1.0) };
             let mut chart = ChartBuilder::on(panel)
                 .caption(title, (FONT, 22))
@@ -141,10 +161,15 @@ pub fn curves(comparison: &Comparison, trainings: &[StageResult], colouring: &Co
             let mut labelled: Vec<String> = Vec::new();
             for (row, curve) in &lines {
                 let colour = colouring.colour(row);
-                let series = chart.draw_series(LineSeries::new(points_of(curve).iter().copied(), colour.stroke_width(2)))?;
+                let series = chart.draw_series(LineSeries::new(
+                    points_of(curve).iter().copied(),
+                    colour.stroke_width(2),
+                ))?;
                 if let Some(label) = colouring.legend(row).filter(|l| !labelled.contains(l)) {
                     labelled.push(label.clone());
-                    series.label(label).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(3)));
+                    series.label(label).legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(3))
+                    });
                 }
             }
             if !labelled.is_empty() {
@@ -164,14 +189,24 @@ pub fn curves(comparison: &Comparison, trainings: &[StageResult], colouring: &Co
 
 /// Writes `bars.png`: the primary column of the comparison; returns its path.
 pub fn bars(comparison: &Comparison, colouring: &Colouring, out: &Path) -> anyhow::Result<PathBuf> {
-    let column = comparison.primary.ok_or_else(|| anyhow!("the comparison has no metric to plot"))?;
+    let column =
+        comparison.primary.ok_or_else(|| anyhow!("the comparison has no metric to plot"))?;
     let bars: Vec<(String, &Row, f64, f64)> = comparison
         .rows
         .iter()
         .filter_map(|row| {
             let stat = row.cells[column]?;
-            let name = if comparison.pipelines.len() > 1 { format!("{} {}", row.pipeline, row.name()) } else { row.name() };
-            Some((if name.is_empty() { row.pipeline.clone() } else { name }, row, stat.mean, stat.std.unwrap_or(0.0)))
+            let name = if comparison.pipelines.len() > 1 {
+                format!("{} {}", row.pipeline, row.name())
+            } else {
+                row.name()
+            };
+            Some((
+                if name.is_empty() { row.pipeline.clone() } else { name },
+                row,
+                stat.mean,
+                stat.std.unwrap_or(0.0),
+            ))
         })
         .collect();
     if bars.is_empty() {
@@ -198,7 +233,9 @@ pub fn bars(comparison: &Comparison, colouring: &Colouring, out: &Path) -> anyho
             .y_labels(bars.len())
             .y_label_formatter(&|y| match y {
                 // The first row at the top.
-                SegmentValue::CenterOf(i) => names.get((n - 1 - i) as usize).map_or(String::new(), |s| s.to_string()),
+                SegmentValue::CenterOf(i) => {
+                    names.get((n - 1 - i) as usize).map_or(String::new(), |s| s.to_string())
+                }
                 _ => String::new(),
             })
             .label_style((FONT, 14))
@@ -206,12 +243,18 @@ pub fn bars(comparison: &Comparison, colouring: &Colouring, out: &Path) -> anyho
         for (i, (_, row, mean, std)) in bars.iter().enumerate() {
             let i = n - 1 - i as i32;
             let colour = colouring.colour(row);
-            let mut bar = Rectangle::new([(0.0, SegmentValue::Exact(i)), (*mean, SegmentValue::Exact(i + 1))], colour.mix(0.8).filled());
+            let mut bar = Rectangle::new(
+                [(0.0, SegmentValue::Exact(i)), (*mean, SegmentValue::Exact(i + 1))],
+                colour.mix(0.8).filled(),
+            );
             bar.set_margin(4, 4, 0, 0);
             chart.draw_series([bar])?;
             if *std > 0.0 {
                 chart.draw_series([PathElement::new(
-                    [(mean - std, SegmentValue::CenterOf(i)), (mean + std, SegmentValue::CenterOf(i))],
+                    [
+                        (mean - std, SegmentValue::CenterOf(i)),
+                        (mean + std, SegmentValue::CenterOf(i)),
+                    ],
                     BLACK.stroke_width(2),
                 )])?;
             }
@@ -230,10 +273,15 @@ fn padded(low: f64, high: f64) -> (f64, f64) {
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Draws into an RGB buffer and writes it as a PNG.
-fn draw_png(path: &Path, (width, height): (u32, u32), draw: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> DrawResult) -> anyhow::Result<()> {
+fn draw_png(
+    path: &Path,
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> DrawResult,
+) -> anyhow::Result<()> {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).unwrap_or_else(|_| panic!("the built-in font is valid"));
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            .unwrap_or_else(|_| panic!("the built-in font is valid"));
     });
     let mut buffer = vec![255u8; (width * height * 3) as usize];
     {

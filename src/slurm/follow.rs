@@ -27,10 +27,16 @@ pub fn print_submission(store: &Store, submission: &Submission) {
             }
             print_failures(&states);
             if states.iter().any(|s| s.active) {
-                println!("  `ablate cancel {}` cancels the jobs still queued or running", submission.pipeline);
+                println!(
+                    "  `ablate cancel {}` cancels the jobs still queued or running",
+                    submission.pipeline
+                );
             }
         }
-        Err(error) => println!("slurm {}: submission {}: cannot read the queue: {error:#}", submission.pipeline, submission.id),
+        Err(error) => println!(
+            "slurm {}: submission {}: cannot read the queue: {error:#}",
+            submission.pipeline, submission.id
+        ),
     }
 }
 
@@ -42,7 +48,8 @@ pub fn cancel(store: &Store, submission: &Submission) -> anyhow::Result<()> {
     let what = if active.is_empty() {
         "no job is queued or running".to_string()
     } else {
-        let jobs: Vec<String> = active.iter().map(|s| format!("{} (job {})", s.job.stage, s.job.id)).collect();
+        let jobs: Vec<String> =
+            active.iter().map(|s| format!("{} (job {})", s.job.stage, s.job.id)).collect();
         format!("cancelled {} jobs: {}", jobs.len(), jobs.join(", "))
     };
     println!("slurm {}: submission {}: {what}", submission.pipeline, submission.id);
@@ -73,7 +80,8 @@ pub fn wait(store: &Store, submission: &Submission) -> anyhow::Result<bool> {
             }
         }
         if states.iter().all(|s| s.state.finished()) {
-            let stuck: Vec<&str> = states.iter().filter(|s| s.active).map(|s| s.job.id.as_str()).collect();
+            let stuck: Vec<&str> =
+                states.iter().filter(|s| s.active).map(|s| s.job.id.as_str()).collect();
             queue::cancel(&stuck)?;
             print_header(submission, &states);
             print_failures(&states);
@@ -115,7 +123,9 @@ fn print_failures(states: &[JobState]) {
 
 /// The last `n` lines of a file (none if it cannot be read).
 fn tail(path: &Path, n: usize) -> Vec<String> {
-    let text = fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default();
+    let text = fs::read(path)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].iter().map(|l| l.to_string()).collect()
 }

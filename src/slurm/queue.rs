@@ -10,7 +10,18 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 /// Job states after which Slurm runs nothing more of a job.
-const ENDED: &[&str] = &["BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "SPECIAL_EXIT", "TIMEOUT"];
+const ENDED: &[&str] = &[
+    "BOOT_FAIL",
+    "CANCELLED",
+    "COMPLETED",
+    "DEADLINE",
+    "FAILED",
+    "NODE_FAIL",
+    "OUT_OF_MEMORY",
+    "PREEMPTED",
+    "SPECIAL_EXIT",
+    "TIMEOUT",
+];
 
 /// A job as `squeue` lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +44,9 @@ impl Listed {
 
 /// The program's path when it is on PATH.
 pub fn find_program(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|path| path.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
 }
 
 /// The jobs among `ids` that Slurm still knows, by id.
@@ -74,7 +87,12 @@ pub fn cancel(ids: &[&str]) -> anyhow::Result<()> {
     }
     let output = Command::new("scancel").args(ids).output().context("cannot run scancel")?;
     if !output.status.success() {
-        bail!("scancel {} failed ({}): {}", ids.join(" "), output.status, String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "scancel {} failed ({}): {}",
+            ids.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok(())
 }

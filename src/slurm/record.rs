@@ -67,14 +67,17 @@ impl Submission {
 
     pub fn save(&self, store: &Store) -> anyhow::Result<()> {
         let path = self.path(store);
-        fs::create_dir_all(path.parent().expect("records are in a folder"))
-            .with_context(|| format!("cannot create {}", path.parent().expect("records are in a folder").display()))?;
+        fs::create_dir_all(path.parent().expect("records are in a folder")).with_context(|| {
+            format!("cannot create {}", path.parent().expect("records are in a folder").display())
+        })?;
         write_atomically(&path, &serde_json::to_vec_pretty(self)?)
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Submission> {
-        let bytes = fs::read(path).with_context(|| format!("cannot read Slurm submission {}", path.display()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("corrupt Slurm submission {}", path.display()))
+        let bytes = fs::read(path)
+            .with_context(|| format!("cannot read Slurm submission {}", path.display()))?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("corrupt Slurm submission {}", path.display()))
     }
 
     pub fn job(&self, stage: &str) -> Option<&Job> {

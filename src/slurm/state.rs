@@ -22,15 +22,21 @@ use crate::session::Session;
 #[derive(Debug, Clone, PartialEq)]
 pub enum State {
     /// Pending, with Slurm's reason (`Dependency`, `Priority`, `JobHeldUser`, …).
-    Queued { reason: String },
+    Queued {
+        reason: String,
+    },
     Running,
     Done,
-    Failed { why: String },
+    Failed {
+        why: String,
+    },
     Cancelled,
     /// Gone from Slurm without an exit status or a published result.
     Lost,
     /// Did not run because stage `by` failed.
-    Blocked { by: String },
+    Blocked {
+        by: String,
+    },
 }
 
 impl State {
@@ -87,8 +93,11 @@ fn exit_status(job: &Job) -> Option<i32> {
 /// Stages of the submission whose result is in the store now (none if the pipeline as
 /// submitted cannot be planned any more, e.g. its data moved).
 fn published(store: &Store, submission: &Submission) -> HashSet<String> {
-    let planned = Session::open(store.root(), &submission.source, &submission.device).and_then(|session| session.plan());
-    planned.map(|p| p.into_iter().filter(|s| s.status == Status::Cached).map(|s| s.stage).collect()).unwrap_or_default()
+    let planned = Session::open(store.root(), &submission.source, &submission.device)
+        .and_then(|session| session.plan());
+    planned
+        .map(|p| p.into_iter().filter(|s| s.status == Status::Cached).map(|s| s.stage).collect())
+        .unwrap_or_default()
 }
 
 /// The states from the three sources; `published` is asked at most once, and only when Slurm
@@ -107,7 +116,9 @@ fn derive<'a>(
         let (state, active) = match (exit_status(job), slurm) {
             (Some(0), _) => (State::Done, false),
             (Some(code), _) => (State::Failed { why: format!("exit {code}") }, false),
-            (None, Some(listed)) if listed.pending() => (State::Queued { reason: listed.reason.clone() }, true),
+            (None, Some(listed)) if listed.pending() => {
+                (State::Queued { reason: listed.reason.clone() }, true)
+            }
             (None, Some(listed)) if !listed.ended() => (State::Running, true),
             (None, Some(listed)) => match listed.state.as_str() {
                 "COMPLETED" => (State::Done, false),
@@ -115,19 +126,24 @@ fn derive<'a>(
                 other => (State::Failed { why: other.to_lowercase() }, false),
             },
             (None, None) => {
-                let published = published_now.get_or_insert_with(|| published.take().map(|f| f()).unwrap_or_default());
+                let published = published_now
+                    .get_or_insert_with(|| published.take().map(|f| f()).unwrap_or_default());
                 (if published.contains(&job.stage) { State::Done } else { State::Lost }, false)
             }
         };
         let blocker = || {
-            job.after.iter().find_map(|upstream| match &states.iter().find(|s| &s.job.stage == upstream)?.state {
-                State::Failed { .. } => Some(upstream.clone()),
-                State::Blocked { by } => Some(by.clone()),
-                _ => None,
+            job.after.iter().find_map(|upstream| {
+                match &states.iter().find(|s| &s.job.stage == upstream)?.state {
+                    State::Failed { .. } => Some(upstream.clone()),
+                    State::Blocked { by } => Some(by.clone()),
+                    _ => None,
+                }
             })
         };
         let state = match state {
-            State::Queued { .. } | State::Cancelled | State::Lost => blocker().map_or(state, |by| State::Blocked { by }),
+            State::Queued { .. } | State::Cancelled | State::Lost => {
+                blocker().map_or(state, |by| State::Blocked { by })
+            }
             state => state,
         };
         states.push(JobState { job, state, active });
@@ -145,7 +161,11 @@ mod tests {
             id: "1-1".into(),
             pipeline: "p".into(),
             submitted: 1,
-            source: PipelineSource { path: "p.yaml".into(), text: String::new(), overrides: Vec::new() },
+            source: PipelineSource {
+                path: "p.yaml".into(),
+                text: String::new(),
+                overrides: Vec::new(),
+            },
             workdir: "/".into(),
             device: "cpu".into(),
             sbatch: Vec::new(),
@@ -167,7 +187,12 @@ mod tests {
     }
 
     fn listed(entries: &[(&str, &str, &str)]) -> HashMap<String, Listed> {
-        entries.iter().map(|(id, state, reason)| (id.to_string(), Listed { state: state.to_string(), reason: reason.to_string() })).collect()
+        entries
+            .iter()
+            .map(|(id, state, reason)| {
+                (id.to_string(), Listed { state: state.to_string(), reason: reason.to_string() })
+            })
+            .collect()
     }
 
     fn words(states: &[JobState]) -> Vec<String> {
@@ -176,11 +201,23 @@ mod tests {
 
     #[test]
     fn a_failed_job_blocks_its_descendants() {
-        let submission = submission(&[("data", &[]), ("train", &["data"]), ("evaluate", &["train"]), ("other", &[])]);
-        let slurm = listed(&[("11", "CANCELLED", "DependencyNeverSatisfied"), ("12", "PENDING", "DependencyNeverSatisfied"), ("13", "RUNNING", "None")]);
+        let submission = submission(&[
+            ("data", &[]),
+            ("train", &["data"]),
+            ("evaluate", &["train"]),
+            ("other", &[]),
+        ]);
+        let slurm = listed(&[
+            ("11", "CANCELLED", "DependencyNeverSatisfied"),
+            ("12", "PENDING", "DependencyNeverSatisfied"),
+            ("13", "RUNNING", "None"),
+        ]);
         let exits = |job: &Job| (job.stage == "data").then_some(1);
         let states = derive(&submission, &slurm, exits, || panic!("every job is accounted for"));
-        assert_eq!(words(&states), ["failed (exit 1)", "blocked by failed data", "blocked by failed data", "running"]);
+        assert_eq!(
+            words(&states),
+            ["failed (exit 1)", "blocked by failed data", "blocked by failed data", "running"]
+        );
         assert_eq!(states.iter().map(|s| s.active).collect::<Vec<_>>(), [false, false, true, true]);
     }
 

@@ -34,8 +34,12 @@ pub struct Options {
 impl Options {
     /// The sbatch options every job gets.
     fn common(&self) -> Vec<String> {
-        let named = [("partition", &self.partition), ("account", &self.account), ("time", &self.time)];
-        let mut args: Vec<String> = named.iter().filter_map(|(name, value)| value.as_ref().map(|v| format!("--{name}={v}"))).collect();
+        let named =
+            [("partition", &self.partition), ("account", &self.account), ("time", &self.time)];
+        let mut args: Vec<String> = named
+            .iter()
+            .filter_map(|(name, value)| value.as_ref().map(|v| format!("--{name}={v}")))
+            .collect();
         args.extend(self.extra.iter().cloned());
         args
     }
@@ -49,13 +53,24 @@ pub fn require_sbatch() -> anyhow::Result<()> {
 }
 
 /// Submits every stage of `planned` that is not cached; `None` when all are.
-pub fn submit(session: &Session, source: &PipelineSource, planned: &[PlannedStage], device: &str, options: &Options) -> anyhow::Result<Option<Submission>> {
+pub fn submit(
+    session: &Session,
+    source: &PipelineSource,
+    planned: &[PlannedStage],
+    device: &str,
+    options: &Options,
+) -> anyhow::Result<Option<Submission>> {
     let (store, pipeline) = (&session.store, &session.pipeline);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).context("clock before 1970")?.as_secs();
     store.write_manifest(&Manifest::of(pipeline, now))?;
-    let (cached, to_run): (Vec<&PlannedStage>, Vec<&PlannedStage>) = planned.iter().partition(|p| p.status == Status::Cached);
+    let (cached, to_run): (Vec<&PlannedStage>, Vec<&PlannedStage>) =
+        planned.iter().partition(|p| p.status == Status::Cached);
     for stage in &cached {
-        store.write_ref(&pipeline.name, &stage.stage, stage.key.as_deref().expect("cached stages have keys"))?;
+        store.write_ref(
+            &pipeline.name,
+            &stage.stage,
+            stage.key.as_deref().expect("cached stages have keys"),
+        )?;
     }
     if to_run.is_empty() {
         return Ok(None);
@@ -75,15 +90,21 @@ pub fn submit(session: &Session, source: &PipelineSource, planned: &[PlannedStag
     submission.save(store)?;
     // Absolute, so that jobs and `ablate status` find them from any folder.
     let jobs_dir = std::path::absolute(submission.jobs_dir(store))?;
-    fs::create_dir_all(&jobs_dir).with_context(|| format!("cannot create {}", jobs_dir.display()))?;
-    let command = JobCommand::new(&std::path::absolute(submission.path(store))?, &std::path::absolute(store.root())?)?;
+    fs::create_dir_all(&jobs_dir)
+        .with_context(|| format!("cannot create {}", jobs_dir.display()))?;
+    let command = JobCommand::new(
+        &std::path::absolute(submission.path(store))?,
+        &std::path::absolute(store.root())?,
+    )?;
     for (n, stage) in to_run.iter().enumerate() {
         let spec = pipeline.stage(&stage.stage).expect("planned stages exist");
-        let mut after: Vec<String> = spec.inputs.values().filter(|u| submission.job(u).is_some()).cloned().collect();
+        let mut after: Vec<String> =
+            spec.inputs.values().filter(|u| submission.job(u).is_some()).cloned().collect();
         after.sort();
         after.dedup();
         let on_gpu = device == "cuda" && session.on_device(&spec.name);
-        let file = |extension: &str| jobs_dir.join(format!("{n}-{}.{extension}", sanitize(&spec.name)));
+        let file =
+            |extension: &str| jobs_dir.join(format!("{n}-{}.{extension}", sanitize(&spec.name)));
         let mut job = Job {
             stage: spec.name.clone(),
             id: String::new(),
@@ -93,14 +114,21 @@ pub fn submit(session: &Session, source: &PipelineSource, planned: &[PlannedStag
             log: file("log"),
             exit_file: file("exit"),
         };
-        fs::write(&job.script, command.script(&submission, &job)).with_context(|| format!("cannot write {}", job.script.display()))?;
+        fs::write(&job.script, command.script(&submission, &job))
+            .with_context(|| format!("cannot write {}", job.script.display()))?;
         match sbatch(&sbatch_args(&submission, &job)) {
             Ok(id) => job.id = id,
             Err(error) => {
                 let submitted: Vec<&str> = submission.jobs.iter().map(|j| j.id.as_str()).collect();
-                let cancelled = queue::cancel(&submitted).map(|()| format!("the {} jobs submitted before it were cancelled", submitted.len()));
+                let cancelled = queue::cancel(&submitted).map(|()| {
+                    format!("the {} jobs submitted before it were cancelled", submitted.len())
+                });
                 submission.save(store)?;
-                return Err(error.context(format!("cannot submit stage {}; {}", spec.name, cancelled.unwrap_or_else(|e| format!("{e:#}")))));
+                return Err(error.context(format!(
+                    "cannot submit stage {}; {}",
+                    spec.name,
+                    cancelled.unwrap_or_else(|e| format!("{e:#}"))
+                )));
             }
         }
         submission.jobs.push(job);
@@ -118,7 +146,11 @@ fn sbatch_args(submission: &Submission, job: &Job) -> Vec<String> {
         format!("--output={}", job.log.display()),
         "--kill-on-invalid-dep=yes".to_string(),
     ];
-    let upstream: Vec<&str> = job.after.iter().map(|stage| submission.job(stage).expect("upstream jobs come first").id.as_str()).collect();
+    let upstream: Vec<&str> = job
+        .after
+        .iter()
+        .map(|stage| submission.job(stage).expect("upstream jobs come first").id.as_str())
+        .collect();
     if !upstream.is_empty() {
         args.push(format!("--dependency=afterok:{}", upstream.join(":")));
     }
@@ -134,7 +166,11 @@ fn sbatch_args(submission: &Submission, job: &Job) -> Vec<String> {
 fn sbatch(args: &[String]) -> anyhow::Result<String> {
     let output = Command::new("sbatch").args(args).output().context("cannot run sbatch")?;
     if !output.status.success() {
-        bail!("sbatch failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "sbatch failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     // `--parsable` prints `id` or `id;cluster`.
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -156,7 +192,12 @@ struct JobCommand {
 impl JobCommand {
     fn new(record: &Path, cache: &Path) -> anyhow::Result<JobCommand> {
         let ablate = std::env::current_exe().context("cannot locate the ablate binary")?;
-        Ok(JobCommand { ablate, worker: crate::worker::worker_path()?, cache: cache.to_path_buf(), record: record.to_path_buf() })
+        Ok(JobCommand {
+            ablate,
+            worker: crate::worker::worker_path()?,
+            cache: cache.to_path_buf(),
+            record: record.to_path_buf(),
+        })
     }
 
     /// The batch script: the stage, then its exit status into the exit file (written whole,
@@ -201,12 +242,26 @@ mod tests {
             id: "1-2".into(),
             pipeline: "p".into(),
             submitted: 1,
-            source: PipelineSource { path: "p.yaml".into(), text: String::new(), overrides: Vec::new() },
+            source: PipelineSource {
+                path: "p.yaml".into(),
+                text: String::new(),
+                overrides: Vec::new(),
+            },
             workdir: "/w".into(),
             device: "cuda".into(),
-            sbatch: Options { partition: Some("gpu".into()), time: Some("1:00:00".into()), extra: vec!["--qos=high".into()], ..Options::default() }.common(),
+            sbatch: Options {
+                partition: Some("gpu".into()),
+                time: Some("1:00:00".into()),
+                extra: vec!["--qos=high".into()],
+                ..Options::default()
+            }
+            .common(),
             cached: Vec::new(),
-            jobs: vec![job("data", "11", &[], 0), job("model", "12", &[], 0), job("train", "13", &["data", "model"], 2)],
+            jobs: vec![
+                job("data", "11", &[], 0),
+                job("model", "12", &[], 0),
+                job("train", "13", &["data", "model"], 2),
+            ],
         }
     }
 
@@ -229,7 +284,10 @@ mod tests {
         ];
         assert_eq!(args, expected);
         let first = sbatch_args(&submission, &submission.jobs[0]);
-        assert!(!first.iter().any(|a| a.starts_with("--dependency") || a.starts_with("--gres")), "{first:?}");
+        assert!(
+            !first.iter().any(|a| a.starts_with("--dependency") || a.starts_with("--gres")),
+            "{first:?}"
+        );
     }
 
     #[test]
@@ -237,7 +295,12 @@ mod tests {
         let submission = submission();
         let mut job = submission.jobs[2].clone();
         job.stage = "train[who='me']".into();
-        let command = JobCommand { ablate: "/bin/ab late".into(), worker: "/bin/w".into(), cache: "/c".into(), record: "/c/r.json".into() };
+        let command = JobCommand {
+            ablate: "/bin/ab late".into(),
+            worker: "/bin/w".into(),
+            cache: "/c".into(),
+            record: "/c/r.json".into(),
+        };
         let script = command.script(&submission, &job);
         assert!(script.contains("ABLATE_TORCH_WORKER='/bin/w' '/bin/ab late' --cache '/c' slurm-job '/c/r.json' 'train[who='\\''me'\\'']'\n"), "{script}");
         assert!(script.contains("echo $status > '/c/train.exit.partial' && mv '/c/train.exit.partial' '/c/train.exit'\nexit $status\n"), "{script}");

@@ -11,9 +11,24 @@ use crate::core::stage::{InputSpec, KindInfo, Resource, Workspace};
 pub const ATTENTIONS: &[&str] = &["none", "se", "mha"];
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new("block", T::Choice(ATTENTIONS), D::Required, "attention block on the final feature map"),
-    ParamSpec::new("se_reduction", T::Int { min: 1, max: 4096 }, D::Int(16), "squeeze-excitation reduction r (hidden = max(C / r, 4))"),
-    ParamSpec::new("heads", T::Int { min: 1, max: 256 }, D::Int(8), "heads of the spatial self-attention"),
+    ParamSpec::new(
+        "block",
+        T::Choice(ATTENTIONS),
+        D::Required,
+        "attention block on the final feature map",
+    ),
+    ParamSpec::new(
+        "se_reduction",
+        T::Int { min: 1, max: 4096 },
+        D::Int(16),
+        "squeeze-excitation reduction r (hidden = max(C / r, 4))",
+    ),
+    ParamSpec::new(
+        "heads",
+        T::Int { min: 1, max: 256 },
+        D::Int(8),
+        "heads of the spatial self-attention",
+    ),
 ];
 
 pub const INFO: KindInfo = KindInfo {
@@ -42,14 +57,19 @@ mod on_device {
         arch.attention = serde_json::from_value(serde_json::Value::from(p.str("block")))?;
         arch.se_reduction = p.int("se_reduction");
         arch.mha_heads = p.int("heads");
-        let backbone: Vec<_> = initial.weights.into_iter().filter(|(name, _)| name.starts_with("backbone.")).collect();
+        let backbone: Vec<_> =
+            initial.weights.into_iter().filter(|(name, _)| name.starts_with("backbone.")).collect();
         checkpoint::write_initial(&ctx.out_dir, &arch, &backbone)?;
         let block = match arch.attention {
             AttentionKind::None => "no attention block".to_string(),
             AttentionKind::Se => format!("squeeze-excitation (r = {})", arch.se_reduction),
             AttentionKind::Mha => format!("spatial self-attention ({} heads)", arch.mha_heads),
         };
-        ctx.set_summary(format!("{} + {block}; {} backbone tensors handed on", arch.backbone, backbone.len()));
+        ctx.set_summary(format!(
+            "{} + {block}; {} backbone tensors handed on",
+            arch.backbone,
+            backbone.len()
+        ));
         Ok(())
     }
 }

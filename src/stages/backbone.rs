@@ -36,11 +36,37 @@ pub fn source_head(backbone: &str) -> &'static str {
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("arch", T::Choice(BACKBONES), D::Required, "backbone architecture"),
-    ParamSpec::new("weights", T::Path, D::Absent, "safetensors file of its weights (absent: random initialisation)").unkeyed(),
-    ParamSpec::new("sha256", T::Hex { digits: 64 }, D::Absent, "expected sha256 of the weights file"),
-    ParamSpec::new("prefix", T::Str, D::Str(""), "prefix of the backbone's tensor names in the file, e.g. `backbone.`"),
-    ParamSpec::new("strict", T::Bool, D::Bool(true), "fail unless every backbone tensor is in the file with its shape"),
-    ParamSpec::new("drop_path", T::Float { min: 0.0, max: 0.99 }, D::Absent, "stochastic-depth rate (absent: the library's default)"),
+    ParamSpec::new(
+        "weights",
+        T::Path,
+        D::Absent,
+        "safetensors file of its weights (absent: random initialisation)",
+    )
+    .unkeyed(),
+    ParamSpec::new(
+        "sha256",
+        T::Hex { digits: 64 },
+        D::Absent,
+        "expected sha256 of the weights file",
+    ),
+    ParamSpec::new(
+        "prefix",
+        T::Str,
+        D::Str(""),
+        "prefix of the backbone's tensor names in the file, e.g. `backbone.`",
+    ),
+    ParamSpec::new(
+        "strict",
+        T::Bool,
+        D::Bool(true),
+        "fail unless every backbone tensor is in the file with its shape",
+    ),
+    ParamSpec::new(
+        "drop_path",
+        T::Float { min: 0.0, max: 0.99 },
+        D::Absent,
+        "stochastic-depth rate (absent: the library's default)",
+    ),
 ];
 
 pub const INFO: KindInfo = KindInfo {
@@ -62,7 +88,8 @@ pub fn input_files(params: &Params) -> anyhow::Result<Vec<InputFile>> {
     if !path.is_file() {
         anyhow::bail!("weights file {} does not exist", path.display());
     }
-    let label = path.file_name().map_or_else(|| weights.to_string(), |n| n.to_string_lossy().into_owned());
+    let label =
+        path.file_name().map_or_else(|| weights.to_string(), |n| n.to_string_lossy().into_owned());
     Ok(vec![InputFile { label, path: path.to_path_buf() }])
 }
 
@@ -87,7 +114,8 @@ mod on_device {
 
     fn check_sha256(path: &Path, expected: &str) -> anyhow::Result<()> {
         let mut hasher = Sha256::new();
-        let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         std::io::copy(&mut file, &mut hasher)?;
         let actual = format!("{:x}", hasher.finalize());
         if !actual.eq_ignore_ascii_case(expected.trim()) {
@@ -102,7 +130,10 @@ mod on_device {
         arch.drop_path = p.opt_float("drop_path");
         let Some(file) = p.opt_str("weights") else {
             checkpoint::write_initial(&ctx.out_dir, &arch, &[])?;
-            ctx.set_summary(format!("{}: random initialisation, drawn by the training stage", arch.backbone));
+            ctx.set_summary(format!(
+                "{}: random initialisation, drawn by the training stage",
+                arch.backbone
+            ));
             return Ok(());
         };
         let path = Path::new(file);
@@ -122,14 +153,18 @@ mod on_device {
         }
         let vs = VarStore::new(tch::Device::Cpu);
         let backbone = build_backbone(&(vs.root() / "backbone"), &arch, NATIVE_SIZE)?;
-        let adapt = |name: &str, t: &tch::Tensor, shape: &[i64]| adapt_backbone_tensor(backbone.as_ref(), name, t, shape);
+        let adapt = |name: &str, t: &tch::Tensor, shape: &[i64]| {
+            adapt_backbone_tensor(backbone.as_ref(), name, t, shape)
+        };
         let names: Vec<String> = tensors.iter().map(|(n, _)| n.clone()).collect();
-        let report = weights::load_into(&vs, tensors, &["backbone."], &path.display().to_string(), &adapt)?;
+        let report =
+            weights::load_into(&vs, tensors, &["backbone."], &path.display().to_string(), &adapt)?;
         if p.bool("strict") {
             report.check_strict()?;
         }
         let variables = vs.variables();
-        let rejected: Vec<&String> = report.unexpected.iter().chain(report.mismatched.iter().map(|m| &m.0)).collect();
+        let rejected: Vec<&String> =
+            report.unexpected.iter().chain(report.mismatched.iter().map(|m| &m.0)).collect();
         let loaded: Vec<(String, tch::Tensor)> = names
             .into_iter()
             .filter(|n| !rejected.contains(&n))

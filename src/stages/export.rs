@@ -5,10 +5,8 @@ use crate::core::stage::{KindInfo, Resource, Workspace};
 
 pub const FILE_NAME: &str = "submission.csv";
 
-const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new("split", T::Str, D::Str("onsite_test"), "split to predict"),
-    super::THRESHOLD,
-];
+const PARAMS: &[ParamSpec] =
+    &[ParamSpec::new("split", T::Str, D::Str("onsite_test"), "split to predict"), super::THRESHOLD];
 
 pub const INFO: KindInfo = KindInfo {
     kind: "export",
@@ -31,11 +29,14 @@ mod on_device {
     use crate::nn::predict::predict_split;
 
     pub fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-        let (split, threshold) = (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
+        let (split, threshold) =
+            (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
         let predictions = predict_split(ctx, &split)?;
         let path = ctx.out_dir.join(FILE_NAME);
         let mut csv = csv::Writer::from_path(&path)?;
-        csv.write_record(std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)))?;
+        csv.write_record(
+            std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)),
+        )?;
         let n_labels = predictions.labels.len();
         for (id, row) in predictions.ids.iter().zip(predictions.probabilities.chunks(n_labels)) {
             let flags = row.iter().map(|&p| if p > threshold { "1" } else { "0" });

@@ -13,11 +13,31 @@ use crate::core::stage::{KindInfo, Resource, Workspace};
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("split", T::Str, D::Str("val"), "split the images come from"),
-    ParamSpec::new("ids", T::StrList, D::StrList(&[]), "ids of the images to explain; empty: the first `count` of the split"),
-    ParamSpec::new("count", T::Int { min: 1, max: 100_000 }, D::Int(8), "how many images from the start of the split, when `ids` is empty"),
-    ParamSpec::new("classes", T::Choice(&["predicted", "all"]), D::Str("predicted"), "the labels to map: those predicted (or the top one), or all"),
+    ParamSpec::new(
+        "ids",
+        T::StrList,
+        D::StrList(&[]),
+        "ids of the images to explain; empty: the first `count` of the split",
+    ),
+    ParamSpec::new(
+        "count",
+        T::Int { min: 1, max: 100_000 },
+        D::Int(8),
+        "how many images from the start of the split, when `ids` is empty",
+    ),
+    ParamSpec::new(
+        "classes",
+        T::Choice(&["predicted", "all"]),
+        D::Str("predicted"),
+        "the labels to map: those predicted (or the top one), or all",
+    ),
     super::THRESHOLD,
-    ParamSpec::new("opacity", T::Float { min: 0.0, max: 1.0 }, D::Float(0.5), "weight of the colour map in the overlays"),
+    ParamSpec::new(
+        "opacity",
+        T::Float { min: 0.0, max: 1.0 },
+        D::Float(0.5),
+        "weight of the colour map in the overlays",
+    ),
 ];
 
 pub const INFO: KindInfo = KindInfo {
@@ -68,7 +88,8 @@ mod on_device {
         };
         let labels = &config.labels;
         let n_labels = labels.len() as i64;
-        let row_index = Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>()).to_device(device);
+        let row_index = Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>())
+            .to_device(device);
         let images = SplitTensors::new(&dataset, split, device).gather(&row_index);
         let overlay_dir = ctx.out_dir.join(OVERLAY_DIR);
         std::fs::create_dir_all(&overlay_dir)?;
@@ -89,7 +110,8 @@ mod on_device {
                 p.float("opacity"),
             );
             let pixels = to_rgb_bytes(&pictures);
-            let flags = Vec::<bool>::try_from(pass.selected.flatten(0, -1).to_device(tch::Device::Cpu))?;
+            let flags =
+                Vec::<bool>::try_from(pass.selected.flatten(0, -1).to_device(tch::Device::Cpu))?;
             let picture_bytes = pixels.len() / (len * n_labels) as usize;
             let side = dataset.size as u32;
             for (k, (flag, bytes)) in flags.iter().zip(pixels.chunks(picture_bytes)).enumerate() {
@@ -97,8 +119,13 @@ mod on_device {
                     continue;
                 }
                 let (position, label) = (start as usize + k / labels.len(), k % labels.len());
-                let name = format!("{}_{}.png", file_stem(&split.ids[rows[position]]), file_stem(&labels[label]));
-                let picture = image::RgbImage::from_raw(side, side, bytes.to_vec()).expect("overlay has the image's size");
+                let name = format!(
+                    "{}_{}.png",
+                    file_stem(&split.ids[rows[position]]),
+                    file_stem(&labels[label])
+                );
+                let picture = image::RgbImage::from_raw(side, side, bytes.to_vec())
+                    .expect("overlay has the image's size");
                 picture.save(overlay_dir.join(&name))?;
                 overlay_files.push((position, label, name));
             }
@@ -110,7 +137,10 @@ mod on_device {
         let maps = Tensor::cat(&maps, 0);
         let probabilities = Tensor::cat(&probabilities, 0);
         let ids: Vec<&str> = rows.iter().map(|&r| split.ids[r].as_str()).collect();
-        let metadata = HashMap::from([("ids".to_string(), serde_json::to_string(&ids)?), ("labels".to_string(), serde_json::to_string(labels)?)]);
+        let metadata = HashMap::from([
+            ("ids".to_string(), serde_json::to_string(&ids)?),
+            ("labels".to_string(), serde_json::to_string(labels)?),
+        ]);
         let arrays = vec![
             ("maps".to_string(), maps.shallow_clone()),
             ("probabilities".to_string(), probabilities.shallow_clone()),
@@ -118,8 +148,10 @@ mod on_device {
         ];
         weights::write(&ctx.out_dir.join(MAPS_FILE), &arrays, Some(metadata))?;
 
-        let probabilities = Vec::<f32>::try_from(probabilities.flatten(0, -1).to_device(tch::Device::Cpu))?;
-        let truth_columns: Vec<Option<usize>> = labels.iter().map(|l| dataset.label_names.iter().position(|d| d == l)).collect();
+        let probabilities =
+            Vec::<f32>::try_from(probabilities.flatten(0, -1).to_device(tch::Device::Cpu))?;
+        let truth_columns: Vec<Option<usize>> =
+            labels.iter().map(|l| dataset.label_names.iter().position(|d| d == l)).collect();
         let (h, w) = (maps.size()[2], maps.size()[3]);
         let mut index = format!(
             "# GradCAM: {} images of `{split_name}`\n\n{} with attention `{}`; maps on the final {h}×{w} feature map, normalised by \
@@ -162,8 +194,13 @@ mod on_device {
         ids.iter()
             .map(|id| {
                 split.ids.iter().position(|known| known == id).ok_or_else(|| {
-                    let examples: Vec<&str> = split.ids.iter().take(3).map(String::as_str).collect();
-                    anyhow::anyhow!("`ids`: split `{}` has no image `{id}` (its ids look like {})", split.name, examples.join(", "))
+                    let examples: Vec<&str> =
+                        split.ids.iter().take(3).map(String::as_str).collect();
+                    anyhow::anyhow!(
+                        "`ids`: split `{}` has no image `{id}` (its ids look like {})",
+                        split.name,
+                        examples.join(", ")
+                    )
                 })
             })
             .collect()
@@ -171,13 +208,21 @@ mod on_device {
 
     /// B×3×H×W floats in [0, 1] → B·H·W·3 bytes, row-major RGB per picture.
     fn to_rgb_bytes(pictures: &Tensor) -> Vec<u8> {
-        let bytes = (pictures * 255.0).round().clamp(0.0, 255.0).to_kind(Kind::Uint8).permute([0, 2, 3, 1]).contiguous();
-        Vec::<u8>::try_from(bytes.flatten(0, -1).to_device(tch::Device::Cpu)).expect("uint8 tensor converts")
+        let bytes = (pictures * 255.0)
+            .round()
+            .clamp(0.0, 255.0)
+            .to_kind(Kind::Uint8)
+            .permute([0, 2, 3, 1])
+            .contiguous();
+        Vec::<u8>::try_from(bytes.flatten(0, -1).to_device(tch::Device::Cpu))
+            .expect("uint8 tensor converts")
     }
 
     /// An id or label without its extension, safe as part of a file name.
     fn file_stem(name: &str) -> String {
         let stem = std::path::Path::new(name).file_stem().and_then(|s| s.to_str()).unwrap_or(name);
-        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+        stem.chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .collect()
     }
 }

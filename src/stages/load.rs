@@ -19,11 +19,37 @@ use crate::data::odir::{DataRoot, Table, read_table};
 pub struct Load;
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new("root", T::Path, D::Required, "dataset folder with <split>.csv and images/<split>/").unkeyed(),
-    ParamSpec::new("splits", T::StrList, D::StrList(&["train", "val", "offsite_test", "onsite_test"]), "splits to load"),
-    ParamSpec::new("size", T::Int { min: 8, max: 2048 }, D::Int(256), "side of the square images after resizing"),
-    ParamSpec::new("csv_suffix", T::Str, D::Str(""), "CSV name suffix, e.g. `_odir8` for the eight ODIR labels"),
-    ParamSpec::new("limit", T::Int { min: 0, max: 1_000_000 }, D::Int(0), "keep the first N rows per split (0: all)"),
+    ParamSpec::new(
+        "root",
+        T::Path,
+        D::Required,
+        "dataset folder with <split>.csv and images/<split>/",
+    )
+    .unkeyed(),
+    ParamSpec::new(
+        "splits",
+        T::StrList,
+        D::StrList(&["train", "val", "offsite_test", "onsite_test"]),
+        "splits to load",
+    ),
+    ParamSpec::new(
+        "size",
+        T::Int { min: 8, max: 2048 },
+        D::Int(256),
+        "side of the square images after resizing",
+    ),
+    ParamSpec::new(
+        "csv_suffix",
+        T::Str,
+        D::Str(""),
+        "CSV name suffix, e.g. `_odir8` for the eight ODIR labels",
+    ),
+    ParamSpec::new(
+        "limit",
+        T::Int { min: 0, max: 1_000_000 },
+        D::Int(0),
+        "keep the first N rows per split (0: all)",
+    ),
 ];
 
 impl Load {
@@ -32,7 +58,8 @@ impl Load {
             .str_list("splits")
             .into_iter()
             .map(|split| {
-                let table = read_table(&root.csv(&split, params.str("csv_suffix")), params.usize("limit"))?;
+                let table =
+                    read_table(&root.csv(&split, params.str("csv_suffix")), params.usize("limit"))?;
                 Ok((split, table))
             })
             .collect()
@@ -58,10 +85,14 @@ impl StageKind for Load {
         let root = DataRoot::open(Path::new(params.str("root")))?;
         let mut files = Vec::new();
         for (split, table) in Self::tables(&root, params)? {
-            let csv_name = table.csv.file_name().expect("csv has a name").to_string_lossy().into_owned();
+            let csv_name =
+                table.csv.file_name().expect("csv has a name").to_string_lossy().into_owned();
             files.push(InputFile { label: csv_name, path: table.csv.clone() });
             for id in &table.ids {
-                files.push(InputFile { label: format!("images/{split}/{id}"), path: root.image(&split, id)? });
+                files.push(InputFile {
+                    label: format!("images/{split}/{id}"),
+                    path: root.image(&split, id)?,
+                });
             }
         }
         Ok(files)
@@ -93,9 +124,15 @@ impl StageKind for Load {
                 })
                 .collect::<anyhow::Result<_>>()?;
             task.finish(format!("{} images at {size}×{size}", table.ids.len()));
-            splits.push(Split { name: split, ids: table.ids, images: images.concat(), labels: table.labels });
+            splits.push(Split {
+                name: split,
+                ids: table.ids,
+                images: images.concat(),
+                labels: table.labels,
+            });
         }
-        let summary: Vec<String> = splits.iter().map(|s| format!("{} {}", s.name, s.len())).collect();
+        let summary: Vec<String> =
+            splits.iter().map(|s| format!("{} {}", s.name, s.len())).collect();
         Dataset { label_names, size, splits }.write(&ctx.out_dir)?;
         ctx.set_summary(format!("images: {}", summary.join(", ")));
         Ok(())
@@ -109,7 +146,9 @@ const MAX_SIDE: u32 = 16384;
 /// Decodes one image to size×size RGB, channel-first. Grayscale, RGBA and 16-bit images are
 /// converted to 8-bit RGB (alpha dropped).
 fn decode(path: &Path, size: usize) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::metadata(path).with_context(|| format!("cannot open image {}", path.display()))?.len();
+    let bytes = std::fs::metadata(path)
+        .with_context(|| format!("cannot open image {}", path.display()))?
+        .len();
     if bytes == 0 {
         anyhow::bail!("image {} is empty (0 bytes)", path.display());
     }
@@ -121,9 +160,13 @@ fn decode(path: &Path, size: usize) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("cannot decode image {}", path.display()))?;
     let (width, height) = decoder.dimensions();
     if width > MAX_SIDE || height > MAX_SIDE {
-        anyhow::bail!("image {} declares {width}×{height}, which exceeds the limit of {MAX_SIDE}×{MAX_SIDE}", path.display());
+        anyhow::bail!(
+            "image {} declares {width}×{height}, which exceeds the limit of {MAX_SIDE}×{MAX_SIDE}",
+            path.display()
+        );
     }
-    let image = image::DynamicImage::from_decoder(decoder).with_context(|| format!("cannot decode image {}", path.display()))?;
+    let image = image::DynamicImage::from_decoder(decoder)
+        .with_context(|| format!("cannot decode image {}", path.display()))?;
     if image.width() == 0 || image.height() == 0 {
         anyhow::bail!("image {} is empty", path.display());
     }

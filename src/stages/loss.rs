@@ -45,13 +45,23 @@ pub struct LossConfig {
 impl LossConfig {
     /// Plain binary cross-entropy, what `train` uses without a `loss` input.
     pub fn bce(labels: &[String]) -> Self {
-        LossConfig { function: "bce".into(), labels: labels.to_vec(), gamma: 0.0, alpha: None, pos_weight: None, positives: Vec::new(), samples: 0 }
+        LossConfig {
+            function: "bce".into(),
+            labels: labels.to_vec(),
+            gamma: 0.0,
+            alpha: None,
+            pos_weight: None,
+            positives: Vec::new(),
+            samples: 0,
+        }
     }
 
     pub fn read(dir: &std::path::Path) -> anyhow::Result<LossConfig> {
         let path = dir.join(CONFIG_FILE);
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("{} is not a loss configuration", path.display()))
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a loss configuration", path.display()))
     }
 
     pub fn describe(&self) -> String {
@@ -63,7 +73,8 @@ impl LossConfig {
             text += &format!(" α={alpha}");
         }
         if let Some(weights) = &self.pos_weight {
-            let shown: Vec<String> = self.labels.iter().zip(weights).map(|(l, w)| format!("{l} {w:.4}")).collect();
+            let shown: Vec<String> =
+                self.labels.iter().zip(weights).map(|(l, w)| format!("{l} {w:.4}")).collect();
             text += &format!(", positive weights {}", shown.join(", "));
         }
         text
@@ -72,7 +83,8 @@ impl LossConfig {
 
 /// Class-balanced weights from positive counts (see the module doc).
 pub fn class_balanced_weights(positives: &[usize], beta: f64) -> Vec<f64> {
-    let raw: Vec<f64> = positives.iter().map(|&n| (1.0 - beta) / (1.0 - beta.powi(n.max(1) as i32))).collect();
+    let raw: Vec<f64> =
+        positives.iter().map(|&n| (1.0 - beta) / (1.0 - beta.powi(n.max(1) as i32))).collect();
     let total: f64 = raw.iter().sum();
     raw.iter().map(|w| w / total * positives.len() as f64).collect()
 }
@@ -80,11 +92,36 @@ pub fn class_balanced_weights(positives: &[usize], beta: f64) -> Vec<f64> {
 pub struct Loss;
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new("function", T::Choice(&["bce", "focal", "class_balanced"]), D::Str("bce"), "the loss function"),
-    ParamSpec::new("gamma", T::Float { min: 0.0, max: 10.0 }, D::Float(2.0), "focal: focusing exponent γ"),
-    ParamSpec::new("alpha", T::Float { min: 0.0, max: 1.0 }, D::Absent, "focal: weight α of positives (1 − α of negatives); unset: none"),
-    ParamSpec::new("beta", T::Float { min: 0.0, max: 0.999_999 }, D::Float(0.999), "class_balanced: β of the effective number of samples"),
-    ParamSpec::new("pos_weight", T::FloatList { min: 0.0, max: 1e6 }, D::Absent, "bce, focal: weight of the positive term, one per label"),
+    ParamSpec::new(
+        "function",
+        T::Choice(&["bce", "focal", "class_balanced"]),
+        D::Str("bce"),
+        "the loss function",
+    ),
+    ParamSpec::new(
+        "gamma",
+        T::Float { min: 0.0, max: 10.0 },
+        D::Float(2.0),
+        "focal: focusing exponent γ",
+    ),
+    ParamSpec::new(
+        "alpha",
+        T::Float { min: 0.0, max: 1.0 },
+        D::Absent,
+        "focal: weight α of positives (1 − α of negatives); unset: none",
+    ),
+    ParamSpec::new(
+        "beta",
+        T::Float { min: 0.0, max: 0.999_999 },
+        D::Float(0.999),
+        "class_balanced: β of the effective number of samples",
+    ),
+    ParamSpec::new(
+        "pos_weight",
+        T::FloatList { min: 0.0, max: 1e6 },
+        D::Absent,
+        "bce, focal: weight of the positive term, one per label",
+    ),
     ParamSpec::new("split", T::Str, D::Str("train"), "the training split whose labels are counted"),
 ];
 
@@ -109,7 +146,12 @@ impl StageKind for Loss {
         let config = configure(ctx.params, &dataset.label_names, &split.labels)?;
         std::fs::write(ctx.out_dir.join(CONFIG_FILE), serde_json::to_vec_pretty(&config)?)?;
         let counts: Vec<String> = config.positives.iter().map(usize::to_string).collect();
-        ctx.set_summary(format!("{} (positives {} of {})", config.describe(), counts.join("/"), config.samples));
+        ctx.set_summary(format!(
+            "{} (positives {} of {})",
+            config.describe(),
+            counts.join("/"),
+            config.samples
+        ));
         Ok(())
     }
 }
@@ -135,13 +177,23 @@ pub fn configure(params: &Params, labels: &[String], targets: &[u8]) -> anyhow::
         "focal" => (params.float("gamma"), params.opt_float("alpha"), given),
         "class_balanced" => {
             if given.is_some() {
-                anyhow::bail!("`pos_weight` cannot be combined with `function: class_balanced`, which computes its own");
+                anyhow::bail!(
+                    "`pos_weight` cannot be combined with `function: class_balanced`, which computes its own"
+                );
             }
             (0.0, None, Some(class_balanced_weights(&positives, params.float("beta"))))
         }
         other => unreachable!("validated choice {other}"),
     };
-    Ok(LossConfig { function, labels: labels.to_vec(), gamma, alpha, pos_weight, positives, samples })
+    Ok(LossConfig {
+        function,
+        labels: labels.to_vec(),
+        gamma,
+        alpha,
+        pos_weight,
+        positives,
+        samples,
+    })
 }
 
 #[cfg(test)]
@@ -174,7 +226,8 @@ mod tests {
     fn counts_come_from_the_targets() {
         // 4 samples × 3 labels: D positive 3 times, G once, A never (clipped to 1 for the weight).
         let targets = [1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0];
-        let config = configure(&params("function: class_balanced\nbeta: 0.5"), &labels(), &targets).unwrap();
+        let config =
+            configure(&params("function: class_balanced\nbeta: 0.5"), &labels(), &targets).unwrap();
         assert_eq!(config.positives, vec![3, 1, 0]);
         assert_eq!(config.samples, 4);
         // raw (1−β)/(1−β^n): n=3 → 0.5/0.875, n=1 → 1, n=0 (as 1) → 1; scaled to sum 3.
@@ -191,15 +244,25 @@ mod tests {
         let a = configure(&params("function: bce\ngamma: 1.0"), &labels(), &targets).unwrap();
         let b = configure(&params("function: bce\ngamma: 3.0"), &labels(), &targets).unwrap();
         assert_eq!(a, b);
-        let focal = configure(&params("function: focal\ngamma: 1.0\nalpha: 0.5"), &labels(), &targets).unwrap();
+        let focal =
+            configure(&params("function: focal\ngamma: 1.0\nalpha: 0.5"), &labels(), &targets)
+                .unwrap();
         assert_eq!((focal.gamma, focal.alpha), (1.0, Some(0.5)));
     }
 
     #[test]
     fn wrong_pos_weight_is_an_error() {
         let error = configure(&params("pos_weight: [1, 2]"), &labels(), &[0, 0, 0]).unwrap_err();
-        assert!(error.to_string().contains("`pos_weight` has 2 values but the dataset has 3 labels"), "{error}");
-        let error = configure(&params("function: class_balanced\npos_weight: [1, 2, 3]"), &labels(), &[0, 0, 0]).unwrap_err();
+        assert!(
+            error.to_string().contains("`pos_weight` has 2 values but the dataset has 3 labels"),
+            "{error}"
+        );
+        let error = configure(
+            &params("function: class_balanced\npos_weight: [1, 2, 3]"),
+            &labels(),
+            &[0, 0, 0],
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("cannot be combined"), "{error}");
     }
 }

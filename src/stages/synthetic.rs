@@ -24,8 +24,18 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("size", T::Int { min: 16, max: 1024 }, D::Int(64), "image side in pixels"),
     ParamSpec::new("train", T::Int { min: 1, max: 100_000 }, D::Int(600), "training images"),
     ParamSpec::new("val", T::Int { min: 1, max: 100_000 }, D::Int(150), "validation images"),
-    ParamSpec::new("offsite_test", T::Int { min: 1, max: 100_000 }, D::Int(150), "off-site test images"),
-    ParamSpec::new("onsite_test", T::Int { min: 1, max: 100_000 }, D::Int(150), "on-site test images"),
+    ParamSpec::new(
+        "offsite_test",
+        T::Int { min: 1, max: 100_000 },
+        D::Int(150),
+        "off-site test images",
+    ),
+    ParamSpec::new(
+        "onsite_test",
+        T::Int { min: 1, max: 100_000 },
+        D::Int(150),
+        "on-site test images",
+    ),
 ];
 
 const INFO: KindInfo = KindInfo {
@@ -53,7 +63,9 @@ impl StageKind for Synthetic {
             let samples: Vec<([u8; 3], Vec<u8>)> = (0..count)
                 .into_par_iter()
                 .map(|i| {
-                    let image_seed = seed ^ ((split_index as u64) << 56) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    let image_seed = seed
+                        ^ ((split_index as u64) << 56)
+                        ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                     let mut rng = ChaCha8Rng::seed_from_u64(image_seed);
                     let labels = PREVALENCE.map(|p| rng.random_bool(p));
                     let image = paint_fundus(size as u32, labels, image_seed);
@@ -69,8 +81,10 @@ impl StageKind for Synthetic {
                 images: samples.into_iter().flat_map(|(_, pixels)| pixels).collect(),
             });
         }
-        let counts: Vec<String> = splits.iter().map(|s| format!("{} {}", s.name, s.len())).collect();
-        Dataset { label_names: LABELS.map(String::from).to_vec(), size, splits }.write(&ctx.out_dir)?;
+        let counts: Vec<String> =
+            splits.iter().map(|s| format!("{} {}", s.name, s.len())).collect();
+        Dataset { label_names: LABELS.map(String::from).to_vec(), size, splits }
+            .write(&ctx.out_dir)?;
         ctx.set_summary(format!("synthetic images: {}", counts.join(", ")));
         Ok(())
     }

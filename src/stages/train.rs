@@ -74,7 +74,10 @@ pub const INFO: KindInfo = KindInfo {
     inputs: &[
         InputSpec::required("data", "a dataset from `load` or `synthetic`"),
         InputSpec::required("model", "the model to start from: `backbone`, `attention` or `train`"),
-        InputSpec::optional("loss", "the loss from a `loss` stage (binary cross-entropy without it)"),
+        InputSpec::optional(
+            "loss",
+            "the loss from a `loss` stage (binary cross-entropy without it)",
+        ),
     ],
     resource: Resource::Device,
     workspace: Workspace::Resume { extend: &["epochs"], safe: epochs_extendable },
@@ -107,7 +110,9 @@ mod on_device {
     use crate::nn::optim::{Adam, AdamConfig, GradScaler};
     use crate::nn::resume::{self, TrainingProgress};
     use crate::nn::shim::{self, HalfKind, SideStream};
-    use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last};
+    use crate::nn::step::{
+        GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last,
+    };
     use crate::nn::tensors::SplitTensors;
     use crate::nn::{device, predict, weights};
     use crate::schedule::Schedule;
@@ -126,9 +131,13 @@ mod on_device {
 
     impl Trainer {
         fn checkpoint_tensors(&self) -> Vec<(String, Tensor)> {
-            let mut tensors: Vec<(String, Tensor)> =
-                weights::named_variables(&self.vs).into_iter().map(|(n, t)| (format!("model.{n}"), t)).collect();
-            tensors.extend(self.best_weights.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())));
+            let mut tensors: Vec<(String, Tensor)> = weights::named_variables(&self.vs)
+                .into_iter()
+                .map(|(n, t)| (format!("model.{n}"), t))
+                .collect();
+            tensors.extend(
+                self.best_weights.iter().map(|(n, t)| (format!("best.{n}"), t.shallow_clone())),
+            );
             tensors.extend(self.optimizer.state());
             if let Some(scaler) = &self.scaler {
                 tensors.extend(scaler.state());
@@ -137,29 +146,51 @@ mod on_device {
         }
 
         /// Continues from the workspace's checkpoint when it fits; returns what was done.
-        fn resume(&mut self, workspace: &std::path::Path, epochs: u32) -> anyhow::Result<Option<String>> {
+        fn resume(
+            &mut self,
+            workspace: &std::path::Path,
+            epochs: u32,
+        ) -> anyhow::Result<Option<String>> {
             let checkpoint = match resume::read(workspace) {
                 Ok(Some(checkpoint)) => checkpoint,
                 Ok(None) => return Ok(None),
-                Err(error) => return Ok(Some(format!("unreadable checkpoint ignored ({error:#})"))),
+                Err(error) => {
+                    return Ok(Some(format!("unreadable checkpoint ignored ({error:#})")));
+                }
             };
             if checkpoint.progress.epoch > epochs {
-                return Ok(Some(format!("checkpoint of epoch {} is past epochs = {epochs}; starting over", checkpoint.progress.epoch)));
+                return Ok(Some(format!(
+                    "checkpoint of epoch {} is past epochs = {epochs}; starting over",
+                    checkpoint.progress.epoch
+                )));
             }
             let source = resume::path(workspace).display().to_string();
-            let report = weights::load_into(&self.vs, checkpoint.with_prefix("model."), &[""], &source, &|_, _, _| None)?;
+            let report = weights::load_into(
+                &self.vs,
+                checkpoint.with_prefix("model."),
+                &[""],
+                &source,
+                &|_, _, _| None,
+            )?;
             report.check_strict()?;
             self.optimizer.load_state(&checkpoint.tensors)?;
             if let Some(scaler) = &mut self.scaler {
                 scaler.load_state(&checkpoint.tensors)?;
             }
-            self.best_weights = checkpoint.with_prefix("best.").into_iter().map(|(n, t)| (n, t.to_device(self.vs.device()))).collect();
+            self.best_weights = checkpoint
+                .with_prefix("best.")
+                .into_iter()
+                .map(|(n, t)| (n, t.to_device(self.vs.device())))
+                .collect();
             self.progress = checkpoint.progress;
             Ok(Some(format!("continued from epoch {}", self.progress.epoch)))
         }
 
         fn keep_as_best(&mut self) {
-            self.best_weights = weights::named_variables(&self.vs).into_iter().map(|(n, t)| (n, t.detach().copy())).collect();
+            self.best_weights = weights::named_variables(&self.vs)
+                .into_iter()
+                .map(|(n, t)| (n, t.detach().copy()))
+                .collect();
         }
 
         fn restore_best(&self) {
@@ -234,7 +265,14 @@ mod on_device {
         );
         let half = precision(p);
         let scaler = (half == Some(HalfKind::Float16)).then(|| GradScaler::new(device));
-        let mut trainer = Trainer { vs, model, optimizer, scaler, best_weights: Vec::new(), progress: TrainingProgress::default() };
+        let mut trainer = Trainer {
+            vs,
+            model,
+            optimizer,
+            scaler,
+            best_weights: Vec::new(),
+            progress: TrainingProgress::default(),
+        };
 
         let (epochs, batch_size) = (p.int("epochs") as u32, p.int("batch_size"));
         let batches = (train.len + batch_size - 1) / batch_size;
@@ -243,7 +281,8 @@ mod on_device {
         let schedule = Schedule {
             base_lr: p.float("lr"),
             warmup_steps,
-            cosine_steps: (p.str("schedule") == "cosine").then(|| total_steps.saturating_sub(warmup_steps)),
+            cosine_steps: (p.str("schedule") == "cosine")
+                .then(|| total_steps.saturating_sub(warmup_steps)),
         };
         let workspace = ctx.workspace().to_path_buf();
         let resumed = trainer.resume(&workspace, epochs)?;
@@ -259,7 +298,13 @@ mod on_device {
             cam_weight,
         };
         let labels = &config.labels;
-        if cam_weight > 0.0 && !trainer.vs.variables().iter().any(|(name, t)| name.starts_with("backbone.") && t.requires_grad()) {
+        if cam_weight > 0.0
+            && !trainer
+                .vs
+                .variables()
+                .iter()
+                .any(|(name, t)| name.starts_with("backbone.") && t.requires_grad())
+        {
             anyhow::bail!(
                 "`cam_weight` is {cam_weight} but the backbone is frozen (freeze = {}): the GradCAM regulariser has nothing to train",
                 p.str("freeze")
@@ -283,7 +328,8 @@ mod on_device {
             let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
             let mut cam_loss_sum = Tensor::zeros([], (Kind::Float, device));
             for b in 0..batches {
-                let index = order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
+                let index =
+                    order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
                 let images = train.gather(&index);
                 let labels = train.labels.index_select(0, &index);
                 let lr = schedule.lr(trainer.progress.step);
@@ -294,10 +340,17 @@ mod on_device {
                     loss: &loss,
                     options: &step_options,
                 };
-                let losses = if let Some(step) = graphed.as_ref().filter(|step| step.fits(&images)) {
+                let losses = if let Some(step) = graphed.as_ref().filter(|step| step.fits(&images))
+                {
                     step.run(&images, &labels)?
-                } else if graphed_training && graphed.is_none() && eager_steps >= GRAPH_WARMUP_STEPS && index.size()[0] == batch_size {
-                    graphed.insert(GraphedStep::capture(&mut trainee, &images, &labels, lr)?).losses()
+                } else if graphed_training
+                    && graphed.is_none()
+                    && eager_steps >= GRAPH_WARMUP_STEPS
+                    && index.size()[0] == batch_size
+                {
+                    graphed
+                        .insert(GraphedStep::capture(&mut trainee, &images, &labels, lr)?)
+                        .losses()
                 } else {
                     eager_steps += 1;
                     train_step(&mut trainee, &images, &labels, lr)?
@@ -311,7 +364,10 @@ mod on_device {
                 task.inc(1);
             }
             let train_loss = f64::try_from(loss_sum)? / train.len as f64;
-            let cam_loss = (cam_weight > 0.0).then(|| f64::try_from(cam_loss_sum)).transpose()?.map(|sum| sum / train.len as f64);
+            let cam_loss = (cam_weight > 0.0)
+                .then(|| f64::try_from(cam_loss_sum))
+                .transpose()?
+                .map(|sum| sum / train.len as f64);
             if !train_loss.is_finite() || !cam_loss.unwrap_or(0.0).is_finite() {
                 let kept = match checkpointed {
                     0 => "no epoch had completed, so no checkpoint is kept".to_string(),
@@ -331,7 +387,8 @@ mod on_device {
             let probabilities = predict::probabilities(&trainer.model, &val, batch_size);
             let scores = score(&probabilities, &val_split.labels, labels.len(), 0.5);
             let val_f1 = macro_f1(&scores);
-            let improved = trainer.progress.best_epoch == 0 || val_f1 > trainer.progress.best_macro_f1;
+            let improved =
+                trainer.progress.best_epoch == 0 || val_f1 > trainer.progress.best_macro_f1;
             task.finish(format!(
                 "loss {train_loss:.4}{}  val macro-F1 {val_f1:.4}{}  {:.0} img/s",
                 cam_loss.map(|c| format!("  cam {c:.4}")).unwrap_or_default(),
@@ -343,8 +400,16 @@ mod on_device {
             if let Some(cam_loss) = cam_loss {
                 rows.push(MetricRow::new("cam_loss", cam_loss).split(train_split).epoch(epoch));
             }
-            rows.push(MetricRow::new("images_per_second", train.len as f64 / seconds).split(train_split).epoch(epoch));
-            rows.push(MetricRow::new("lr", schedule.lr(trainer.progress.step.saturating_sub(1))).split(train_split).epoch(epoch));
+            rows.push(
+                MetricRow::new("images_per_second", train.len as f64 / seconds)
+                    .split(train_split)
+                    .epoch(epoch),
+            );
+            rows.push(
+                MetricRow::new("lr", schedule.lr(trainer.progress.step.saturating_sub(1)))
+                    .split(train_split)
+                    .epoch(epoch),
+            );
             rows.push(MetricRow::new("macro_f1", val_f1).split(val_name).epoch(epoch));
             for (label, s) in labels.iter().zip(&scores) {
                 rows.push(MetricRow::new("f1", s.f1).split(val_name).epoch(epoch).class(label));
@@ -408,7 +473,11 @@ mod on_device {
             }
             ctx.metric(MetricRow::new("tuned_macro_f1", macro_f1(&tuned)).split(val_name));
             checkpoint::write_thresholds(&ctx.out_dir, labels, &thresholds, val_name)?;
-            summary += &format!("; tuned thresholds {:?} (val macro-F1 {:.4}, optimistic)", thresholds, macro_f1(&tuned));
+            summary += &format!(
+                "; tuned thresholds {:?} (val macro-F1 {:.4}, optimistic)",
+                thresholds,
+                macro_f1(&tuned)
+            );
         }
         ctx.set_summary(summary);
         Ok(())
@@ -416,7 +485,13 @@ mod on_device {
 
     /// Loads what the input model provides (per `take`) into the freshly initialised model;
     /// returns a description for the summary.
-    fn initialise(vs: &VarStore, model: &Classifier, initial: Initial, take: &str, labels: &[String]) -> anyhow::Result<String> {
+    fn initialise(
+        vs: &VarStore,
+        model: &Classifier,
+        initial: Initial,
+        take: &str,
+        labels: &[String],
+    ) -> anyhow::Result<String> {
         let mut tensors = initial.weights;
         match (take, &initial.labels) {
             ("backbone", _) => tensors.retain(|(name, _)| name.starts_with("backbone.")),
@@ -432,7 +507,9 @@ mod on_device {
         if tensors.is_empty() {
             return Ok(format!("{}: random initialisation", initial.arch.backbone));
         }
-        let adapt = |name: &str, t: &Tensor, shape: &[i64]| adapt_backbone_tensor(model.backbone(), name, t, shape);
+        let adapt = |name: &str, t: &Tensor, shape: &[i64]| {
+            adapt_backbone_tensor(model.backbone(), name, t, shape)
+        };
         let report = weights::load_into(vs, tensors, &[], "the input model", &adapt)?;
         if !report.unexpected.is_empty() || !report.mismatched.is_empty() {
             anyhow::bail!("{report}");
@@ -463,7 +540,8 @@ mod on_device {
         let variables = vs.variables();
         let mut frozen = 0;
         for prefix in &prefixes {
-            let matching: Vec<&Tensor> = variables.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(_, t)| t).collect();
+            let matching: Vec<&Tensor> =
+                variables.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(_, t)| t).collect();
             if matching.is_empty() {
                 anyhow::bail!("`freeze`: no parameter name starts with `{prefix}`");
             }

@@ -30,15 +30,50 @@ use crate::core::params::{ParamDefault as D, ParamSpec, ParamType as T};
 use crate::core::stage::{InputSpec, KindInfo, Resource, Workspace};
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new("labels", T::StrList, D::Absent, "labels to balance, one VAE each; unset: every label with fewer positives than the most frequent"),
-    ParamSpec::new("split", T::Str, D::Str("train"), "the split to augment; the others pass through unchanged"),
+    ParamSpec::new(
+        "labels",
+        T::StrList,
+        D::Absent,
+        "labels to balance, one VAE each; unset: every label with fewer positives than the most frequent",
+    ),
+    ParamSpec::new(
+        "split",
+        T::Str,
+        D::Str("train"),
+        "the split to augment; the others pass through unchanged",
+    ),
     ParamSpec::new("epochs", T::Int { min: 1, max: 10_000 }, D::Int(30), "VAE training epochs"),
     ParamSpec::new("batch_size", T::Int { min: 1, max: 65_536 }, D::Int(16), "VAE mini-batch size"),
-    ParamSpec::new("lr", T::Float { min: 0.0, max: 10.0 }, D::Float(1e-4), "Adam learning rate of the VAE"),
-    ParamSpec::new("latent_dim", T::Int { min: 1, max: 65_536 }, D::Int(128), "size of the VAE's latent code"),
-    ParamSpec::new("seed", T::Int { min: 0, max: i64::MAX }, D::Int(0), "seed of initialisation, shuffling, reparameterisation and sampling"),
-    ParamSpec::new("deterministic", T::Bool, D::Bool(false), "deterministic algorithms only (GPU; slower)"),
-    ParamSpec::new("grid", T::Int { min: 1, max: 1024 }, D::Int(16), "generated images per label shown in samples_<label>.png"),
+    ParamSpec::new(
+        "lr",
+        T::Float { min: 0.0, max: 10.0 },
+        D::Float(1e-4),
+        "Adam learning rate of the VAE",
+    ),
+    ParamSpec::new(
+        "latent_dim",
+        T::Int { min: 1, max: 65_536 },
+        D::Int(128),
+        "size of the VAE's latent code",
+    ),
+    ParamSpec::new(
+        "seed",
+        T::Int { min: 0, max: i64::MAX },
+        D::Int(0),
+        "seed of initialisation, shuffling, reparameterisation and sampling",
+    ),
+    ParamSpec::new(
+        "deterministic",
+        T::Bool,
+        D::Bool(false),
+        "deterministic algorithms only (GPU; slower)",
+    ),
+    ParamSpec::new(
+        "grid",
+        T::Int { min: 1, max: 1024 },
+        D::Int(16),
+        "generated images per label shown in samples_<label>.png",
+    ),
 ];
 
 pub const INFO: KindInfo = KindInfo {
@@ -62,16 +97,25 @@ pub struct Quota {
 /// The quota of every label to balance: `chosen` (the `labels` parameter) or, when unset, every
 /// label with fewer positives than the most frequent one, in column order. A quota brings the
 /// label's positives up to the most frequent label's.
-pub fn quotas(label_names: &[String], positives: &[usize], chosen: Option<&[String]>) -> anyhow::Result<Vec<Quota>> {
+pub fn quotas(
+    label_names: &[String],
+    positives: &[usize],
+    chosen: Option<&[String]>,
+) -> anyhow::Result<Vec<Quota>> {
     let target = positives.iter().copied().max().unwrap_or(0);
     let columns: Vec<usize> = match chosen {
         None => (0..label_names.len()).filter(|&c| positives[c] < target).collect(),
-        Some([]) => anyhow::bail!("`labels` is empty; leave it out to balance every label with fewer positives than the most frequent"),
+        Some([]) => anyhow::bail!(
+            "`labels` is empty; leave it out to balance every label with fewer positives than the most frequent"
+        ),
         Some(names) => {
             let mut columns = Vec::new();
             for name in names {
                 let column = label_names.iter().position(|l| l == name).with_context(|| {
-                    format!("`labels`: the dataset has no label `{name}` (it has: {})", label_names.join(", "))
+                    format!(
+                        "`labels`: the dataset has no label `{name}` (it has: {})",
+                        label_names.join(", ")
+                    )
                 })?;
                 if columns.contains(&column) {
                     anyhow::bail!("`labels` names `{name}` twice");
@@ -92,7 +136,9 @@ pub fn quotas(label_names: &[String], positives: &[usize], chosen: Option<&[Stri
 /// Rows of row-major N×`n_labels` 0/1 targets whose only positive label is `label`.
 pub fn single_label_rows(targets: &[u8], n_labels: usize, label: usize) -> Vec<i64> {
     let rows = targets.chunks_exact(n_labels).enumerate();
-    rows.filter(|(_, row)| row.iter().enumerate().all(|(c, &y)| y == u8::from(c == label))).map(|(i, _)| i as i64).collect()
+    rows.filter(|(_, row)| row.iter().enumerate().all(|(c, &y)| y == u8::from(c == label)))
+        .map(|(i, _)| i as i64)
+        .collect()
 }
 
 /// A grid of channel-first uint8 RGB images of side `size`, as torchvision's `make_grid`
@@ -157,13 +203,20 @@ mod on_device {
         let positives = split.positives(n_labels);
         let chosen = p.opt_str_list("labels");
         let quotas = quotas(&dataset.label_names, &positives, chosen.as_deref())?;
-        let training = Training { epochs: p.int("epochs") as u32, batch_size: p.int("batch_size"), lr: p.float("lr") };
+        let training = Training {
+            epochs: p.int("epochs") as u32,
+            batch_size: p.int("batch_size"),
+            lr: p.float("lr"),
+        };
         let tensors = SplitTensors::new(&dataset, split, device);
 
-        let sources: Vec<Vec<i64>> = quotas.iter().map(|q| single_label_rows(&split.labels, n_labels, q.label)).collect();
+        let sources: Vec<Vec<i64>> =
+            quotas.iter().map(|q| single_label_rows(&split.labels, n_labels, q.label)).collect();
         if let Some((quota, _)) = quotas.iter().zip(&sources).find(|(_, rows)| rows.is_empty()) {
             let label = &dataset.label_names[quota.label];
-            anyhow::bail!("`labels`: no image of split `{split_name}` has `{label}` as its only label, so there is nothing to train its VAE on");
+            anyhow::bail!(
+                "`labels`: no image of split `{split_name}` has `{label}` as its only label, so there is nothing to train its VAE on"
+            );
         }
 
         let mut augmented = split.clone();
@@ -180,24 +233,47 @@ mod on_device {
                 task.inc(1);
             })?;
             let generated = generate(&model, quota.count as i64, training.batch_size)?;
-            task.finish(format!("{} images, loss {:.2} → {:.2}; {} generated", rows.len(), losses[0], losses[losses.len() - 1], quota.count));
+            task.finish(format!(
+                "{} images, loss {:.2} → {:.2}; {} generated",
+                rows.len(),
+                losses[0],
+                losses[losses.len() - 1],
+                quota.count
+            ));
 
             let shown = generated.len().min(p.usize("grid") * 3 * dataset.size * dataset.size);
             let grid_path = ctx.out_dir.join(format!("samples_{label}.png"));
-            sample_grid(&generated[..shown], dataset.size).save(&grid_path).with_context(|| format!("cannot write {}", grid_path.display()))?;
+            sample_grid(&generated[..shown], dataset.size)
+                .save(&grid_path)
+                .with_context(|| format!("cannot write {}", grid_path.display()))?;
             for (epoch, loss) in (1..).zip(&losses) {
-                ctx.metric(MetricRow::new("vae_loss", *loss).split(split_name).epoch(epoch).class(label));
+                ctx.metric(
+                    MetricRow::new("vae_loss", *loss).split(split_name).epoch(epoch).class(label),
+                );
             }
-            ctx.metric(MetricRow::new("generated", quota.count as f64).split(split_name).class(label));
+            ctx.metric(
+                MetricRow::new("generated", quota.count as f64).split(split_name).class(label),
+            );
             augmented.ids.extend((0..quota.count).map(|i| format!("{label}_vae_{i}.png")));
             augmented.images.extend(generated);
-            augmented.labels.extend((0..quota.count).flat_map(|_| (0..n_labels).map(|c| u8::from(c == quota.label))));
-            report.push(format!("{label} {} → {} (+{})", positives[quota.label], positives[quota.label] + quota.count, quota.count));
+            augmented.labels.extend(
+                (0..quota.count).flat_map(|_| (0..n_labels).map(|c| u8::from(c == quota.label))),
+            );
+            report.push(format!(
+                "{label} {} → {} (+{})",
+                positives[quota.label],
+                positives[quota.label] + quota.count,
+                quota.count
+            ));
         }
 
-        let splits: Vec<Split> =
-            dataset.splits.iter().map(|s| if s.name == split_name { augmented.clone() } else { s.clone() }).collect();
-        Dataset { label_names: dataset.label_names.clone(), size: dataset.size, splits }.write(&ctx.out_dir)?;
+        let splits: Vec<Split> = dataset
+            .splits
+            .iter()
+            .map(|s| if s.name == split_name { augmented.clone() } else { s.clone() })
+            .collect();
+        Dataset { label_names: dataset.label_names.clone(), size: dataset.size, splits }
+            .write(&ctx.out_dir)?;
         ctx.set_summary(if report.is_empty() {
             format!("{split_name}: labels already balanced, nothing generated")
         } else {
@@ -216,7 +292,8 @@ mod on_device {
         mut on_epoch: impl FnMut(u32, f64),
     ) -> anyhow::Result<Vec<f64>> {
         let n = images.size()[0];
-        let config = AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
+        let config =
+            AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
         let mut optimizer = Adam::new(vs, config);
         let batch_size = training.batch_size;
         let mut losses = Vec::new();
@@ -224,7 +301,9 @@ mod on_device {
             let order = Tensor::randperm(n, (Kind::Int64, images.device()));
             let mut sum = Tensor::zeros([], (Kind::Float, images.device()));
             for start in (0..n).step_by(batch_size as usize) {
-                let x = to_unit(&images.index_select(0, &order.narrow(0, start, batch_size.min(n - start))));
+                let x = to_unit(
+                    &images.index_select(0, &order.narrow(0, start, batch_size.min(n - start))),
+                );
                 optimizer.clear_grads()?;
                 let (reconstruction, mu, logvar) = model.forward(&x);
                 let loss = vae::loss(&reconstruction, &x, &mu, &logvar);
@@ -234,7 +313,10 @@ mod on_device {
             }
             let loss = f64::try_from(sum)? / n as f64;
             if !loss.is_finite() {
-                anyhow::bail!("the VAE's loss is {loss} in epoch {epoch}: training diverged; lower the learning rate (lr = {})", training.lr);
+                anyhow::bail!(
+                    "the VAE's loss is {loss} in epoch {epoch}: training diverged; lower the learning rate (lr = {})",
+                    training.lr
+                );
             }
             on_epoch(epoch, loss);
             losses.push(loss);
@@ -249,7 +331,10 @@ mod on_device {
         let mut bytes = Vec::new();
         for start in (0..count).step_by(batch_size as usize) {
             let images = model.sample(batch_size.min(count - start));
-            let quantised = (images * 255.0 + 0.5).clamp(0.0, 255.0).to_kind(Kind::Uint8).to_device(tch::Device::Cpu);
+            let quantised = (images * 255.0 + 0.5)
+                .clamp(0.0, 255.0)
+                .to_kind(Kind::Uint8)
+                .to_device(tch::Device::Cpu);
             bytes.extend(Vec::<u8>::try_from(quantised.flatten(0, -1))?);
         }
         Ok(bytes)
@@ -282,7 +367,9 @@ mod on_device {
             let model = ConvVae::new(&vs.root(), 32, 16).unwrap();
             let training = Training { epochs: 8, batch_size: 2, lr: 1e-3 };
             let mut seen = Vec::new();
-            let losses = fit(&vs, &model, &images, &training, |epoch, loss| seen.push((epoch, loss))).unwrap();
+            let losses =
+                fit(&vs, &model, &images, &training, |epoch, loss| seen.push((epoch, loss)))
+                    .unwrap();
             eprintln!("VAE loss per epoch: {losses:?}");
             assert_eq!(seen, (1..).zip(losses.iter().copied()).collect::<Vec<_>>());
             assert!(losses.iter().all(|l| l.is_finite() && *l > 0.0), "{losses:?}");
@@ -324,21 +411,32 @@ mod tests {
     #[test]
     fn quotas_bring_every_chosen_label_to_the_most_frequent_count() {
         let study = [517, 163, 142];
-        assert_eq!(quotas(&names(), &study, None).unwrap(), vec![Quota { label: 1, count: 354 }, Quota { label: 2, count: 375 }]);
-        assert_eq!(quotas(&names(), &study, Some(&chosen(&["A"]))).unwrap(), vec![Quota { label: 2, count: 375 }]);
-        assert_eq!(quotas(&names(), &[4, 9, 1], Some(&chosen(&["A", "D"]))).unwrap(), vec![
-            Quota { label: 2, count: 8 },
-            Quota { label: 0, count: 5 }
-        ]);
+        assert_eq!(
+            quotas(&names(), &study, None).unwrap(),
+            vec![Quota { label: 1, count: 354 }, Quota { label: 2, count: 375 }]
+        );
+        assert_eq!(
+            quotas(&names(), &study, Some(&chosen(&["A"]))).unwrap(),
+            vec![Quota { label: 2, count: 375 }]
+        );
+        assert_eq!(
+            quotas(&names(), &[4, 9, 1], Some(&chosen(&["A", "D"]))).unwrap(),
+            vec![Quota { label: 2, count: 8 }, Quota { label: 0, count: 5 }]
+        );
         assert!(quotas(&names(), &[5, 5, 5], None).unwrap().is_empty());
     }
 
     #[test]
     fn bad_labels_are_errors_naming_the_field() {
-        let error = |labels: &[&str]| quotas(&names(), &[517, 163, 142], Some(&chosen(labels))).unwrap_err().to_string();
+        let error = |labels: &[&str]| {
+            quotas(&names(), &[517, 163, 142], Some(&chosen(labels))).unwrap_err().to_string()
+        };
         assert!(error(&["X"]).contains("`labels`: the dataset has no label `X` (it has: D, G, A)"));
         assert!(error(&["G", "G"]).contains("`labels` names `G` twice"));
-        assert!(error(&["D"]).contains("`labels`: `D` has 517 positives, as many as the most frequent label"));
+        assert!(
+            error(&["D"])
+                .contains("`labels`: `D` has 517 positives, as many as the most frequent label")
+        );
         assert!(error(&[]).contains("`labels` is empty"));
     }
 

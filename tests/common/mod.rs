@@ -47,20 +47,23 @@ impl Workspace {
     }
 
     pub fn plan(&self, pipeline: &str, sets: &[&str]) -> Vec<Value> {
-        let output = self.ablate(&with_sets(&["plan", pipeline, "--json", "--device", "cpu"], sets));
+        let output =
+            self.ablate(&with_sets(&["plan", pipeline, "--json", "--device", "cpu"], sets));
         assert!(output.status.success(), "plan failed:\n{}", text(&output));
         serde_json::from_slice::<Vec<Value>>(&output.stdout).expect("plan prints JSON")
     }
 
     /// Stages that executed in the most recent run, from the store's run records.
     pub fn last_run_ran(&self) -> Vec<String> {
-        let mut runs: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(self.path("cache/runs"))
-            .unwrap()
-            .flatten()
-            .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
-            .collect();
+        let mut runs: Vec<(std::time::SystemTime, PathBuf)> =
+            std::fs::read_dir(self.path("cache/runs"))
+                .unwrap()
+                .flatten()
+                .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
+                .collect();
         runs.sort();
-        let report: Value = serde_json::from_slice(&std::fs::read(&runs.last().unwrap().1).unwrap()).unwrap();
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(&runs.last().unwrap().1).unwrap()).unwrap();
         let mut ran: Vec<String> = report["stages"]
             .as_array()
             .unwrap()
@@ -82,7 +85,9 @@ impl Workspace {
 
     /// The published output folder of `stage` in the last run of `pipeline_name`.
     pub fn output_of(&self, pipeline_name: &str, stage: &str) -> PathBuf {
-        let key = std::fs::read_to_string(self.path(&format!("cache/refs/{pipeline_name}/{stage}"))).unwrap();
+        let key =
+            std::fs::read_to_string(self.path(&format!("cache/refs/{pipeline_name}/{stage}")))
+                .unwrap();
         self.path(&format!("cache/entries/{}", key.trim()))
     }
 }
@@ -97,7 +102,11 @@ fn with_sets<'a>(base: &[&'a str], sets: &[&'a str]) -> Vec<&'a str> {
 }
 
 pub fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 pub fn names(plan: &[Value], status: &str) -> Vec<String> {
@@ -145,7 +154,9 @@ pub fn write_odir_folder(root: &Path, splits: &[&str], n: usize) {
         let mut csv = String::from("id,D,G,A\n");
         for i in 0..n {
             let id = format!("{i}_left.png");
-            let image = image::RgbImage::from_fn(20, 20, |x, y| image::Rgb([(x * 12) as u8, (y * 12) as u8, (i * 40) as u8]));
+            let image = image::RgbImage::from_fn(20, 20, |x, y| {
+                image::Rgb([(x * 12) as u8, (y * 12) as u8, (i * 40) as u8])
+            });
             image.save(images.join(&id)).unwrap();
             let labels = [i % 3 == 0, i % 3 == 1, i % 3 == 2].map(|b| if b { "1" } else { "0" });
             csv.push_str(&format!("{id},{}\n", labels.join(",")));
