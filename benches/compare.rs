@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use ablate::core::grid::Layout;
-use ablate::core::manifest::{Manifest, ManifestStage, ManifestVariant};
-use ablate::core::metrics::{MetricRow, MetricSource, write_parquet};
-use ablate::core::store::Store;
+use ablate_core::grid::Layout;
+use ablate_core::manifest::{Manifest, ManifestStage, ManifestVariant};
+use ablate_core::metrics::{MetricRow, MetricSource, write_parquet};
+use ablate_core::store::Store;
 use ablate::results::collect::{Selection, Stages, collect};
 use ablate::results::compare::{Options, compare};
 use ablate::results::format::{Format, render};

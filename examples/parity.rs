@@ -11,10 +11,10 @@
 //! classifier, loaded strictly from timm's weights, on INPUT's `__input__`; writes `__logits__`.
 use std::path::{Path, PathBuf};
 
-use ablate::models::efficientnet_lite0::EfficientNetLite0;
-use ablate::models::layers::linear;
-use ablate::models::{Backbone, Classifier, ModelConfig};
-use ablate::nn::weights;
+use ablate_torch::models::efficientnet_lite0::EfficientNetLite0;
+use ablate_torch::models::layers::linear;
+use ablate_torch::models::{Backbone, Classifier, ModelConfig};
+use ablate_torch::nn::weights;
 use anyhow::Context;
 use tch::nn::VarStore;
 use tch::{Device, Reduction, Tensor};
@@ -101,7 +101,7 @@ fn main() -> anyhow::Result<()> {
         device = match args.get(i + 1).map(String::as_str) {
             Some("cuda") => {
                 // The references are fp32 on the CPU; TF32 convolutions differ from them by ~1e-3.
-                ablate::nn::shim::set_tf32(false)?;
+                ablate_torch::nn::shim::set_tf32(false)?;
                 Device::Cuda(0)
             }
             Some("cpu") => Device::Cpu,

@@ -5,20 +5,20 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::core::dag::Dag;
-use crate::core::disk::human_size;
-use crate::core::gc::{self, Garbage};
-use crate::core::plan::{LevelSummary, PlannedStage, Status, by_factor};
-use crate::core::scheduler::{Outcome, RunOptions, RunReport};
-use crate::core::spec::{self, PipelineSource};
-use crate::core::store::Store;
-use crate::device;
+use ablate_core::dag::Dag;
+use ablate_core::disk::human_size;
+use ablate_core::gc::{self, Garbage};
+use ablate_core::plan::{LevelSummary, PlannedStage, Status, by_factor};
+use ablate_core::scheduler::{Outcome, RunOptions, RunReport};
+use ablate_core::spec::{self, PipelineSource};
+use ablate_core::store::Store;
+use ablate_stages::device;
 use crate::results::collect::{Selection, Stages, collect};
 use crate::results::format::{self, Format};
 use crate::results::{compare, plot};
 use crate::session::Session;
 use crate::slurm::{self, record::Submission};
-use crate::stages::registry;
+use ablate_stages::registry;
 
 #[derive(Parser)]
 #[command(name = "ablate", version, about = "Deep-learning ablation studies as cached pipelines")]
@@ -208,7 +208,7 @@ enum Command {
         json: bool,
     },
     /// Measure steady-state training throughput (images/s) of architectures on the device.
-    Bench(crate::bench::BenchOptions),
+    Bench(ablate_stages::bench::BenchOptions),
 }
 
 /// Which stored results a command reads, and how it lays them out.
@@ -283,7 +283,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            if error.downcast_ref::<crate::core::diagnostic::Diagnostics>().is_some() {
+            if error.downcast_ref::<ablate_core::diagnostic::Diagnostics>().is_some() {
                 ExitCode::from(INVALID)
             } else {
                 ExitCode::FAILURE
@@ -366,7 +366,7 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Dag { pipeline, format } => {
             let registry = registry();
             let spec = spec::load(&pipeline.pipeline, &pipeline.set, &registry)?;
-            let dag = Dag::new(&spec).map_err(|d| crate::core::diagnostic::Diagnostics(vec![d]))?;
+            let dag = Dag::new(&spec).map_err(|d| ablate_core::diagnostic::Diagnostics(vec![d]))?;
             print!(
                 "{}",
                 match format {
@@ -378,7 +378,7 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { last } => {
             let store = Store::open(&cli.cache)?;
-            crate::core::status::print(&store, *last)?;
+            ablate_core::status::print(&store, *last)?;
             for submission in slurm::record::latest(&store, None)? {
                 println!();
                 slurm::follow::print_submission(&store, &submission);
@@ -448,11 +448,11 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(options) => {
             options.validate()?;
-            crate::worker::run_worker_command(&["bench", &serde_json::to_string(options)?])
+            ablate_stages::worker::run_worker_command(&["bench", &serde_json::to_string(options)?])
         }
         Command::Models { json } => {
             let args: &[&str] = if *json { &["models", "--json"] } else { &["models"] };
-            crate::worker::run_worker_command(args)
+            ablate_stages::worker::run_worker_command(args)
         }
     }
 }

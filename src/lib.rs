@@ -1,19 +1,9 @@
 //! `ablate`: deep-learning ablation studies declared in YAML, run as a DAG of content-hashed
-//! stages. See the README for the tour; `core` is the engine, `stages` the stage kinds,
-//! `models` the architectures.
-pub mod bench;
+//! stages. See the README for the tour. This crate is the command line (`cli`, `session`), the
+//! results (`results`: compare, plot) and the Slurm executor (`slurm`); the engine is
+//! `ablate_core`, the stage kinds `ablate_stages`, and the torch side `ablate_torch`, which
+//! only the `ablate-torch` worker binary links.
 pub mod cli;
-pub mod core;
-pub mod data;
-pub mod device;
-#[cfg(feature = "torch")]
-pub mod models;
-#[cfg(feature = "torch")]
-pub mod nn;
 pub mod results;
-pub mod schedule;
-pub mod scoring;
 pub mod session;
 pub mod slurm;
-pub mod stages;
-pub mod worker;

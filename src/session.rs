@@ -3,17 +3,17 @@
 //! also get libtorch's version and the device kind), so every command computes the same keys.
 use std::path::Path;
 
-use crate::core::dag::Dag;
-use crate::core::diagnostic::Diagnostics;
-use crate::core::digest::FileDigests;
-use crate::core::keys::{Fingerprinter, Toolchain};
-use crate::core::plan::{PlannedStage, plan};
-use crate::core::progress::Progress;
-use crate::core::scheduler::{RunOptions, RunReport, Scheduler};
-use crate::core::spec::{Pipeline, PipelineSource};
-use crate::core::stage::{Registry, Resource};
-use crate::core::store::Store;
-use crate::stages::registry;
+use ablate_core::dag::Dag;
+use ablate_core::diagnostic::Diagnostics;
+use ablate_core::digest::FileDigests;
+use ablate_core::keys::{Fingerprinter, Toolchain};
+use ablate_core::plan::{PlannedStage, plan};
+use ablate_core::progress::Progress;
+use ablate_core::scheduler::{RunOptions, RunReport, Scheduler};
+use ablate_core::spec::{Pipeline, PipelineSource};
+use ablate_core::stage::{Registry, Resource};
+use ablate_core::store::Store;
+use ablate_stages::registry;
 
 pub struct Session {
     pub pipeline: Pipeline,

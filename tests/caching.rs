@@ -91,7 +91,7 @@ fn results_carry_metrics_in_parquet_and_a_submission_csv() {
     let ws = Workspace::new();
     ws.write("p.yaml", TINY);
     ws.run("p.yaml", &[]);
-    let metrics = ablate::core::metrics::read_parquet(
+    let metrics = ablate_core::metrics::read_parquet(
         &ws.output_of("tiny", "evaluate").join("metrics.parquet"),
     )
     .unwrap();
@@ -104,7 +104,7 @@ fn results_carry_metrics_in_parquet_and_a_submission_csv() {
     let mean = f1.iter().map(|m| m.row.value).sum::<f64>() / 3.0;
     assert!((macro_f1 - mean).abs() < 1e-12);
     let train =
-        ablate::core::metrics::read_parquet(&ws.output_of("tiny", "train").join("metrics.parquet"))
+        ablate_core::metrics::read_parquet(&ws.output_of("tiny", "train").join("metrics.parquet"))
             .unwrap();
     assert!(train.iter().any(|m| m.row.metric == "loss" && m.row.epoch == Some(1)));
 

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ablate::core::metrics::read_parquet;
+use ablate_core::metrics::read_parquet;
 use common::{Workspace, text};
 use serde_json::Value;
 

@@ -22,7 +22,7 @@ fn odir_pipeline_runs_on_fundus_small_at_a_tiny_size() {
     assert_eq!(ran, ["evaluate", "export", "load", "model", "train"]);
 
     let dataset =
-        ablate::data::dataset::Dataset::read(&ws.output_of("odir-resnet18", "load").join("out"))
+        ablate_stages::data::dataset::Dataset::read(&ws.output_of("odir-resnet18", "load").join("out"))
             .unwrap();
     assert_eq!(dataset.label_names, ["D", "G", "A"]);
     assert_eq!(dataset.splits.iter().map(|s| s.len()).collect::<Vec<_>>(), [40, 40, 40, 40]);

@@ -3,7 +3,7 @@
 //! Images are 64 px so that ResNet18's final map is 2×2 (at 32 px it is a single cell).
 mod common;
 
-use ablate::core::metrics::read_parquet;
+use ablate_core::metrics::read_parquet;
 use common::{Workspace, text};
 
 /// `train` is GradCAM-guided; the maps are drawn of `probe`, a head trained on the frozen random

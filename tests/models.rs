@@ -1,14 +1,13 @@
 //! Every architecture at a tiny size on the CPU: builds with every attention block, runs
 //! forward and backward, round-trips its weights through safetensors; plus strict loading,
 //! ViT position-embedding resampling, freezing, and the shared EfficientNet-Lite0 weights.
-#![cfg(feature = "torch")]
 
 use std::path::Path;
 
-use ablate::models::attention::AttentionKind;
-use ablate::models::{Architecture, Classifier, ModelConfig};
-use ablate::nn::weights;
-use ablate::stages::backbone::BACKBONES;
+use ablate_torch::models::attention::AttentionKind;
+use ablate_torch::models::{Architecture, Classifier, ModelConfig};
+use ablate_torch::nn::weights;
+use ablate_stages::backbone::BACKBONES;
 use tch::nn::{OptimizerConfig, VarStore};
 use tch::{Device, Kind, Reduction, Tensor};
 
@@ -135,7 +134,7 @@ fn vit_position_embeddings_are_resampled_for_another_image_size() {
     at_32.image_size = 32;
     let (vs32, model32) = build(&at_32, 2);
     let adapt = |name: &str, t: &Tensor, shape: &[i64]| {
-        ablate::models::adapt_backbone_tensor(model32.backbone(), name, t, shape)
+        ablate_torch::models::adapt_backbone_tensor(model32.backbone(), name, t, shape)
     };
     let report =
         weights::load_into(&vs32, weights::named_variables(&vs224), &[""], "224", &adapt).unwrap();
@@ -187,8 +186,8 @@ fn the_shared_lite0_imagenet_weights_load_strictly() {
         .join("../shared/weights/tf_efficientnet_lite0.in1k.safetensors");
     assert!(file.exists(), "the shared weights are missing at {}", file.display());
     let vs = VarStore::new(Device::Cpu);
-    let _lite0 = ablate::models::efficientnet_lite0::EfficientNetLite0::new(&vs.root(), 0.0);
-    let _classifier = ablate::models::layers::linear(vs.root() / "classifier", 1280, 1000);
+    let _lite0 = ablate_torch::models::efficientnet_lite0::EfficientNetLite0::new(&vs.root(), 0.0);
+    let _classifier = ablate_torch::models::layers::linear(vs.root() / "classifier", 1280, 1000);
     let report =
         weights::load_into(&vs, weights::read(&file).unwrap(), &[""], "lite0", &|_, _, _| None)
             .unwrap();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ablate::core::metrics::read_parquet;
+use ablate_core::metrics::read_parquet;
 use common::{TINY, Workspace, text, write_odir_folder};
 use serde_json::Value;
 

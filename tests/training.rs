@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use ablate::core::metrics::read_parquet;
+use ablate_core::metrics::read_parquet;
 use common::{Workspace, text};
 
 const PIPELINE: &str = r#"

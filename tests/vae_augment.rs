@@ -5,8 +5,8 @@ mod common;
 
 use std::path::Path;
 
-use ablate::core::metrics::read_parquet;
-use ablate::data::dataset::Dataset;
+use ablate_core::metrics::read_parquet;
+use ablate_stages::data::dataset::Dataset;
 use common::{Workspace, names, text};
 
 const PIPELINE: &str = r#"

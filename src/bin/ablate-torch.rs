@@ -1,44 +1,5 @@
-//! The torch worker: serves the stages `ablate run` sends it (see `ablate::worker`), or prints
-//! the model catalog for `ablate models`, or measures for `ablate bench`.
+//! The torch worker, `ablate-torch`: the only binary that links libtorch (see
+//! `ablate_torch::worker_main`).
 fn main() {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    if args.first().is_some_and(|a| a == "models") {
-        let json = args.iter().any(|a| a == "--json");
-        if let Err(error) = ablate::models::catalog::print(json) {
-            eprintln!("error: {error:#}");
-            std::process::exit(1);
-        }
-        return;
-    }
-    if args.first().is_some_and(|a| a == "bench") {
-        if let Err(error) = bench(args.get(1)) {
-            eprintln!("error: {error:#}");
-            std::process::exit(1);
-        }
-        return;
-    }
-    if args.first().is_none_or(|a| a != ablate::worker::SERVE) {
-        eprintln!(
-            "usage: ablate-torch {}  (started by `ablate run`, not by hand)",
-            ablate::worker::SERVE
-        );
-        std::process::exit(2);
-    }
-    let registry = ablate::stages::registry();
-    let code = ablate::worker::serve(&registry, ablate::stages::execute_on_device);
-    std::process::exit(code);
-}
-
-/// `ablate bench`: the options arrive as JSON from `ablate`, which parsed them.
-fn bench(options: Option<&std::ffi::OsString>) -> anyhow::Result<()> {
-    let options = options
-        .and_then(|o| o.to_str())
-        .ok_or_else(|| anyhow::anyhow!("usage: ablate-torch bench OPTIONS.json"))?;
-    let options: ablate::bench::BenchOptions = serde_json::from_str(options)?;
-    let measurements = ablate::bench::measure::run(&options)?;
-    if let Some(path) = &options.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&measurements)?)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    }
-    Ok(())
+    ablate_torch::worker_main::main();
 }

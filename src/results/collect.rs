@@ -11,10 +11,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
-use crate::core::grid::SEED;
-use crate::core::manifest::Manifest;
-use crate::core::metrics::{MetricRow, read_parquet};
-use crate::core::store::Store;
+use ablate_core::grid::SEED;
+use ablate_core::manifest::Manifest;
+use ablate_core::metrics::{MetricRow, read_parquet};
+use ablate_core::store::Store;
 
 /// The metrics of one stage instance, as used by one variant.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 
 use super::collect::{Collected, StageResult, factor_levels};
-use crate::core::grid::{SEED, levels_name};
+use ablate_core::grid::{SEED, levels_name};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
@@ -195,7 +195,7 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
     })
 }
 
-fn matches(column: &Column, result: &StageResult, row: &crate::core::metrics::MetricRow) -> bool {
+fn matches(column: &Column, result: &StageResult, row: &ablate_core::metrics::MetricRow) -> bool {
     column.template == result.template
         && column.split == row.split
         && column.metric == row.metric

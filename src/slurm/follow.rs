@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::queue;
 use super::record::Submission;
 use super::state::{self, JobState, State};
-use crate::core::status::format_time;
-use crate::core::store::Store;
+use ablate_core::status::format_time;
+use ablate_core::store::Store;
 
 /// Lines of a failed job's log that are shown.
 const LOG_TAIL: usize = 20;

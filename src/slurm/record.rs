@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::core::spec::PipelineSource;
-use crate::core::store::{Store, sanitize, write_atomically};
+use ablate_core::spec::PipelineSource;
+use ablate_core::store::{Store, sanitize, write_atomically};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Submission {

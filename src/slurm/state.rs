@@ -15,8 +15,8 @@ use std::fs;
 
 use super::queue::{self, Listed};
 use super::record::{Job, Submission};
-use crate::core::plan::Status;
-use crate::core::store::Store;
+use ablate_core::plan::Status;
+use ablate_core::store::Store;
 use crate::session::Session;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +154,7 @@ fn derive<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::spec::PipelineSource;
+    use ablate_core::spec::PipelineSource;
 
     fn submission(jobs: &[(&str, &[&str])]) -> Submission {
         Submission {

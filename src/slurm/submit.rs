@@ -12,10 +12,10 @@ use anyhow::{Context, bail};
 
 use super::queue;
 use super::record::{Job, Submission};
-use crate::core::manifest::Manifest;
-use crate::core::plan::{PlannedStage, Status};
-use crate::core::spec::PipelineSource;
-use crate::core::store::sanitize;
+use ablate_core::manifest::Manifest;
+use ablate_core::plan::{PlannedStage, Status};
+use ablate_core::spec::PipelineSource;
+use ablate_core::store::sanitize;
 use crate::session::Session;
 
 /// The options `ablate run --executor slurm` passes on to sbatch.
@@ -194,7 +194,7 @@ impl JobCommand {
         let ablate = std::env::current_exe().context("cannot locate the ablate binary")?;
         Ok(JobCommand {
             ablate,
-            worker: crate::worker::worker_path()?,
+            worker: ablate_stages::worker::worker_path()?,
             cache: cache.to_path_buf(),
             record: record.to_path_buf(),
         })

@@ -1,5 +1,5 @@
 //! Helpers for tests that drive the `ablate` binary in a scratch folder with its own cache.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

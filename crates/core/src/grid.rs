@@ -1,0 +1,598 @@
+//! Ablation grids: factors with levels, expanded into variants of one pipeline.
+//!
+//! ```yaml
+//! grid:
+//!   factors:
+//!     backbone: [resnet18, efficientnet_b0]      # levels; each sets the variable `backbone`
+//!     loss:                                      # level → the variables it sets
+//!       bce: {loss_function: bce}
+//!       focal: {loss_function: focal, gamma: 2.0}
+//!     attention: [none, se, mha]
+//!   design: full                                 # or one_at_a_time (needs `baseline`)
+//!   baseline: {backbone: resnet18, loss: bce, attention: none}
+//!   exclude:                                     # variants matching every entry are dropped
+//!     - {backbone: efficientnet_b0, attention: mha}
+//!   only: {backbone: resnet18}                   # optional: keep just the matching variants
+//!   seeds: 3                                     # replicate axis: 0, 1, 2 (or a list); sets `seed`
+//! stages:
+//!   head: {kind: train, when: {task: [head_only]}, ...}   # exists only in matching variants
+//! ```
+//!
+//! Each variant is named by its levels (`backbone=resnet18,loss=focal,seed=1`) and sees the
+//! pipeline's `vars` overridden by its levels' variables. The stages of every variant are
+//! interpolated and validated, then merged: two variants' instances of a stage are one stage
+//! when kind, parameters and (recursively) inputs are identical, so shared upstream stages run
+//! once. A stage with several instances is named by the levels that tell them apart
+//! (`train[backbone=resnet18,seed=1]`); one shared by all variants keeps its name.
+use super::diagnostic::{Diagnostic, Location};
+use super::yaml::{Key, Node, Value};
+
+/// A factor or `seed`, with one level per variant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// (factor, level) in declaration order, then `seed` when seeds are given.
+    pub levels: Vec<(String, String)>,
+}
+
+impl Variant {
+    pub fn name(&self) -> String {
+        levels_name(&self.levels)
+    }
+
+    pub fn level(&self, factor: &str) -> Option<&str> {
+        self.levels.iter().find(|(f, _)| f == factor).map(|(_, l)| l.as_str())
+    }
+}
+
+/// `factor=level,factor=level`: how variants and their rows are named.
+pub fn levels_name(levels: &[(String, String)]) -> String {
+    levels.iter().map(|(f, l)| format!("{f}={l}")).collect::<Vec<_>>().join(",")
+}
+
+struct Level {
+    name: String,
+    vars: Vec<(Key, Node)>,
+}
+
+struct Factor {
+    name: String,
+    levels: Vec<Level>,
+}
+
+/// A set of variants given as factor → allowed levels (`when:`, `exclude:` entries).
+#[derive(Debug, Clone)]
+pub struct Selector(Vec<(String, Vec<String>)>);
+
+impl Selector {
+    pub fn matches(&self, variant: &Variant) -> bool {
+        self.0.iter().all(|(factor, levels)| {
+            variant.level(factor).is_some_and(|l| levels.iter().any(|x| x == l))
+        })
+    }
+}
+
+pub struct Grid {
+    factors: Vec<Factor>,
+    seeds: Vec<i64>,
+    variants: Vec<Variant>,
+    baseline: Option<Selector>,
+}
+
+/// The factors of a grid with their levels in declaration order (`seed` last, when given), and
+/// its baseline: what comparisons of its results are laid out by.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Layout {
+    pub factors: Vec<(String, Vec<String>)>,
+    /// Levels of the baseline variant, when `grid.baseline` names one level per factor it lists.
+    pub baseline: Option<Vec<(String, String)>>,
+}
+
+const GRID_KEYS: &[&str] = &["factors", "design", "baseline", "exclude", "only", "seeds"];
+pub const SEED: &str = "seed";
+
+impl Grid {
+    pub fn parse(node: &Node) -> Result<Grid, Diagnostic> {
+        super::spec::check_keys(node, GRID_KEYS, "`grid`")?;
+        let factors_node = node
+            .get("factors")
+            .ok_or_else(|| Diagnostic::new("`grid` has no `factors`").at(&node.location))?;
+        let mut factors = Vec::new();
+        for (key, levels) in factors_node.expect_map("`grid.factors`")? {
+            if key.name == SEED {
+                return Err(
+                    Diagnostic::new("`seed` is not a factor; use `grid.seeds`").at(&key.location)
+                );
+            }
+            factors.push(parse_factor(key, levels)?);
+        }
+        let seeds = match node.get("seeds") {
+            None => Vec::new(),
+            Some(Node { value: Value::Int(n), location }) => {
+                if !(1..=1000).contains(n) {
+                    return Err(Diagnostic::new(format!(
+                        "`seeds: {n}` must be between 1 and 1000"
+                    ))
+                    .at(location));
+                }
+                (0..*n).collect()
+            }
+            Some(Node { value: Value::Seq(items), .. }) => items
+                .iter()
+                .map(|item| match item.value {
+                    Value::Int(seed) if seed >= 0 => Ok(seed),
+                    _ => Err(Diagnostic::new(format!(
+                        "a seed must be a non-negative integer, found {}",
+                        item.type_name()
+                    ))
+                    .at(&item.location)),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(other) => {
+                return Err(Diagnostic::new(format!(
+                    "`seeds` must be a count or a list of integers, found {}",
+                    other.type_name()
+                ))
+                .at(&other.location));
+            }
+        };
+        let mut grid = Grid { factors, seeds, variants: Vec::new(), baseline: None };
+        let design = match node.get("design") {
+            None => "full",
+            Some(n) => n.expect_str("`grid.design`")?,
+        };
+        let baseline =
+            node.get("baseline").map(|n| grid.selector(n, "`grid.baseline`")).transpose()?;
+        let points = match design {
+            "full" => grid.full_factorial(),
+            "one_at_a_time" => {
+                let location =
+                    node.get("design").map(|n| n.location.clone()).unwrap_or(node.location.clone());
+                let baseline = baseline.as_ref().ok_or_else(|| {
+                    Diagnostic::new(
+                        "`design: one_at_a_time` needs a `baseline` with a level of every factor",
+                    )
+                    .at(&location)
+                })?;
+                grid.one_at_a_time(baseline, &location)?
+            }
+            other => {
+                return Err(Diagnostic::new(format!("unknown grid design `{other}`"))
+                    .at(&node.get("design").expect("present").location)
+                    .hint("use `full` or `one_at_a_time`"));
+            }
+        };
+        let exclusions = match node.get("exclude") {
+            None => Vec::new(),
+            Some(Node { value: Value::Seq(items), .. }) => items
+                .iter()
+                .map(|item| grid.selector(item, "an `exclude` entry"))
+                .collect::<Result<_, _>>()?,
+            Some(other) => {
+                return Err(Diagnostic::new(format!(
+                    "`grid.exclude` must be a list, found {}",
+                    other.type_name()
+                ))
+                .at(&other.location));
+            }
+        };
+        let only = node.get("only").map(|n| grid.selector(n, "`grid.only`")).transpose()?;
+        grid.baseline = baseline;
+        let kept: Vec<Vec<(String, String)>> = points
+            .into_iter()
+            .filter(|p| {
+                let variant = Variant { levels: p.clone() };
+                !exclusions.iter().any(|e| e.matches(&variant))
+                    && only.as_ref().is_none_or(|o| o.matches(&variant))
+            })
+            .collect();
+        if kept.is_empty() {
+            return Err(Diagnostic::new("the grid's `exclude` and `only` leave no variant")
+                .at(&node.location));
+        }
+        grid.variants = kept
+            .into_iter()
+            .flat_map(|levels| {
+                let seeds: Vec<Option<i64>> = if grid.seeds.is_empty() {
+                    vec![None]
+                } else {
+                    grid.seeds.iter().copied().map(Some).collect()
+                };
+                seeds.into_iter().map(move |seed| {
+                    let mut levels = levels.clone();
+                    levels.extend(seed.map(|s| (SEED.to_string(), s.to_string())));
+                    Variant { levels }
+                })
+            })
+            .collect();
+        Ok(grid)
+    }
+
+    pub fn variants(&self) -> &[Variant] {
+        &self.variants
+    }
+
+    pub fn layout(&self) -> Layout {
+        let mut factors: Vec<(String, Vec<String>)> = self
+            .factors
+            .iter()
+            .map(|f| (f.name.clone(), f.levels.iter().map(|l| l.name.clone()).collect()))
+            .collect();
+        if !self.seeds.is_empty() {
+            factors.push((SEED.to_string(), self.seeds.iter().map(|s| s.to_string()).collect()));
+        }
+        let baseline = self.baseline.as_ref().and_then(|selector| {
+            selector
+                .0
+                .iter()
+                .map(|(factor, levels)| {
+                    (levels.len() == 1).then(|| (factor.clone(), levels[0].clone()))
+                })
+                .collect()
+        });
+        Layout { factors, baseline }
+    }
+
+    /// The variables a variant sets: its levels' variables, and `seed`.
+    pub fn vars_of(&self, variant: &Variant, at: &Location) -> Vec<(Key, Node)> {
+        let mut vars = Vec::new();
+        for factor in &self.factors {
+            let level =
+                variant.level(&factor.name).expect("every variant has a level of every factor");
+            let level = factor
+                .levels
+                .iter()
+                .find(|l| l.name == level)
+                .expect("levels come from the factor");
+            vars.extend(level.vars.iter().cloned());
+        }
+        if let Some(seed) = variant.level(SEED) {
+            let value = Value::Int(seed.parse().expect("seeds are integers"));
+            vars.push((
+                Key { name: SEED.into(), location: at.clone() },
+                Node { value, location: at.clone() },
+            ));
+        }
+        vars
+    }
+
+    /// Reads `{factor: level or [levels]}`, checking names against the grid.
+    pub fn selector(&self, node: &Node, what: &str) -> Result<Selector, Diagnostic> {
+        let mut entries = Vec::new();
+        for (key, value) in node.expect_map(what)? {
+            let levels: Vec<String> = match &value.value {
+                Value::Seq(items) => items.iter().map(level_name).collect::<Result<_, _>>()?,
+                _ => vec![level_name(value)?],
+            };
+            if key.name == SEED && !self.seeds.is_empty() {
+                // Seeds are not checked against the list, which `--set grid.seeds=N` may shorten.
+                if let Some(bad) = levels.iter().find(|l| l.parse::<i64>().is_err()) {
+                    return Err(Diagnostic::new(format!("{what}: seed `{bad}` is not an integer"))
+                        .at(&value.location));
+                }
+                entries.push((key.name.clone(), levels));
+                continue;
+            }
+            let known: Vec<String> = {
+                let factor = self.factors.iter().find(|f| f.name == key.name).ok_or_else(|| {
+                    let names: Vec<&str> = self.factors.iter().map(|f| f.name.as_str()).collect();
+                    Diagnostic::new(format!("{what} names unknown factor `{}`", key.name))
+                        .at(&key.location)
+                        .hint(format!("factors: {}", names.join(", ")))
+                })?;
+                factor.levels.iter().map(|l| l.name.clone()).collect()
+            };
+            if let Some(unknown) = levels.iter().find(|l| !known.contains(l)) {
+                return Err(Diagnostic::new(format!(
+                    "{what}: `{}` has no level `{unknown}`",
+                    key.name
+                ))
+                .at(&value.location)
+                .hint(format!("levels: {}", known.join(", "))));
+            }
+            entries.push((key.name.clone(), levels));
+        }
+        Ok(Selector(entries))
+    }
+
+    fn full_factorial(&self) -> Vec<Vec<(String, String)>> {
+        let mut points = vec![Vec::new()];
+        for factor in &self.factors {
+            points = points
+                .into_iter()
+                .flat_map(|point: Vec<(String, String)>| {
+                    factor.levels.iter().map(move |level| {
+                        let mut next = point.clone();
+                        next.push((factor.name.clone(), level.name.clone()));
+                        next
+                    })
+                })
+                .collect();
+        }
+        points
+    }
+
+    /// The baseline, and each other level of each factor with the rest at the baseline.
+    fn one_at_a_time(
+        &self,
+        baseline: &Selector,
+        at: &Location,
+    ) -> Result<Vec<Vec<(String, String)>>, Diagnostic> {
+        let mut base = Vec::new();
+        for factor in &self.factors {
+            match baseline.0.iter().find(|(f, _)| *f == factor.name) {
+                Some((_, levels)) if levels.len() == 1 => {
+                    base.push((factor.name.clone(), levels[0].clone()))
+                }
+                _ => {
+                    return Err(Diagnostic::new(format!(
+                        "`grid.baseline` needs exactly one level of factor `{}`",
+                        factor.name
+                    ))
+                    .at(at));
+                }
+            }
+        }
+        let mut points = vec![base.clone()];
+        for (i, factor) in self.factors.iter().enumerate() {
+            for level in factor.levels.iter().filter(|l| l.name != base[i].1) {
+                let mut point = base.clone();
+                point[i].1 = level.name.clone();
+                points.push(point);
+            }
+        }
+        Ok(points)
+    }
+}
+
+fn level_name(node: &Node) -> Result<String, Diagnostic> {
+    match &node.value {
+        Value::Str(s) => Ok(s.clone()),
+        Value::Int(i) => Ok(i.to_string()),
+        Value::Float(f) => Ok(f.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(Diagnostic::new(format!("a level must be a scalar, found {}", node.type_name()))
+            .at(&node.location)),
+    }
+}
+
+/// `[a, b]` (each level sets the variable named like the factor), or `{level: value}` (sets
+/// that variable to `value`), or `{level: {var: value, ...}}` (sets those variables).
+fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
+    let as_var = |value: &Node| vec![(key.clone(), value.clone())];
+    let levels: Vec<Level> = match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .map(|item| Ok(Level { name: level_name(item)?, vars: as_var(item) }))
+            .collect::<Result<_, _>>()?,
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(level, value)| {
+                let vars = match &value.value {
+                    Value::Map(vars) => vars.clone(),
+                    Value::Null => Vec::new(),
+                    _ => as_var(value),
+                };
+                Level { name: level.name.clone(), vars }
+            })
+            .collect(),
+        _ => {
+            return Err(Diagnostic::new(format!(
+                "factor `{}` must list its levels, found {}",
+                key.name,
+                node.type_name()
+            ))
+            .at(&node.location));
+        }
+    };
+    if levels.is_empty() {
+        return Err(
+            Diagnostic::new(format!("factor `{}` has no levels", key.name)).at(&node.location)
+        );
+    }
+    for (i, level) in levels.iter().enumerate() {
+        if levels[..i].iter().any(|l| l.name == level.name) {
+            return Err(Diagnostic::new(format!(
+                "factor `{}` lists level `{}` twice",
+                key.name, level.name
+            ))
+            .at(&node.location));
+        }
+        if level.name.is_empty() || level.name.contains([',', '=', '[', ']']) {
+            return Err(Diagnostic::new(format!(
+                "level name `{}` of `{}` may not be empty or contain , = [ ]",
+                level.name, key.name
+            ))
+            .at(&node.location));
+        }
+    }
+    Ok(Factor { name: key.name.clone(), levels })
+}
+
+/// Names the instances of one stage (see the module doc): by the factors constant within each
+/// instance and varying between them; instances that would share a name get all their constant
+/// levels, then the parameters that differ among them, and a `#n` suffix as the last resort.
+pub fn instance_names(
+    stage: &str,
+    instances: &[Vec<&Variant>],
+    params: &[&serde_json::Map<String, serde_json::Value>],
+) -> Vec<String> {
+    if instances.len() == 1 {
+        return vec![stage.to_string()];
+    }
+    let constant = |variants: &[&Variant]| -> Vec<(String, String)> {
+        variants[0]
+            .levels
+            .iter()
+            .filter(|(f, l)| variants.iter().all(|v| v.level(f) == Some(l)))
+            .cloned()
+            .collect()
+    };
+    let constants: Vec<Vec<(String, String)>> = instances.iter().map(|v| constant(v)).collect();
+    let factors: Vec<&String> = instances[0][0].levels.iter().map(|(f, _)| f).collect();
+    let shown: Vec<&String> = factors
+        .into_iter()
+        .filter(|f| {
+            let levels: Vec<Option<&String>> =
+                constants.iter().map(|c| c.iter().find(|(g, _)| g == *f).map(|(_, l)| l)).collect();
+            levels.iter().all(Option::is_some) && levels.iter().any(|l| *l != levels[0])
+        })
+        .collect();
+    // A level shared by every instance tells none apart: never shown.
+    let everywhere = |factor: &str, level: &str| {
+        constants.iter().all(|c| c.iter().any(|(f, l)| f == factor && l == level))
+    };
+    let format = |parts: Vec<String>| format!("{stage}[{}]", parts.join(","));
+    let level_parts = |c: &[(String, String)], all: bool| -> Vec<String> {
+        c.iter()
+            .filter(|(f, l)| if all { !everywhere(f, l) } else { shown.contains(&f) })
+            .map(|(f, l)| format!("{f}={l}"))
+            .collect()
+    };
+    let mut names: Vec<String> = constants.iter().map(|c| format(level_parts(c, false))).collect();
+    let colliding =
+        |names: &[String], i: usize| names.iter().filter(|n| **n == names[i]).count() > 1;
+    let with_all_levels: Vec<String> = (0..names.len())
+        .map(|i| {
+            if colliding(&names, i) {
+                format(level_parts(&constants[i], true))
+            } else {
+                names[i].clone()
+            }
+        })
+        .collect();
+    names = with_all_levels;
+    let with_params: Vec<String> = (0..names.len())
+        .map(|i| {
+            if !colliding(&names, i) {
+                return names[i].clone();
+            }
+            let group: Vec<usize> = (0..names.len()).filter(|&j| names[j] == names[i]).collect();
+            let mut parts = level_parts(&constants[i], true);
+            for (key, value) in params[i] {
+                if group.iter().any(|&j| params[j].get(key) != Some(value)) {
+                    parts.push(format!(
+                        "{key}={}",
+                        value.as_str().map_or_else(|| value.to_string(), String::from)
+                    ));
+                }
+            }
+            format(parts)
+        })
+        .collect();
+    names = with_params;
+    let mut seen: Vec<String> = Vec::new();
+    for name in names.iter_mut() {
+        let count = seen.iter().filter(|n| *n == name).count();
+        seen.push(name.clone());
+        if count > 0 {
+            *name = format!("{name}#{}", count + 1);
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+    use std::path::Path;
+
+    fn grid(text: &str) -> Result<Grid, Diagnostic> {
+        Grid::parse(&yaml::parse(Path::new("g.yaml"), text).unwrap())
+    }
+
+    fn names(g: &Grid) -> Vec<String> {
+        g.variants().iter().map(Variant::name).collect()
+    }
+
+    #[test]
+    fn full_factorial_with_seeds_and_exclusions() {
+        let g = grid("factors: {a: [x, y], b: [1, 2]}\nseeds: 2\nexclude: [{a: y, b: 2}]").unwrap();
+        assert_eq!(
+            names(&g),
+            [
+                "a=x,b=1,seed=0",
+                "a=x,b=1,seed=1",
+                "a=x,b=2,seed=0",
+                "a=x,b=2,seed=1",
+                "a=y,b=1,seed=0",
+                "a=y,b=1,seed=1"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_keeps_the_matching_variants() {
+        let g =
+            grid("factors: {a: [x, y, z], b: [1, 2]}\nexclude: [{a: z, b: 2}]\nonly: {a: [y, z]}")
+                .unwrap();
+        assert_eq!(names(&g), ["a=y,b=1", "a=y,b=2", "a=z,b=1"]);
+    }
+
+    #[test]
+    fn one_at_a_time_varies_each_factor_from_the_baseline() {
+        let g = grid(
+            "factors: {a: [x, y, z], b: [1, 2]}\ndesign: one_at_a_time\nbaseline: {a: x, b: 1}",
+        )
+        .unwrap();
+        assert_eq!(names(&g), ["a=x,b=1", "a=y,b=1", "a=z,b=1", "a=x,b=2"]);
+    }
+
+    #[test]
+    fn levels_set_variables() {
+        let g = grid("factors:\n  loss: {plain: {fn: bce}, focal: {fn: focal, gamma: 2}}\n  lr: {small: 0.0001}").unwrap();
+        let at = Location {
+            source: std::sync::Arc::new(crate::diagnostic::Source {
+                name: "x".into(),
+                text: String::new(),
+            }),
+            line: 1,
+            column: 1,
+        };
+        let vars = g.vars_of(&g.variants()[1], &at);
+        let names: Vec<&str> = vars.iter().map(|(k, _)| k.name.as_str()).collect();
+        assert_eq!(names, ["fn", "gamma", "lr"]);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let e = grid("factors: {a: [x]}\nexclude: [{b: x}]").err().unwrap();
+        assert!(e.message.contains("unknown factor `b`"), "{e}");
+        let e = grid("factors: {a: [x]}\nexclude: [{a: q}]").err().unwrap();
+        assert!(e.message.contains("has no level `q`"), "{e}");
+        let e = grid("factors: {a: [x, y]}\ndesign: one_at_a_time").err().unwrap();
+        assert!(e.message.contains("needs a `baseline`"), "{e}");
+        let e = grid("factors: {a: [x]}\nexclude: [{a: x}]").err().unwrap();
+        assert!(e.message.contains("leave no variant"), "{}", e.message);
+        let e = grid("factors: {a: [x, y]}\nonly: {a: z}").err().unwrap();
+        assert!(e.message.contains("`grid.only`: `a` has no level `z`"), "{}", e.message);
+    }
+
+    #[test]
+    fn instances_are_named_by_the_levels_that_tell_them_apart() {
+        let v = |levels: &[(&str, &str)]| Variant {
+            levels: levels.iter().map(|(f, l)| (f.to_string(), l.to_string())).collect(),
+        };
+        let (a, b, c, d) = (
+            v(&[("att", "none"), ("heads", "4")]),
+            v(&[("att", "none"), ("heads", "8")]),
+            v(&[("att", "mha"), ("heads", "4")]),
+            v(&[("att", "mha"), ("heads", "8")]),
+        );
+        let params: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+        let names = instance_names("attention", &[vec![&a, &b], vec![&c], vec![&d]], &[&params; 3]);
+        assert_eq!(
+            names,
+            ["attention[att=none]", "attention[att=mha,heads=4]", "attention[att=mha,heads=8]"]
+        );
+        assert_eq!(instance_names("load", &[vec![&a, &b, &c, &d]], &[&params]), ["load"]);
+        // Neither instance has a level of its own: the differing parameter names them.
+        let bce = serde_json::json!({"function": "bce", "beta": 0.9}).as_object().unwrap().clone();
+        let balanced = serde_json::json!({"function": "class_balanced", "beta": 0.9})
+            .as_object()
+            .unwrap()
+            .clone();
+        let names = instance_names("loss", &[vec![&a, &d], vec![&b, &c]], &[&bce, &balanced]);
+        assert_eq!(names, ["loss[function=bce]", "loss[function=class_balanced]"]);
+    }
+}

@@ -1,0 +1,400 @@
+//! Stage parameters: what each stage kind declares, and how YAML values are checked against it.
+//!
+//! A kind declares its parameters as [`ParamSpec`]s (name, type, default, doc). Validation
+//! rejects unknown names (with a "did you mean"), wrong types and out-of-range values, then fills
+//! in defaults, so that the canonical parameters — and therefore cache keys — are the same
+//! whether a value was written out or defaulted. Numbers are normalised (`1e-4` = `0.0001`, an
+//! integer given for a float is a float). A parameter marked `unkeyed` (a data root, say) is
+//! available to the stage but left out of its key: moving a dataset must not invalidate results
+//! computed from identical file contents.
+use serde_json::{Map, Value as Json};
+
+use super::diagnostic::{Diagnostic, did_you_mean};
+use super::yaml::{Node, Value};
+
+#[derive(Debug, Clone, Copy)]
+pub enum ParamType {
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+    },
+    Bool,
+    Str,
+    /// Exactly `digits` hexadecimal digits, either case (a digest such as a sha256).
+    Hex {
+        digits: usize,
+    },
+    Path,
+    Choice(&'static [&'static str]),
+    StrList,
+    FloatList {
+        min: f64,
+        max: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ParamDefault {
+    Required,
+    /// Optional: left out (or `null`) means "not set", read with `Params::opt_*`.
+    Absent,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(&'static str),
+    StrList(&'static [&'static str]),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub ty: ParamType,
+    pub default: ParamDefault,
+    pub doc: &'static str,
+    pub keyed: bool,
+}
+
+impl ParamSpec {
+    pub const fn new(
+        name: &'static str,
+        ty: ParamType,
+        default: ParamDefault,
+        doc: &'static str,
+    ) -> Self {
+        ParamSpec { name, ty, default, doc, keyed: true }
+    }
+
+    /// The parameter reaches the stage but not its cache key.
+    pub const fn unkeyed(mut self) -> Self {
+        self.keyed = false;
+        self
+    }
+
+    pub fn type_description(&self) -> String {
+        match self.ty {
+            ParamType::Int { min, max } => format!("an integer in {min}..={max}"),
+            ParamType::Float { min, max } => format!("a number in [{min}, {max}]"),
+            ParamType::Bool => "true or false".into(),
+            ParamType::Str => "a string".into(),
+            ParamType::Hex { digits } => format!("{digits} hexadecimal digits"),
+            ParamType::Path => "a path".into(),
+            ParamType::Choice(options) => format!("one of {}", options.join(", ")),
+            ParamType::StrList => "a list of strings".into(),
+            ParamType::FloatList { min, max } => format!("a list of numbers in [{min}, {max}]"),
+        }
+    }
+
+    fn default_value(&self) -> Option<Json> {
+        Some(match self.default {
+            ParamDefault::Required => return None,
+            ParamDefault::Absent => Json::Null,
+            ParamDefault::Int(v) => Json::from(v),
+            ParamDefault::Float(v) => Json::from(v),
+            ParamDefault::Bool(v) => Json::from(v),
+            ParamDefault::Str(v) => Json::from(v),
+            ParamDefault::StrList(v) => Json::from(v.to_vec()),
+        })
+    }
+
+    fn coerce(&self, node: &Node) -> Result<Json, Diagnostic> {
+        let wrong = || {
+            Diagnostic::new(format!(
+                "parameter `{}` must be {}, found {}",
+                self.name,
+                self.type_description(),
+                describe(node)
+            ))
+            .at(&node.location)
+        };
+        match (&self.ty, &node.value) {
+            (_, Value::Null) if matches!(self.default, ParamDefault::Absent) => Ok(Json::Null),
+            (ParamType::Int { min, max }, Value::Int(v)) => {
+                if v < min || v > max {
+                    return Err(wrong());
+                }
+                Ok(Json::from(*v))
+            }
+            (ParamType::Float { min, max }, Value::Int(_) | Value::Float(_)) => {
+                number_in(node, *min, *max).map(Json::from).ok_or_else(wrong)
+            }
+            (ParamType::FloatList { min, max }, Value::Seq(items)) => items
+                .iter()
+                .map(|item| number_in(item, *min, *max).map(Json::from).ok_or_else(wrong))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Json::Array),
+            (ParamType::Bool, Value::Bool(v)) => Ok(Json::from(*v)),
+            (ParamType::Str | ParamType::Path, Value::Str(v)) => Ok(Json::from(v.as_str())),
+            (ParamType::Hex { digits }, Value::Str(v))
+                if v.len() == *digits && v.chars().all(|c| c.is_ascii_hexdigit()) =>
+            {
+                Ok(Json::from(v.as_str()))
+            }
+            (ParamType::Choice(options), Value::Str(v)) => {
+                if options.contains(&v.as_str()) {
+                    Ok(Json::from(v.as_str()))
+                } else {
+                    let mut diagnostic = wrong();
+                    if let Some(close) = did_you_mean(v, options.iter().copied()) {
+                        diagnostic = diagnostic.hint(format!("did you mean `{close}`?"));
+                    }
+                    Err(diagnostic)
+                }
+            }
+            (ParamType::StrList, Value::Seq(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(Json::from).ok_or_else(wrong))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Json::Array),
+            _ => Err(wrong()),
+        }
+    }
+}
+
+/// The node's number when it is one in [min, max].
+fn number_in(node: &Node, min: f64, max: f64) -> Option<f64> {
+    let v = match node.value {
+        Value::Int(i) => i as f64,
+        Value::Float(f) => f,
+        _ => return None,
+    };
+    (v >= min && v <= max).then_some(v)
+}
+
+fn describe(node: &Node) -> String {
+    match &node.value {
+        Value::Int(v) => format!("{v}"),
+        Value::Float(v) => format!("{v}"),
+        Value::Bool(v) => format!("{v}"),
+        Value::Str(v) => format!("`{v}`"),
+        _ => node.type_name().to_string(),
+    }
+}
+
+/// Validated parameters of one stage, every declared parameter present.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Params {
+    values: Map<String, Json>,
+    keyed: Vec<&'static str>,
+}
+
+impl Params {
+    /// Checks `node` (the stage's `params:` mapping, if any) against `specs`.
+    pub fn validate(
+        specs: &[ParamSpec],
+        node: Option<&Node>,
+        kind: &str,
+    ) -> Result<Params, Vec<Diagnostic>> {
+        let mut diagnostics = Vec::new();
+        let mut values = Map::new();
+        let entries = match node {
+            None => &[][..],
+            Some(node) if node.value == Value::Null => &[][..],
+            Some(node) => match node.expect_map("`params`") {
+                Ok(entries) => entries,
+                Err(diagnostic) => return Err(vec![diagnostic]),
+            },
+        };
+        for (key, value) in entries {
+            match specs.iter().find(|spec| spec.name == key.name) {
+                Some(spec) => match spec.coerce(value) {
+                    Ok(json) => {
+                        values.insert(spec.name.to_string(), json);
+                    }
+                    Err(diagnostic) => diagnostics.push(diagnostic),
+                },
+                None => {
+                    let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                    let hint = match did_you_mean(&key.name, names.iter().copied()) {
+                        Some(close) => {
+                            format!("did you mean `{close}`? `{kind}` takes: {}", names.join(", "))
+                        }
+                        None => format!("`{kind}` takes: {}", names.join(", ")),
+                    };
+                    diagnostics.push(
+                        Diagnostic::new(format!(
+                            "unknown parameter `{}` for kind `{kind}`",
+                            key.name
+                        ))
+                        .at(&key.location)
+                        .hint(hint),
+                    );
+                }
+            }
+        }
+        for spec in specs {
+            if values.contains_key(spec.name) {
+                continue;
+            }
+            match spec.default_value() {
+                Some(default) => {
+                    values.insert(spec.name.to_string(), default);
+                }
+                None => {
+                    let mut diagnostic = Diagnostic::new(format!(
+                        "missing required parameter `{}` ({})",
+                        spec.name, spec.doc
+                    ));
+                    if let Some(node) = node {
+                        diagnostic = diagnostic.at(&node.location);
+                    }
+                    diagnostics.push(diagnostic);
+                }
+            }
+        }
+        if !diagnostics.is_empty() {
+            return Err(diagnostics);
+        }
+        let keyed = specs.iter().filter(|s| s.keyed).map(|s| s.name).collect();
+        Ok(Params { values, keyed })
+    }
+
+    /// Rebuilds parameters that were validated elsewhere (in the parent of a worker process).
+    pub fn from_values(specs: &[ParamSpec], values: Map<String, Json>) -> Params {
+        Params { values, keyed: specs.iter().filter(|s| s.keyed).map(|s| s.name).collect() }
+    }
+
+    pub fn values(&self) -> &Map<String, Json> {
+        &self.values
+    }
+
+    /// The parameters that enter the cache key, in canonical (sorted) order.
+    pub fn keyed(&self) -> Map<String, Json> {
+        self.values
+            .iter()
+            .filter(|(name, _)| self.keyed.contains(&name.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    pub fn int(&self, name: &str) -> i64 {
+        self.get(name).as_i64().unwrap_or_else(|| panic!("parameter `{name}` is not an integer"))
+    }
+
+    pub fn usize(&self, name: &str) -> usize {
+        usize::try_from(self.int(name)).unwrap_or_else(|_| panic!("parameter `{name}` is negative"))
+    }
+
+    pub fn float(&self, name: &str) -> f64 {
+        self.get(name).as_f64().unwrap_or_else(|| panic!("parameter `{name}` is not a number"))
+    }
+
+    pub fn bool(&self, name: &str) -> bool {
+        self.get(name).as_bool().unwrap_or_else(|| panic!("parameter `{name}` is not a boolean"))
+    }
+
+    pub fn str(&self, name: &str) -> &str {
+        self.get(name).as_str().unwrap_or_else(|| panic!("parameter `{name}` is not a string"))
+    }
+
+    /// An optional integer ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_int(&self, name: &str) -> Option<i64> {
+        let value = self.get(name);
+        (!value.is_null()).then(|| self.int(name))
+    }
+
+    /// An optional number ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_float(&self, name: &str) -> Option<f64> {
+        let value = self.get(name);
+        (!value.is_null()).then(|| self.float(name))
+    }
+
+    /// An optional string ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_str(&self, name: &str) -> Option<&str> {
+        let value = self.get(name);
+        (!value.is_null()).then(|| self.str(name))
+    }
+
+    /// An optional list of numbers ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_float_list(&self, name: &str) -> Option<Vec<f64>> {
+        let value = self.get(name);
+        let list = value.as_array()?;
+        Some(
+            list.iter()
+                .map(|v| {
+                    v.as_f64()
+                        .unwrap_or_else(|| panic!("parameter `{name}` is not a list of numbers"))
+                })
+                .collect(),
+        )
+    }
+
+    /// An optional list of strings ([`ParamDefault::Absent`]); `None` when not set.
+    pub fn opt_str_list(&self, name: &str) -> Option<Vec<String>> {
+        let value = self.get(name);
+        (!value.is_null()).then(|| self.str_list(name))
+    }
+
+    pub fn str_list(&self, name: &str) -> Vec<String> {
+        let list =
+            self.get(name).as_array().unwrap_or_else(|| panic!("parameter `{name}` is not a list"));
+        list.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+    }
+
+    /// Panics on undeclared names: stages only read what they declared, and validation filled it.
+    fn get(&self, name: &str) -> &Json {
+        self.values.get(name).unwrap_or_else(|| panic!("parameter `{name}` is not declared"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+    use std::path::Path;
+
+    const SPECS: &[ParamSpec] = &[
+        ParamSpec::new(
+            "lr",
+            ParamType::Float { min: 0.0, max: 10.0 },
+            ParamDefault::Float(1e-3),
+            "learning rate",
+        ),
+        ParamSpec::new(
+            "epochs",
+            ParamType::Int { min: 1, max: 100 },
+            ParamDefault::Int(5),
+            "epochs",
+        ),
+        ParamSpec::new("root", ParamType::Path, ParamDefault::Str("."), "data root").unkeyed(),
+    ];
+
+    fn params(text: &str) -> Result<Params, Vec<Diagnostic>> {
+        let node = yaml::parse(Path::new("p.yaml"), text).unwrap();
+        Params::validate(SPECS, Some(&node), "train")
+    }
+
+    #[test]
+    fn defaults_fill_in_and_numbers_normalise() {
+        let written = params("lr: 0.001\nepochs: 5\n").unwrap();
+        let defaulted = params("{}").unwrap();
+        assert_eq!(written.keyed(), defaulted.keyed());
+        assert_eq!(params("lr: 1").unwrap().float("lr"), 1.0);
+    }
+
+    #[test]
+    fn unkeyed_parameters_stay_out_of_the_key() {
+        let p = params("root: /data\n").unwrap();
+        assert_eq!(p.str("root"), "/data");
+        assert!(!p.keyed().contains_key("root"));
+    }
+
+    #[test]
+    fn unknown_names_get_a_hint() {
+        let errors = params("lrr: 0.1\n").unwrap_err();
+        assert!(errors[0].message.contains("unknown parameter `lrr`"));
+        assert!(errors[0].hint.as_deref().unwrap().contains("did you mean `lr`"));
+        assert_eq!(errors[0].location.as_ref().unwrap().line, 1);
+    }
+
+    #[test]
+    fn wrong_types_and_ranges_are_rejected() {
+        let errors = params("epochs: 1.5\nlr: -1\n").unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert!(errors[0].message.contains("must be an integer"), "{}", errors[0]);
+        assert!(errors[1].message.contains("must be a number in"), "{}", errors[1]);
+    }
+}

@@ -1,0 +1,410 @@
+//! Runs a pipeline: every stage whose key is not in the store, in dependency order.
+//!
+//! A stage becomes ready when all its upstream stages are done; only then is its key computed,
+//! from their output digests (so an upstream stage that re-ran and produced identical output
+//! leaves this stage cached — early cutoff). Ready CPU stages run in parallel up to `jobs`;
+//! device stages take a free device slot. A stage that fails (error or panic) stops only its
+//! descendants; every other stage still runs and is cached, and the run reports failure.
+//! Before a stage reads a cached upstream output, that output is re-hashed against its record
+//! (once per run and result; results published by this run are trusted). A corrupt one is set
+//! aside (`cache/corrupt/`), its stage runs again, and then the stage that read it.
+//! `run_only` runs a single stage whose upstream stages are cached: `ablate run --only`, and
+//! each job of a Slurm submission.
+use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, mpsc};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, anyhow};
+use serde::{Deserialize, Serialize};
+
+use super::dag::Dag;
+use super::fingerprint::StageKey;
+use super::keys::Fingerprinter;
+use super::manifest::Manifest;
+use super::metrics::{MetricSource, write_parquet};
+use super::plan::why_dirty;
+use super::progress::Progress;
+use super::spec::{Pipeline, StageSpec};
+use super::stage::{Registry, Resource, StageContext, StageReport};
+use super::store::{Entry, Record, Store, WorkspaceOwner};
+
+/// How often one stage may have a corrupt input recomputed within a run.
+const MAX_RECOMPUTES: u32 = 2;
+
+/// An upstream output that did not match its digest when a stage was about to read it; it has
+/// been set aside, so computing `stage` again replaces it.
+#[derive(Debug, thiserror::Error)]
+#[error("the cached output of {stage} is corrupt")]
+struct CorruptInput {
+    stage: String,
+}
+
+pub struct RunOptions {
+    /// Most CPU stages at once.
+    pub jobs: usize,
+    /// One slot per entry, e.g. `["cuda:0"]`, `["cpu"]`, or `["cuda:0", "cuda:0"]` for two
+    /// stages at once on one GPU.
+    pub devices: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    Cached { key: StageKey, summary: Option<String> },
+    Ran { key: StageKey, seconds: f64, summary: Option<String> },
+    Failed { error: String },
+    Skipped { because: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub pipeline: String,
+    pub started: u64,
+    pub seconds: f64,
+    pub stages: Vec<(String, Outcome)>,
+}
+
+impl RunReport {
+    pub fn succeeded(&self) -> bool {
+        self.stages.iter().all(|(_, o)| matches!(o, Outcome::Cached { .. } | Outcome::Ran { .. }))
+    }
+}
+
+pub struct Scheduler<'a> {
+    pub pipeline: &'a Pipeline,
+    pub dag: &'a Dag,
+    pub store: &'a Store,
+    pub registry: &'a Registry,
+    pub fingerprinter: &'a Fingerprinter<'a>,
+    pub progress: &'a Progress,
+    pub options: &'a RunOptions,
+}
+
+impl Scheduler<'_> {
+    pub fn run(&self) -> RunReport {
+        let started = Instant::now();
+        let started_at = unix_seconds();
+        self.store.clean_staging();
+        if let Err(error) = self.store.write_manifest(&Manifest::of(self.pipeline, started_at)) {
+            self.progress.line(&format!("warning: {error:#}"));
+        }
+        let order: Vec<&str> = self.dag.topological().collect();
+        let mut outcomes: HashMap<&str, Outcome> = HashMap::new();
+        let mut done: HashMap<&str, Entry> = HashMap::new();
+        let verified = Mutex::new(HashSet::new());
+        let mut started_stages: HashSet<&str> = HashSet::new();
+        let mut free_devices = self.options.devices.clone();
+        let mut running_cpu = 0;
+        let mut running = 0;
+        let mut retries: HashMap<&str, u32> = HashMap::new();
+        let (tx, rx) = mpsc::channel::<(&str, Option<String>, anyhow::Result<(Outcome, Entry)>)>();
+
+        std::thread::scope(|scope| {
+            loop {
+                for &name in &order {
+                    if outcomes.contains_key(name) || started_stages.contains(name) {
+                        continue;
+                    }
+                    let spec = self.pipeline.stage(name).expect("stage exists");
+                    if let Some(blocker) = spec.inputs.values().find(|u| {
+                        matches!(
+                            outcomes.get(u.as_str()),
+                            Some(Outcome::Failed { .. } | Outcome::Skipped { .. })
+                        )
+                    }) {
+                        self.progress.line(&format!("  skip {name} (upstream {blocker} failed)"));
+                        outcomes.insert(
+                            name,
+                            Outcome::Skipped { because: format!("upstream {blocker} failed") },
+                        );
+                        continue;
+                    }
+                    if !spec.inputs.values().all(|u| done.contains_key(u.as_str())) {
+                        continue;
+                    }
+                    let resource =
+                        self.registry.get(&spec.kind).expect("validated").info().resource;
+                    let device = match resource {
+                        Resource::Cpu if running_cpu < self.options.jobs.max(1) => None,
+                        Resource::Device if !free_devices.is_empty() => {
+                            Some(free_devices.remove(0))
+                        }
+                        _ => continue,
+                    };
+                    if resource == Resource::Cpu {
+                        running_cpu += 1;
+                    }
+                    running += 1;
+                    started_stages.insert(name);
+                    let upstream: HashMap<String, Entry> = spec
+                        .inputs
+                        .values()
+                        .map(|u| (u.clone(), done[u.as_str()].clone()))
+                        .collect();
+                    let (tx, verified) = (tx.clone(), &verified);
+                    scope.spawn(move || {
+                        let result = self.run_caught(spec, &upstream, verified, device.as_deref());
+                        let _ = tx.send((name, device, result));
+                    });
+                }
+                if running == 0 {
+                    break;
+                }
+                let (name, device, result) = rx.recv().expect("workers send before exiting");
+                running -= 1;
+                match device {
+                    Some(device) => free_devices.push(device),
+                    None => running_cpu -= 1,
+                }
+                match result {
+                    Ok((outcome, entry)) => {
+                        done.insert(name, entry);
+                        outcomes.insert(name, outcome);
+                    }
+                    Err(error) => {
+                        if let Some(corrupt) = error.downcast_ref::<CorruptInput>()
+                            && retries.get(name).copied().unwrap_or(0) < MAX_RECOMPUTES
+                        {
+                            // Compute the corrupt input again, then this stage.
+                            *retries.entry(name).or_default() += 1;
+                            let upstream = order
+                                .iter()
+                                .copied()
+                                .find(|&s| s == corrupt.stage)
+                                .expect("inputs are stages");
+                            self.progress.line(&format!(
+                                "! {name}: {error:#}; set aside, {upstream} runs again"
+                            ));
+                            if done.get(upstream).is_some_and(|e| {
+                                !self.store.entries_dir().join(&e.record.key).exists()
+                            }) {
+                                done.remove(upstream);
+                                outcomes.remove(upstream);
+                                started_stages.remove(upstream);
+                            }
+                            started_stages.remove(name);
+                            continue;
+                        }
+                        let error = format!("{error:#}");
+                        self.progress.line(&format!("✗ {name} failed: {error}"));
+                        outcomes.insert(name, Outcome::Failed { error });
+                    }
+                }
+            }
+        });
+
+        let stages = order
+            .iter()
+            .map(|&s| (s.to_string(), outcomes.remove(s).expect("every stage ends")))
+            .collect();
+        RunReport {
+            pipeline: self.pipeline.name.clone(),
+            started: started_at,
+            seconds: started.elapsed().as_secs_f64(),
+            stages,
+        }
+    }
+
+    /// Runs exactly `stage` (`ablate run --only`, one job of a Slurm submission). Its upstream
+    /// stages must all be cached: their keys are computed as a whole run computes them, so the
+    /// stage gets the same key and inputs, and publishes the same way (under the same per-key
+    /// lock) as in a whole run.
+    pub fn run_only(&self, stage: &str) -> anyhow::Result<RunReport> {
+        let started = Instant::now();
+        let started_at = unix_seconds();
+        let spec = self.pipeline.stage(stage).ok_or_else(|| {
+            let names: Vec<&str> = self.dag.topological().collect();
+            anyhow!(
+                "pipeline {} has no stage `{stage}`; its stages: {}",
+                self.pipeline.name,
+                names.join(", ")
+            )
+        })?;
+        let ancestors = self.ancestors(stage);
+        let mut outputs: HashMap<String, Option<String>> = HashMap::new();
+        let mut upstream: HashMap<String, Entry> = HashMap::new();
+        for name in self.dag.topological().filter(|name| ancestors.contains(name)) {
+            let fingerprint = self
+                .fingerprinter
+                .fingerprint(self.pipeline.stage(name).expect("dag nodes are stages"), &outputs)?;
+            let key = fingerprint.key().expect("the outputs of its own upstream stages are known");
+            let entry = self.store.entry(&key)?.ok_or_else(|| {
+                anyhow!("stage `{stage}` needs upstream stage `{name}`, which is not cached (key {key}): run `{name}` first")
+            })?;
+            outputs.insert(name.to_string(), Some(entry.record.output.clone()));
+            upstream.insert(name.to_string(), entry);
+        }
+        let device = match self.registry.get(&spec.kind).expect("validated").info().resource {
+            Resource::Device => self.options.devices.first().cloned(),
+            Resource::Cpu => None,
+        };
+        let outcome = match self.run_caught(
+            spec,
+            &upstream,
+            &Mutex::new(HashSet::new()),
+            device.as_deref(),
+        ) {
+            Ok((outcome, _)) => outcome,
+            Err(error) => {
+                let error = format!("{error:#}");
+                self.progress.line(&format!("✗ {stage} failed: {error}"));
+                Outcome::Failed { error }
+            }
+        };
+        Ok(RunReport {
+            pipeline: self.pipeline.name.clone(),
+            started: started_at,
+            seconds: started.elapsed().as_secs_f64(),
+            stages: vec![(stage.to_string(), outcome)],
+        })
+    }
+
+    /// Every stage `stage` reads from, directly or not.
+    fn ancestors(&self, stage: &str) -> HashSet<&str> {
+        let mut found = HashSet::new();
+        let mut pending = vec![stage];
+        while let Some(name) = pending.pop() {
+            for upstream in self.pipeline.stage(name).expect("inputs are stages").inputs.values() {
+                if found.insert(upstream.as_str()) {
+                    pending.push(upstream);
+                }
+            }
+        }
+        found
+    }
+
+    /// `run_stage`, with a panic turned into an error.
+    fn run_caught(
+        &self,
+        spec: &StageSpec,
+        upstream: &HashMap<String, Entry>,
+        verified: &Mutex<HashSet<String>>,
+        device: Option<&str>,
+    ) -> anyhow::Result<(Outcome, Entry)> {
+        catch_unwind(AssertUnwindSafe(|| self.run_stage(spec, upstream, verified, device)))
+            .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))))
+    }
+
+    fn run_stage(
+        &self,
+        spec: &StageSpec,
+        upstream: &HashMap<String, Entry>,
+        verified: &Mutex<HashSet<String>>,
+        device: Option<&str>,
+    ) -> anyhow::Result<(Outcome, Entry)> {
+        let outputs = upstream
+            .iter()
+            .map(|(stage, e)| (stage.clone(), Some(e.record.output.clone())))
+            .collect();
+        let fingerprint = self.fingerprinter.fingerprint(spec, &outputs)?;
+        let key = fingerprint.key().expect("all upstream outputs are known");
+        let pipeline = &self.pipeline.name;
+        let cached = |entry: Entry| -> anyhow::Result<(Outcome, Entry)> {
+            self.store.write_ref(pipeline, &spec.name, &key)?;
+            self.progress.line(&format!("· {} cached", spec.name));
+            Ok((Outcome::Cached { key: key.clone(), summary: entry.record.summary.clone() }, entry))
+        };
+        if let Some(entry) = self.store.entry(&key)? {
+            return cached(entry);
+        }
+        let reasons = why_dirty(self.store, pipeline, &spec.name, Some(&key), &fingerprint)?;
+        let _lock = self.store.lock(&key)?;
+        if let Some(entry) = self.store.entry(&key)? {
+            return cached(entry);
+        }
+        let reasons: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
+        let on = device.map(|d| format!(" on {d}")).unwrap_or_default();
+        self.progress.line(&format!("▶ {} ({}){on}: {}", spec.name, spec.kind, reasons.join("; ")));
+
+        for (role, stage) in &spec.inputs {
+            let entry = &upstream[stage];
+            if verified.lock().expect("verified set").contains(&entry.record.key) {
+                continue;
+            }
+            if let Err(error) = self.store.verify(entry) {
+                // A consumer running beside this one may have set it aside already.
+                let _ = self.store.quarantine(&entry.record.key);
+                return Err(anyhow::Error::new(CorruptInput { stage: stage.clone() })
+                    .context(format!("input `{role}` (stage {stage}): {error:#}")));
+            }
+            verified.lock().expect("verified set").insert(entry.record.key.clone());
+        }
+
+        let kind = self.registry.get(&spec.kind).expect("validated");
+        let extendable = kind.info().workspace.extended(&spec.params);
+        let workspace = match extendable {
+            Some(params) => {
+                let workspace_key =
+                    fingerprint.workspace_key(params).expect("all upstream outputs are known");
+                let lock = self.store.lock(&format!("work-{workspace_key}"))?;
+                let owner = WorkspaceOwner {
+                    pipeline: pipeline.clone(),
+                    stage: spec.name.clone(),
+                    key: key.clone(),
+                };
+                Some((self.store.workspace(&workspace_key, &owner)?, lock))
+            }
+            None => None,
+        };
+        let staging = self.store.staging(&key)?;
+        let started = Instant::now();
+        let mut ctx = StageContext {
+            stage: &spec.name,
+            params: &spec.params,
+            inputs: spec
+                .inputs
+                .iter()
+                .map(|(role, stage)| (role.clone(), upstream[stage].out_dir()))
+                .collect(),
+            out_dir: staging.out_dir(),
+            device: device.map(String::from),
+            workspace: workspace.as_ref().map(|(dir, _)| dir.clone()),
+            progress: self.progress,
+            report: StageReport::default(),
+        };
+        kind.run(&mut ctx)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).context("clock before 1970")?;
+        if !ctx.report.metrics.is_empty() {
+            let source = MetricSource {
+                pipeline,
+                stage: &spec.name,
+                stage_key: &key,
+                timestamp_micros: now.as_micros() as i64,
+            };
+            write_parquet(&staging.dir.join("metrics.parquet"), &source, &ctx.report.metrics)?;
+        }
+        let record = Record {
+            key: key.clone(),
+            pipeline: pipeline.clone(),
+            stage: spec.name.clone(),
+            fingerprint,
+            output: String::new(),
+            created: now.as_secs(),
+            seconds,
+            summary: ctx.report.summary.clone(),
+        };
+        let entry = self.store.publish(staging, record)?;
+        self.store.write_ref(pipeline, &spec.name, &key)?;
+        if let (Some((dir, _lock)), Some([])) = (&workspace, extendable) {
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove workspace {}", dir.display()))?;
+        }
+        self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
+        verified.lock().expect("verified set").insert(key.clone());
+        Ok((Outcome::Ran { key, seconds, summary: ctx.report.summary }, entry))
+    }
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
+}

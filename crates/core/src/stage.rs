@@ -1,0 +1,171 @@
+//! The one trait every stage kind implements, and the registry the engine looks kinds up in.
+//!
+//! The engine core never sees tensors: a kind declares its parameters, its input roles, the
+//! files it reads (their contents enter its cache key) and whether it needs a compute device;
+//! `run` gets a [`StageContext`] with the upstream output folders and a fresh output folder.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::metrics::MetricRow;
+use super::params::{ParamSpec, Params};
+use super::progress::Progress;
+
+/// What a stage competes for while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// Runs on CPU threads; independent CPU stages run in parallel.
+    Cpu,
+    /// Needs a compute device (a GPU, or the CPU when no GPU is used); one stage per device slot.
+    Device,
+}
+
+/// A named input of a stage kind, to be connected to another stage's output.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec {
+    pub role: &'static str,
+    pub doc: &'static str,
+    /// The stage runs without it when the pipeline leaves it unconnected.
+    pub optional: bool,
+}
+
+impl InputSpec {
+    pub const fn required(role: &'static str, doc: &'static str) -> Self {
+        InputSpec { role, doc, optional: false }
+    }
+
+    pub const fn optional(role: &'static str, doc: &'static str) -> Self {
+        InputSpec { role, doc, optional: true }
+    }
+}
+
+/// Whether a stage keeps private state in `cache/work/` between runs, and how long.
+///
+/// A workspace belongs to a key computed like the stage's cache key (see `fingerprint`), so a
+/// stage never continues from state made under other inputs or parameters.
+#[derive(Debug, Clone, Copy)]
+pub enum Workspace {
+    /// No state between runs.
+    None,
+    /// A run that died leaves its workspace; the next run of the same key continues from it.
+    /// Where `safe` says so for the stage's parameters, the workspace key also leaves out
+    /// `params` and the workspace outlives the published result, so that raising one of them
+    /// (e.g. `epochs`) continues from the last state instead of starting over; otherwise the
+    /// workspace is removed once the result is published (a schedule that depends on `epochs`
+    /// is not continuable).
+    Resume { extend: &'static [&'static str], safe: fn(&Params) -> bool },
+}
+
+impl Workspace {
+    /// The parameters left out of the workspace key for a stage with `params`, or `None` when
+    /// the stage keeps no workspace.
+    pub fn extended(&self, params: &Params) -> Option<&'static [&'static str]> {
+        match self {
+            Workspace::None => None,
+            Workspace::Resume { extend, safe } => Some(if safe(params) { extend } else { &[] }),
+        }
+    }
+}
+
+/// A file outside the cache that a stage reads; its content digest enters the stage's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// How the file is named in explanations, e.g. `images/train/12_left.jpg`.
+    pub label: String,
+    pub path: PathBuf,
+}
+
+/// What a stage kind declares about itself.
+#[derive(Debug)]
+pub struct KindInfo {
+    pub kind: &'static str,
+    /// Bumped whenever the implementation changes what it computes; part of every key.
+    pub version: u32,
+    pub doc: &'static str,
+    pub params: &'static [ParamSpec],
+    pub inputs: &'static [InputSpec],
+    pub resource: Resource,
+    pub workspace: Workspace,
+}
+
+pub trait StageKind: Send + Sync {
+    fn info(&self) -> &'static KindInfo;
+    /// Files read from outside the cache. Errors here are reported before anything runs.
+    fn input_files(&self, _params: &Params) -> anyhow::Result<Vec<InputFile>> {
+        Ok(Vec::new())
+    }
+    fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()>;
+}
+
+/// Everything a running stage may touch.
+pub struct StageContext<'a> {
+    pub stage: &'a str,
+    pub params: &'a Params,
+    /// Output folder of the upstream stage connected to each input role (read-only).
+    pub inputs: BTreeMap<String, PathBuf>,
+    /// Empty folder the stage writes its artifact into; published atomically on success.
+    pub out_dir: PathBuf,
+    /// The device assigned to a [`Resource::Device`] stage, e.g. `cpu` or `cuda:0`.
+    pub device: Option<String>,
+    /// The stage's private folder that survives a killed run (kinds with a [`Workspace`]).
+    pub workspace: Option<PathBuf>,
+    pub progress: &'a Progress,
+    /// What the stage reported; stored with its result.
+    pub report: StageReport,
+}
+
+/// What a stage reports besides its output folder: metrics (stored as `metrics.parquet`) and a
+/// one-line summary (printed after the run and again when the stage is cached).
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StageReport {
+    pub metrics: Vec<MetricRow>,
+    pub summary: Option<String>,
+}
+
+impl StageContext<'_> {
+    pub fn input(&self, role: &str) -> &Path {
+        self.inputs.get(role).unwrap_or_else(|| panic!("input `{role}` is not declared"))
+    }
+
+    /// An optional input, `None` when the pipeline left it unconnected.
+    pub fn optional_input(&self, role: &str) -> Option<&Path> {
+        self.inputs.get(role).map(PathBuf::as_path)
+    }
+
+    pub fn workspace(&self) -> &Path {
+        self.workspace.as_deref().expect("the kind declares a workspace")
+    }
+
+    pub fn device(&self) -> &str {
+        self.device.as_deref().unwrap_or("cpu")
+    }
+
+    pub fn metric(&mut self, row: MetricRow) {
+        self.report.metrics.push(row);
+    }
+
+    /// A short human-readable result, printed after the run and again when the stage is cached.
+    pub fn set_summary(&mut self, summary: impl Into<String>) {
+        self.report.summary = Some(summary.into());
+    }
+}
+
+/// The stage kinds a pipeline may use.
+#[derive(Default)]
+pub struct Registry {
+    kinds: Vec<Box<dyn StageKind>>,
+}
+
+impl Registry {
+    pub fn with(mut self, kind: impl StageKind + 'static) -> Self {
+        self.kinds.push(Box::new(kind));
+        self
+    }
+
+    pub fn get(&self, kind: &str) -> Option<&dyn StageKind> {
+        self.kinds.iter().find(|k| k.info().kind == kind).map(|k| k.as_ref())
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.kinds.iter().map(|k| k.info().kind)
+    }
+}

@@ -1,0 +1,42 @@
+//! `attention`: puts an attention block (squeeze-excitation, spatial multi-head self-attention,
+//! or none) between a model's backbone and its head → an initial model.
+//!
+//! The incoming model may be a `backbone` output or a trained model (e.g. pre-trained on the
+//! eight ODIR labels); its backbone weights are handed on, its head and any previous attention
+//! block are not. The new block is initialised by the training stage with its seed. Changing
+//! the block re-runs this cheap stage and what follows it, never what precedes it.
+use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T};
+use ablate_core::stage::{InputSpec, KindInfo, Resource, Workspace};
+
+pub const ATTENTIONS: &[&str] = &["none", "se", "mha"];
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec::new(
+        "block",
+        T::Choice(ATTENTIONS),
+        D::Required,
+        "attention block on the final feature map",
+    ),
+    ParamSpec::new(
+        "se_reduction",
+        T::Int { min: 1, max: 4096 },
+        D::Int(16),
+        "squeeze-excitation reduction r (hidden = max(C / r, 4))",
+    ),
+    ParamSpec::new(
+        "heads",
+        T::Int { min: 1, max: 256 },
+        D::Int(8),
+        "heads of the spatial self-attention",
+    ),
+];
+
+pub const INFO: KindInfo = KindInfo {
+    kind: "attention",
+    version: 1,
+    doc: "add an attention block between a model's backbone and its head",
+    params: PARAMS,
+    inputs: &[InputSpec::required("model", "a model from `backbone`, `attention` or `train`")],
+    resource: Resource::Cpu,
+    workspace: Workspace::None,
+};

@@ -1,0 +1,192 @@
+//! `load`: an ODIR-style folder → the cached dataset artifact.
+//!
+//! Reads `<split><csv_suffix>.csv` and `images/<split>/<id>` for each split, decodes and resizes
+//! every image once (in parallel) to `size`×`size` RGB with a bilinear, antialiased filter (as
+//! PIL's `Resize`), and stores uint8 tensors with labels and ids. The key covers the content of
+//! every CSV and image read, not the folder's location.
+use std::path::Path;
+
+use anyhow::Context;
+use image::ImageDecoder;
+use image::imageops::FilterType;
+use rayon::prelude::*;
+
+use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
+use ablate_core::stage::{InputFile, KindInfo, Resource, StageContext, StageKind, Workspace};
+use crate::data::dataset::{Dataset, Split};
+use crate::data::odir::{DataRoot, Table, read_table};
+
+pub struct Load;
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec::new(
+        "root",
+        T::Path,
+        D::Required,
+        "dataset folder with <split>.csv and images/<split>/",
+    )
+    .unkeyed(),
+    ParamSpec::new(
+        "splits",
+        T::StrList,
+        D::StrList(&["train", "val", "offsite_test", "onsite_test"]),
+        "splits to load",
+    ),
+    ParamSpec::new(
+        "size",
+        T::Int { min: 8, max: 2048 },
+        D::Int(256),
+        "side of the square images after resizing",
+    ),
+    ParamSpec::new(
+        "csv_suffix",
+        T::Str,
+        D::Str(""),
+        "CSV name suffix, e.g. `_odir8` for the eight ODIR labels",
+    ),
+    ParamSpec::new(
+        "limit",
+        T::Int { min: 0, max: 1_000_000 },
+        D::Int(0),
+        "keep the first N rows per split (0: all)",
+    ),
+];
+
+impl Load {
+    fn tables(root: &DataRoot, params: &Params) -> anyhow::Result<Vec<(String, Table)>> {
+        params
+            .str_list("splits")
+            .into_iter()
+            .map(|split| {
+                let table =
+                    read_table(&root.csv(&split, params.str("csv_suffix")), params.usize("limit"))?;
+                Ok((split, table))
+            })
+            .collect()
+    }
+}
+
+const INFO: KindInfo = KindInfo {
+    kind: "load",
+    version: 1,
+    doc: "decode and resize an ODIR-style image folder into a cached dataset",
+    params: PARAMS,
+    inputs: &[],
+    resource: Resource::Cpu,
+    workspace: Workspace::None,
+};
+
+impl StageKind for Load {
+    fn info(&self) -> &'static KindInfo {
+        &INFO
+    }
+
+    fn input_files(&self, params: &Params) -> anyhow::Result<Vec<InputFile>> {
+        let root = DataRoot::open(Path::new(params.str("root")))?;
+        let mut files = Vec::new();
+        for (split, table) in Self::tables(&root, params)? {
+            let csv_name =
+                table.csv.file_name().expect("csv has a name").to_string_lossy().into_owned();
+            files.push(InputFile { label: csv_name, path: table.csv.clone() });
+            for id in &table.ids {
+                files.push(InputFile {
+                    label: format!("images/{split}/{id}"),
+                    path: root.image(&split, id)?,
+                });
+            }
+        }
+        Ok(files)
+    }
+
+    fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
+        let root = DataRoot::open(Path::new(ctx.params.str("root")))?;
+        let size = ctx.params.usize("size");
+        let tables = Self::tables(&root, ctx.params)?;
+        let label_names = tables.first().map(|(_, t)| t.label_names.clone()).unwrap_or_default();
+        let mut splits = Vec::new();
+        for (split, table) in tables {
+            if table.label_names != label_names {
+                anyhow::bail!(
+                    "{}: labels {:?} differ from the first split's {:?}",
+                    table.csv.display(),
+                    table.label_names,
+                    label_names
+                );
+            }
+            let task = ctx.progress.task(format!("load {split}"), table.ids.len() as u64);
+            let images: Vec<Vec<u8>> = table
+                .ids
+                .par_iter()
+                .map(|id| {
+                    let pixels = root.image(&split, id).and_then(|path| decode(&path, size));
+                    task.inc(1);
+                    pixels
+                })
+                .collect::<anyhow::Result<_>>()?;
+            task.finish(format!("{} images at {size}×{size}", table.ids.len()));
+            splits.push(Split {
+                name: split,
+                ids: table.ids,
+                images: images.concat(),
+                labels: table.labels,
+            });
+        }
+        let summary: Vec<String> =
+            splits.iter().map(|s| format!("{} {}", s.name, s.len())).collect();
+        Dataset { label_names, size, splits }.write(&ctx.out_dir)?;
+        ctx.set_summary(format!("images: {}", summary.join(", ")));
+        Ok(())
+    }
+}
+
+/// The largest image side `load` decodes: anything larger is refused from its header, before
+/// its pixels are allocated (image's own allocation limit, 512 MiB, stays as a backstop).
+const MAX_SIDE: u32 = 16384;
+
+/// Decodes one image to size×size RGB, channel-first. Grayscale, RGBA and 16-bit images are
+/// converted to 8-bit RGB (alpha dropped).
+fn decode(path: &Path, size: usize) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::metadata(path)
+        .with_context(|| format!("cannot open image {}", path.display()))?
+        .len();
+    if bytes == 0 {
+        anyhow::bail!("image {} is empty (0 bytes)", path.display());
+    }
+    let decoder = image::ImageReader::open(path)
+        .with_context(|| format!("cannot open image {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("cannot read image {}", path.display()))?
+        .into_decoder()
+        .with_context(|| format!("cannot decode image {}", path.display()))?;
+    let (width, height) = decoder.dimensions();
+    if width > MAX_SIDE || height > MAX_SIDE {
+        anyhow::bail!(
+            "image {} declares {width}×{height}, which exceeds the limit of {MAX_SIDE}×{MAX_SIDE}",
+            path.display()
+        );
+    }
+    let image = image::DynamicImage::from_decoder(decoder)
+        .with_context(|| format!("cannot decode image {}", path.display()))?;
+    if image.width() == 0 || image.height() == 0 {
+        anyhow::bail!("image {} is empty", path.display());
+    }
+    let rgb = image.to_rgb8();
+    let side = size as u32;
+    let rgb = if rgb.dimensions() == (side, side) {
+        rgb
+    } else {
+        image::imageops::resize(&rgb, side, side, FilterType::Triangle)
+    };
+    Ok(to_channel_first(rgb.as_raw(), size))
+}
+
+pub fn to_channel_first(hwc: &[u8], size: usize) -> Vec<u8> {
+    let plane = size * size;
+    let mut chw = vec![0u8; 3 * plane];
+    for (i, pixel) in hwc.chunks_exact(3).enumerate() {
+        for c in 0..3 {
+            chw[c * plane + i] = pixel[c];
+        }
+    }
+    chw
+}

@@ -1,0 +1,28 @@
+//! The torch implementation of `attention`, run in the `ablate-torch` worker; the kind's
+//! parameters and inputs are declared in `ablate_stages::attention`.
+use ablate_core::stage::StageContext;
+use crate::models::attention::AttentionKind;
+use crate::nn::checkpoint;
+
+pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
+    let p = ctx.params;
+    let initial = checkpoint::read_initial(ctx.input("model"))?;
+    let mut arch = initial.arch;
+    arch.attention = serde_json::from_value(serde_json::Value::from(p.str("block")))?;
+    arch.se_reduction = p.int("se_reduction");
+    arch.mha_heads = p.int("heads");
+    let backbone: Vec<_> =
+        initial.weights.into_iter().filter(|(name, _)| name.starts_with("backbone.")).collect();
+    checkpoint::write_initial(&ctx.out_dir, &arch, &backbone)?;
+    let block = match arch.attention {
+        AttentionKind::None => "no attention block".to_string(),
+        AttentionKind::Se => format!("squeeze-excitation (r = {})", arch.se_reduction),
+        AttentionKind::Mha => format!("spatial self-attention ({} heads)", arch.mha_heads),
+    };
+    ctx.set_summary(format!(
+        "{} + {block}; {} backbone tensors handed on",
+        arch.backbone,
+        backbone.len()
+    ));
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! The torch implementation of `export`, run in the `ablate-torch` worker; the kind's
+//! parameters and inputs are declared in `ablate_stages::export`.
+use ablate_stages::export::*;
+use ablate_core::stage::StageContext;
+use crate::nn::predict::predict_split;
+
+pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
+    let (split, threshold) =
+        (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
+    let predictions = predict_split(ctx, &split)?;
+    let path = ctx.out_dir.join(FILE_NAME);
+    let mut csv = csv::Writer::from_path(&path)?;
+    csv.write_record(
+        std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)),
+    )?;
+    let n_labels = predictions.labels.len();
+    for (id, row) in predictions.ids.iter().zip(predictions.probabilities.chunks(n_labels)) {
+        let flags = row.iter().map(|&p| if p > threshold { "1" } else { "0" });
+        csv.write_record(std::iter::once(id.as_str()).chain(flags))?;
+    }
+    csv.flush()?;
+    ctx.set_summary(format!("{split}: {} rows → {FILE_NAME}", predictions.ids.len()));
+    Ok(())
+}

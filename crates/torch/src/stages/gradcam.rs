@@ -1,0 +1,167 @@
+//! The torch implementation of `gradcam`, run in the `ablate-torch` worker; the kind's
+//! parameters and inputs are declared in `ablate_stages::gradcam`.
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use tch::{Kind, Tensor};
+
+use ablate_stages::gradcam::*;
+use ablate_core::stage::StageContext;
+use ablate_stages::data::dataset::{Dataset, Split};
+use crate::nn::gradcam::{Selection, class_activation_maps, normalise, overlay};
+use crate::nn::tensors::{SplitTensors, denormalize, normalize, to_unit};
+use crate::nn::{checkpoint, device, weights};
+
+pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
+    let p = ctx.params;
+    let device = device::to_tch(ctx.device())?;
+    let (config, mut vs, model) = checkpoint::load(ctx.input("model"), device)?;
+    vs.freeze();
+    let dataset = Dataset::read(ctx.input("data"))?;
+    let split_name = p.str("split");
+    let split = dataset.split(split_name)?;
+    let rows = chosen_rows(split, &p.str_list("ids"), p.usize("count"))?;
+    let threshold = p.float("threshold");
+    let selection = match p.str("classes") {
+        "all" => Selection::All,
+        _ => Selection::Predicted { threshold },
+    };
+    let labels = &config.labels;
+    let n_labels = labels.len() as i64;
+    let row_index = Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>())
+        .to_device(device);
+    let images = SplitTensors::new(&dataset, split, device).gather(&row_index);
+    let overlay_dir = ctx.out_dir.join(OVERLAY_DIR);
+    std::fs::create_dir_all(&overlay_dir)?;
+
+    let (mut maps, mut probabilities, mut selected) = (Vec::new(), Vec::new(), Vec::new());
+    let mut overlay_files = Vec::new();
+    const BATCH: i64 = 16;
+    let mut start = 0;
+    while start < rows.len() as i64 {
+        let len = BATCH.min(rows.len() as i64 - start);
+        let x = normalize(&to_unit(&images.narrow(0, start, len)));
+        let pass = class_activation_maps(&model, &x, selection)?;
+        let batch_maps = pass.maps.detach();
+        let (h, w) = (batch_maps.size()[2], batch_maps.size()[3]);
+        let pictures = overlay(
+            &denormalize(&x).repeat_interleave_self_int(n_labels, 0, None),
+            &normalise(&batch_maps).view([len * n_labels, h, w]),
+            p.float("opacity"),
+        );
+        let pixels = to_rgb_bytes(&pictures);
+        let flags =
+            Vec::<bool>::try_from(pass.selected.flatten(0, -1).to_device(tch::Device::Cpu))?;
+        let picture_bytes = pixels.len() / (len * n_labels) as usize;
+        let side = dataset.size as u32;
+        for (k, (flag, bytes)) in flags.iter().zip(pixels.chunks(picture_bytes)).enumerate() {
+            if !flag {
+                continue;
+            }
+            let (position, label) = (start as usize + k / labels.len(), k % labels.len());
+            let name = format!(
+                "{}_{}.png",
+                file_stem(&split.ids[rows[position]]),
+                file_stem(&labels[label])
+            );
+            let picture = image::RgbImage::from_raw(side, side, bytes.to_vec())
+                .expect("overlay has the image's size");
+            picture.save(overlay_dir.join(&name))?;
+            overlay_files.push((position, label, name));
+        }
+        maps.push(batch_maps);
+        probabilities.push(pass.logits.detach().sigmoid().to_kind(Kind::Float));
+        selected.push(pass.selected.to_kind(Kind::Uint8));
+        start += len;
+    }
+    let maps = Tensor::cat(&maps, 0);
+    let probabilities = Tensor::cat(&probabilities, 0);
+    let ids: Vec<&str> = rows.iter().map(|&r| split.ids[r].as_str()).collect();
+    let metadata = HashMap::from([
+        ("ids".to_string(), serde_json::to_string(&ids)?),
+        ("labels".to_string(), serde_json::to_string(labels)?),
+    ]);
+    let arrays = vec![
+        ("maps".to_string(), maps.shallow_clone()),
+        ("probabilities".to_string(), probabilities.shallow_clone()),
+        ("selected".to_string(), Tensor::cat(&selected, 0)),
+    ];
+    weights::write(&ctx.out_dir.join(MAPS_FILE), &arrays, Some(metadata))?;
+
+    let probabilities =
+        Vec::<f32>::try_from(probabilities.flatten(0, -1).to_device(tch::Device::Cpu))?;
+    let truth_columns: Vec<Option<usize>> =
+        labels.iter().map(|l| dataset.label_names.iter().position(|d| d == l)).collect();
+    let (h, w) = (maps.size()[2], maps.size()[3]);
+    let mut index = format!(
+        "# GradCAM: {} images of `{split_name}`\n\n{} with attention `{}`; maps on the final {h}×{w} feature map, normalised by \
+         their maximum, in jet colours (blue: none, dark red: the maximum) at opacity {} over the image. Predicted: probability \
+         above {threshold}.\n\n| overlay | image | label | predicted | probability | truth |\n|---|---|---|---|---|---|\n",
+        rows.len(),
+        config.arch.backbone,
+        serde_json::to_value(config.arch.attention)?.as_str().unwrap_or_default(),
+        p.float("opacity"),
+    );
+    for (position, label, name) in &overlay_files {
+        let row = rows[*position];
+        let probability = probabilities[position * labels.len() + label];
+        let truth = match truth_columns[*label] {
+            Some(column) => split.labels[row * dataset.label_names.len() + column].to_string(),
+            None => "–".to_string(),
+        };
+        let predicted = if f64::from(probability) > threshold { "yes" } else { "no" };
+        let _ = writeln!(
+            index,
+            "| ![{0} {1}]({OVERLAY_DIR}/{name}) | {0} | {1} | {predicted} | {probability:.4} | {truth} |",
+            split.ids[row], labels[*label]
+        );
+    }
+    std::fs::write(ctx.out_dir.join(INDEX_FILE), index)?;
+    ctx.set_summary(format!(
+        "{split_name}: {} overlays of {} images ({} labels) on {h}×{w} maps → {INDEX_FILE}",
+        overlay_files.len(),
+        rows.len(),
+        p.str("classes")
+    ));
+    Ok(())
+}
+
+/// The split's rows of `ids`, or its first `count` rows when `ids` is empty.
+fn chosen_rows(split: &Split, ids: &[String], count: usize) -> anyhow::Result<Vec<usize>> {
+    if ids.is_empty() {
+        return Ok((0..count.min(split.len())).collect());
+    }
+    ids.iter()
+        .map(|id| {
+            split.ids.iter().position(|known| known == id).ok_or_else(|| {
+                let examples: Vec<&str> =
+                    split.ids.iter().take(3).map(String::as_str).collect();
+                anyhow::anyhow!(
+                    "`ids`: split `{}` has no image `{id}` (its ids look like {})",
+                    split.name,
+                    examples.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// B×3×H×W floats in [0, 1] → B·H·W·3 bytes, row-major RGB per picture.
+fn to_rgb_bytes(pictures: &Tensor) -> Vec<u8> {
+    let bytes = (pictures * 255.0)
+        .round()
+        .clamp(0.0, 255.0)
+        .to_kind(Kind::Uint8)
+        .permute([0, 2, 3, 1])
+        .contiguous();
+    Vec::<u8>::try_from(bytes.flatten(0, -1).to_device(tch::Device::Cpu))
+        .expect("uint8 tensor converts")
+}
+
+/// An id or label without its extension, safe as part of a file name.
+fn file_stem(name: &str) -> String {
+    let stem = std::path::Path::new(name).file_stem().and_then(|s| s.to_str()).unwrap_or(name);
+    stem.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
