@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use ablate::results::collect::{Selection, Stages, collect};
+use ablate::results::compare::{Options, compare};
+use ablate::results::format::{Format, render};
 use ablate_core::grid::Layout;
 use ablate_core::manifest::{Manifest, ManifestStage, ManifestVariant};
 use ablate_core::metrics::{MetricRow, MetricSource, write_parquet};
 use ablate_core::store::Store;
-use ablate::results::collect::{Selection, Stages, collect};
-use ablate::results::compare::{Options, compare};
-use ablate::results::format::{Format, render};
 
 const LEVELS: usize = 10;
 const SEEDS: usize = 10;

@@ -5,19 +5,20 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use ablate_core::dag::Dag;
-use ablate_core::disk::human_size;
-use ablate_core::gc::{self, Garbage};
-use ablate_core::plan::{LevelSummary, PlannedStage, Status, by_factor};
-use ablate_core::scheduler::{Outcome, RunOptions, RunReport};
-use ablate_core::spec::{self, PipelineSource};
-use ablate_core::store::Store;
-use ablate_stages::device;
 use crate::results::collect::{Selection, Stages, collect};
 use crate::results::format::{self, Format};
 use crate::results::{compare, plot};
 use crate::session::Session;
 use crate::slurm::{self, record::Submission};
+use ablate_core::dag::Dag;
+use ablate_core::disk::human_size;
+use ablate_core::gc::{self, Garbage};
+use ablate_core::plan::{LevelSummary, PlannedStage, Status, by_factor};
+use ablate_core::run_record::{Outcome, RunReport};
+use ablate_core::scheduler::RunOptions;
+use ablate_core::spec::{self, PipelineSource};
+use ablate_core::store::Store;
+use ablate_stages::device;
 use ablate_stages::registry;
 
 #[derive(Parser)]
@@ -378,7 +379,7 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { last } => {
             let store = Store::open(&cli.cache)?;
-            ablate_core::status::print(&store, *last)?;
+            crate::status::print(&store, *last)?;
             for submission in slurm::record::latest(&store, None)? {
                 println!();
                 slurm::follow::print_submission(&store, &submission);

@@ -7,3 +7,4 @@ pub mod cli;
 pub mod results;
 pub mod session;
 pub mod slurm;
+pub mod status;

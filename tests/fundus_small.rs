@@ -21,9 +21,10 @@ fn odir_pipeline_runs_on_fundus_small_at_a_tiny_size() {
     let ran = ws.run(pipeline.to_str().unwrap(), &sets);
     assert_eq!(ran, ["evaluate", "export", "load", "model", "train"]);
 
-    let dataset =
-        ablate_stages::data::dataset::Dataset::read(&ws.output_of("odir-resnet18", "load").join("out"))
-            .unwrap();
+    let dataset = ablate_stages::data::dataset::Dataset::read(
+        &ws.output_of("odir-resnet18", "load").join("out"),
+    )
+    .unwrap();
     assert_eq!(dataset.label_names, ["D", "G", "A"]);
     assert_eq!(dataset.splits.iter().map(|s| s.len()).collect::<Vec<_>>(), [40, 40, 40, 40]);
     let first_train_id = std::fs::read_to_string(data.join("train.csv"))

@@ -154,7 +154,8 @@ fn grayscale_and_rgba_images_are_converted_to_rgb() {
         .unwrap();
     assert_eq!(ws.run("p.yaml", &[]), ["load"]);
     let dataset =
-        ablate_stages::data::dataset::Dataset::read(&ws.output_of("p", "load").join("out")).unwrap();
+        ablate_stages::data::dataset::Dataset::read(&ws.output_of("p", "load").join("out"))
+            .unwrap();
     let gray = &dataset.splits[0].images[..3 * 16 * 16];
     assert!(gray.iter().all(|&v| v == 90), "gray 90 becomes RGB (90, 90, 90)");
 }

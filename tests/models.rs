@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
+use ablate_stages::backbone::BACKBONES;
 use ablate_torch::models::attention::AttentionKind;
 use ablate_torch::models::{Architecture, Classifier, ModelConfig};
 use ablate_torch::nn::weights;
-use ablate_stages::backbone::BACKBONES;
 use tch::nn::{OptimizerConfig, VarStore};
 use tch::{Device, Kind, Reduction, Tensor};
 

@@ -20,7 +20,9 @@ fn compile_shim(root: &Path) {
     let cuda_headers = ["../triton/backends/nvidia/include", "../nvidia/cu13/include"]
         .map(|dir| root.join(dir))
         .into_iter()
-        .find(|dir| dir.join("cuda_runtime_api.h").exists() && dir.join("crt/host_config.h").exists());
+        .find(|dir| {
+            dir.join("cuda_runtime_api.h").exists() && dir.join("crt/host_config.h").exists()
+        });
     let mut build = cc::Build::new();
     if let Some(headers) = cuda_headers.filter(|_| root.join("lib/libtorch_cuda.so").exists()) {
         build.include(headers).define("ABLATE_CUDA", None);

@@ -202,8 +202,11 @@ fn matches(column: &Column, result: &StageResult, row: &ablate_core::metrics::Me
         && column.class == row.class
 }
 
+/// What identifies a column: template, split, metric, class.
+type ColumnId = (String, Option<String>, String, Option<String>);
+
 fn columns(results: &[StageResult], metrics: &[String], splits: &[String]) -> Vec<Column> {
-    let mut found: Vec<(String, Option<String>, String, Option<String>)> = Vec::new();
+    let mut found: Vec<ColumnId> = Vec::new();
     for result in results {
         for row in result.metrics.iter().filter(|m| m.epoch.is_none()) {
             let split_wanted =
@@ -215,9 +218,7 @@ fn columns(results: &[StageResult], metrics: &[String], splits: &[String]) -> Ve
             }
         }
     }
-    let first = |f: &dyn Fn(&(String, Option<String>, String, Option<String>)) -> bool| {
-        found.iter().position(f)
-    };
+    let first = |f: &dyn Fn(&ColumnId) -> bool| found.iter().position(f);
     let mut order: Vec<(usize, usize, usize, usize, usize)> = found
         .iter()
         .enumerate()
@@ -232,7 +233,7 @@ fn columns(results: &[StageResult], metrics: &[String], splits: &[String]) -> Ve
         })
         .collect();
     order.sort();
-    let label = |(_, split, metric, class): &(String, Option<String>, String, Option<String>)| {
+    let label = |(_, split, metric, class): &ColumnId| {
         let mut name =
             split.as_ref().map(|s| format!("{s}.{metric}")).unwrap_or_else(|| metric.clone());
         if let Some(class) = class {

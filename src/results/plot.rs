@@ -83,6 +83,9 @@ struct Curve {
     training_loss: Vec<(f64, f64)>,
 }
 
+/// One of a curve's series, (epoch, value) points.
+type Series = fn(&Curve) -> &Vec<(f64, f64)>;
+
 fn curve(results: &[&StageResult]) -> Curve {
     let mean_per_epoch = |metric: &str, training: bool| -> Vec<(f64, f64)> {
         let mut sums: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
@@ -131,7 +134,7 @@ pub fn curves(
     let (width, height) = (1400, 560);
     draw_png(&path, (width, height), |root| {
         let panels = root.split_evenly((1, 2));
-        let panel_data: [(&str, fn(&Curve) -> &Vec<(f64, f64)>); 2] = [
+        let panel_data: [(&str, Series); 2] = [
             ("validation macro-F1", |c| &c.validation_f1),
             ("training loss", |c| &c.training_loss),
         ];

@@ -15,9 +15,9 @@ use std::fs;
 
 use super::queue::{self, Listed};
 use super::record::{Job, Submission};
+use crate::session::Session;
 use ablate_core::plan::Status;
 use ablate_core::store::Store;
-use crate::session::Session;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum State {

@@ -12,11 +12,11 @@ use anyhow::{Context, bail};
 
 use super::queue;
 use super::record::{Job, Submission};
+use crate::session::Session;
 use ablate_core::manifest::Manifest;
 use ablate_core::plan::{PlannedStage, Status};
 use ablate_core::spec::PipelineSource;
 use ablate_core::store::sanitize;
-use crate::session::Session;
 
 /// The options `ablate run --executor slurm` passes on to sbatch.
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,7 @@ use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::diagnostic::Diagnostic;
-use super::spec::Pipeline;
+use super::pipeline::Pipeline;
 
 pub struct Dag {
     graph: DiGraph<String, ()>,

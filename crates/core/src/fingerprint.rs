@@ -274,6 +274,39 @@ pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
     reasons
 }
 
+/// What is known of a stage's last result, for [`why_dirty`].
+#[derive(Debug, Clone)]
+pub enum Previous {
+    /// The stage never completed.
+    None,
+    /// It completed with `key`, whose result is no longer in the cache.
+    Gone {
+        key: StageKey,
+    },
+    Result {
+        key: StageKey,
+        fingerprint: Fingerprint,
+    },
+}
+
+/// Why a stage whose key is `key` (`None` while an upstream stage must run first) and whose
+/// fingerprint is `now` must run, given its last result.
+pub fn why_dirty(previous: &Previous, key: Option<&str>, now: &Fingerprint) -> Vec<DirtyReason> {
+    match previous {
+        Previous::None => vec![DirtyReason::NeverRun],
+        Previous::Gone { key: last } | Previous::Result { key: last, .. }
+            if key == Some(last.as_str()) =>
+        {
+            vec![DirtyReason::ResultMissing]
+        }
+        Previous::Gone { .. } => vec![DirtyReason::NeverRun],
+        Previous::Result { fingerprint, .. } => {
+            let reasons = explain(fingerprint, now);
+            if reasons.is_empty() { vec![DirtyReason::ResultMissing] } else { reasons }
+        }
+    }
+}
+
 fn union<'a>(
     a: impl Iterator<Item = &'a String>,
     b: impl Iterator<Item = &'a String>,

@@ -92,7 +92,7 @@ pub const SEED: &str = "seed";
 
 impl Grid {
     pub fn parse(node: &Node) -> Result<Grid, Diagnostic> {
-        super::spec::check_keys(node, GRID_KEYS, "`grid`")?;
+        super::yaml::check_keys(node, GRID_KEYS, "`grid`")?;
         let factors_node = node
             .get("factors")
             .ok_or_else(|| Diagnostic::new("`grid` has no `factors`").at(&node.location))?;

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::digest::FileDigests;
 use super::fingerprint::{Fingerprint, Upstream};
-use super::spec::StageSpec;
+use super::pipeline::StageSpec;
 use super::stage::{Registry, Resource};
 
 /// Toolchain components of keys: `common` enters every key, `device` only device stages' keys.

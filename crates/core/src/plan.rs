@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::dag::Dag;
-use super::fingerprint::{DirtyReason, Fingerprint, explain};
+use super::fingerprint::{DirtyReason, why_dirty};
 use super::keys::Fingerprinter;
-use super::spec::Pipeline;
+use super::pipeline::Pipeline;
 use super::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,7 +60,11 @@ pub fn plan(
                 outputs.insert(name.to_string(), None);
                 (
                     Status::Run,
-                    why_dirty(store, &pipeline.name, name, key.as_deref(), &fingerprint)?,
+                    why_dirty(
+                        &store.last_result(&pipeline.name, name)?,
+                        key.as_deref(),
+                        &fingerprint,
+                    ),
                     None,
                 )
             }
@@ -75,27 +79,6 @@ pub fn plan(
         });
     }
     Ok(planned)
-}
-
-/// Explains a miss by comparing with the stage's last recorded result.
-pub fn why_dirty(
-    store: &Store,
-    pipeline: &str,
-    stage: &str,
-    key: Option<&str>,
-    now: &Fingerprint,
-) -> anyhow::Result<Vec<DirtyReason>> {
-    let Some(previous_key) = store.read_ref(pipeline, stage) else {
-        return Ok(vec![DirtyReason::NeverRun]);
-    };
-    if key == Some(previous_key.as_str()) {
-        return Ok(vec![DirtyReason::ResultMissing]);
-    }
-    let Some(previous) = store.entry(&previous_key)? else {
-        return Ok(vec![DirtyReason::NeverRun]);
-    };
-    let reasons = explain(&previous.record.fingerprint, now);
-    Ok(if reasons.is_empty() { vec![DirtyReason::ResultMissing] } else { reasons })
 }
 
 /// One level of a grid factor in a plan: its variants and the stages they use.

@@ -16,16 +16,15 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow};
-use serde::{Deserialize, Serialize};
 
 use super::dag::Dag;
-use super::fingerprint::StageKey;
+use super::fingerprint::why_dirty;
 use super::keys::Fingerprinter;
 use super::manifest::Manifest;
 use super::metrics::{MetricSource, write_parquet};
-use super::plan::why_dirty;
+use super::pipeline::{Pipeline, StageSpec};
 use super::progress::Progress;
-use super::spec::{Pipeline, StageSpec};
+use super::run_record::{Outcome, RunReport};
 use super::stage::{Registry, Resource, StageContext, StageReport};
 use super::store::{Entry, Record, Store, WorkspaceOwner};
 
@@ -46,29 +45,6 @@ pub struct RunOptions {
     /// One slot per entry, e.g. `["cuda:0"]`, `["cpu"]`, or `["cuda:0", "cuda:0"]` for two
     /// stages at once on one GPU.
     pub devices: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-pub enum Outcome {
-    Cached { key: StageKey, summary: Option<String> },
-    Ran { key: StageKey, seconds: f64, summary: Option<String> },
-    Failed { error: String },
-    Skipped { because: String },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunReport {
-    pub pipeline: String,
-    pub started: u64,
-    pub seconds: f64,
-    pub stages: Vec<(String, Outcome)>,
-}
-
-impl RunReport {
-    pub fn succeeded(&self) -> bool {
-        self.stages.iter().all(|(_, o)| matches!(o, Outcome::Cached { .. } | Outcome::Ran { .. }))
-    }
 }
 
 pub struct Scheduler<'a> {
@@ -308,7 +284,8 @@ impl Scheduler<'_> {
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
         }
-        let reasons = why_dirty(self.store, pipeline, &spec.name, Some(&key), &fingerprint)?;
+        let reasons =
+            why_dirty(&self.store.last_result(pipeline, &spec.name)?, Some(&key), &fingerprint);
         let _lock = self.store.lock(&key)?;
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);

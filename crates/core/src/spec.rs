@@ -21,47 +21,12 @@ use std::sync::Arc;
 use super::diagnostic::{Diagnostic, Diagnostics, Location, Source, did_you_mean};
 use super::grid::{self, Grid, Variant};
 use super::params::Params;
+use super::pipeline::{Pipeline, StageSpec, VariantSpec};
 use super::stage::Registry;
-use super::yaml::{self, Key, Node, Value};
+use super::yaml::{self, Key, Node, Value, check_keys};
 
 const TOP_LEVEL_KEYS: &[&str] = &["name", "description", "vars", "grid", "stages"];
 const STAGE_KEYS: &[&str] = &["kind", "inputs", "params", "when"];
-
-#[derive(Debug, Clone)]
-pub struct Pipeline {
-    pub name: String,
-    pub path: PathBuf,
-    /// Stages in file order (a stage of a grid once per distinct instance).
-    pub stages: Vec<StageSpec>,
-    /// The variants of the pipeline's `grid`; empty without one.
-    pub variants: Vec<VariantSpec>,
-    /// The grid's factors, levels and baseline; `None` without a grid.
-    pub layout: Option<grid::Layout>,
-}
-
-/// One variant of a grid and the stage instances it consists of.
-#[derive(Debug, Clone)]
-pub struct VariantSpec {
-    pub variant: Variant,
-    /// Stage name in the file → the instance this variant uses.
-    pub stages: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct StageSpec {
-    pub name: String,
-    pub kind: String,
-    /// Input role → upstream stage name.
-    pub inputs: BTreeMap<String, String>,
-    pub params: Params,
-    pub location: Location,
-}
-
-impl Pipeline {
-    pub fn stage(&self, name: &str) -> Option<&StageSpec> {
-        self.stages.iter().find(|s| s.name == name)
-    }
-}
 
 /// Reads, overrides, interpolates and validates the pipeline at `path`.
 pub fn load(
@@ -323,21 +288,6 @@ fn stage_identities(specs: &[StageSpec]) -> BTreeMap<String, String> {
         visit(&spec.name, specs, &mut done, &mut Vec::new());
     }
     done
-}
-
-pub(crate) fn check_keys(node: &Node, allowed: &[&str], what: &str) -> Result<(), Diagnostic> {
-    for (key, _) in node.expect_map(what)? {
-        if !allowed.contains(&key.name.as_str()) {
-            let hint = match did_you_mean(&key.name, allowed.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`? allowed: {}", allowed.join(", ")),
-                None => format!("allowed: {}", allowed.join(", ")),
-            };
-            return Err(Diagnostic::new(format!("unknown key `{}` in {what}", key.name))
-                .at(&key.location)
-                .hint(hint));
-        }
-    }
-    Ok(())
 }
 
 fn validate_stage(

@@ -31,9 +31,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::digest::hash_dir;
+use super::fingerprint::Previous;
 use super::fingerprint::{Fingerprint, StageKey};
 use super::manifest::Manifest;
-use super::scheduler::RunReport;
+use super::run_record::RunReport;
 
 const MANIFEST: &str = "manifest.json";
 const OWNER: &str = "owner.json";
@@ -332,6 +333,26 @@ impl Store {
 
     pub fn runs_dir(&self) -> PathBuf {
         self.root.join("runs")
+    }
+
+    /// The recorded runs, oldest first; unreadable records are skipped.
+    pub fn runs(&self) -> anyhow::Result<Vec<RunReport>> {
+        let mut runs: Vec<RunReport> = fs::read_dir(self.runs_dir())?
+            .flatten()
+            .filter_map(|entry| fs::read(entry.path()).ok())
+            .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+            .collect();
+        runs.sort_by_key(|r| r.started);
+        Ok(runs)
+    }
+
+    /// What the store knows of the last result of `stage` of `pipeline` (see `why_dirty`).
+    pub fn last_result(&self, pipeline: &str, stage: &str) -> anyhow::Result<Previous> {
+        let Some(key) = self.read_ref(pipeline, stage) else { return Ok(Previous::None) };
+        Ok(match self.entry(&key)? {
+            Some(entry) => Previous::Result { key, fingerprint: entry.record.fingerprint },
+            None => Previous::Gone { key },
+        })
     }
 
     /// Records a run's report in `runs/`, for `ablate status`.

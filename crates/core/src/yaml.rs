@@ -12,7 +12,7 @@ use std::sync::Arc;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use super::diagnostic::{Diagnostic, Location, Source};
+use super::diagnostic::{Diagnostic, Location, Source, did_you_mean};
 
 pub const MAX_DEPTH: usize = 64;
 pub const MAX_NODES: usize = 100_000;
@@ -298,6 +298,22 @@ fn count_nodes(node: &Node) -> usize {
         Value::Map(entries) => entries.iter().map(|(_, v)| 1 + count_nodes(v)).sum(),
         _ => 0,
     }
+}
+
+/// Rejects keys of the mapping `node` that are not `allowed`, with a "did you mean".
+pub fn check_keys(node: &Node, allowed: &[&str], what: &str) -> Result<(), Diagnostic> {
+    for (key, _) in node.expect_map(what)? {
+        if !allowed.contains(&key.name.as_str()) {
+            let hint = match did_you_mean(&key.name, allowed.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`? allowed: {}", allowed.join(", ")),
+                None => format!("allowed: {}", allowed.join(", ")),
+            };
+            return Err(Diagnostic::new(format!("unknown key `{}` in {what}", key.name))
+                .at(&key.location)
+                .hint(hint));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //! Also here, because both processes read them: the dataset format (`data`), device names
 //! (`device`), scores (`scoring`) and the options of `ablate bench` (`bench`).
 pub mod attention;
-pub mod bench;
 pub mod backbone;
+pub mod bench;
 pub mod data;
 pub mod device;
 pub mod evaluate;

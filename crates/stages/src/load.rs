@@ -11,10 +11,10 @@ use image::ImageDecoder;
 use image::imageops::FilterType;
 use rayon::prelude::*;
 
-use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
-use ablate_core::stage::{InputFile, KindInfo, Resource, StageContext, StageKind, Workspace};
 use crate::data::dataset::{Dataset, Split};
 use crate::data::odir::{DataRoot, Table, read_table};
+use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
+use ablate_core::stage::{InputFile, KindInfo, Resource, StageContext, StageKind, Workspace};
 
 pub struct Load;
 

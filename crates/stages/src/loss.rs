@@ -22,9 +22,9 @@
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::data::dataset::{Dataset, positives};
 use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{InputSpec, KindInfo, Resource, StageContext, StageKind, Workspace};
-use crate::data::dataset::{Dataset, positives};
 
 pub const CONFIG_FILE: &str = "loss.json";
 

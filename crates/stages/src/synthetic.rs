@@ -7,11 +7,11 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T};
-use ablate_core::stage::{KindInfo, Resource, StageContext, StageKind, Workspace};
 use crate::data::dataset::{Dataset, Split};
 use crate::data::synthetic_fundus::paint_fundus;
 use crate::load::to_channel_first;
+use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T};
+use ablate_core::stage::{KindInfo, Resource, StageContext, StageKind, Workspace};
 
 pub struct Synthetic;
 

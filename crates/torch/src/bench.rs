@@ -4,7 +4,6 @@ use std::time::Instant;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
-use ablate_stages::bench::{BenchOptions, Measurement, Mode, Precision, header};
 use crate::models::{Architecture, Classifier, ModelConfig};
 use crate::nn::augment::Augment;
 use crate::nn::loss::Loss;
@@ -13,6 +12,7 @@ use crate::nn::shim::{self, HalfKind, SideStream};
 use crate::nn::step::{
     GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last,
 };
+use ablate_stages::bench::{BenchOptions, Measurement, Mode, Precision, header};
 use ablate_stages::loss::LossConfig;
 
 const LABELS: [&str; 3] = ["D", "G", "A"];

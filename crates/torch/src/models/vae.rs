@@ -3,9 +3,9 @@
 //!
 //! Encoder: four Conv(4, stride 2, padding 1) + ReLU layers, 3 → 32 → 64 → 128 → 256 channels,
 //! each halving the side, so an S×S image becomes 256×(S/16)×(S/16) (16×16 at 256 px), flattened
-//! into `fc_mu` and `fc_logvar`. Decoder: `fc_decode` back to 256×(S/16)×(S/16), four ConvT(4, 2,
-//! 1) layers doubling the side (ReLU between, Sigmoid last) to a 3×S×S image in [0, 1]. No
-//! normalisation layers. Sampling uses the reparameterisation z = μ + ε·exp(½·logvar),
+//! into `fc_mu` and `fc_logvar`. Decoder: `fc_decode` back to 256×(S/16)×(S/16), four
+//! ConvT(4, 2, 1) layers doubling the side (ReLU between, Sigmoid last) to a 3×S×S image in
+//! [0, 1]. No normalisation layers. Sampling uses the reparameterisation z = μ + ε·exp(½·logvar),
 //! ε ~ N(0, I), so the gradient flows through μ and logvar. [`loss`] is the reference's sum of
 //! the squared reconstruction error and the KL divergence to N(0, I), summed over the batch.
 use tch::nn::{self, Module};
@@ -35,7 +35,7 @@ impl ConvVae {
     /// initialisation.
     pub fn new(path: &nn::Path, image_size: usize, latent_dim: i64) -> anyhow::Result<Self> {
         let factor = 1 << DOWNSAMPLING;
-        if image_size == 0 || image_size % factor != 0 {
+        if image_size == 0 || !image_size.is_multiple_of(factor) {
             anyhow::bail!(
                 "the VAE needs an image side divisible by {factor}, but the images are {image_size} px"
             );

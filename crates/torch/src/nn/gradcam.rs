@@ -259,7 +259,11 @@ mod tests {
                 vs.trainable_variables().iter().all(|t| !t.grad().defined()),
                 "the CAM pass left parameter gradients"
             );
-            objective = objective + regulariser * cam_weight;
+            // Not `+=`: tch's in-place `add_` on a tensor autograd tracks.
+            #[allow(clippy::assign_op_pattern)]
+            {
+                objective = objective + regulariser * cam_weight;
+            }
         }
         objective.backward();
         tch::no_grad(|| {

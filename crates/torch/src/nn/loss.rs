@@ -20,6 +20,8 @@ impl Loss {
     }
 
     /// Mean loss over the batch and labels; `targets` are 0/1 floats of the logits' shape.
+    // `elements *= …` would run tch's in-place `mul_` on a tensor autograd tracks.
+    #[allow(clippy::assign_op_pattern)]
     pub fn forward(&self, logits: &Tensor, targets: &Tensor) -> Tensor {
         let logits = logits.to_kind(Kind::Float);
         let mut elements = logits.binary_cross_entropy_with_logits(

@@ -19,10 +19,14 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<(String, Tensor)>> {
     Ok(read_with_metadata(path)?.0)
 }
 
+/// Named tensors, as a state dict lists them.
+pub type NamedTensors = Vec<(String, Tensor)>;
+
+/// Converts a tensor of another shape (name, tensor, wanted shape) when it can.
+pub type Adapt<'a> = &'a dyn Fn(&str, &Tensor, &[i64]) -> Option<Tensor>;
+
 /// Every tensor of a safetensors file, sorted by name, and its string metadata.
-pub fn read_with_metadata(
-    path: &Path,
-) -> anyhow::Result<(Vec<(String, Tensor)>, HashMap<String, String>)> {
+pub fn read_with_metadata(path: &Path) -> anyhow::Result<(NamedTensors, HashMap<String, String>)> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read weights {}", path.display()))?;
     let not_safetensors = || format!("{} is not a safetensors file", path.display());
@@ -159,7 +163,7 @@ pub fn load_into(
     tensors: Vec<(String, Tensor)>,
     scope: &[&str],
     source: &str,
-    adapt: &dyn Fn(&str, &Tensor, &[i64]) -> Option<Tensor>,
+    adapt: Adapt<'_>,
 ) -> anyhow::Result<LoadReport> {
     let variables: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
     let mut report = LoadReport { source: source.to_string(), ..Default::default() };

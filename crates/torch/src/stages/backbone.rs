@@ -6,10 +6,10 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use tch::nn::VarStore;
 
-use ablate_stages::backbone::source_head;
-use ablate_core::stage::StageContext;
 use crate::models::{Architecture, adapt_backbone_tensor, build_backbone};
 use crate::nn::{checkpoint, weights};
+use ablate_core::stage::StageContext;
+use ablate_stages::backbone::source_head;
 
 /// ViT and Swin are defined at 224² by their checkpoints; CNNs do not care.
 const NATIVE_SIZE: i64 = 224;

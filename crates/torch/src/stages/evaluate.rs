@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use anyhow::Context;
 
-use ablate_core::metrics::MetricRow;
-use ablate_core::stage::StageContext;
 use crate::nn::checkpoint;
 use crate::nn::predict::predict_split;
+use ablate_core::metrics::MetricRow;
+use ablate_core::stage::StageContext;
 use ablate_stages::scoring::{LabelScores, macro_f1 as macro_f1_of, score, score_at};
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
@@ -20,8 +20,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let macro_f1 = macro_f1_of(&scores);
 
     for (label, s) in predictions.labels.iter().zip(&scores) {
-        for (metric, value) in [("precision", s.precision), ("recall", s.recall), ("f1", s.f1)]
-        {
+        for (metric, value) in [("precision", s.precision), ("recall", s.recall), ("f1", s.f1)] {
             ctx.metric(MetricRow::new(metric, value).split(&split).class(label));
         }
     }
@@ -38,20 +37,15 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let thresholds: Vec<f32> = predictions
             .labels
             .iter()
-            .map(|label| {
-                tuned.labels.iter().position(|l| l == label).map(|i| tuned.thresholds[i])
-            })
+            .map(|label| tuned.labels.iter().position(|l| l == label).map(|i| tuned.thresholds[i]))
             .collect::<Option<_>>()
             .context("the model's tuned thresholds do not cover the dataset's labels")?;
-        let tuned_scores =
-            score_at(&predictions.probabilities, &predictions.truth, &thresholds);
+        let tuned_scores = score_at(&predictions.probabilities, &predictions.truth, &thresholds);
         let tuned_macro = macro_f1_of(&tuned_scores);
         for (label, s) in predictions.labels.iter().zip(&tuned_scores) {
-            for (metric, value) in [
-                ("tuned_precision", s.precision),
-                ("tuned_recall", s.recall),
-                ("tuned_f1", s.f1),
-            ] {
+            for (metric, value) in
+                [("tuned_precision", s.precision), ("tuned_recall", s.recall), ("tuned_f1", s.f1)]
+            {
                 ctx.metric(MetricRow::new(metric, value).split(&split).class(label));
             }
         }
@@ -60,10 +54,8 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
             "thresholds": predictions.labels.iter().cloned().zip(thresholds.iter().copied()).collect::<BTreeMap<_, _>>(),
             "tuned_on": tuned.tuned_on, "macro_f1": tuned_macro, "labels": by_label(&tuned_scores),
         });
-        summary += &format!(
-            "\n  at thresholds tuned on {}: macro-F1 {tuned_macro:.4}",
-            tuned.tuned_on
-        );
+        summary +=
+            &format!("\n  at thresholds tuned on {}: macro-F1 {tuned_macro:.4}", tuned.tuned_on);
     }
     std::fs::write(ctx.out_dir.join("scores.json"), serde_json::to_vec_pretty(&report)?)?;
     let mut csv = csv::Writer::from_path(ctx.out_dir.join("predictions.csv"))?;
@@ -72,9 +64,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
             .chain(predictions.labels.iter().map(|l| format!("p_{l}"))),
     )?;
     for (id, row) in predictions.ids.iter().zip(predictions.probabilities.chunks(n_labels)) {
-        csv.write_record(
-            std::iter::once(id.clone()).chain(row.iter().map(|p| format!("{p:.6}"))),
-        )?;
+        csv.write_record(std::iter::once(id.clone()).chain(row.iter().map(|p| format!("{p:.6}"))))?;
     }
     csv.flush()?;
     ctx.set_summary(summary);

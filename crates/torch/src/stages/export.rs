@@ -1,8 +1,8 @@
 //! The torch implementation of `export`, run in the `ablate-torch` worker; the kind's
 //! parameters and inputs are declared in `ablate_stages::export`.
-use ablate_stages::export::*;
-use ablate_core::stage::StageContext;
 use crate::nn::predict::predict_split;
+use ablate_core::stage::StageContext;
+use ablate_stages::export::*;
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let (split, threshold) =
@@ -10,9 +10,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let predictions = predict_split(ctx, &split)?;
     let path = ctx.out_dir.join(FILE_NAME);
     let mut csv = csv::Writer::from_path(&path)?;
-    csv.write_record(
-        std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)),
-    )?;
+    csv.write_record(std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)))?;
     let n_labels = predictions.labels.len();
     for (id, row) in predictions.ids.iter().zip(predictions.probabilities.chunks(n_labels)) {
         let flags = row.iter().map(|&p| if p > threshold { "1" } else { "0" });

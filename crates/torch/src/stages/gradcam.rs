@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 
 use tch::{Kind, Tensor};
 
-use ablate_stages::gradcam::*;
-use ablate_core::stage::StageContext;
-use ablate_stages::data::dataset::{Dataset, Split};
 use crate::nn::gradcam::{Selection, class_activation_maps, normalise, overlay};
 use crate::nn::tensors::{SplitTensors, denormalize, normalize, to_unit};
 use crate::nn::{checkpoint, device, weights};
+use ablate_core::stage::StageContext;
+use ablate_stages::data::dataset::{Dataset, Split};
+use ablate_stages::gradcam::*;
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let p = ctx.params;
@@ -28,8 +28,8 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     };
     let labels = &config.labels;
     let n_labels = labels.len() as i64;
-    let row_index = Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>())
-        .to_device(device);
+    let row_index =
+        Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>()).to_device(device);
     let images = SplitTensors::new(&dataset, split, device).gather(&row_index);
     let overlay_dir = ctx.out_dir.join(OVERLAY_DIR);
     std::fs::create_dir_all(&overlay_dir)?;
@@ -134,8 +134,7 @@ fn chosen_rows(split: &Split, ids: &[String], count: usize) -> anyhow::Result<Ve
     ids.iter()
         .map(|id| {
             split.ids.iter().position(|known| known == id).ok_or_else(|| {
-                let examples: Vec<&str> =
-                    split.ids.iter().take(3).map(String::as_str).collect();
+                let examples: Vec<&str> = split.ids.iter().take(3).map(String::as_str).collect();
                 anyhow::anyhow!(
                     "`ids`: split `{}` has no image `{id}` (its ids look like {})",
                     split.name,

@@ -5,25 +5,25 @@ use std::time::Instant;
 use tch::nn::VarStore;
 use tch::{Kind, Tensor};
 
-use ablate_core::metrics::MetricRow;
-use ablate_core::params::Params;
-use ablate_core::stage::StageContext;
-use ablate_stages::data::dataset::Dataset;
 use crate::models::{Classifier, ModelConfig, adapt_backbone_tensor};
 use crate::nn::augment::Augment;
 use crate::nn::checkpoint::{self, Initial};
 use crate::nn::loss::Loss;
 use crate::nn::optim::{Adam, AdamConfig, GradScaler};
 use crate::nn::resume::{self, TrainingProgress};
+use crate::nn::schedule::Schedule;
 use crate::nn::shim::{self, HalfKind, SideStream};
 use crate::nn::step::{
     GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last,
 };
 use crate::nn::tensors::SplitTensors;
 use crate::nn::{device, predict, weights};
-use crate::nn::schedule::Schedule;
-use ablate_stages::scoring::{macro_f1, score, score_at, tune_thresholds};
+use ablate_core::metrics::MetricRow;
+use ablate_core::params::Params;
+use ablate_core::stage::StageContext;
+use ablate_stages::data::dataset::Dataset;
 use ablate_stages::loss::LossConfig;
+use ablate_stages::scoring::{macro_f1, score, score_at, tune_thresholds};
 
 /// Everything that changes while training and goes into a checkpoint.
 struct Trainer {
@@ -234,8 +234,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
         let mut cam_loss_sum = Tensor::zeros([], (Kind::Float, device));
         for b in 0..batches {
-            let index =
-                order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
+            let index = order.narrow(0, b * batch_size, batch_size.min(train.len - b * batch_size));
             let images = train.gather(&index);
             let labels = train.labels.index_select(0, &index);
             let lr = schedule.lr(trainer.progress.step);
@@ -246,17 +245,14 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
                 loss: &loss,
                 options: &step_options,
             };
-            let losses = if let Some(step) = graphed.as_ref().filter(|step| step.fits(&images))
-            {
+            let losses = if let Some(step) = graphed.as_ref().filter(|step| step.fits(&images)) {
                 step.run(&images, &labels)?
             } else if graphed_training
                 && graphed.is_none()
                 && eager_steps >= GRAPH_WARMUP_STEPS
                 && index.size()[0] == batch_size
             {
-                graphed
-                    .insert(GraphedStep::capture(&mut trainee, &images, &labels, lr)?)
-                    .losses()
+                graphed.insert(GraphedStep::capture(&mut trainee, &images, &labels, lr)?).losses()
             } else {
                 eager_steps += 1;
                 train_step(&mut trainee, &images, &labels, lr)?
@@ -293,8 +289,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let probabilities = predict::probabilities(&trainer.model, &val, batch_size);
         let scores = score(&probabilities, &val_split.labels, labels.len(), 0.5);
         let val_f1 = macro_f1(&scores);
-        let improved =
-            trainer.progress.best_epoch == 0 || val_f1 > trainer.progress.best_macro_f1;
+        let improved = trainer.progress.best_epoch == 0 || val_f1 > trainer.progress.best_macro_f1;
         task.finish(format!(
             "loss {train_loss:.4}{}  val macro-F1 {val_f1:.4}{}  {:.0} img/s",
             cam_loss.map(|c| format!("  cam {c:.4}")).unwrap_or_default(),

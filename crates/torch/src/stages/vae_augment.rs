@@ -4,14 +4,14 @@ use anyhow::Context;
 use tch::nn::VarStore;
 use tch::{Kind, Tensor};
 
-use ablate_stages::vae_augment::{quotas, sample_grid, single_label_rows};
-use ablate_core::metrics::MetricRow;
-use ablate_core::stage::StageContext;
-use ablate_stages::data::dataset::{Dataset, Split};
 use crate::models::vae::{self, ConvVae};
 use crate::nn::optim::{Adam, AdamConfig};
 use crate::nn::tensors::{SplitTensors, to_unit};
 use crate::nn::{device, shim};
+use ablate_core::metrics::MetricRow;
+use ablate_core::stage::StageContext;
+use ablate_stages::data::dataset::{Dataset, Split};
+use ablate_stages::vae_augment::{quotas, sample_grid, single_label_rows};
 
 /// How each VAE is trained.
 pub(super) struct Training {
@@ -84,9 +84,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
                 MetricRow::new("vae_loss", *loss).split(split_name).epoch(epoch).class(label),
             );
         }
-        ctx.metric(
-            MetricRow::new("generated", quota.count as f64).split(split_name).class(label),
-        );
+        ctx.metric(MetricRow::new("generated", quota.count as f64).split(split_name).class(label));
         augmented.ids.extend((0..quota.count).map(|i| format!("{label}_vae_{i}.png")));
         augmented.images.extend(generated);
         augmented.labels.extend(
@@ -201,8 +199,7 @@ mod tests {
         let training = Training { epochs: 8, batch_size: 2, lr: 1e-3 };
         let mut seen = Vec::new();
         let losses =
-            fit(&vs, &model, &images, &training, |epoch, loss| seen.push((epoch, loss)))
-                .unwrap();
+            fit(&vs, &model, &images, &training, |epoch, loss| seen.push((epoch, loss))).unwrap();
         eprintln!("VAE loss per epoch: {losses:?}");
         assert_eq!(seen, (1..).zip(losses.iter().copied()).collect::<Vec<_>>());
         assert!(losses.iter().all(|l| l.is_finite() && *l > 0.0), "{losses:?}");

@@ -1,17 +1,12 @@
 //! `ablate status`: recent runs recorded in the store, and what the cache holds.
 use std::fs;
 
-use super::disk::{human_size, size_of};
-use super::scheduler::{Outcome, RunReport};
-use super::store::Store;
+use ablate_core::disk::{human_size, size_of};
+use ablate_core::run_record::Outcome;
+use ablate_core::store::Store;
 
 pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
-    let mut runs: Vec<RunReport> = fs::read_dir(store.runs_dir())?
-        .flatten()
-        .filter_map(|entry| fs::read(entry.path()).ok())
-        .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
-        .collect();
-    runs.sort_by_key(|r| r.started);
+    let runs = store.runs()?;
     let entries = fs::read_dir(store.entries_dir())?.flatten().count();
     println!(
         "cache {}: {entries} results, {}",
