@@ -11,9 +11,8 @@
 //! classifier, loaded strictly from timm's weights, on INPUT's `__input__`; writes `__logits__`.
 use std::path::{Path, PathBuf};
 
-use ablate_torch::models::efficientnet_lite0::EfficientNetLite0;
 use ablate_torch::models::layers::linear;
-use ablate_torch::models::{Backbone, Classifier, ModelConfig};
+use ablate_torch::models::{Architecture, Classifier, ModelConfig, build_backbone};
 use ablate_torch::nn::weights;
 use anyhow::Context;
 use tch::nn::VarStore;
@@ -68,7 +67,7 @@ fn run_lite0(
     device: Device,
 ) -> anyhow::Result<()> {
     let vs = VarStore::new(device);
-    let backbone = EfficientNetLite0::new(&vs.root(), 0.0);
+    let backbone = build_backbone(&vs.root(), &Architecture::new("efficientnet_lite0"), 224)?;
     let classifier = linear(vs.root() / "classifier", backbone.channels(), 1000);
     let report = weights::load_into(
         &vs,

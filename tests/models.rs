@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use ablate_stages::backbone::BACKBONES;
-use ablate_torch::models::attention::AttentionKind;
+use ablate_stages::catalog::AttentionKind;
+use ablate_stages::catalog::BACKBONE_NAMES as BACKBONES;
 use ablate_torch::models::{Architecture, Classifier, ModelConfig};
 use ablate_torch::nn::weights;
 use tch::nn::{OptimizerConfig, VarStore};
@@ -186,7 +186,8 @@ fn the_shared_lite0_imagenet_weights_load_strictly() {
         .join("../shared/weights/tf_efficientnet_lite0.in1k.safetensors");
     assert!(file.exists(), "the shared weights are missing at {}", file.display());
     let vs = VarStore::new(Device::Cpu);
-    let _lite0 = ablate_torch::models::efficientnet_lite0::EfficientNetLite0::new(&vs.root(), 0.0);
+    let lite0 = Architecture::new("efficientnet_lite0");
+    let _lite0 = ablate_torch::models::build_backbone(&vs.root(), &lite0, 224).unwrap();
     let _classifier = ablate_torch::models::layers::linear(vs.root() / "classifier", 1280, 1000);
     let report =
         weights::load_into(&vs, weights::read(&file).unwrap(), &[""], "lite0", &|_, _, _| None)

@@ -7,6 +7,10 @@
 //! integer given for a float is a float). A parameter marked `unkeyed` (a data root, say) is
 //! available to the stage but left out of its key: moving a dataset must not invalidate results
 //! computed from identical file contents.
+//!
+//! Stage kinds decode their validated parameters once into a typed struct (see
+//! [`check_decoder`], which keeps the table and the struct from drifting apart); a choice among
+//! names is an enum declared with [`choice!`](crate::choice), whose names feed the table.
 use serde_json::{Map, Value as Json};
 
 use super::diagnostic::{Diagnostic, did_you_mean};
@@ -174,6 +178,53 @@ fn describe(node: &Node) -> String {
     }
 }
 
+/// An enum whose variants are the names a [`ParamType::Choice`] parameter accepts; declare one
+/// with [`choice!`](crate::choice).
+pub trait Choice: Sized + Copy + 'static {
+    /// Every accepted name, in declaration order (the parameter's `ParamType::Choice`).
+    const NAMES: &'static [&'static str];
+    fn from_name(name: &str) -> Option<Self>;
+    fn name(self) -> &'static str;
+}
+
+/// Declares an enum of named choices and implements [`Choice`] and `Display` for it:
+///
+/// ```
+/// ablate_core::choice! {
+///     /// How the learning rate evolves.
+///     pub enum Schedule { Constant = "constant", Cosine = "cosine" }
+/// }
+/// use ablate_core::params::Choice;
+/// assert_eq!(Schedule::NAMES, &["constant", "cosine"]);
+/// assert_eq!(Schedule::from_name("cosine"), Some(Schedule::Cosine));
+/// ```
+#[macro_export]
+macro_rules! choice {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $crate::params::Choice for $name {
+            const NAMES: &'static [&'static str] = &[$($text),+];
+            fn from_name(name: &str) -> Option<Self> {
+                match name { $($text => Some(Self::$variant),)+ _ => None }
+            }
+            fn name(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($crate::params::Choice::name(*self))
+            }
+        }
+    };
+}
+
 /// Validated parameters of one stage, every declared parameter present.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Params {
@@ -290,6 +341,17 @@ impl Params {
         self.get(name).as_str().unwrap_or_else(|| panic!("parameter `{name}` is not a string"))
     }
 
+    /// A [`ParamType::Choice`] parameter as its enum.
+    pub fn choice<C: Choice>(&self, name: &str) -> C {
+        let text = self.str(name);
+        C::from_name(text).unwrap_or_else(|| panic!("parameter `{name}` is `{text}`, not a choice"))
+    }
+
+    /// An integer parameter whose range is within `u32`.
+    pub fn u32(&self, name: &str) -> u32 {
+        u32::try_from(self.int(name)).unwrap_or_else(|_| panic!("parameter `{name}` exceeds u32"))
+    }
+
     /// An optional integer ([`ParamDefault::Absent`]); `None` when not set.
     pub fn opt_int(&self, name: &str) -> Option<i64> {
         let value = self.get(name);
@@ -336,8 +398,35 @@ impl Params {
 
     /// Panics on undeclared names: stages only read what they declared, and validation filled it.
     fn get(&self, name: &str) -> &Json {
+        READ.with(|read| {
+            if let Some(read) = read.borrow_mut().as_mut() {
+                read.push(name.to_string());
+            }
+        });
         self.values.get(name).unwrap_or_else(|| panic!("parameter `{name}` is not declared"))
     }
+}
+
+/// Checks a kind's decoder against its table, for the kind's unit test: `decode` must accept the
+/// defaults (with `required`, YAML giving the parameters without one), and must read every
+/// declared parameter, so that the table and the typed struct cannot drift apart. Panics naming
+/// the parameters the decoder ignores.
+pub fn check_decoder<T>(specs: &[ParamSpec], required: &str, decode: fn(&Params) -> T) {
+    let node = super::yaml::parse(std::path::Path::new("required"), required).expect("YAML");
+    let node = (node.value != Value::Null).then_some(node);
+    let params = Params::validate(specs, node.as_ref(), "kind")
+        .unwrap_or_else(|e| panic!("the defaults do not validate: {e:?}"));
+    READ.with(|read| *read.borrow_mut() = Some(Vec::new()));
+    decode(&params);
+    let read = READ.with(|read| read.borrow_mut().take()).unwrap_or_default();
+    let ignored: Vec<&str> =
+        specs.iter().map(|s| s.name).filter(|n| !read.iter().any(|r| r == n)).collect();
+    assert!(ignored.is_empty(), "the decoder does not read {ignored:?}");
+}
+
+thread_local! {
+    /// The parameters read on this thread while [`check_decoder`] watches.
+    static READ: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
 }
 
 #[cfg(test)]

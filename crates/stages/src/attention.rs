@@ -5,15 +5,16 @@
 //! eight ODIR labels); its backbone weights are handed on, its head and any previous attention
 //! block are not. The new block is initialised by the training stage with its seed. Changing
 //! the block re-runs this cheap stage and what follows it, never what precedes it.
+use ablate_core::params::Choice;
 use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T};
 use ablate_core::stage::{InputSpec, KindInfo, Resource, Workspace};
 
-pub const ATTENTIONS: &[&str] = &["none", "se", "mha"];
+use crate::catalog::AttentionKind;
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new(
         "block",
-        T::Choice(ATTENTIONS),
+        T::Choice(AttentionKind::NAMES),
         D::Required,
         "attention block on the final feature map",
     ),

@@ -13,29 +13,10 @@ use std::path::Path;
 use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{InputFile, KindInfo, Resource, Workspace};
 
-/// Every backbone `models` can build.
-pub const BACKBONES: &[&str] = &[
-    "resnet18",
-    "efficientnet_b0",
-    "efficientnet_lite0",
-    "vit_tiny_patch16_224",
-    "vit_small_patch16_224",
-    "vit_base_patch16_224",
-    "swin_tiny_patch4_window7_224",
-    "swin_small_patch4_window7_224",
-];
-
-/// The prefix of the classifier a backbone's source library puts on top of it.
-pub fn source_head(backbone: &str) -> &'static str {
-    match backbone {
-        "resnet18" => "fc.",
-        "efficientnet_b0" | "efficientnet_lite0" => "classifier.",
-        _ => "head.",
-    }
-}
+use crate::catalog::BACKBONE_NAMES;
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new("arch", T::Choice(BACKBONES), D::Required, "backbone architecture"),
+    ParamSpec::new("arch", T::Choice(BACKBONE_NAMES), D::Required, "backbone architecture"),
     ParamSpec::new(
         "weights",
         T::Path,

@@ -9,6 +9,7 @@
 pub mod attention;
 pub mod backbone;
 pub mod bench;
+pub mod catalog;
 pub mod data;
 pub mod device;
 pub mod evaluate;

@@ -5,7 +5,7 @@ pub fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     if args.first().is_some_and(|a| a == "models") {
         let json = args.iter().any(|a| a == "--json");
-        if let Err(error) = crate::models::catalog::print(json) {
+        if let Err(error) = crate::models::listing::print(json) {
             eprintln!("error: {error:#}");
             std::process::exit(1);
         }

@@ -6,21 +6,11 @@
 //!   `nn.MultiheadAttention` (`mha.in_proj_weight`, `mha.in_proj_bias`, `mha.out_proj`; Xavier
 //!   uniform input projection, zero biases) and a residual connection; no positional encoding,
 //!   no MLP, as the reference.
-use serde::{Deserialize, Serialize};
+use ablate_stages::catalog::AttentionKind;
 use tch::Tensor;
 use tch::nn::{self, Init};
 
 use super::layers::{layer_norm, linear, pytorch_uniform};
-
-/// Which block sits between the backbone and the head.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum AttentionKind {
-    #[default]
-    None,
-    Se,
-    Mha,
-}
 
 pub enum Attention {
     SqueezeExcitation {

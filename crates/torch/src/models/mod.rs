@@ -3,11 +3,11 @@
 //! torchvision's or timm's names below it), `attention.*` and `classifier.*`, as in the
 //! reference's `TransferModel`, so checkpoints are plain state dicts PyTorch can load.
 pub mod attention;
-pub mod catalog;
 pub mod efficientnet_b0;
-pub mod efficientnet_lite0;
+pub mod efficientnet_lite;
 pub mod head;
 pub mod layers;
+pub mod listing;
 pub mod resnet18;
 pub mod swin;
 pub mod transformer;
@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 use tch::nn;
 
-use attention::{Attention, AttentionKind};
+use ablate_stages::catalog::{self, AttentionKind, Family};
+use attention::Attention;
 use head::Head;
 
 /// What a backbone computes from a batch of images.
@@ -92,39 +93,32 @@ impl Architecture {
     }
 
     /// The stochastic-depth rate in effect: the configured one, else the default of the library
-    /// whose model this is (torchvision EfficientNet-B0 0.2, timm Swin 0.1, others 0).
-    pub fn drop_path_rate(&self) -> f64 {
-        self.drop_path.unwrap_or(match self.backbone.as_str() {
-            "efficientnet_b0" => 0.2,
-            name if name.starts_with("swin_") => 0.1,
-            _ => 0.0,
-        })
+    /// whose model this is (see `catalog`).
+    pub fn drop_path_rate(&self) -> anyhow::Result<f64> {
+        Ok(self.drop_path.unwrap_or(catalog::backbone(&self.backbone)?.drop_path))
     }
 }
 
-/// Builds the backbone `name` under `path` for square images of side `image_size`.
+/// Builds the backbone `arch.backbone` (a row of `catalog::BACKBONES`) under `path` for square
+/// images of side `image_size`.
 pub fn build_backbone(
     path: &nn::Path,
     arch: &Architecture,
     image_size: i64,
 ) -> anyhow::Result<Box<dyn Backbone>> {
-    let name = arch.backbone.as_str();
-    let rate = arch.drop_path_rate();
-    Ok(match name {
-        "resnet18" => Box::new(resnet18::ResNet18::new(path)),
-        "efficientnet_b0" => Box::new(efficientnet_b0::EfficientNetB0::new(path, rate)),
-        "efficientnet_lite0" => Box::new(efficientnet_lite0::EfficientNetLite0::new(path, rate)),
-        _ => {
-            if let Some((dim, heads)) = vit::dimensions(name) {
-                Box::new(vit::VisionTransformer::new(path, dim, heads, image_size, rate)?)
-            } else if let Some(depths) = swin::depths(name) {
-                Box::new(swin::SwinTransformer::new(path, depths, image_size, rate)?)
-            } else {
-                anyhow::bail!(
-                    "unknown backbone `{name}` (known: {})",
-                    ablate_stages::backbone::BACKBONES.join(", ")
-                )
-            }
+    let rate = arch.drop_path_rate()?;
+    Ok(match catalog::backbone(&arch.backbone)?.family {
+        Family::ResNet18 => Box::new(resnet18::ResNet18::new(path)),
+        Family::EfficientNetB0 => Box::new(efficientnet_b0::EfficientNetB0::new(path, rate)),
+        Family::EfficientNetLite { channel_multiplier, depth_multiplier } => {
+            let scale = efficientnet_lite::Scale { channel_multiplier, depth_multiplier };
+            Box::new(efficientnet_lite::EfficientNetLite::new(path, scale, rate))
+        }
+        Family::Vit { dim, heads } => {
+            Box::new(vit::VisionTransformer::new(path, dim, heads, image_size, rate)?)
+        }
+        Family::Swin { depths } => {
+            Box::new(swin::SwinTransformer::new(path, depths, image_size, rate)?)
         }
     })
 }

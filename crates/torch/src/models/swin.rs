@@ -25,15 +25,6 @@ const EMBED: i64 = 96;
 const EPS: f64 = 1e-5;
 const HEADS: [i64; 4] = [3, 6, 12, 24];
 
-/// Blocks per stage of a named variant.
-pub fn depths(name: &str) -> Option<[usize; 4]> {
-    match name {
-        "swin_tiny_patch4_window7_224" => Some([2, 2, 6, 2]),
-        "swin_small_patch4_window7_224" => Some([2, 2, 18, 2]),
-        _ => None,
-    }
-}
-
 /// timm's `get_relative_position_index` for a window × window window.
 fn relative_position_index(window: i64, device: tch::Device) -> Tensor {
     let coords = Tensor::arange(window * window, (Kind::Int64, device));

@@ -16,16 +16,6 @@ const PATCH: i64 = 16;
 const EPS: f64 = 1e-6;
 const DEPTH: usize = 12;
 
-/// Width and heads of a named variant.
-pub fn dimensions(name: &str) -> Option<(i64, i64)> {
-    match name {
-        "vit_tiny_patch16_224" => Some((192, 3)),
-        "vit_small_patch16_224" => Some((384, 6)),
-        "vit_base_patch16_224" => Some((768, 12)),
-        _ => None,
-    }
-}
-
 struct Block {
     norm1: nn::LayerNorm,
     attn: SelfAttention,

@@ -1,4 +1,7 @@
 //! Probabilities of a model on a whole split, batched, in evaluation mode without gradients.
+use std::path::Path;
+
+use ablate_stages::data::dataset::Dataset;
 use tch::{Kind, Tensor};
 
 use super::tensors::{SplitTensors, normalize, to_unit};
@@ -34,16 +37,18 @@ pub struct Predictions {
     pub probabilities: Vec<f32>,
 }
 
-/// Applies the stage's `model` input to `split` of its `data` input. A model may predict more
-/// labels than the dataset has (e.g. one trained on the eight ODIR labels, evaluated on D, G,
-/// A): its outputs for the dataset's labels are taken by name.
+/// Applies the trained model in `model_dir` on `device` to `split` of the dataset in
+/// `data_dir`. A model may predict more labels than the dataset has (e.g. one trained on the
+/// eight ODIR labels, evaluated on D, G, A): its outputs for the dataset's labels are taken by
+/// name.
 pub fn predict_split(
-    ctx: &ablate_core::stage::StageContext,
+    model_dir: &Path,
+    data_dir: &Path,
     split: &str,
+    device: tch::Device,
 ) -> anyhow::Result<Predictions> {
-    let device = super::device::to_tch(ctx.device())?;
-    let (config, _vs, model) = super::checkpoint::load(ctx.input("model"), device)?;
-    let dataset = ablate_stages::data::dataset::Dataset::read(ctx.input("data"))?;
+    let (config, _vs, model) = super::checkpoint::load(model_dir, device)?;
+    let dataset = Dataset::read(data_dir)?;
     let columns = dataset
         .label_names
         .iter()

@@ -1,8 +1,8 @@
 //! The torch implementation of `attention`, run in the `ablate-torch` worker; the kind's
 //! parameters and inputs are declared in `ablate_stages::attention`.
-use crate::models::attention::AttentionKind;
 use crate::nn::checkpoint;
 use ablate_core::stage::StageContext;
+use ablate_stages::catalog::AttentionKind;
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let p = ctx.params;

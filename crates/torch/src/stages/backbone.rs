@@ -9,10 +9,7 @@ use tch::nn::VarStore;
 use crate::models::{Architecture, adapt_backbone_tensor, build_backbone};
 use crate::nn::{checkpoint, weights};
 use ablate_core::stage::StageContext;
-use ablate_stages::backbone::source_head;
-
-/// ViT and Swin are defined at 224² by their checkpoints; CNNs do not care.
-const NATIVE_SIZE: i64 = 224;
+use ablate_stages::catalog;
 
 fn check_sha256(path: &Path, expected: &str) -> anyhow::Result<()> {
     let mut hasher = Sha256::new();
@@ -42,7 +39,8 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     if let Some(expected) = p.opt_str("sha256") {
         check_sha256(path, expected)?;
     }
-    let (prefix, head) = (p.str("prefix"), source_head(&arch.backbone));
+    let info = catalog::backbone(&arch.backbone)?;
+    let (prefix, head) = (p.str("prefix"), info.classifier_prefix);
     let mut outside = 0;
     let mut dropped = 0;
     let mut tensors = Vec::new();
@@ -54,7 +52,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         }
     }
     let vs = VarStore::new(tch::Device::Cpu);
-    let backbone = build_backbone(&(vs.root() / "backbone"), &arch, NATIVE_SIZE)?;
+    let backbone = build_backbone(&(vs.root() / "backbone"), &arch, info.native_size)?;
     let adapt = |name: &str, t: &tch::Tensor, shape: &[i64]| {
         adapt_backbone_tensor(backbone.as_ref(), name, t, shape)
     };

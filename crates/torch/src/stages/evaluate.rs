@@ -14,7 +14,8 @@ use ablate_stages::scoring::{LabelScores, macro_f1 as macro_f1_of, score, score_
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let (split, threshold) =
         (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
-    let predictions = predict_split(ctx, &split)?;
+    let device = crate::nn::device::to_tch(ctx.device())?;
+    let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, device)?;
     let n_labels = predictions.labels.len();
     let scores = score(&predictions.probabilities, &predictions.truth, n_labels, threshold);
     let macro_f1 = macro_f1_of(&scores);

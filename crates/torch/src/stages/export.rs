@@ -7,7 +7,8 @@ use ablate_stages::export::*;
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let (split, threshold) =
         (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
-    let predictions = predict_split(ctx, &split)?;
+    let device = crate::nn::device::to_tch(ctx.device())?;
+    let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, device)?;
     let path = ctx.out_dir.join(FILE_NAME);
     let mut csv = csv::Writer::from_path(&path)?;
     csv.write_record(std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)))?;
