@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod progress;
 pub mod run_record;
+pub mod run_state;
 pub mod scheduler;
 pub mod spec;
 pub mod stage;

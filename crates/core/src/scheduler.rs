@@ -25,11 +25,9 @@ use super::metrics::{MetricSource, write_parquet};
 use super::pipeline::{Pipeline, StageSpec};
 use super::progress::Progress;
 use super::run_record::{Outcome, RunReport};
+use super::run_state::{Ended, Next, Node, RunState};
 use super::stage::{Registry, Resource, StageContext, StageReport};
 use super::store::{Entry, Record, Store, WorkspaceOwner};
-
-/// How often one stage may have a corrupt input recomputed within a run.
-const MAX_RECOMPUTES: u32 = 2;
 
 /// An upstream output that did not match its digest when a stage was about to read it; it has
 /// been set aside, so computing `stage` again replaces it.
@@ -65,120 +63,60 @@ impl Scheduler<'_> {
         if let Err(error) = self.store.write_manifest(&Manifest::of(self.pipeline, started_at)) {
             self.progress.line(&format!("warning: {error:#}"));
         }
-        let order: Vec<&str> = self.dag.topological().collect();
-        let mut outcomes: HashMap<&str, Outcome> = HashMap::new();
-        let mut done: HashMap<&str, Entry> = HashMap::new();
+        let nodes = self
+            .dag
+            .topological()
+            .map(|name| {
+                let spec = self.pipeline.stage(name).expect("dag nodes are stages");
+                let resource = self.registry.get(&spec.kind).expect("validated").info().resource;
+                Node { name, inputs: spec.inputs.values().map(String::as_str).collect(), resource }
+            })
+            .collect();
+        let mut state = RunState::new(nodes, self.options.jobs, self.options.devices.clone());
         let verified = Mutex::new(HashSet::new());
-        let mut started_stages: HashSet<&str> = HashSet::new();
-        let mut free_devices = self.options.devices.clone();
-        let mut running_cpu = 0;
-        let mut running = 0;
-        let mut retries: HashMap<&str, u32> = HashMap::new();
-        let (tx, rx) = mpsc::channel::<(&str, Option<String>, anyhow::Result<(Outcome, Entry)>)>();
-
+        let (tx, rx) = mpsc::channel::<(&str, Option<String>, Ended)>();
         std::thread::scope(|scope| {
             loop {
-                for &name in &order {
-                    if outcomes.contains_key(name) || started_stages.contains(name) {
-                        continue;
-                    }
+                let skipped = |name: &str, blocker: &str| {
+                    self.progress.line(&format!("  skip {name} (upstream {blocker} failed)"));
+                };
+                for (name, device, upstream) in state.start_ready(skipped) {
                     let spec = self.pipeline.stage(name).expect("stage exists");
-                    if let Some(blocker) = spec.inputs.values().find(|u| {
-                        matches!(
-                            outcomes.get(u.as_str()),
-                            Some(Outcome::Failed { .. } | Outcome::Skipped { .. })
-                        )
-                    }) {
-                        self.progress.line(&format!("  skip {name} (upstream {blocker} failed)"));
-                        outcomes.insert(
-                            name,
-                            Outcome::Skipped { because: format!("upstream {blocker} failed") },
-                        );
-                        continue;
-                    }
-                    if !spec.inputs.values().all(|u| done.contains_key(u.as_str())) {
-                        continue;
-                    }
-                    let resource =
-                        self.registry.get(&spec.kind).expect("validated").info().resource;
-                    let device = match resource {
-                        Resource::Cpu if running_cpu < self.options.jobs.max(1) => None,
-                        Resource::Device if !free_devices.is_empty() => {
-                            Some(free_devices.remove(0))
-                        }
-                        _ => continue,
-                    };
-                    if resource == Resource::Cpu {
-                        running_cpu += 1;
-                    }
-                    running += 1;
-                    started_stages.insert(name);
-                    let upstream: HashMap<String, Entry> = spec
-                        .inputs
-                        .values()
-                        .map(|u| (u.clone(), done[u.as_str()].clone()))
-                        .collect();
                     let (tx, verified) = (tx.clone(), &verified);
                     scope.spawn(move || {
-                        let result = self.run_caught(spec, &upstream, verified, device.as_deref());
-                        let _ = tx.send((name, device, result));
+                        let ended =
+                            match self.run_caught(spec, &upstream, verified, device.as_deref()) {
+                                Ok((outcome, entry)) => Ended::Ok(outcome, entry),
+                                Err(error) => match error.downcast_ref::<CorruptInput>() {
+                                    Some(corrupt) => Ended::CorruptInput {
+                                        upstream: corrupt.stage.clone(),
+                                        error: format!("{error:#}"),
+                                    },
+                                    None => Ended::Failed(format!("{error:#}")),
+                                },
+                            };
+                        let _ = tx.send((name, device, ended));
                     });
                 }
-                if running == 0 {
+                if !state.running() {
                     break;
                 }
-                let (name, device, result) = rx.recv().expect("workers send before exiting");
-                running -= 1;
-                match device {
-                    Some(device) => free_devices.push(device),
-                    None => running_cpu -= 1,
-                }
-                match result {
-                    Ok((outcome, entry)) => {
-                        done.insert(name, entry);
-                        outcomes.insert(name, outcome);
-                    }
-                    Err(error) => {
-                        if let Some(corrupt) = error.downcast_ref::<CorruptInput>()
-                            && retries.get(name).copied().unwrap_or(0) < MAX_RECOMPUTES
-                        {
-                            // Compute the corrupt input again, then this stage.
-                            *retries.entry(name).or_default() += 1;
-                            let upstream = order
-                                .iter()
-                                .copied()
-                                .find(|&s| s == corrupt.stage)
-                                .expect("inputs are stages");
-                            self.progress.line(&format!(
-                                "! {name}: {error:#}; set aside, {upstream} runs again"
-                            ));
-                            if done.get(upstream).is_some_and(|e| {
-                                !self.store.entries_dir().join(&e.record.key).exists()
-                            }) {
-                                done.remove(upstream);
-                                outcomes.remove(upstream);
-                                started_stages.remove(upstream);
-                            }
-                            started_stages.remove(name);
-                            continue;
-                        }
-                        let error = format!("{error:#}");
-                        self.progress.line(&format!("✗ {name} failed: {error}"));
-                        outcomes.insert(name, Outcome::Failed { error });
-                    }
+                let (name, device, ended) = rx.recv().expect("workers send before exiting");
+                let published = |key: &str| self.store.entries_dir().join(key).exists();
+                match state.finish(name, device, ended, published) {
+                    Next::Continue => {}
+                    Next::Recompute { upstream, error } => self
+                        .progress
+                        .line(&format!("! {name}: {error}; set aside, {upstream} runs again")),
+                    Next::Failed(error) => self.progress.line(&format!("✗ {name} failed: {error}")),
                 }
             }
         });
-
-        let stages = order
-            .iter()
-            .map(|&s| (s.to_string(), outcomes.remove(s).expect("every stage ends")))
-            .collect();
         RunReport {
             pipeline: self.pipeline.name.clone(),
             started: started_at,
             seconds: started.elapsed().as_secs_f64(),
-            stages,
+            stages: state.outcomes(),
         }
     }
 
