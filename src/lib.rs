@@ -8,3 +8,4 @@ pub mod results;
 pub mod session;
 pub mod slurm;
 pub mod status;
+pub mod toolchain;

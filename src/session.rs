@@ -1,6 +1,6 @@
 //! One pipeline opened against one cache: what `run`, `plan`, a Slurm submission and a Slurm
-//! job all start from. The toolchain built here enters the keys of every stage (device stages
-//! also get libtorch's version and the device kind), so every command computes the same keys.
+//! job all start from. The toolchain (see `toolchain`) enters the keys of every stage, so every
+//! command computes the same keys.
 use std::path::Path;
 
 use ablate_core::dag::Dag;
@@ -16,6 +16,8 @@ use ablate_core::spec::PipelineSource;
 use ablate_core::stage::{Registry, Resource};
 use ablate_core::store::Store;
 use ablate_stages::registry;
+
+use crate::toolchain::toolchain;
 
 pub struct Session {
     pub pipeline: Pipeline,
@@ -38,15 +40,11 @@ impl Session {
         let dag = Dag::new(&pipeline).map_err(|d| Diagnostics(vec![d]))?;
         let store = Store::open(cache)?;
         let digests = FileDigests::open(cache.join("stat-cache.json"));
-        let toolchain = Toolchain {
-            common: [("ablate".to_string(), env!("CARGO_PKG_VERSION").to_string())].into(),
-            device: [
-                ("libtorch".to_string(), env!("ABLATE_LIBTORCH_VERSION").to_string()),
-                ("device".to_string(), device_kind.to_string()),
-                ("precision".to_string(), "fp32".to_string()),
-            ]
-            .into(),
-        };
+        let device_stages = pipeline
+            .stages
+            .iter()
+            .any(|s| registry.get(&s.kind).is_some_and(|k| k.info().resource == Resource::Device));
+        let toolchain = toolchain(&store, &digests, device_kind, device_stages)?;
         Ok(Session { pipeline, dag, store, registry, digests, toolchain })
     }
 

@@ -1,6 +1,6 @@
 //! Compiles `src/nn/shim.cpp`, the few libtorch functions tch does not expose (see
-//! `compile_shim`), and adds an rpath to libtorch so that this crate's tests run without
-//! `LD_LIBRARY_PATH`.
+//! `compile_shim`), adds an rpath to libtorch so that this crate's tests run without
+//! `LD_LIBRARY_PATH`, and records libtorch's version (`toolchain`).
 use std::path::Path;
 
 fn main() {
@@ -10,6 +10,17 @@ fn main() {
     let root = Path::new(&root);
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", root.join("lib").display());
     compile_shim(root);
+    let version_file = root.join("version.py");
+    println!("cargo:rerun-if-changed={}", version_file.display());
+    let version = std::fs::read_to_string(&version_file)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("__version__ = "))
+                .map(|v| v.trim().trim_matches('\'').to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=ABLATE_LIBTORCH_VERSION={version}");
 }
 
 /// With a CUDA libtorch (and the CUDA headers its wheel brings), the shim's CUDA streams and

@@ -183,6 +183,8 @@ fn describe(node: &Node) -> String {
 pub trait Choice: Sized + Copy + 'static {
     /// Every accepted name, in declaration order (the parameter's `ParamType::Choice`).
     const NAMES: &'static [&'static str];
+    /// Every variant, in declaration order.
+    const ALL: &'static [Self];
     fn from_name(name: &str) -> Option<Self>;
     fn name(self) -> &'static str;
 }
@@ -209,6 +211,7 @@ macro_rules! choice {
 
         impl $crate::params::Choice for $name {
             const NAMES: &'static [&'static str] = &[$($text),+];
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
             fn from_name(name: &str) -> Option<Self> {
                 match name { $($text => Some(Self::$variant),)+ _ => None }
             }

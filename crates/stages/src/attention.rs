@@ -6,7 +6,7 @@
 //! block are not. The new block is initialised by the training stage with its seed. Changing
 //! the block re-runs this cheap stage and what follows it, never what precedes it.
 use ablate_core::params::Choice;
-use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T};
+use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{InputSpec, KindInfo, Resource, Workspace};
 
 use crate::catalog::AttentionKind;
@@ -41,3 +41,30 @@ pub const INFO: KindInfo = KindInfo {
     resource: Resource::Cpu,
     workspace: Workspace::None,
 };
+
+/// `attention`'s parameters, decoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttentionParams {
+    pub block: AttentionKind,
+    pub se_reduction: i64,
+    pub heads: i64,
+}
+
+impl AttentionParams {
+    pub fn decode(p: &Params) -> AttentionParams {
+        AttentionParams {
+            block: p.choice("block"),
+            se_reduction: p.int("se_reduction"),
+            heads: p.int("heads"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decoder_reads_every_parameter() {
+        let required = "block: se";
+        ablate_core::params::check_decoder(super::PARAMS, required, super::AttentionParams::decode);
+    }
+}

@@ -8,12 +8,12 @@
 //! the report says so. Without `weights` the artifact only names the architecture, and the
 //! training stage draws the initial weights with its own seed, so seeds replicate initialisation
 //! too. The weights file's content, not its path, enters the key.
-use std::path::Path;
+use std::path::PathBuf;
 
 use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{InputFile, KindInfo, Resource, Workspace};
 
-use crate::catalog::BACKBONE_NAMES;
+use crate::catalog::{self, BACKBONE_NAMES, BackboneInfo};
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("arch", T::Choice(BACKBONE_NAMES), D::Required, "backbone architecture"),
@@ -60,16 +60,50 @@ pub const INFO: KindInfo = KindInfo {
     workspace: Workspace::None,
 };
 
+/// `backbone`'s parameters, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackboneParams {
+    pub arch: &'static BackboneInfo,
+    pub weights: Option<PathBuf>,
+    pub sha256: Option<String>,
+    pub prefix: String,
+    pub strict: bool,
+    pub drop_path: Option<f64>,
+}
+
+impl BackboneParams {
+    pub fn decode(p: &Params) -> BackboneParams {
+        BackboneParams {
+            arch: catalog::backbone(p.str("arch"))
+                .expect("`arch` is validated against the catalog"),
+            weights: p.opt_str("weights").map(PathBuf::from),
+            sha256: p.opt_str("sha256").map(String::from),
+            prefix: p.str("prefix").to_string(),
+            strict: p.bool("strict"),
+            drop_path: p.opt_float("drop_path"),
+        }
+    }
+}
+
 /// The weights file, whose content keys the stage.
 pub fn input_files(params: &Params) -> anyhow::Result<Vec<InputFile>> {
-    let Some(weights) = params.opt_str("weights") else {
+    let Some(path) = BackboneParams::decode(params).weights else {
         return Ok(Vec::new());
     };
-    let path = Path::new(weights);
     if !path.is_file() {
         anyhow::bail!("weights file {} does not exist", path.display());
     }
-    let label =
-        path.file_name().map_or_else(|| weights.to_string(), |n| n.to_string_lossy().into_owned());
-    Ok(vec![InputFile { label, path: path.to_path_buf() }])
+    let label = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Ok(vec![InputFile { label, path }])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decoder_reads_every_parameter() {
+        let required = "arch: resnet18";
+        ablate_core::params::check_decoder(super::PARAMS, required, super::BackboneParams::decode);
+    }
 }

@@ -11,7 +11,10 @@
 
 use std::path::PathBuf;
 
+use ablate_core::params::Choice;
 use serde::{Deserialize, Serialize};
+
+use crate::train::Precision;
 
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
 pub struct BenchOptions {
@@ -56,13 +59,6 @@ pub struct Mode {
     pub graph: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
-    Fp32,
-    Bf16,
-    Fp16,
-}
-
 impl std::str::FromStr for Mode {
     type Err = anyhow::Error;
 
@@ -75,13 +71,12 @@ impl std::str::FromStr for Mode {
             Some(name) => (name, true),
             None => (rest, false),
         };
-        let precision = match name {
-            "fp32" => Precision::Fp32,
-            "bf16" => Precision::Bf16,
-            "fp16" => Precision::Fp16,
-            _ => anyhow::bail!(
-                "--modes: `{text}` is not fp32, bf16 or fp16, optionally followed by -cl, then -graph"
-            ),
+        let Some(precision) = Precision::from_name(name) else {
+            let (last, others) = Precision::NAMES.split_last().expect("precisions");
+            anyhow::bail!(
+                "--modes: `{text}` is not {} or {last}, optionally followed by -cl, then -graph",
+                others.join(", ")
+            )
         };
         Ok(Mode { precision, channels_last, graph })
     }

@@ -17,70 +17,74 @@ pub mod export;
 pub mod gradcam;
 pub mod load;
 pub mod loss;
+pub mod prediction;
 pub mod scoring;
 pub mod synthetic;
 pub mod train;
 pub mod vae_augment;
 pub mod worker;
 
-use ablate_core::params::{ParamDefault, ParamSpec, ParamType, Params};
-use ablate_core::stage::{InputFile, InputSpec, KindInfo, Registry, StageContext, StageKind};
+use ablate_core::params::{Choice, Params};
+use ablate_core::stage::{InputFile, KindInfo, Registry, StageContext, StageKind};
 
-/// Inputs of the stages that apply a trained model to a dataset.
-const MODEL_AND_DATA: &[InputSpec] = &[
-    InputSpec::required("model", "a trained model from `train`"),
-    InputSpec::required("data", "the dataset holding the split"),
-];
-
-const THRESHOLD: ParamSpec = ParamSpec::new(
-    "threshold",
-    ParamType::Float { min: 0.0, max: 1.0 },
-    ParamDefault::Float(0.5),
-    "a label is predicted when its probability is above this",
-);
-
+/// Every stage kind: those that run here, then those that run in a worker.
 pub fn registry() -> Registry {
-    Registry::default()
-        .with(load::Load)
-        .with(loss::Loss)
-        .with(synthetic::Synthetic)
-        .with(InWorker::new(&backbone::INFO).reading(backbone::input_files))
-        .with(InWorker::new(&attention::INFO))
-        .with(InWorker::new(&train::INFO))
-        .with(InWorker::new(&evaluate::INFO))
-        .with(InWorker::new(&export::INFO))
-        .with(InWorker::new(&vae_augment::INFO))
-        .with(InWorker::new(&gradcam::INFO))
+    let here = Registry::default().with(load::Load).with(loss::Loss).with(synthetic::Synthetic);
+    WorkerKind::ALL.iter().fold(here, |registry, &kind| registry.with(kind))
 }
 
-/// A stage kind whose work needs torch and so runs in the `ablate-torch` worker process (see
-/// `worker`); its file declares its [`KindInfo`] and, with the torch feature, its `execute`.
-struct InWorker {
-    info: &'static KindInfo,
-    files: fn(&Params) -> anyhow::Result<Vec<InputFile>>,
-}
-
-impl InWorker {
-    fn new(info: &'static KindInfo) -> Self {
-        InWorker { info, files: |_| Ok(Vec::new()) }
-    }
-
-    /// The kind reads files outside the cache, listed by `files`.
-    fn reading(self, files: fn(&Params) -> anyhow::Result<Vec<InputFile>>) -> Self {
-        InWorker { files, ..self }
+ablate_core::choice! {
+    /// The kinds whose work needs torch and so runs in an `ablate-torch` worker process (see
+    /// `worker`). Each is declared in the file of its name here and implemented in the file of
+    /// its name in `ablate_torch::stages`, whose dispatch matches on this enum: a kind without
+    /// an implementation does not compile.
+    pub enum WorkerKind {
+        Backbone = "backbone",
+        Attention = "attention",
+        Train = "train",
+        Evaluate = "evaluate",
+        Export = "export",
+        VaeAugment = "vae_augment",
+        Gradcam = "gradcam",
     }
 }
 
-impl StageKind for InWorker {
+impl StageKind for WorkerKind {
     fn info(&self) -> &'static KindInfo {
-        self.info
+        match self {
+            WorkerKind::Backbone => &backbone::INFO,
+            WorkerKind::Attention => &attention::INFO,
+            WorkerKind::Train => &train::INFO,
+            WorkerKind::Evaluate => &evaluate::INFO,
+            WorkerKind::Export => &export::INFO,
+            WorkerKind::VaeAugment => &vae_augment::INFO,
+            WorkerKind::Gradcam => &gradcam::INFO,
+        }
     }
 
     fn input_files(&self, params: &Params) -> anyhow::Result<Vec<InputFile>> {
-        (self.files)(params)
+        match self {
+            WorkerKind::Backbone => backbone::input_files(params),
+            _ => Ok(Vec::new()),
+        }
     }
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
-        crate::worker::delegate(self.info.kind, ctx)
+        worker::delegate(*self, ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ablate_core::params::Choice;
+    use ablate_core::stage::StageKind;
+
+    use super::WorkerKind;
+
+    #[test]
+    fn worker_kinds_are_named_as_their_declarations() {
+        for kind in WorkerKind::ALL {
+            assert_eq!(kind.info().kind, kind.name());
+        }
     }
 }

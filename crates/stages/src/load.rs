@@ -4,7 +4,7 @@
 //! every image once (in parallel) to `size`×`size` RGB with a bilinear, antialiased filter (as
 //! PIL's `Resize`), and stores uint8 tensors with labels and ids. The key covers the content of
 //! every CSV and image read, not the folder's location.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use image::ImageDecoder;
@@ -52,15 +52,34 @@ const PARAMS: &[ParamSpec] = &[
     ),
 ];
 
-impl Load {
-    fn tables(root: &DataRoot, params: &Params) -> anyhow::Result<Vec<(String, Table)>> {
-        params
-            .str_list("splits")
-            .into_iter()
+/// `load`'s parameters, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadParams {
+    pub root: PathBuf,
+    pub splits: Vec<String>,
+    pub size: usize,
+    pub csv_suffix: String,
+    /// Rows kept per split; 0: all.
+    pub limit: usize,
+}
+
+impl LoadParams {
+    pub fn decode(p: &Params) -> LoadParams {
+        LoadParams {
+            root: PathBuf::from(p.str("root")),
+            splits: p.str_list("splits"),
+            size: p.usize("size"),
+            csv_suffix: p.str("csv_suffix").to_string(),
+            limit: p.usize("limit"),
+        }
+    }
+
+    fn tables(&self, root: &DataRoot) -> anyhow::Result<Vec<(String, Table)>> {
+        self.splits
+            .iter()
             .map(|split| {
-                let table =
-                    read_table(&root.csv(&split, params.str("csv_suffix")), params.usize("limit"))?;
-                Ok((split, table))
+                let table = read_table(&root.csv(split, &self.csv_suffix), self.limit)?;
+                Ok((split.clone(), table))
             })
             .collect()
     }
@@ -82,9 +101,10 @@ impl StageKind for Load {
     }
 
     fn input_files(&self, params: &Params) -> anyhow::Result<Vec<InputFile>> {
-        let root = DataRoot::open(Path::new(params.str("root")))?;
+        let p = LoadParams::decode(params);
+        let root = DataRoot::open(&p.root)?;
         let mut files = Vec::new();
-        for (split, table) in Self::tables(&root, params)? {
+        for (split, table) in p.tables(&root)? {
             let csv_name =
                 table.csv.file_name().expect("csv has a name").to_string_lossy().into_owned();
             files.push(InputFile { label: csv_name, path: table.csv.clone() });
@@ -99,9 +119,10 @@ impl StageKind for Load {
     }
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
-        let root = DataRoot::open(Path::new(ctx.params.str("root")))?;
-        let size = ctx.params.usize("size");
-        let tables = Self::tables(&root, ctx.params)?;
+        let p = LoadParams::decode(ctx.params);
+        let root = DataRoot::open(&p.root)?;
+        let size = p.size;
+        let tables = p.tables(&root)?;
         let label_names = tables.first().map(|(_, t)| t.label_names.clone()).unwrap_or_default();
         let mut splits = Vec::new();
         for (split, table) in tables {
@@ -189,4 +210,12 @@ pub fn to_channel_first(hwc: &[u8], size: usize) -> Vec<u8> {
         }
     }
     chw
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decoder_reads_every_parameter() {
+        ablate_core::params::check_decoder(super::PARAMS, "root: data", super::LoadParams::decode);
+    }
 }

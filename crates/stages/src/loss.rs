@@ -23,7 +23,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::data::dataset::{Dataset, positives};
-use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
+use ablate_core::params::{Choice, ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{InputSpec, KindInfo, Resource, StageContext, StageKind, Workspace};
 
 pub const CONFIG_FILE: &str = "loss.json";
@@ -91,13 +91,37 @@ pub fn class_balanced_weights(positives: &[usize], beta: f64) -> Vec<f64> {
 
 pub struct Loss;
 
+ablate_core::choice! {
+    /// The loss functions of the study's Task 2.
+    pub enum LossFunction { Bce = "bce", Focal = "focal", ClassBalanced = "class_balanced" }
+}
+
+/// `loss`'s parameters, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossParams {
+    pub function: LossFunction,
+    pub gamma: f64,
+    pub alpha: Option<f64>,
+    pub beta: f64,
+    pub pos_weight: Option<Vec<f64>>,
+    pub split: String,
+}
+
+impl LossParams {
+    pub fn decode(p: &Params) -> LossParams {
+        LossParams {
+            function: p.choice("function"),
+            gamma: p.float("gamma"),
+            alpha: p.opt_float("alpha"),
+            beta: p.float("beta"),
+            pos_weight: p.opt_float_list("pos_weight"),
+            split: p.str("split").to_string(),
+        }
+    }
+}
+
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new(
-        "function",
-        T::Choice(&["bce", "focal", "class_balanced"]),
-        D::Str("bce"),
-        "the loss function",
-    ),
+    ParamSpec::new("function", T::Choice(LossFunction::NAMES), D::Str("bce"), "the loss function"),
     ParamSpec::new(
         "gamma",
         T::Float { min: 0.0, max: 10.0 },
@@ -141,9 +165,10 @@ impl StageKind for Loss {
     }
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
+        let p = LossParams::decode(ctx.params);
         let dataset = Dataset::read(ctx.input("data"))?;
-        let split = dataset.split(ctx.params.str("split"))?;
-        let config = configure(ctx.params, &dataset.label_names, &split.labels)?;
+        let split = dataset.split(&p.split)?;
+        let config = configure(&p, &dataset.label_names, &split.labels)?;
         std::fs::write(ctx.out_dir.join(CONFIG_FILE), serde_json::to_vec_pretty(&config)?)?;
         let counts: Vec<String> = config.positives.iter().map(usize::to_string).collect();
         ctx.set_summary(format!(
@@ -156,13 +181,12 @@ impl StageKind for Loss {
     }
 }
 
-/// The configuration for `params` given the training split's row-major N×labels 0/1 targets.
-pub fn configure(params: &Params, labels: &[String], targets: &[u8]) -> anyhow::Result<LossConfig> {
+/// The configuration for `p` given the training split's row-major N×labels 0/1 targets.
+pub fn configure(p: &LossParams, labels: &[String], targets: &[u8]) -> anyhow::Result<LossConfig> {
     let n_labels = labels.len();
     let samples = targets.len() / n_labels.max(1);
     let positives = positives(targets, n_labels);
-    let function = params.str("function").to_string();
-    let given = params.opt_float_list("pos_weight");
+    let given = p.pos_weight.clone();
     if let Some(weights) = &given
         && weights.len() != n_labels
     {
@@ -172,21 +196,20 @@ pub fn configure(params: &Params, labels: &[String], targets: &[u8]) -> anyhow::
             labels.join(", ")
         );
     }
-    let (gamma, alpha, pos_weight) = match function.as_str() {
-        "bce" => (0.0, None, given),
-        "focal" => (params.float("gamma"), params.opt_float("alpha"), given),
-        "class_balanced" => {
+    let (gamma, alpha, pos_weight) = match p.function {
+        LossFunction::Bce => (0.0, None, given),
+        LossFunction::Focal => (p.gamma, p.alpha, given),
+        LossFunction::ClassBalanced => {
             if given.is_some() {
                 anyhow::bail!(
                     "`pos_weight` cannot be combined with `function: class_balanced`, which computes its own"
                 );
             }
-            (0.0, None, Some(class_balanced_weights(&positives, params.float("beta"))))
+            (0.0, None, Some(class_balanced_weights(&positives, p.beta)))
         }
-        other => unreachable!("validated choice {other}"),
     };
     Ok(LossConfig {
-        function,
+        function: p.function.to_string(),
         labels: labels.to_vec(),
         gamma,
         alpha,
@@ -202,9 +225,14 @@ mod tests {
     use ablate_core::yaml;
     use std::path::Path;
 
-    fn params(text: &str) -> Params {
+    fn params(text: &str) -> LossParams {
         let node = yaml::parse(Path::new("p.yaml"), text).unwrap();
-        Params::validate(PARAMS, Some(&node), "loss").unwrap()
+        LossParams::decode(&Params::validate(PARAMS, Some(&node), "loss").unwrap())
+    }
+
+    #[test]
+    fn the_decoder_reads_every_parameter() {
+        ablate_core::params::check_decoder(PARAMS, "", LossParams::decode);
     }
 
     fn labels() -> Vec<String> {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::data::dataset::{Dataset, Split};
 use crate::data::synthetic_fundus::paint_fundus;
 use crate::load::to_channel_first;
-use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T};
+use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{KindInfo, Resource, StageContext, StageKind, Workspace};
 
 pub struct Synthetic;
@@ -38,6 +38,25 @@ const PARAMS: &[ParamSpec] = &[
     ),
 ];
 
+/// `synthetic`'s parameters, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntheticParams {
+    pub seed: u64,
+    pub size: usize,
+    /// Images per split, in the order of `SPLITS`.
+    pub counts: [usize; 4],
+}
+
+impl SyntheticParams {
+    pub fn decode(p: &Params) -> SyntheticParams {
+        SyntheticParams {
+            seed: p.int("seed") as u64,
+            size: p.usize("size"),
+            counts: SPLITS.map(|split| p.usize(split)),
+        }
+    }
+}
+
 const INFO: KindInfo = KindInfo {
     kind: "synthetic",
     version: 1,
@@ -54,11 +73,9 @@ impl StageKind for Synthetic {
     }
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
-        let seed = ctx.params.int("seed") as u64;
-        let size = ctx.params.usize("size");
+        let SyntheticParams { seed, size, counts } = SyntheticParams::decode(ctx.params);
         let mut splits = Vec::new();
-        for (split_index, name) in SPLITS.iter().enumerate() {
-            let count = ctx.params.usize(name);
+        for (split_index, (name, count)) in SPLITS.iter().zip(counts).enumerate() {
             let task = ctx.progress.task(format!("paint {name}"), count as u64);
             let samples: Vec<([u8; 3], Vec<u8>)> = (0..count)
                 .into_par_iter()
@@ -87,5 +104,13 @@ impl StageKind for Synthetic {
             .write(&ctx.out_dir)?;
         ctx.set_summary(format!("synthetic images: {}", counts.join(", ")));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decoder_reads_every_parameter() {
+        ablate_core::params::check_decoder(super::PARAMS, "", super::SyntheticParams::decode);
     }
 }

@@ -35,22 +35,48 @@
 //! value of `epochs`, so raising it continues the cached run. A loss that is not finite stops
 //! the stage with an error; the last good checkpoint stays.
 
-use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
+use ablate_core::params::{Choice, ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{InputSpec, KindInfo, Resource, Workspace};
 
+ablate_core::choice! {
+    /// What `train` takes from its input model.
+    pub enum Take { All = "all", Backbone = "backbone" }
+}
+
+ablate_core::choice! {
+    /// Adam with L2 weight decay, or AdamW with decoupled weight decay.
+    pub enum Optimizer { Adam = "adam", AdamW = "adamw" }
+}
+
+ablate_core::choice! {
+    /// The learning rate after the warm-up.
+    pub enum Schedule { Constant = "constant", Cosine = "cosine" }
+}
+
+ablate_core::choice! {
+    /// The floating-point precision of the forward and backward passes (`bench` measures
+    /// the same ones).
+    pub enum Precision { Fp32 = "fp32", Bf16 = "bf16", Fp16 = "fp16" }
+}
+
+ablate_core::choice! {
+    /// What the GradCAM regulariser minimises.
+    pub enum CamTarget { Entropy = "entropy" }
+}
+
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::new("take", T::Choice(&["all", "backbone"]), D::Str("all"), "what to take from the input model"),
+    ParamSpec::new("take", T::Choice(Take::NAMES), D::Str("all"), "what to take from the input model"),
     ParamSpec::new("freeze", T::Str, D::Str("none"), "`none`, `backbone`, or comma-separated parameter name prefixes to keep fixed"),
     ParamSpec::new("epochs", T::Int { min: 1, max: 10_000 }, D::Int(25), "training epochs"),
     ParamSpec::new("batch_size", T::Int { min: 1, max: 65_536 }, D::Int(32), "mini-batch size"),
-    ParamSpec::new("optimizer", T::Choice(&["adam", "adamw"]), D::Str("adam"), "Adam (L2 weight decay) or AdamW (decoupled)"),
+    ParamSpec::new("optimizer", T::Choice(Optimizer::NAMES), D::Str("adam"), "Adam (L2 weight decay) or AdamW (decoupled)"),
     ParamSpec::new("lr", T::Float { min: 0.0, max: 10.0 }, D::Float(1e-3), "learning rate"),
     ParamSpec::new("weight_decay", T::Float { min: 0.0, max: 10.0 }, D::Float(0.0), "weight decay"),
-    ParamSpec::new("schedule", T::Choice(&["constant", "cosine"]), D::Str("constant"), "learning rate after the warm-up"),
+    ParamSpec::new("schedule", T::Choice(Schedule::NAMES), D::Str("constant"), "learning rate after the warm-up"),
     ParamSpec::new("warmup_epochs", T::Float { min: 0.0, max: 10_000.0 }, D::Float(0.0), "linear warm-up length in epochs"),
     ParamSpec::new("seed", T::Int { min: 0, max: i64::MAX }, D::Int(0), "seed of initialisation, shuffling, augmentation and dropout"),
     ParamSpec::new("deterministic", T::Bool, D::Bool(false), "deterministic algorithms only (GPU; slower)"),
-    ParamSpec::new("precision", T::Choice(&["fp32", "bf16", "fp16"]), D::Str("fp32"), "fp32, or mixed precision with bf16 or fp16 (loss-scaled)"),
+    ParamSpec::new("precision", T::Choice(Precision::NAMES), D::Str("fp32"), "fp32, or mixed precision with bf16 or fp16 (loss-scaled)"),
     ParamSpec::new("channels_last", T::Bool, D::Bool(false), "channels-last memory format for images and convolution weights"),
     ParamSpec::new("cuda_graph", T::Bool, D::Bool(false), "replay the training step as a CUDA graph where it allows (CUDA, constant learning rate, no GradCAM regulariser); eager otherwise, as the summary says"),
     ParamSpec::new("flips", T::Bool, D::Bool(true), "random horizontal and vertical flips"),
@@ -60,7 +86,7 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("patience", T::Int { min: 1, max: 10_000 }, D::Absent, "stop after this many epochs without a better validation macro-F1; unset: never"),
     ParamSpec::new("tune_thresholds", T::Bool, D::Bool(false), "also tune per-label thresholds on validation (reported beside the 0.5 scores)"),
     ParamSpec::new("cam_weight", T::Float { min: 0.0, max: 1000.0 }, D::Float(0.0), "weight of the GradCAM regulariser in the loss (0: off)"),
-    ParamSpec::new("cam_target", T::Choice(&["entropy"]), D::Str("entropy"), "what the GradCAM regulariser minimises: the normalised entropy of the predicted labels' maps (sharpens them)"),
+    ParamSpec::new("cam_target", T::Choice(CamTarget::NAMES), D::Str("entropy"), "what the GradCAM regulariser minimises: the normalised entropy of the predicted labels' maps (sharpens them)"),
     ParamSpec::new("train_split", T::Str, D::Str("train"), "split to train on"),
     ParamSpec::new("val_split", T::Str, D::Str("val"), "split that selects the best epoch"),
     ParamSpec::new("checkpoint_seconds", T::Float { min: 0.0, max: 1e9 }, D::Float(30.0), "training time between resumable checkpoints (one is always written after the last epoch; 0: after every epoch)").unkeyed(),
@@ -85,5 +111,131 @@ pub const INFO: KindInfo = KindInfo {
 
 /// Raising `epochs` continues a run only when the learning rate does not depend on it.
 fn epochs_extendable(params: &Params) -> bool {
-    params.str("schedule") == "constant"
+    params.choice::<Schedule>("schedule") == Schedule::Constant
+}
+
+/// Which parameters `freeze` keeps fixed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Freeze {
+    None,
+    Backbone,
+    /// Parameters whose names start with one of these.
+    Prefixes(Vec<String>),
+}
+
+impl Freeze {
+    fn parse(text: &str) -> Freeze {
+        match text.trim() {
+            "none" | "" => Freeze::None,
+            "backbone" => Freeze::Backbone,
+            list => Freeze::Prefixes(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The name prefixes kept fixed.
+    pub fn prefixes(&self) -> Vec<&str> {
+        match self {
+            Freeze::None => Vec::new(),
+            Freeze::Backbone => vec!["backbone."],
+            Freeze::Prefixes(prefixes) => prefixes.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for Freeze {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Freeze::None => f.write_str("none"),
+            Freeze::Backbone => f.write_str("backbone"),
+            Freeze::Prefixes(prefixes) => f.write_str(&prefixes.join(",")),
+        }
+    }
+}
+
+/// `train`'s parameters, decoded (see the table above for their meaning).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainParams {
+    pub take: Take,
+    pub freeze: Freeze,
+    pub epochs: u32,
+    pub batch_size: i64,
+    pub optimizer: Optimizer,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub schedule: Schedule,
+    pub warmup_epochs: f64,
+    pub seed: i64,
+    pub deterministic: bool,
+    pub precision: Precision,
+    pub channels_last: bool,
+    pub cuda_graph: bool,
+    pub flips: bool,
+    pub rotation: f64,
+    pub head_hidden: i64,
+    pub dropout: f64,
+    pub patience: Option<u32>,
+    pub tune_thresholds: bool,
+    pub cam_weight: f64,
+    pub cam_target: CamTarget,
+    pub train_split: String,
+    pub val_split: String,
+    pub checkpoint_seconds: f64,
+}
+
+impl TrainParams {
+    pub fn decode(p: &Params) -> TrainParams {
+        TrainParams {
+            take: p.choice("take"),
+            freeze: Freeze::parse(p.str("freeze")),
+            epochs: p.u32("epochs"),
+            batch_size: p.int("batch_size"),
+            optimizer: p.choice("optimizer"),
+            lr: p.float("lr"),
+            weight_decay: p.float("weight_decay"),
+            schedule: p.choice("schedule"),
+            warmup_epochs: p.float("warmup_epochs"),
+            seed: p.int("seed"),
+            deterministic: p.bool("deterministic"),
+            precision: p.choice("precision"),
+            channels_last: p.bool("channels_last"),
+            cuda_graph: p.bool("cuda_graph"),
+            flips: p.bool("flips"),
+            rotation: p.float("rotation"),
+            head_hidden: p.int("head_hidden"),
+            dropout: p.float("dropout"),
+            patience: p.opt_int("patience").map(|n| n as u32),
+            tune_thresholds: p.bool("tune_thresholds"),
+            cam_weight: p.float("cam_weight"),
+            cam_target: p.choice("cam_target"),
+            train_split: p.str("train_split").to_string(),
+            val_split: p.str("val_split").to_string(),
+            checkpoint_seconds: p.float("checkpoint_seconds"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decoder_reads_every_parameter() {
+        ablate_core::params::check_decoder(PARAMS, "", TrainParams::decode);
+    }
+
+    #[test]
+    fn freeze_takes_a_keyword_or_prefixes() {
+        assert_eq!(Freeze::parse("none").prefixes(), Vec::<&str>::new());
+        assert_eq!(Freeze::parse("backbone").prefixes(), ["backbone."]);
+        assert_eq!(
+            Freeze::parse(" backbone.layer1, attention. ,").prefixes(),
+            ["backbone.layer1", "attention."]
+        );
+    }
 }

@@ -26,7 +26,7 @@
 
 use anyhow::Context;
 
-use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T};
+use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{InputSpec, KindInfo, Resource, Workspace};
 
 const PARAMS: &[ParamSpec] = &[
@@ -85,6 +85,38 @@ pub const INFO: KindInfo = KindInfo {
     resource: Resource::Device,
     workspace: Workspace::None,
 };
+
+/// `vae_augment`'s parameters, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VaeAugmentParams {
+    /// Labels to balance; `None`: every label with fewer positives than the most frequent.
+    pub labels: Option<Vec<String>>,
+    pub split: String,
+    pub epochs: u32,
+    pub batch_size: i64,
+    pub lr: f64,
+    pub latent_dim: i64,
+    pub seed: i64,
+    pub deterministic: bool,
+    /// Images per label shown in `samples_<label>.png`.
+    pub grid: usize,
+}
+
+impl VaeAugmentParams {
+    pub fn decode(p: &Params) -> VaeAugmentParams {
+        VaeAugmentParams {
+            labels: p.opt_str_list("labels"),
+            split: p.str("split").to_string(),
+            epochs: p.u32("epochs"),
+            batch_size: p.int("batch_size"),
+            lr: p.float("lr"),
+            latent_dim: p.int("latent_dim"),
+            seed: p.int("seed"),
+            deterministic: p.bool("deterministic"),
+            grid: p.usize("grid"),
+        }
+    }
+}
 
 /// How many images to generate for one label.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +203,11 @@ mod tests {
 
     fn chosen(labels: &[&str]) -> Vec<String> {
         labels.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn the_decoder_reads_every_parameter() {
+        ablate_core::params::check_decoder(PARAMS, "", VaeAugmentParams::decode);
     }
 
     #[test]

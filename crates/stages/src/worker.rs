@@ -21,9 +21,12 @@ use std::sync::Mutex;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use ablate_core::params::Choice;
 use ablate_core::params::Params;
 use ablate_core::progress::Progress;
-use ablate_core::stage::{Registry, StageContext, StageReport};
+use ablate_core::stage::{StageContext, StageKind, StageReport};
+
+use crate::WorkerKind;
 
 pub const BINARY: &str = "ablate-torch";
 
@@ -64,10 +67,10 @@ pub fn run_worker_command(args: &[&str]) -> anyhow::Result<std::process::ExitCod
 }
 
 /// Runs `ctx`'s stage in a worker process and collects what it reported.
-pub fn delegate(kind: &str, ctx: &mut StageContext) -> anyhow::Result<()> {
+pub fn delegate(kind: WorkerKind, ctx: &mut StageContext) -> anyhow::Result<()> {
     let work = ctx.out_dir.parent().context("output folder has a parent")?;
     let job = Job {
-        kind: kind.to_string(),
+        kind: kind.name().to_string(),
         stage: ctx.stage.to_string(),
         params: ctx.params.values().clone(),
         inputs: ctx.inputs.clone(),
@@ -156,10 +159,7 @@ const DONE: &str = "done";
 
 /// The worker's side: runs the jobs whose paths arrive on stdin, one per line, replying
 /// [`DONE`] on stdout after each; exits when stdin closes.
-pub fn serve(
-    registry: &Registry,
-    execute: impl Fn(&str, &mut StageContext) -> anyhow::Result<()>,
-) -> i32 {
+pub fn serve(execute: impl Fn(WorkerKind, &mut StageContext) -> anyhow::Result<()>) -> i32 {
     let mut replies = reply_channel();
     let (tx, rx) = std::sync::mpsc::channel::<PathBuf>();
     // Reading on another thread notices a closed stdin (ablate gone) also while a job runs.
@@ -174,7 +174,7 @@ pub fn serve(
         unsafe { libc::_exit(0) }
     });
     for job_path in rx {
-        if let Err(error) = run_job(&job_path, registry, &execute) {
+        if let Err(error) = run_job(&job_path, &execute) {
             eprintln!("error: {error:#}");
             return 2;
         }
@@ -199,16 +199,14 @@ fn reply_channel() -> std::fs::File {
 /// Runs the job at `job_path`, writing its result file; an error means no result was written.
 fn run_job(
     job_path: &Path,
-    registry: &Registry,
-    execute: &impl Fn(&str, &mut StageContext) -> anyhow::Result<()>,
+    execute: &impl Fn(WorkerKind, &mut StageContext) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(job_path)
         .with_context(|| format!("cannot read job {}", job_path.display()))?;
     let job: Job = serde_json::from_slice(&bytes)
         .with_context(|| format!("cannot read job {}", job_path.display()))?;
-    let kind = registry
-        .get(&job.kind)
-        .ok_or_else(|| anyhow::anyhow!("unknown stage kind `{}`", job.kind))?;
+    let kind = WorkerKind::from_name(&job.kind)
+        .ok_or_else(|| anyhow::anyhow!("`{}` is not a worker stage kind", job.kind))?;
     let params = Params::from_values(kind.info().params, job.params);
     let progress = Progress::new();
     let mut ctx = StageContext {
@@ -221,7 +219,7 @@ fn run_job(
         progress: &progress,
         report: StageReport::default(),
     };
-    let outcome = execute(&job.kind, &mut ctx);
+    let outcome = execute(kind, &mut ctx);
     let result = JobResult {
         report: std::mem::take(&mut ctx.report),
         error: outcome.err().map(|e| format!("{e:#}")),

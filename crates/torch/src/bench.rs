@@ -1,19 +1,18 @@
 //! The torch side of `ablate bench` (see the parent module), run in `ablate-torch`.
 use std::time::Instant;
 
-use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
-use crate::models::{Architecture, Classifier, ModelConfig};
-use crate::nn::augment::Augment;
-use crate::nn::loss::Loss;
-use crate::nn::optim::{Adam, AdamConfig, GradScaler};
-use crate::nn::shim::{self, HalfKind, SideStream};
-use crate::nn::step::{
-    GRAPH_WARMUP_STEPS, GraphedStep, StepOptions, Trainee, train_step, weights_to_channels_last,
-};
-use ablate_stages::bench::{BenchOptions, Measurement, Mode, Precision, header};
+use ablate_stages::bench::{BenchOptions, Measurement, Mode, header};
 use ablate_stages::loss::LossConfig;
+use ablate_stages::train::Optimizer;
+
+use crate::models::{Architecture, ModelConfig};
+use crate::nn::augment::Augment;
+use crate::nn::learner::{Learner, Settings};
+use crate::nn::loss::Loss;
+use crate::nn::shim::{self, SideStream};
+use crate::nn::step::{GRAPH_WARMUP_STEPS, GraphedStep, train_step};
 
 const LABELS: [&str; 3] = ["D", "G", "A"];
 /// Distinct images drawn from per batch size unit, so batches differ as in training.
@@ -71,42 +70,25 @@ fn time_steps(
         dropout: 0.5,
         image_size: options.size as usize,
     };
-    let vs = VarStore::new(device);
-    let classifier = Classifier::new(&vs.root(), &config)?;
-    if mode.channels_last {
-        weights_to_channels_last(&vs)?;
-    }
-    let adam =
-        AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
-    let mut optimizer = Adam::new(&vs, adam);
-    let half = match mode.precision {
-        Precision::Fp32 => None,
-        Precision::Bf16 => Some(HalfKind::BFloat16),
-        Precision::Fp16 => Some(HalfKind::Float16),
+    let settings = Settings {
+        precision: mode.precision,
+        channels_last: mode.channels_last,
+        optimizer: Optimizer::Adam,
+        weight_decay: 0.0,
+        augment: Augment { flips: true, degrees: 15.0 },
+        cam_weight: 0.0,
     };
-    let mut scaler = (half == Some(HalfKind::Float16)).then(|| GradScaler::new(device));
+    let (mut learner, ()) = Learner::build(&config, device, &settings, |_, _| Ok(()))?;
     let loss = Loss::new(&LossConfig::bce(&labels), device);
     let pool = batch_size * POOL_BATCHES;
     let images = Tensor::randint(256, [pool, 3, options.size, options.size], (Kind::Uint8, device));
     let targets = Tensor::randint(2, [pool, LABELS.len() as i64], (Kind::Float, device));
-    let step_options = StepOptions {
-        augment: Augment { flips: true, degrees: 15.0 },
-        channels_last: mode.channels_last,
-        half,
-        cam_weight: 0.0,
-    };
     let _side_stream = mode.graph.then(|| SideStream::enter(device)).transpose()?;
     let batch = || {
         let index = Tensor::randint(pool, [batch_size], (Kind::Int64, device));
         (images.index_select(0, &index), targets.index_select(0, &index))
     };
-    let mut trainee = Trainee {
-        model: &classifier,
-        optimizer: &mut optimizer,
-        scaler: scaler.as_mut(),
-        loss: &loss,
-        options: &step_options,
-    };
+    let mut trainee = learner.trainee(&loss);
     for _ in 0..options.warmup.max(if mode.graph { GRAPH_WARMUP_STEPS } else { 0 }) {
         let (x, y) = batch();
         train_step(&mut trainee, &x, &y, LR)?;

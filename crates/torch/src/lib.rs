@@ -6,4 +6,5 @@ pub mod bench;
 pub mod models;
 pub mod nn;
 pub mod stages;
+pub mod toolchain;
 pub mod worker_main;

@@ -1,8 +1,14 @@
 //! The `ablate-torch` worker's command line: `--serve` runs the stages `ablate run` sends it
-//! (see `ablate_stages::worker`), `models` prints the model catalog for `ablate models`, and
-//! `bench OPTIONS.json` measures for `ablate bench`.
+//! (see `ablate_stages::worker`), `models` prints the model catalog for `ablate models`,
+//! `bench OPTIONS.json` measures for `ablate bench`, and `toolchain` prints the versions that
+//! enter device stages' keys.
 pub fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if args.first().is_some_and(|a| a == "toolchain") {
+        let versions = crate::toolchain::versions();
+        println!("{}", serde_json::to_string(&versions).expect("versions serialise"));
+        return;
+    }
     if args.first().is_some_and(|a| a == "models") {
         let json = args.iter().any(|a| a == "--json");
         if let Err(error) = crate::models::listing::print(json) {
@@ -25,8 +31,7 @@ pub fn main() {
         );
         std::process::exit(2);
     }
-    let registry = ablate_stages::registry();
-    let code = ablate_stages::worker::serve(&registry, crate::stages::execute_on_device);
+    let code = ablate_stages::worker::serve(crate::stages::execute_on_device);
     std::process::exit(code);
 }
 

@@ -4,6 +4,7 @@
 //! the fill is black in pixel space.
 use tch::{Kind, Tensor};
 
+#[derive(Debug, Clone, Copy)]
 pub struct Augment {
     pub flips: bool,
     pub degrees: f64,

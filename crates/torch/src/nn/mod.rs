@@ -4,6 +4,7 @@ pub mod augment;
 pub mod checkpoint;
 pub mod device;
 pub mod gradcam;
+pub mod learner;
 pub mod loss;
 pub mod optim;
 pub mod predict;

@@ -6,6 +6,7 @@
 //! loss-scaler state, and as metadata the [`TrainingProgress`] (epoch, step, best epoch, the
 //! metrics written so far). Together with randomness seeded per epoch from the stage's seed,
 //! this makes a resumed run compute exactly what an uninterrupted one does.
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -80,6 +81,6 @@ pub fn write(
     progress: &TrainingProgress,
     tensors: &[(String, Tensor)],
 ) -> anyhow::Result<()> {
-    let metadata = HashMap::from([(METADATA_KEY.to_string(), serde_json::to_string(progress)?)]);
+    let metadata = (METADATA_KEY, serde_json::to_string(progress)?);
     weights::write(&path(workspace), tensors, Some(metadata))
 }

@@ -62,11 +62,13 @@ fn to_tensor(view: &TensorView) -> anyhow::Result<Tensor> {
     Ok(Tensor::f_from_data_size(view.data(), &shape, kind)?)
 }
 
-/// Writes `tensors` (any device) with `metadata`, atomically.
+/// Writes `tensors` (any device) with one metadata entry (key, text), atomically. One: the
+/// safetensors header lists metadata in hash order, and outputs must be byte-identical when
+/// their content is.
 pub fn write(
     path: &Path,
     tensors: &[(String, Tensor)],
-    metadata: Option<HashMap<String, String>>,
+    metadata: Option<(&str, String)>,
 ) -> anyhow::Result<()> {
     let cpu: Vec<(String, Tensor, Vec<u8>)> = tensors
         .iter()
@@ -88,6 +90,7 @@ pub fn write(
             Ok((name.as_str(), TensorView::new(dtype, shape, bytes)?))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let metadata = metadata.map(|(key, text)| HashMap::from([(key.to_string(), text)]));
     let bytes = safetensors::tensor::serialize(views, metadata)?;
     ablate_core::store::write_atomically(path, &bytes)
         .with_context(|| format!("cannot write {}", path.display()))

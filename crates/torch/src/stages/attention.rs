@@ -2,15 +2,16 @@
 //! parameters and inputs are declared in `ablate_stages::attention`.
 use crate::nn::checkpoint;
 use ablate_core::stage::StageContext;
+use ablate_stages::attention::AttentionParams;
 use ablate_stages::catalog::AttentionKind;
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-    let p = ctx.params;
+    let p = AttentionParams::decode(ctx.params);
     let initial = checkpoint::read_initial(ctx.input("model"))?;
     let mut arch = initial.arch;
-    arch.attention = serde_json::from_value(serde_json::Value::from(p.str("block")))?;
-    arch.se_reduction = p.int("se_reduction");
-    arch.mha_heads = p.int("heads");
+    arch.attention = p.block;
+    arch.se_reduction = p.se_reduction;
+    arch.mha_heads = p.heads;
     let backbone: Vec<_> =
         initial.weights.into_iter().filter(|(name, _)| name.starts_with("backbone.")).collect();
     checkpoint::write_initial(&ctx.out_dir, &arch, &backbone)?;

@@ -9,7 +9,7 @@ use tch::nn::VarStore;
 use crate::models::{Architecture, adapt_backbone_tensor, build_backbone};
 use crate::nn::{checkpoint, weights};
 use ablate_core::stage::StageContext;
-use ablate_stages::catalog;
+use ablate_stages::backbone::BackboneParams;
 
 fn check_sha256(path: &Path, expected: &str) -> anyhow::Result<()> {
     let mut hasher = Sha256::new();
@@ -24,10 +24,10 @@ fn check_sha256(path: &Path, expected: &str) -> anyhow::Result<()> {
 }
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-    let p = ctx.params;
-    let mut arch = Architecture::new(p.str("arch"));
-    arch.drop_path = p.opt_float("drop_path");
-    let Some(file) = p.opt_str("weights") else {
+    let p = BackboneParams::decode(ctx.params);
+    let mut arch = Architecture::new(p.arch.name);
+    arch.drop_path = p.drop_path;
+    let Some(path) = &p.weights else {
         checkpoint::write_initial(&ctx.out_dir, &arch, &[])?;
         ctx.set_summary(format!(
             "{}: random initialisation, drawn by the training stage",
@@ -35,12 +35,10 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         ));
         return Ok(());
     };
-    let path = Path::new(file);
-    if let Some(expected) = p.opt_str("sha256") {
+    if let Some(expected) = &p.sha256 {
         check_sha256(path, expected)?;
     }
-    let info = catalog::backbone(&arch.backbone)?;
-    let (prefix, head) = (p.str("prefix"), info.classifier_prefix);
+    let (prefix, head) = (p.prefix.as_str(), p.arch.classifier_prefix);
     let mut outside = 0;
     let mut dropped = 0;
     let mut tensors = Vec::new();
@@ -52,14 +50,14 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         }
     }
     let vs = VarStore::new(tch::Device::Cpu);
-    let backbone = build_backbone(&(vs.root() / "backbone"), &arch, info.native_size)?;
+    let backbone = build_backbone(&(vs.root() / "backbone"), &arch, p.arch.native_size)?;
     let adapt = |name: &str, t: &tch::Tensor, shape: &[i64]| {
         adapt_backbone_tensor(backbone.as_ref(), name, t, shape)
     };
     let names: Vec<String> = tensors.iter().map(|(n, _)| n.clone()).collect();
     let report =
         weights::load_into(&vs, tensors, &["backbone."], &path.display().to_string(), &adapt)?;
-    if p.bool("strict") {
+    if p.strict {
         report.check_strict()?;
     }
     let variables = vs.variables();

@@ -9,11 +9,11 @@ use crate::nn::checkpoint;
 use crate::nn::predict::predict_split;
 use ablate_core::metrics::MetricRow;
 use ablate_core::stage::StageContext;
+use ablate_stages::prediction::PredictionParams;
 use ablate_stages::scoring::{LabelScores, macro_f1 as macro_f1_of, score, score_at};
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-    let (split, threshold) =
-        (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
+    let PredictionParams { split, threshold } = PredictionParams::decode(ctx.params);
     let device = crate::nn::device::to_tch(ctx.device())?;
     let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, device)?;
     let n_labels = predictions.labels.len();

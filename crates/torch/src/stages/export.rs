@@ -3,10 +3,10 @@
 use crate::nn::predict::predict_split;
 use ablate_core::stage::StageContext;
 use ablate_stages::export::*;
+use ablate_stages::prediction::PredictionParams;
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-    let (split, threshold) =
-        (ctx.params.str("split").to_string(), ctx.params.float("threshold") as f32);
+    let PredictionParams { split, threshold } = PredictionParams::decode(ctx.params);
     let device = crate::nn::device::to_tch(ctx.device())?;
     let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, device)?;
     let path = ctx.out_dir.join(FILE_NAME);

@@ -1,6 +1,6 @@
 //! The torch implementation of `gradcam`, run in the `ablate-torch` worker; the kind's
 //! parameters and inputs are declared in `ablate_stages::gradcam`.
-use std::collections::HashMap;
+
 use std::fmt::Write as _;
 
 use tch::{Kind, Tensor};
@@ -13,18 +13,18 @@ use ablate_stages::data::dataset::{Dataset, Split};
 use ablate_stages::gradcam::*;
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-    let p = ctx.params;
+    let p = GradcamParams::decode(ctx.params);
     let device = device::to_tch(ctx.device())?;
     let (config, mut vs, model) = checkpoint::load(ctx.input("model"), device)?;
     vs.freeze();
     let dataset = Dataset::read(ctx.input("data"))?;
-    let split_name = p.str("split");
+    let split_name = p.split.as_str();
     let split = dataset.split(split_name)?;
-    let rows = chosen_rows(split, &p.str_list("ids"), p.usize("count"))?;
-    let threshold = p.float("threshold");
-    let selection = match p.str("classes") {
-        "all" => Selection::All,
-        _ => Selection::Predicted { threshold },
+    let rows = chosen_rows(split, &p.ids, p.count)?;
+    let threshold = p.threshold;
+    let selection = match p.classes {
+        Classes::All => Selection::All,
+        Classes::Predicted => Selection::Predicted { threshold },
     };
     let labels = &config.labels;
     let n_labels = labels.len() as i64;
@@ -47,7 +47,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let pictures = overlay(
             &denormalize(&x).repeat_interleave_self_int(n_labels, 0, None),
             &normalise(&batch_maps).view([len * n_labels, h, w]),
-            p.float("opacity"),
+            p.opacity,
         );
         let pixels = to_rgb_bytes(&pictures);
         let flags =
@@ -77,10 +77,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let maps = Tensor::cat(&maps, 0);
     let probabilities = Tensor::cat(&probabilities, 0);
     let ids: Vec<&str> = rows.iter().map(|&r| split.ids[r].as_str()).collect();
-    let metadata = HashMap::from([
-        ("ids".to_string(), serde_json::to_string(&ids)?),
-        ("labels".to_string(), serde_json::to_string(labels)?),
-    ]);
+    let metadata = (MAPS_INDEX_KEY, serde_json::json!({"ids": ids, "labels": labels}).to_string());
     let arrays = vec![
         ("maps".to_string(), maps.shallow_clone()),
         ("probabilities".to_string(), probabilities.shallow_clone()),
@@ -100,7 +97,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         rows.len(),
         config.arch.backbone,
         serde_json::to_value(config.arch.attention)?.as_str().unwrap_or_default(),
-        p.float("opacity"),
+        p.opacity,
     );
     for (position, label, name) in &overlay_files {
         let row = rows[*position];
@@ -121,7 +118,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         "{split_name}: {} overlays of {} images ({} labels) on {h}×{w} maps → {INDEX_FILE}",
         overlay_files.len(),
         rows.len(),
-        p.str("classes")
+        p.classes
     ));
     Ok(())
 }

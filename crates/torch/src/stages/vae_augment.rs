@@ -11,7 +11,7 @@ use crate::nn::{device, shim};
 use ablate_core::metrics::MetricRow;
 use ablate_core::stage::StageContext;
 use ablate_stages::data::dataset::{Dataset, Split};
-use ablate_stages::vae_augment::{quotas, sample_grid, single_label_rows};
+use ablate_stages::vae_augment::{VaeAugmentParams, quotas, sample_grid, single_label_rows};
 
 /// How each VAE is trained.
 pub(super) struct Training {
@@ -26,21 +26,16 @@ fn label_seed(seed: i64, label: usize) -> i64 {
 }
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-    let p = ctx.params;
+    let p = VaeAugmentParams::decode(ctx.params);
     let device = device::to_tch(ctx.device())?;
-    shim::set_deterministic(p.bool("deterministic"))?;
+    shim::set_deterministic(p.deterministic)?;
     let dataset = Dataset::read(ctx.input("data"))?;
-    let split_name = p.str("split");
+    let split_name = p.split.as_str();
     let split = dataset.split(split_name).context("`split`")?;
     let n_labels = dataset.label_names.len();
     let positives = split.positives(n_labels);
-    let chosen = p.opt_str_list("labels");
-    let quotas = quotas(&dataset.label_names, &positives, chosen.as_deref())?;
-    let training = Training {
-        epochs: p.int("epochs") as u32,
-        batch_size: p.int("batch_size"),
-        lr: p.float("lr"),
-    };
+    let quotas = quotas(&dataset.label_names, &positives, p.labels.as_deref())?;
+    let training = Training { epochs: p.epochs, batch_size: p.batch_size, lr: p.lr };
     let tensors = SplitTensors::new(&dataset, split, device);
 
     let sources: Vec<Vec<i64>> =
@@ -56,9 +51,9 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let mut report = Vec::new();
     for (quota, rows) in quotas.iter().zip(&sources) {
         let label = &dataset.label_names[quota.label];
-        tch::manual_seed(label_seed(p.int("seed"), quota.label));
+        tch::manual_seed(label_seed(p.seed, quota.label));
         let vs = VarStore::new(device);
-        let model = ConvVae::new(&vs.root(), dataset.size, p.int("latent_dim"))?;
+        let model = ConvVae::new(&vs.root(), dataset.size, p.latent_dim)?;
         let images = tensors.gather(&Tensor::from_slice(rows).to_device(device));
         let task = ctx.progress.task(format!("vae {label}"), u64::from(training.epochs));
         let losses = fit(&vs, &model, &images, &training, |epoch, loss| {
@@ -74,7 +69,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
             quota.count
         ));
 
-        let shown = generated.len().min(p.usize("grid") * 3 * dataset.size * dataset.size);
+        let shown = generated.len().min(p.grid * 3 * dataset.size * dataset.size);
         let grid_path = ctx.out_dir.join(format!("samples_{label}.png"));
         sample_grid(&generated[..shown], dataset.size)
             .save(&grid_path)

@@ -1,0 +1,47 @@
+//! What the stages that apply a trained model to a split share (`evaluate`, `export`): their
+//! inputs and their parameters.
+use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
+use ablate_core::stage::InputSpec;
+
+/// Inputs of the stages that apply a trained model to a dataset.
+pub const MODEL_AND_DATA: &[InputSpec] = &[
+    InputSpec::required("model", "a trained model from `train`"),
+    InputSpec::required("data", "the dataset holding the split"),
+];
+
+pub const THRESHOLD: ParamSpec = ParamSpec::new(
+    "threshold",
+    T::Float { min: 0.0, max: 1.0 },
+    D::Float(0.5),
+    "a label is predicted when its probability is above this",
+);
+
+/// The parameters of a stage that predicts a split, with the split's default.
+pub const fn params(default_split: &'static str, doc: &'static str) -> [ParamSpec; 2] {
+    [ParamSpec::new("split", T::Str, D::Str(default_split), doc), THRESHOLD]
+}
+
+/// A predicting stage's parameters, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictionParams {
+    pub split: String,
+    pub threshold: f32,
+}
+
+impl PredictionParams {
+    pub fn decode(p: &Params) -> PredictionParams {
+        PredictionParams {
+            split: p.str("split").to_string(),
+            threshold: p.float("threshold") as f32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decoder_reads_every_parameter() {
+        let params = super::params("val", "split");
+        ablate_core::params::check_decoder(&params, "", super::PredictionParams::decode);
+    }
+}
