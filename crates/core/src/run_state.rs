@@ -28,7 +28,7 @@ pub struct Node<'p> {
 
 /// How a started stage ended, as the scheduler reports it.
 pub enum Ended {
-    Ok(Outcome, Entry),
+    Ok(Outcome, Box<Entry>),
     /// It read a corrupt output of `upstream`, which has been set aside.
     CorruptInput {
         upstream: String,
@@ -146,7 +146,7 @@ impl<'p> RunState<'p> {
         }
         match ended {
             Ended::Ok(outcome, entry) => {
-                self.done.insert(name, entry);
+                self.done.insert(name, *entry);
                 self.outcomes.insert(name, outcome);
                 Next::Continue
             }
@@ -216,7 +216,10 @@ mod tests {
     }
 
     fn ran(key: &str) -> Ended {
-        Ended::Ok(Outcome::Ran { key: key.into(), seconds: 0.0, summary: None }, entry(key))
+        Ended::Ok(
+            Outcome::Ran { key: key.into(), seconds: 0.0, summary: None },
+            Box::new(entry(key)),
+        )
     }
 
     /// a → b → c, with b and c on the device.

@@ -86,7 +86,7 @@ impl Scheduler<'_> {
                     scope.spawn(move || {
                         let ended =
                             match self.run_caught(spec, &upstream, verified, device.as_deref()) {
-                                Ok((outcome, entry)) => Ended::Ok(outcome, entry),
+                                Ok((outcome, entry)) => Ended::Ok(outcome, Box::new(entry)),
                                 Err(error) => match error.downcast_ref::<CorruptInput>() {
                                     Some(corrupt) => Ended::CorruptInput {
                                         upstream: corrupt.stage.clone(),

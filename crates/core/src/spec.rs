@@ -16,16 +16,16 @@
 //! with file, line, column and a hint before anything runs.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use super::diagnostic::{Diagnostic, Diagnostics, Location, Source, did_you_mean};
+use super::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 use super::grid::{self, Grid, Variant};
+use super::overrides::{TOP_LEVEL_KEYS, apply_override};
 use super::params::Params;
 use super::pipeline::{Pipeline, StageSpec, VariantSpec};
 use super::stage::Registry;
+use super::vars::Vars;
 use super::yaml::{self, Key, Node, Value, check_keys};
 
-const TOP_LEVEL_KEYS: &[&str] = &["name", "description", "vars", "grid", "stages"];
 const STAGE_KEYS: &[&str] = &["kind", "inputs", "params", "when"];
 
 /// Reads, overrides, interpolates and validates the pipeline at `path`.
@@ -381,215 +381,6 @@ fn validate_stage(
             Err(diagnostics)
         }
     }
-}
-
-/// `vars:` plus the built-in `pipeline_dir`, resolved on demand (variables may use variables).
-struct Vars {
-    entries: Vec<(Key, Node)>,
-}
-
-impl Vars {
-    /// `vars:` of the file, overridden by `levels` (a grid variant's variables).
-    fn new(node: Option<&Node>, path: &Path, levels: Vec<(Key, Node)>) -> Result<Self, Diagnostic> {
-        let mut entries = match node {
-            Some(node) if node.value != Value::Null => node.expect_map("`vars`")?.to_vec(),
-            _ => Vec::new(),
-        };
-        for (key, value) in levels {
-            match entries.iter_mut().find(|(k, _)| k.name == key.name) {
-                Some(entry) => entry.1 = value,
-                None => entries.push((key, value)),
-            }
-        }
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let location = Location {
-            source: Arc::new(Source { name: path.into(), text: String::new() }),
-            line: 1,
-            column: 1,
-        };
-        entries.push((
-            Key { name: "pipeline_dir".into(), location: location.clone() },
-            Node { value: Value::Str(dir.display().to_string()), location },
-        ));
-        Ok(Vars { entries })
-    }
-
-    fn resolve(
-        &self,
-        name: &str,
-        at: &Location,
-        resolving: &mut Vec<String>,
-    ) -> Result<Node, Diagnostic> {
-        if resolving.iter().any(|n| n == name) {
-            return Err(Diagnostic::new(format!(
-                "variable cycle: {} → {name}",
-                resolving.join(" → ")
-            ))
-            .at(at));
-        }
-        let Some((_, node)) = self.entries.iter().find(|(k, _)| k.name == name) else {
-            let names = self.entries.iter().map(|(k, _)| k.name.as_str());
-            let mut d = Diagnostic::new(format!("unknown variable `{name}`")).at(at);
-            d = match did_you_mean(name, names) {
-                Some(close) => d.hint(format!("did you mean `{close}`?")),
-                None => d.hint("define it under `vars:` or pass `--set vars.NAME=VALUE`"),
-            };
-            return Err(d);
-        };
-        let mut node = node.clone();
-        resolving.push(name.to_string());
-        self.interpolate(&mut node, resolving)?;
-        resolving.pop();
-        Ok(node)
-    }
-
-    fn interpolate(&self, node: &mut Node, resolving: &mut Vec<String>) -> Result<(), Diagnostic> {
-        match &mut node.value {
-            Value::Seq(items) => items.iter_mut().try_for_each(|n| self.interpolate(n, resolving)),
-            Value::Map(entries) => {
-                entries.iter_mut().try_for_each(|(_, n)| self.interpolate(n, resolving))
-            }
-            Value::Str(text) if text.contains('$') => {
-                let whole = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'));
-                if let Some(name) = whole.filter(|n| !n.contains(['$', '{', '}'])) {
-                    let resolved = self.resolve(name, &node.location, resolving)?;
-                    node.value = resolved.value;
-                    return Ok(());
-                }
-                let substituted = self.substitute(text, &node.location, resolving)?;
-                node.value = Value::Str(substituted);
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn substitute(
-        &self,
-        text: &str,
-        at: &Location,
-        resolving: &mut Vec<String>,
-    ) -> Result<String, Diagnostic> {
-        let mut out = String::new();
-        let mut rest = text;
-        while let Some(start) = rest.find('$') {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 1..];
-            if let Some(escaped) = after.strip_prefix("${") {
-                out.push_str("${");
-                rest = escaped;
-            } else if let Some(body) = after.strip_prefix('{') {
-                let end = body
-                    .find('}')
-                    .ok_or_else(|| Diagnostic::new(format!("unclosed `${{` in `{text}`")).at(at))?;
-                let value = self.resolve(&body[..end], at, resolving)?;
-                match value.value {
-                    Value::Str(s) => out.push_str(&s),
-                    Value::Int(i) => out.push_str(&i.to_string()),
-                    Value::Float(f) => out.push_str(&f.to_string()),
-                    Value::Bool(b) => out.push_str(&b.to_string()),
-                    _ => {
-                        return Err(Diagnostic::new(format!(
-                            "variable `{}` is {} and cannot be spliced into a string",
-                            &body[..end],
-                            value.type_name()
-                        ))
-                        .at(at));
-                    }
-                }
-                rest = &body[end + 1..];
-            } else {
-                out.push('$');
-                rest = after;
-            }
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
-}
-
-/// Applies one `--set path=value` to the parsed file.
-///
-/// `path` is a dotted path from the top (`stages.train.params.lr`), or a shorthand: a variable
-/// name (`size` = `vars.size`) or `stage.param` (`train.lr` = `stages.train.params.lr`).
-fn apply_override(root: &mut Node, assignment: &str) -> Result<(), Diagnostic> {
-    let (path, value_text) = assignment.split_once('=').ok_or_else(|| {
-        Diagnostic::new(format!("--set `{assignment}` is not of the form path=value"))
-            .hint("for example --set train.lr=2e-5 or --set vars.size=32")
-    })?;
-    let value = yaml::parse(Path::new("--set"), value_text)
-        .map_err(|d| Diagnostic::new(format!("--set `{assignment}`: {}", d.message)))?;
-    let value = Node { value: value.value, location: value.location };
-    let segments: Vec<&str> = path.split('.').collect();
-    if segments.iter().any(|s| s.is_empty()) {
-        return Err(Diagnostic::new(format!("--set `{assignment}`: empty segment in `{path}`")));
-    }
-    let first = segments[0];
-    let is_var = root.get("vars").and_then(|v| v.get(first)).is_some();
-    let is_stage = root.get("stages").and_then(|s| s.get(first)).is_some();
-    let full: Vec<&str> = if TOP_LEVEL_KEYS.contains(&first) {
-        segments
-    } else if is_var && segments.len() == 1 {
-        vec!["vars", first]
-    } else if is_stage && segments.len() == 2 {
-        vec!["stages", first, "params", segments[1]]
-    } else {
-        return Err(Diagnostic::new(format!(
-            "--set `{assignment}`: `{first}` is neither a variable nor a stage"
-        ))
-        .hint("use a full path such as stages.train.params.lr"));
-    };
-    let mut node = root;
-    for segment in &full[..full.len() - 1] {
-        node = child_map(node, segment, assignment)?;
-    }
-    let last = full[full.len() - 1];
-    let Value::Map(entries) = &mut node.value else { unreachable!("child_map ensures a mapping") };
-    match entries.iter_mut().find(|(k, _)| k.name == last) {
-        Some((_, existing)) => *existing = value,
-        None => {
-            entries.push((Key { name: last.to_string(), location: value.location.clone() }, value))
-        }
-    }
-    Ok(())
-}
-
-fn child_map<'a>(
-    node: &'a mut Node,
-    segment: &str,
-    assignment: &str,
-) -> Result<&'a mut Node, Diagnostic> {
-    if node.value == Value::Null {
-        node.value = Value::Map(Vec::new());
-    }
-    let location = node.location.clone();
-    let type_name = node.type_name();
-    let Value::Map(entries) = &mut node.value else {
-        return Err(Diagnostic::new(format!(
-            "--set `{assignment}`: `{segment}` is inside {type_name}"
-        ))
-        .at(&location));
-    };
-    let index = match entries.iter().position(|(k, _)| k.name == segment) {
-        Some(index) => index,
-        None => {
-            let key = Key { name: segment.to_string(), location: location.clone() };
-            entries.push((key, Node { value: Value::Map(Vec::new()), location }));
-            entries.len() - 1
-        }
-    };
-    let child = &mut entries[index].1;
-    if child.value == Value::Null {
-        child.value = Value::Map(Vec::new());
-    }
-    if child.as_map().is_none() {
-        return Err(Diagnostic::new(format!(
-            "--set `{assignment}`: `{segment}` is {}, not a mapping",
-            child.type_name()
-        ))
-        .at(&child.location));
-    }
-    Ok(child)
 }
 
 #[cfg(test)]

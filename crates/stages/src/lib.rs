@@ -29,7 +29,10 @@ use ablate_core::stage::{InputFile, KindInfo, Registry, StageContext, StageKind}
 
 /// Every stage kind: those that run here, then those that run in a worker.
 pub fn registry() -> Registry {
-    let here = Registry::default().with(load::Load).with(loss::Loss).with(synthetic::Synthetic);
+    let here = Registry::default()
+        .with(load::LoadKind)
+        .with(loss::LossKind)
+        .with(synthetic::SyntheticKind);
     WorkerKind::ALL.iter().fold(here, |registry, &kind| registry.with(kind))
 }
 

@@ -16,7 +16,7 @@ use crate::data::odir::{DataRoot, Table, read_table};
 use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{InputFile, KindInfo, Resource, StageContext, StageKind, Workspace};
 
-pub struct Load;
+pub struct LoadKind;
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new(
@@ -95,7 +95,7 @@ const INFO: KindInfo = KindInfo {
     workspace: Workspace::None,
 };
 
-impl StageKind for Load {
+impl StageKind for LoadKind {
     fn info(&self) -> &'static KindInfo {
         &INFO
     }

@@ -89,7 +89,7 @@ pub fn class_balanced_weights(positives: &[usize], beta: f64) -> Vec<f64> {
     raw.iter().map(|w| w / total * positives.len() as f64).collect()
 }
 
-pub struct Loss;
+pub struct LossKind;
 
 ablate_core::choice! {
     /// The loss functions of the study's Task 2.
@@ -159,7 +159,7 @@ const INFO: KindInfo = KindInfo {
     workspace: Workspace::None,
 };
 
-impl StageKind for Loss {
+impl StageKind for LossKind {
     fn info(&self) -> &'static KindInfo {
         &INFO
     }

@@ -13,7 +13,7 @@ use crate::load::to_channel_first;
 use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::{KindInfo, Resource, StageContext, StageKind, Workspace};
 
-pub struct Synthetic;
+pub struct SyntheticKind;
 
 pub const LABELS: [&str; 3] = ["D", "G", "A"];
 const PREVALENCE: [f64; 3] = [0.5, 0.3, 0.3];
@@ -67,7 +67,7 @@ const INFO: KindInfo = KindInfo {
     workspace: Workspace::None,
 };
 
-impl StageKind for Synthetic {
+impl StageKind for SyntheticKind {
     fn info(&self) -> &'static KindInfo {
         &INFO
     }

@@ -2,8 +2,8 @@
 //!
 //! Only that binary links libtorch, so `ablate plan`, `ablate status` and a fully cached `ablate
 //! run` start in milliseconds. The process boundary also isolates crashes inside libtorch. The
-//! parent writes a [`Job`] as JSON, sends its path to a worker (a line on the worker's stdin)
-//! and waits for the reply line; the worker runs the stage's `execute`, writes a [`JobResult`]
+//! parent writes a [`Request`] as JSON, sends its path to a worker (a line on the worker's stdin)
+//! and waits for the reply line; the worker runs the stage's `execute`, writes a [`Reply`]
 //! (metrics, summary or error) and replies.
 //!
 //! Workers are kept between stages, one pool per device name, so that a grid pays the start of
@@ -31,7 +31,7 @@ use crate::WorkerKind;
 pub const BINARY: &str = "ablate-torch";
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Job {
+pub struct Request {
     pub kind: String,
     pub stage: String,
     pub params: serde_json::Map<String, serde_json::Value>,
@@ -43,7 +43,7 @@ pub struct Job {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct JobResult {
+pub struct Reply {
     pub report: StageReport,
     pub error: Option<String>,
 }
@@ -69,7 +69,7 @@ pub fn run_worker_command(args: &[&str]) -> anyhow::Result<std::process::ExitCod
 /// Runs `ctx`'s stage in a worker process and collects what it reported.
 pub fn delegate(kind: WorkerKind, ctx: &mut StageContext) -> anyhow::Result<()> {
     let work = ctx.out_dir.parent().context("output folder has a parent")?;
-    let job = Job {
+    let job = Request {
         kind: kind.name().to_string(),
         stage: ctx.stage.to_string(),
         params: ctx.params.values().clone(),
@@ -86,9 +86,9 @@ pub fn delegate(kind: WorkerKind, ctx: &mut StageContext) -> anyhow::Result<()> 
         None => Worker::start(job.device.clone())?,
     };
     let finished = worker.run(&job_path);
-    let result: JobResult = match std::fs::read(&job.result) {
+    let result: Reply = match std::fs::read(&job.result) {
         Ok(bytes) => serde_json::from_slice(&bytes).context("unreadable worker result")?,
-        Err(_) => JobResult::default(),
+        Err(_) => Reply::default(),
     };
     let _ = std::fs::remove_file(&job_path);
     let _ = std::fs::remove_file(&job.result);
@@ -203,7 +203,7 @@ fn run_job(
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(job_path)
         .with_context(|| format!("cannot read job {}", job_path.display()))?;
-    let job: Job = serde_json::from_slice(&bytes)
+    let job: Request = serde_json::from_slice(&bytes)
         .with_context(|| format!("cannot read job {}", job_path.display()))?;
     let kind = WorkerKind::from_name(&job.kind)
         .ok_or_else(|| anyhow::anyhow!("`{}` is not a worker stage kind", job.kind))?;
@@ -220,7 +220,7 @@ fn run_job(
         report: StageReport::default(),
     };
     let outcome = execute(kind, &mut ctx);
-    let result = JobResult {
+    let result = Reply {
         report: std::mem::take(&mut ctx.report),
         error: outcome.err().map(|e| format!("{e:#}")),
     };

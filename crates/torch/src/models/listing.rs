@@ -12,7 +12,7 @@ use ablate_stages::catalog::{AttentionKind, BACKBONES};
 const ATTENTION_CHANNELS: i64 = 512;
 
 #[derive(Debug, Serialize)]
-pub struct Entry {
+pub struct Listed {
     pub name: String,
     /// `backbone` or `attention`.
     pub kind: &'static str,
@@ -29,13 +29,13 @@ fn trainable(vs: &VarStore) -> i64 {
     vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
 }
 
-pub fn entries() -> anyhow::Result<Vec<Entry>> {
+pub fn entries() -> anyhow::Result<Vec<Listed>> {
     let _guard = tch::no_grad_guard();
     let mut entries = Vec::new();
     for info in BACKBONES {
         let vs = VarStore::new(tch::Device::Cpu);
         let backbone = build_backbone(&vs.root(), &Architecture::new(info.name), info.native_size)?;
-        entries.push(Entry {
+        entries.push(Listed {
             name: info.name.to_string(),
             kind: "backbone",
             params: trainable(&vs),
@@ -47,7 +47,7 @@ pub fn entries() -> anyhow::Result<Vec<Entry>> {
     for kind in [AttentionKind::Se, AttentionKind::Mha] {
         let vs = VarStore::new(tch::Device::Cpu);
         Attention::new(&vs.root(), kind, ATTENTION_CHANNELS, 16, 8)?;
-        entries.push(Entry {
+        entries.push(Listed {
             name: kind.to_string(),
             kind: "attention",
             params: trainable(&vs),

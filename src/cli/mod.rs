@@ -1,0 +1,142 @@
+//! The `ablate` command line: one subcommand per file (`run`, `plan`, `results`, `cache`,
+//! `info`), each an argument struct whose `execute` does the command. Exit codes: 0 success,
+//! 1 a stage or check failed, 2 an invalid invocation or pipeline.
+mod cache;
+mod info;
+mod plan;
+mod results;
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ablate_core::spec::{self, PipelineSource};
+use ablate_stages::{device, registry};
+use clap::{Parser, Subcommand};
+
+use crate::session::Session;
+
+#[derive(Parser)]
+#[command(name = "ablate", version, about = "Deep-learning ablation studies as cached pipelines")]
+pub struct Cli {
+    /// Cache folder (results, locks, stat cache).
+    #[arg(long, global = true, env = "ABLATE_CACHE", default_value = "cache")]
+    cache: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every stage that is not cached.
+    Run(run::Run),
+    /// Cancel the jobs of the latest Slurm submission (of PIPELINE, by name or file) that are
+    /// still queued or running.
+    Cancel(run::Cancel),
+    /// Run one stage of a Slurm submission: what each of its jobs runs.
+    #[command(hide = true)]
+    SlurmJob(run::SlurmJob),
+    /// Show which stages are cached and why the others will run.
+    Plan(plan::Plan),
+    /// Print the stage graph.
+    Dag(plan::DagCommand),
+    /// Show recent runs and the cache's size.
+    Status(cache::Status),
+    /// Compare the variants of pipelines from their stored metrics: one row per variant, seeds
+    /// pooled as mean ± std (n), Δ against the baseline.
+    Compare(results::Compare),
+    /// Draw PNG charts from stored metrics: learning curves (curves.png) and the comparison's
+    /// primary column as bars (bars.png).
+    Plot(results::Plot),
+    /// Remove cache entries and workspaces no current pipeline reaches (a dry run unless
+    /// --apply).
+    Gc(cache::Gc),
+    /// Re-hash every cached result against its record; `--repair` sets corrupt ones aside so
+    /// that the next run recomputes them.
+    Verify(cache::Verify),
+    /// List the stage kinds with their inputs and parameters.
+    Kinds,
+    /// List the backbones and attention blocks with their parameter counts.
+    Models(info::Models),
+    /// Measure steady-state training throughput (images/s) of architectures on the device.
+    Bench(ablate_stages::bench::BenchOptions),
+}
+
+/// A pipeline file with its overrides and the device it runs on.
+#[derive(clap::Args)]
+struct PipelineArgs {
+    /// Pipeline file (YAML).
+    pipeline: PathBuf,
+    /// Override a value: `vars.size=32`, `train.lr=2e-5` or `stages.train.params.lr=2e-5`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Compute device for device stages: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    device: String,
+}
+
+impl PipelineArgs {
+    fn source(&self) -> anyhow::Result<PipelineSource> {
+        Ok(PipelineSource::read(&self.pipeline, &self.set)?)
+    }
+
+    /// The pipeline against `cache`, with the device slots of `--device`.
+    fn open(&self, cache: &Path) -> anyhow::Result<(Session, Vec<String>)> {
+        let devices = device::resolve(&self.device)?;
+        Ok((Session::open(cache, &self.source()?, device::kind(&devices))?, devices))
+    }
+}
+
+/// Pipeline names, for arguments that name a pipeline or its file.
+fn pipeline_names(arguments: &[String]) -> anyhow::Result<Vec<String>> {
+    let registry = registry();
+    arguments
+        .iter()
+        .map(|p| {
+            let path = Path::new(p);
+            if path.is_file() { Ok(spec::load(path, &[], &registry)?.name) } else { Ok(p.clone()) }
+        })
+        .collect()
+}
+
+/// Exit code for invalid pipelines and arguments.
+const INVALID: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(&cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            if error.downcast_ref::<ablate_core::diagnostic::Diagnostics>().is_some() {
+                ExitCode::from(INVALID)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let cache = &cli.cache;
+    match &cli.command {
+        Command::Run(command) => command.execute(cache),
+        Command::Cancel(command) => command.execute(cache),
+        Command::SlurmJob(command) => command.execute(cache),
+        Command::Plan(command) => command.execute(cache),
+        Command::Dag(command) => command.execute(),
+        Command::Status(command) => command.execute(cache),
+        Command::Compare(command) => command.execute(cache),
+        Command::Plot(command) => command.execute(cache),
+        Command::Gc(command) => command.execute(cache),
+        Command::Verify(command) => command.execute(cache),
+        Command::Kinds => info::kinds(),
+        Command::Models(command) => command.execute(),
+        Command::Bench(options) => info::bench(options),
+    }
+}
+
+/// Success unless `ok` is false (a stage or a check failed).
+fn exit(ok: bool) -> ExitCode {
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}

@@ -1,0 +1,110 @@
+//! `ablate plan` and `ablate dag`: what a run would do, and the stage graph.
+use std::path::Path;
+use std::process::ExitCode;
+
+use ablate_core::dag::Dag;
+use ablate_core::diagnostic::Diagnostics;
+use ablate_core::plan::{LevelSummary, PlannedStage, Status, by_factor};
+use ablate_core::spec;
+use ablate_stages::registry;
+use clap::ValueEnum;
+
+use super::PipelineArgs;
+
+#[derive(clap::Args)]
+pub(super) struct Plan {
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+    /// Print a JSON list of {stage, kind, key, status, reasons}.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Plan {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let (session, _) = self.pipeline.open(cache)?;
+        let planned = session.plan()?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&planned)?);
+        } else {
+            print_plan(&planned, &by_factor(&session.pipeline, &planned));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct DagCommand {
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+    #[arg(long, value_enum, default_value = "dot")]
+    format: DagFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DagFormat {
+    Dot,
+    Mermaid,
+}
+
+impl DagCommand {
+    pub(super) fn execute(&self) -> anyhow::Result<ExitCode> {
+        let registry = registry();
+        let spec = spec::load(&self.pipeline.pipeline, &self.pipeline.set, &registry)?;
+        let dag = Dag::new(&spec).map_err(|d| Diagnostics(vec![d]))?;
+        print!(
+            "{}",
+            match self.format {
+                DagFormat::Dot => dag.to_dot(&spec),
+                DagFormat::Mermaid => dag.to_mermaid(&spec),
+            }
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// For a grid, the summary by factor and then only the stages that run; else every stage.
+fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
+    if !levels.is_empty() {
+        let factor_width = levels.iter().map(|l| l.factor.len()).max().unwrap_or(0).max(6);
+        let level_width = levels.iter().map(|l| l.level.len()).max().unwrap_or(0).max(5);
+        println!(
+            "{:<factor_width$}  {:<level_width$}  variants  cached  to run",
+            "factor", "level"
+        );
+        for l in levels {
+            println!(
+                "{:<factor_width$}  {:<level_width$}  {:>8}  {:>6}  {:>6}",
+                l.factor, l.level, l.variants, l.cached, l.to_run
+            );
+        }
+        println!();
+    }
+    let listed: Vec<&PlannedStage> =
+        planned.iter().filter(|p| levels.is_empty() || p.status == Status::Run).collect();
+    if !listed.is_empty() {
+        let width = listed.iter().map(|p| p.stage.len()).max().unwrap_or(5).max(5);
+        let kind_width = listed.iter().map(|p| p.kind.len()).max().unwrap_or(4).max(4);
+        println!("{:<width$}  {:<kind_width$}  {:<6}  why", "stage", "kind", "status");
+        for p in listed {
+            let status = match p.status {
+                Status::Cached => "cached",
+                Status::Run => "run",
+            };
+            let reasons: Vec<String> = p.reasons.iter().map(|r| r.to_string()).collect();
+            println!(
+                "{:<width$}  {:<kind_width$}  {status:<6}  {}",
+                p.stage,
+                p.kind,
+                reasons.join("; ")
+            );
+        }
+    }
+    let to_run = planned.iter().filter(|p| p.status == Status::Run).count();
+    let note = if levels.is_empty() {
+        ""
+    } else {
+        " (cached stages are not listed; --json lists every stage)"
+    };
+    println!("{} stages: {} cached, {to_run} to run{note}", planned.len(), planned.len() - to_run);
+}

@@ -1,0 +1,116 @@
+//! `ablate compare` and `ablate plot`: what stored results say, read from the cache alone.
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ablate_core::store::Store;
+use anyhow::Context;
+
+use super::pipeline_names;
+use crate::results::collect::{Selection, Stages, collect};
+use crate::results::format::{self, Format};
+use crate::results::{compare, plot};
+
+/// Which stored results a command reads, and how it lays them out.
+#[derive(clap::Args)]
+struct ResultArgs {
+    /// Pipelines, by name or file (default: every pipeline run with the cache).
+    pipelines: Vec<String>,
+    /// Stages of the pipeline file to read (default: the `evaluate` stages, else `train`).
+    #[arg(long = "stage", value_delimiter = ',')]
+    stages: Vec<String>,
+    /// Metrics to show (repeat or separate with commas); default macro_f1 and f1.
+    #[arg(long = "metric", value_delimiter = ',')]
+    metrics: Vec<String>,
+    /// Splits to show (repeat or separate with commas); default all.
+    #[arg(long = "split", value_delimiter = ',')]
+    splits: Vec<String>,
+    /// Keep rows where `factor=level[,level]`, `factor!=level` or `column>number` (also >=,
+    /// <, <=, =, != on the mean); repeat to combine.
+    #[arg(long = "where", value_name = "CONDITION")]
+    filters: Vec<String>,
+    /// Sort by a column (best first) or a factor (in declaration order).
+    #[arg(long)]
+    sort: Option<String>,
+    /// Reverse the order of the rows.
+    #[arg(long)]
+    reverse: bool,
+    /// The row Δ is computed against, as `factor=level,...` (default: the grid's baseline).
+    #[arg(long)]
+    baseline: Option<String>,
+}
+
+impl ResultArgs {
+    fn compare(&self, store: &Store, names: &[String]) -> anyhow::Result<compare::Comparison> {
+        let collected =
+            collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
+        let options = compare::Options {
+            metrics: self.metrics.clone(),
+            splits: self.splits.clone(),
+            baseline: self.baseline.as_deref().map(parse_levels).transpose()?,
+            filters: self.filters.clone(),
+            sort: self.sort.clone(),
+            reverse: self.reverse,
+        };
+        compare::compare(&collected, &options)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Compare {
+    #[command(flatten)]
+    results: ResultArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+impl Compare {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let store = Store::open(cache)?;
+        let names = pipeline_names(&self.results.pipelines)?;
+        let comparison = self.results.compare(&store, &names)?;
+        print!("{}", format::render(&comparison, self.format)?);
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Plot {
+    #[command(flatten)]
+    results: ResultArgs,
+    /// Colour variants by this factor (default: the first that varies).
+    #[arg(long)]
+    by: Option<String>,
+    /// The training stage whose curves to draw (default: each variant's last `train`).
+    #[arg(long)]
+    curves_stage: Option<String>,
+    /// Folder for the PNG files.
+    #[arg(long, default_value = "plots")]
+    out: PathBuf,
+}
+
+impl Plot {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let store = Store::open(cache)?;
+        let names = pipeline_names(&self.results.pipelines)?;
+        let comparison = self.results.compare(&store, &names)?;
+        let colouring = plot::Colouring::new(&comparison, self.by.as_deref())?;
+        let named = self.curves_stage.iter().cloned().collect::<Vec<_>>();
+        let stages = if named.is_empty() { Stages::FinalTraining } else { Stages::Named(&named) };
+        let trainings = collect(&store, &Selection { pipelines: &names, stages })?.results;
+        let out = &self.out;
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        println!("{}", plot::curves(&comparison, &trainings, &colouring, out)?.display());
+        println!("{}", plot::bars(&comparison, &colouring, out)?.display());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `factor=level,factor=level`.
+fn parse_levels(text: &str) -> anyhow::Result<Vec<(String, String)>> {
+    text.split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((factor, level)) => Ok((factor.trim().to_string(), level.trim().to_string())),
+            None => anyhow::bail!("`{pair}` in `{text}` is not `factor=level`"),
+        })
+        .collect()
+}

@@ -1,0 +1,252 @@
+//! `ablate run` (here or on Slurm), `ablate cancel`, and the hidden `ablate slurm-job` that each
+//! Slurm job runs.
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ablate_core::run_record::{Outcome, RunReport};
+use ablate_core::scheduler::RunOptions;
+use ablate_core::store::Store;
+use ablate_stages::device;
+use clap::ValueEnum;
+
+use super::{PipelineArgs, exit, pipeline_names};
+use crate::session::Session;
+use crate::slurm::{self, record::Submission};
+
+#[derive(clap::Args)]
+pub(super) struct Run {
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+    /// Most CPU stages at once (default: number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Device stages at once on each device (GPU, or the CPU with `--device cpu`): small
+    /// trainings of a grid share a GPU better than they queue for it. `auto`: one per 6 GiB
+    /// of each GPU's free memory, 1 to 8, at most half the cores (the CPU: 1).
+    #[arg(long, default_value = "1")]
+    gpu_slots: device::Slots,
+    /// Run exactly this stage; every stage it reads from must be cached.
+    #[arg(long, value_name = "STAGE")]
+    only: Option<String>,
+    /// Where stages run: here, or as jobs of a Slurm cluster.
+    #[arg(long, value_enum, default_value = "local")]
+    executor: Executor,
+    #[command(flatten)]
+    slurm: SlurmArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Executor {
+    /// This machine.
+    Local,
+    /// One sbatch job per stage that is not cached.
+    Slurm,
+}
+
+#[derive(clap::Args)]
+#[command(next_help_heading = "Slurm executor (--executor slurm)")]
+struct SlurmArgs {
+    /// Partition of every job (sbatch --partition).
+    #[arg(long)]
+    partition: Option<String>,
+    /// Account charged (sbatch --account).
+    #[arg(long)]
+    account: Option<String>,
+    /// Time limit of each job (sbatch --time), e.g. 2:00:00.
+    #[arg(long)]
+    time: Option<String>,
+    /// An extra sbatch argument for every job, e.g. --sbatch-arg=--qos=high (repeatable).
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    sbatch_args: Vec<String>,
+    /// GPUs each device stage asks for (--gres=gpu:N) when the device is cuda [default: 1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    gpus_per_stage: Option<u32>,
+    /// Wait until every job has finished, printing each change; exit 1 unless all succeeded.
+    #[arg(long)]
+    wait: bool,
+}
+
+impl SlurmArgs {
+    fn options(&self) -> slurm::submit::Options {
+        slurm::submit::Options {
+            partition: self.partition.clone(),
+            account: self.account.clone(),
+            time: self.time.clone(),
+            extra: self.sbatch_args.clone(),
+            gpus_per_stage: self.gpus_per_stage.unwrap_or(1),
+        }
+    }
+
+    fn given(&self) -> bool {
+        self.partition.is_some()
+            || self.account.is_some()
+            || self.time.is_some()
+            || !self.sbatch_args.is_empty()
+            || self.gpus_per_stage.is_some()
+            || self.wait
+    }
+}
+
+impl Run {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        match self.executor {
+            Executor::Local => self.local(cache),
+            Executor::Slurm => {
+                if self.only.is_some()
+                    || self.jobs.is_some()
+                    || self.gpu_slots != device::Slots::Count(1)
+                {
+                    anyhow::bail!(
+                        "--only, --jobs and --gpu-slots apply to the local executor; a Slurm job runs one stage"
+                    );
+                }
+                submit_to_slurm(cache, &self.pipeline, &self.slurm)
+            }
+        }
+    }
+
+    fn local(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        if self.slurm.given() {
+            anyhow::bail!(
+                "--partition, --account, --time, --sbatch-arg, --gpus-per-stage and --wait apply to --executor slurm"
+            );
+        }
+        let (session, devices) = self.pipeline.open(cache)?;
+        let (devices, chosen) = device::slots(&devices, self.gpu_slots);
+        if let Some(chosen) = chosen {
+            eprintln!("{chosen}");
+        }
+        let jobs = self
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let report = session.run(&RunOptions { jobs, devices }, self.only.as_deref())?;
+        if let Err(error) = session.store.write_run(&report) {
+            eprintln!("warning: {error:#}");
+        }
+        print_report(&report);
+        Ok(exit(report.succeeded()))
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct SlurmJob {
+    /// The submission's record (`cache/slurm/<pipeline>/<id>.json`).
+    submission: PathBuf,
+    stage: String,
+}
+
+impl SlurmJob {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let submission = Submission::load(&self.submission)?;
+        let session = Session::open(cache, &submission.source, &submission.device)?;
+        // Only a device stage needs the device; a CPU stage may run on a node without one.
+        let devices = if session.on_device(&self.stage) {
+            device::resolve(&submission.device)?
+        } else {
+            Vec::new()
+        };
+        let report = session.run(&RunOptions { jobs: 1, devices }, Some(&self.stage))?;
+        print_report(&report);
+        Ok(exit(report.succeeded()))
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Cancel {
+    pipeline: Option<String>,
+}
+
+impl Cancel {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let store = Store::open(cache)?;
+        let name = self
+            .pipeline
+            .as_ref()
+            .map(|p| pipeline_names(std::slice::from_ref(p)))
+            .transpose()?
+            .and_then(|names| names.into_iter().next());
+        let latest = slurm::record::latest(&store, name.as_deref())?.into_iter().next();
+        let submission = latest.ok_or_else(|| {
+            let of = name.map(|n| format!(" of pipeline {n}")).unwrap_or_default();
+            anyhow::anyhow!("no Slurm submission{of} in the cache {}", cache.display())
+        })?;
+        slurm::follow::cancel(&store, &submission)?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `ablate run --executor slurm`: plans as a local run would, with the device kind asked for,
+/// and submits what is not cached.
+fn submit_to_slurm(
+    cache: &Path,
+    args: &PipelineArgs,
+    slurm_args: &SlurmArgs,
+) -> anyhow::Result<ExitCode> {
+    slurm::submit::require_sbatch()?;
+    let device = device::requested_kind(&args.device)?;
+    let source = args.source()?;
+    let session = Session::open(cache, &source, device)?;
+    let planned = session.plan()?;
+    let Some(submission) =
+        slurm::submit::submit(&session, &source, &planned, device, &slurm_args.options())?
+    else {
+        println!(
+            "{}: nothing to submit, all {} stages are cached",
+            session.pipeline.name,
+            planned.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    for job in &submission.jobs {
+        let after = if job.after.is_empty() {
+            String::new()
+        } else {
+            format!(" after {}", job.after.join(", "))
+        };
+        let gpus = if job.gpus > 0 { format!(" with {} GPU", job.gpus) } else { String::new() };
+        println!("submitted {} as job {}{after}{gpus}", job.stage, job.id);
+    }
+    println!(
+        "{}: {} jobs submitted, {} stages cached; record {}",
+        submission.pipeline,
+        submission.jobs.len(),
+        submission.cached.len(),
+        submission.path(&session.store).display()
+    );
+    if !slurm_args.wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(exit(slurm::follow::wait(&session.store, &submission)?))
+}
+
+fn print_report(report: &RunReport) {
+    let (mut ran, mut cached, mut failed, mut skipped) = (0, 0, 0, 0);
+    for (stage, outcome) in &report.stages {
+        let summary = match outcome {
+            Outcome::Ran { summary, .. } => {
+                ran += 1;
+                summary
+            }
+            Outcome::Cached { summary, .. } => {
+                cached += 1;
+                summary
+            }
+            Outcome::Failed { .. } => {
+                failed += 1;
+                &None
+            }
+            Outcome::Skipped { .. } => {
+                skipped += 1;
+                &None
+            }
+        };
+        if let Some(summary) = summary {
+            println!("{stage}: {summary}");
+        }
+    }
+    let mut line = format!("{}: {ran} ran, {cached} cached", report.pipeline);
+    if failed + skipped > 0 {
+        line.push_str(&format!(", {failed} failed, {skipped} skipped"));
+    }
+    println!("{line} in {:.2}s", report.seconds);
+}
