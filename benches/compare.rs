@@ -110,6 +110,8 @@ fn populate(store: &Store) -> anyhow::Result<usize> {
     store.write_manifest(&Manifest {
         pipeline: "bench".into(),
         file: "bench.yaml".into(),
+        file_digest: String::new(),
+        overrides: Vec::new(),
         written: 0,
         layout: Some(layout),
         stages,

@@ -19,6 +19,15 @@ use ablate_stages::registry;
 
 use crate::toolchain::toolchain;
 
+/// What a command does with the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Runs stages: the cache is created if missing.
+    Run,
+    /// Only plans: a missing cache is an empty one, not created.
+    Plan,
+}
+
 pub struct Session {
     pub pipeline: Pipeline,
     pub dag: Dag,
@@ -29,16 +38,24 @@ pub struct Session {
 }
 
 impl Session {
-    /// `device_kind` (`cpu` or `cuda`, see `device::kind`) enters device stages' keys.
+    /// `device_kind` (`cpu` or `cuda`, see `device::kind`) enters device stages' keys;
+    /// `access` says whether the cache may be created.
     pub fn open(
         cache: &Path,
         source: &PipelineSource,
         device_kind: &str,
+        access: Access,
     ) -> anyhow::Result<Session> {
         let registry = registry();
         let pipeline = source.load(&registry)?;
+        for warning in &pipeline.warnings {
+            eprintln!("warning: {warning}");
+        }
         let dag = Dag::new(&pipeline).map_err(|d| Diagnostics(vec![d]))?;
-        let store = Store::open(cache)?;
+        let store = match access {
+            Access::Run => Store::open(cache)?,
+            Access::Plan => Store::for_planning(cache)?,
+        };
         let digests = FileDigests::open(cache.join("stat-cache.json"));
         let device_stages = pipeline
             .stages
@@ -65,7 +82,9 @@ impl Session {
     /// Which stages are cached, which would run, and why.
     pub fn plan(&self) -> anyhow::Result<Vec<PlannedStage>> {
         let planned = plan(&self.pipeline, &self.dag, &self.store, &self.fingerprinter())?;
-        self.digests.save()?;
+        if self.store.writable() {
+            self.digests.save()?;
+        }
         Ok(planned)
     }
 
@@ -88,7 +107,9 @@ impl Session {
             Some(stage) => scheduler.run_only(stage)?,
             None => scheduler.run(),
         };
-        self.digests.save()?;
+        if self.store.writable() {
+            self.digests.save()?;
+        }
         Ok(report)
     }
 }

@@ -62,8 +62,10 @@ fn worker_versions(store: &Store, digests: &FileDigests) -> anyhow::Result<Versi
         return Ok(versions);
     }
     let versions = ask(&worker)?;
-    std::fs::create_dir_all(memo.parent().expect("has a parent"))?;
-    write_atomically(&memo, &serde_json::to_vec(&versions)?)?;
+    if store.writable() {
+        std::fs::create_dir_all(memo.parent().expect("has a parent"))?;
+        write_atomically(&memo, &serde_json::to_vec(&versions)?)?;
+    }
     Ok(versions)
 }
 

@@ -106,7 +106,7 @@ fn a_killed_run_continues_from_its_last_epoch_and_ends_as_an_uninterrupted_one()
     child.wait().unwrap();
     let killed_at = checkpoint_epoch(&ws).unwrap();
     assert!(killed_at < 4, "killed after the last epoch");
-    assert!(!ws.path("cache/refs/recipes/train").exists(), "train was published before the kill");
+    assert!(!ws.ref_path("recipes", "train").exists(), "train was published before the kill");
 
     let output = run_text(&ws, &pipeline, &[]);
     assert!(output.contains(&format!("continued from epoch {killed_at}")), "{output}");
@@ -185,7 +185,7 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_good_checkpoint()
     assert!(out.contains("training diverged; lower the learning rate (lr = 10)"), "{out}");
     assert!(out.contains(&format!("the checkpoint of epoch {} is kept in", epoch - 1)), "{out}");
     assert_eq!(checkpoint_epoch(&ws), Some(epoch - 1));
-    assert!(!ws.path("cache/refs/recipes/train").exists());
+    assert!(!ws.ref_path("recipes", "train").exists());
 }
 
 #[test]

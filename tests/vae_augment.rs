@@ -3,8 +3,6 @@
 //! epoch, draws sample grids, is reproducible from its seed, and `train` consumes its output.
 mod common;
 
-use std::path::Path;
-
 use ablate_core::metrics::read_parquet;
 use ablate_stages::data::dataset::Dataset;
 use common::{Workspace, names, text};
@@ -149,8 +147,5 @@ fn bad_labels_fail_the_stage_with_the_field_named() {
     let out = text(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
     assert!(out.contains("`labels`: the dataset has no label `X` (it has: D, G, A)"), "{out}");
-    assert!(
-        !Path::new(&ws.path("cache/refs/vae/train")).exists(),
-        "train must not run without its data"
-    );
+    assert!(!ws.ref_path("vae", "train").exists(), "train must not run without its data");
 }

@@ -18,7 +18,7 @@ pub(super) struct Status {
 
 impl Status {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
-        let store = Store::open(cache)?;
+        let store = Store::existing(cache)?;
         crate::status::print(&store, self.last)?;
         for submission in slurm::record::latest(&store, None)? {
             println!();
@@ -40,7 +40,7 @@ pub(super) struct Gc {
 
 impl Gc {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
-        let store = Store::open(cache)?;
+        let store = Store::existing(cache)?;
         let garbage = gc::find(&store, &pipeline_names(&self.pipelines)?)?;
         if self.apply {
             gc::remove(&store, &garbage)?;
@@ -74,7 +74,7 @@ pub(super) struct Verify {
 
 impl Verify {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
-        let store = Store::open(cache)?;
+        let store = Store::existing(cache)?;
         let report = store.verify_all()?;
         for (_, error) in &report.corrupt {
             println!("corrupt: {error:#}");

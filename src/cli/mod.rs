@@ -14,7 +14,7 @@ use ablate_core::spec::{self, PipelineSource};
 use ablate_stages::{device, registry};
 use clap::{Parser, Subcommand};
 
-use crate::session::Session;
+use crate::session::{Access, Session};
 
 #[derive(Parser)]
 #[command(name = "ablate", version, about = "Deep-learning ablation studies as cached pipelines")]
@@ -81,9 +81,9 @@ impl PipelineArgs {
     }
 
     /// The pipeline against `cache`, with the device slots of `--device`.
-    fn open(&self, cache: &Path) -> anyhow::Result<(Session, Vec<String>)> {
+    fn open(&self, cache: &Path, access: Access) -> anyhow::Result<(Session, Vec<String>)> {
         let devices = device::resolve(&self.device)?;
-        Ok((Session::open(cache, &self.source()?, device::kind(&devices))?, devices))
+        Ok((Session::open(cache, &self.source()?, device::kind(&devices), access)?, devices))
     }
 }
 
@@ -103,16 +103,20 @@ fn pipeline_names(arguments: &[String]) -> anyhow::Result<Vec<String>> {
 const INVALID: u8 = 2;
 
 pub fn main() -> ExitCode {
+    // A closed pipe (`ablate plan P | head`) ends ablate quietly, as it does any Unix tool,
+    // instead of a panic in `println!`.
+    // SAFETY: restores the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match execute(&cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            if error.downcast_ref::<ablate_core::diagnostic::Diagnostics>().is_some() {
-                ExitCode::from(INVALID)
-            } else {
-                ExitCode::FAILURE
-            }
+            let invalid = error.downcast_ref::<ablate_core::diagnostic::Diagnostics>().is_some()
+                || error.downcast_ref::<ablate_core::diagnostic::Invalid>().is_some();
+            if invalid { ExitCode::from(INVALID) } else { ExitCode::FAILURE }
         }
     }
 }

@@ -10,6 +10,7 @@ use ablate_stages::registry;
 use clap::ValueEnum;
 
 use super::PipelineArgs;
+use crate::session::Access;
 
 #[derive(clap::Args)]
 pub(super) struct Plan {
@@ -22,7 +23,7 @@ pub(super) struct Plan {
 
 impl Plan {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
-        let (session, _) = self.pipeline.open(cache)?;
+        let (session, _) = self.pipeline.open(cache, Access::Plan)?;
         let planned = session.plan()?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&planned)?);

@@ -65,7 +65,7 @@ pub(super) struct Compare {
 
 impl Compare {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
-        let store = Store::open(cache)?;
+        let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
         let comparison = self.results.compare(&store, &names)?;
         print!("{}", format::render(&comparison, self.format)?);
@@ -90,7 +90,7 @@ pub(super) struct Plot {
 
 impl Plot {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
-        let store = Store::open(cache)?;
+        let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
         let comparison = self.results.compare(&store, &names)?;
         let colouring = plot::Colouring::new(&comparison, self.by.as_deref())?;

@@ -10,7 +10,7 @@ use ablate_stages::device;
 use clap::ValueEnum;
 
 use super::{PipelineArgs, exit, pipeline_names};
-use crate::session::Session;
+use crate::session::{Access, Session};
 use crate::slurm::{self, record::Submission};
 
 #[derive(clap::Args)]
@@ -111,7 +111,7 @@ impl Run {
                 "--partition, --account, --time, --sbatch-arg, --gpus-per-stage and --wait apply to --executor slurm"
             );
         }
-        let (session, devices) = self.pipeline.open(cache)?;
+        let (session, devices) = self.pipeline.open(cache, Access::Run)?;
         let (devices, chosen) = device::slots(&devices, self.gpu_slots);
         if let Some(chosen) = chosen {
             eprintln!("{chosen}");
@@ -138,7 +138,7 @@ pub(super) struct SlurmJob {
 impl SlurmJob {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let submission = Submission::load(&self.submission)?;
-        let session = Session::open(cache, &submission.source, &submission.device)?;
+        let session = Session::open(cache, &submission.source, &submission.device, Access::Run)?;
         // Only a device stage needs the device; a CPU stage may run on a node without one.
         let devices = if session.on_device(&self.stage) {
             device::resolve(&submission.device)?
@@ -158,7 +158,7 @@ pub(super) struct Cancel {
 
 impl Cancel {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
-        let store = Store::open(cache)?;
+        let store = Store::existing(cache)?;
         let name = self
             .pipeline
             .as_ref()
@@ -185,7 +185,7 @@ fn submit_to_slurm(
     slurm::submit::require_sbatch()?;
     let device = device::requested_kind(&args.device)?;
     let source = args.source()?;
-    let session = Session::open(cache, &source, device)?;
+    let session = Session::open(cache, &source, device, Access::Run)?;
     let planned = session.plan()?;
     let Some(submission) =
         slurm::submit::submit(&session, &source, &planned, device, &slurm_args.options())?

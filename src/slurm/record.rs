@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use ablate_core::names::file_name;
 use ablate_core::spec::PipelineSource;
-use ablate_core::store::{Store, sanitize, write_atomically};
+use ablate_core::store::{Store, write_atomically};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Submission {
@@ -90,7 +91,7 @@ fn slurm_dir(store: &Store) -> PathBuf {
 }
 
 fn pipeline_dir(store: &Store, pipeline: &str) -> PathBuf {
-    slurm_dir(store).join(sanitize(pipeline))
+    slurm_dir(store).join(file_name(pipeline))
 }
 
 /// The latest submission of each pipeline (of `pipeline` alone when given), latest first.

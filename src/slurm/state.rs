@@ -15,7 +15,7 @@ use std::fs;
 
 use super::queue::{self, Listed};
 use super::record::{Job, Submission};
-use crate::session::Session;
+use crate::session::{Access, Session};
 use ablate_core::plan::Status;
 use ablate_core::store::Store;
 
@@ -93,7 +93,7 @@ fn exit_status(job: &Job) -> Option<i32> {
 /// Stages of the submission whose result is in the store now (none if the pipeline as
 /// submitted cannot be planned any more, e.g. its data moved).
 fn published(store: &Store, submission: &Submission) -> HashSet<String> {
-    let planned = Session::open(store.root(), &submission.source, &submission.device)
+    let planned = Session::open(store.root(), &submission.source, &submission.device, Access::Plan)
         .and_then(|session| session.plan());
     planned
         .map(|p| p.into_iter().filter(|s| s.status == Status::Cached).map(|s| s.stage).collect())

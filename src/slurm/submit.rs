@@ -14,9 +14,9 @@ use super::queue;
 use super::record::{Job, Submission};
 use crate::session::Session;
 use ablate_core::manifest::Manifest;
+use ablate_core::names::file_name;
 use ablate_core::plan::{PlannedStage, Status};
 use ablate_core::spec::PipelineSource;
-use ablate_core::store::sanitize;
 
 /// The options `ablate run --executor slurm` passes on to sbatch.
 #[derive(Debug, Clone, Default)]
@@ -104,7 +104,7 @@ pub fn submit(
         after.dedup();
         let on_gpu = device == "cuda" && session.on_device(&spec.name);
         let file =
-            |extension: &str| jobs_dir.join(format!("{n}-{}.{extension}", sanitize(&spec.name)));
+            |extension: &str| jobs_dir.join(format!("{n}-{}.{extension}", file_name(&spec.name)));
         let mut job = Job {
             stage: spec.name.clone(),
             id: String::new(),

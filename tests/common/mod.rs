@@ -85,10 +85,14 @@ impl Workspace {
 
     /// The published output folder of `stage` in the last run of `pipeline_name`.
     pub fn output_of(&self, pipeline_name: &str, stage: &str) -> PathBuf {
-        let key =
-            std::fs::read_to_string(self.path(&format!("cache/refs/{pipeline_name}/{stage}")))
-                .unwrap();
+        let key = std::fs::read_to_string(self.ref_path(pipeline_name, stage)).unwrap();
         self.path(&format!("cache/entries/{}", key.trim()))
+    }
+
+    /// Where the cache keeps the key of `stage`'s last result in `pipeline_name`.
+    pub fn ref_path(&self, pipeline_name: &str, stage: &str) -> PathBuf {
+        let file = ablate_core::names::file_name;
+        self.path(&format!("cache/refs/{}/{}", file(pipeline_name), file(stage)))
     }
 }
 

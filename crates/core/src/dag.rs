@@ -53,16 +53,15 @@ impl Dag {
 
     /// Graphviz `dot` text.
     pub fn to_dot(&self, pipeline: &Pipeline) -> String {
+        let q = dot_quoted;
         let mut out =
-            format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n", pipeline.name);
+            format!("digraph {} {{\n  rankdir=LR;\n  node [shape=box];\n", q(&pipeline.name));
         for stage in &pipeline.stages {
-            out.push_str(&format!(
-                "  \"{}\" [label=\"{}\\n({})\"];\n",
-                stage.name, stage.name, stage.kind
-            ));
+            let label = format!("{}\n({})", stage.name, stage.kind);
+            out.push_str(&format!("  {} [label={}];\n", q(&stage.name), q(&label)));
         }
         for (from, to) in self.edges() {
-            out.push_str(&format!("  \"{from}\" -> \"{to}\";\n"));
+            out.push_str(&format!("  {} -> {};\n", q(from), q(to)));
         }
         out.push_str("}\n");
         out
@@ -72,7 +71,8 @@ impl Dag {
     pub fn to_mermaid(&self, pipeline: &Pipeline) -> String {
         let mut out = String::from("flowchart LR\n");
         for (i, stage) in pipeline.stages.iter().enumerate() {
-            out.push_str(&format!("  s{i}[\"{} ({})\"]\n", stage.name, stage.kind));
+            let label = mermaid_text(&format!("{} ({})", stage.name, stage.kind));
+            out.push_str(&format!("  s{i}[\"{label}\"]\n"));
         }
         let id =
             |name: &str| pipeline.stages.iter().position(|s| s.name == name).expect("stage exists");
@@ -81,4 +81,15 @@ impl Dag {
         }
         out
     }
+}
+
+/// A DOT quoted string: quotes and backslashes escaped, a newline as DOT's `\n`.
+fn dot_quoted(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    format!("\"{escaped}\"")
+}
+
+/// Text inside a Mermaid quoted label: quotes as the `#quot;` entity.
+fn mermaid_text(text: &str) -> String {
+    text.replace('"', "#quot;")
 }

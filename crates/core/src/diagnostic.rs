@@ -154,3 +154,17 @@ mod tests {
         assert_eq!(caret, 0);
     }
 }
+
+/// An invalid invocation: an argument that names nothing that exists, or a value out of range.
+/// Like a [`Diagnostics`], it makes `ablate` exit with 2 (a failed stage exits with 1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// Returns early with an [`Invalid`] error: `invalid!("--sort {x}: no such column")`.
+#[macro_export]
+macro_rules! invalid {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::diagnostic::Invalid(format!($($arg)*))))
+    };
+}

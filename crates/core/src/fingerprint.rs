@@ -6,9 +6,11 @@
 //!   something different);
 //! - its **parameters**, validated, defaults filled in and canonically ordered, so equivalent
 //!   spellings (`1e-4`, `0.0001`) give one key; parameters declared unkeyed (data roots) are out;
-//! - for each input role, the upstream stage's **output digest** — not its key. Chaining on
-//!   content gives early cutoff: when an upstream stage re-runs and reproduces identical bytes,
-//!   its consumers keep their keys and stay cached (as in Bazel and DVC);
+//! - for each input role, the upstream stage's **output digest** — not its key, and not its
+//!   name. Chaining on content gives early cutoff: when an upstream stage re-runs and
+//!   reproduces identical bytes, its consumers keep their keys and stay cached (as in Bazel and
+//!   DVC); leaving names out means a stage's key does not depend on which variants of a grid
+//!   run, nor on how their instances are named;
 //! - the content digest of every **external file** it reads (CSV rows, images), never mtimes;
 //! - a **toolchain** fingerprint: ablate's version, and for device stages the libtorch version,
 //!   device kind and precision.
@@ -49,13 +51,20 @@ pub struct Upstream {
 }
 
 impl Fingerprint {
-    /// The cache key, or `None` while an upstream output is still unknown.
+    /// The cache key, or `None` while an upstream output is still unknown. The upstream
+    /// stages enter it by role and output digest only (see the module doc).
     pub fn key(&self) -> Option<StageKey> {
         if self.upstream.values().any(|u| u.output.is_none()) {
             return None;
         }
+        let mut json = serde_json::to_value(self).expect("fingerprints serialise");
+        let upstream: serde_json::Map<String, Json> = self
+            .upstream
+            .iter()
+            .map(|(role, u)| (role.clone(), Json::from(u.output.clone())))
+            .collect();
+        json["upstream"] = Json::Object(upstream);
         let mut hasher = blake3::Hasher::new();
-        let json = serde_json::to_value(self).expect("fingerprints serialise");
         write_canonical(&json, &mut hasher);
         Some(hasher.finalize().to_hex().to_string())
     }
@@ -361,6 +370,15 @@ mod tests {
             assert_ne!(changed.key().unwrap(), key);
             assert_eq!(explain(&base, &changed).len(), 1);
         }
+    }
+
+    #[test]
+    fn the_upstream_stage_s_name_is_not_part_of_the_key() {
+        let base = fingerprint();
+        let mut renamed = base.clone();
+        renamed.upstream.get_mut("data").unwrap().stage = "load[size=64]".into();
+        assert_eq!(renamed.key(), base.key());
+        assert_eq!(renamed.workspace_key(&[]), base.workspace_key(&[]));
     }
 
     #[test]

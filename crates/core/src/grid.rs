@@ -25,6 +25,7 @@
 //! once. A stage with several instances is named by the levels that tell them apart
 //! (`train[backbone=resnet18,seed=1]`); one shared by all variants keeps its name.
 use super::diagnostic::{Diagnostic, Location};
+use super::names::{self, NameKind};
 use super::yaml::{Key, Node, Value};
 
 /// A factor or `seed`, with one level per variant.
@@ -74,8 +75,11 @@ impl Selector {
 pub struct Grid {
     factors: Vec<Factor>,
     seeds: Vec<i64>,
+    /// Every variant of the grid, `only` or not.
     variants: Vec<Variant>,
     baseline: Option<Selector>,
+    /// The slice a run is limited to (`grid.only`).
+    only: Option<Selector>,
 }
 
 /// The factors of a grid with their levels in declaration order (`seed` last, when given), and
@@ -103,8 +107,11 @@ impl Grid {
                     Diagnostic::new("`seed` is not a factor; use `grid.seeds`").at(&key.location)
                 );
             }
+            names::check(NameKind::Factor, &key.name)
+                .map_err(|e| Diagnostic::new(e).at(&key.location))?;
             factors.push(parse_factor(key, levels)?);
         }
+        check_variables_set_once(&factors)?;
         let seeds = match node.get("seeds") {
             None => Vec::new(),
             Some(Node { value: Value::Int(n), location }) => {
@@ -135,7 +142,7 @@ impl Grid {
                 .at(&other.location));
             }
         };
-        let mut grid = Grid { factors, seeds, variants: Vec::new(), baseline: None };
+        let mut grid = Grid { factors, seeds, variants: Vec::new(), baseline: None, only: None };
         let design = match node.get("design") {
             None => "full",
             Some(n) => n.expect_str("`grid.design`")?,
@@ -179,16 +186,22 @@ impl Grid {
         grid.baseline = baseline;
         let kept: Vec<Vec<(String, String)>> = points
             .into_iter()
-            .filter(|p| {
-                let variant = Variant { levels: p.clone() };
-                !exclusions.iter().any(|e| e.matches(&variant))
-                    && only.as_ref().is_none_or(|o| o.matches(&variant))
-            })
+            .filter(|p| !exclusions.iter().any(|e| e.matches(&Variant { levels: p.clone() })))
             .collect();
         if kept.is_empty() {
-            return Err(Diagnostic::new("the grid's `exclude` and `only` leave no variant")
-                .at(&node.location));
+            return Err(
+                Diagnostic::new("the grid's `exclude` entries leave no variant").at(&node.location)
+            );
         }
+        if let Some(only) = &only
+            && !kept.iter().any(|p| only.matches(&Variant { levels: p.clone() }))
+        {
+            let at = &node.get("only").expect("present").location;
+            return Err(
+                Diagnostic::new("the grid's `only` leaves no variant (after `exclude`)").at(at)
+            );
+        }
+        grid.only = only;
         grid.variants = kept
             .into_iter()
             .flat_map(|levels| {
@@ -207,8 +220,23 @@ impl Grid {
         Ok(grid)
     }
 
+    /// Every variant of the grid; a run of a slice runs those [`Grid::selects`].
     pub fn variants(&self) -> &[Variant] {
         &self.variants
+    }
+
+    /// Whether `variant` is in the slice a run is limited to (`grid.only`; all without one).
+    pub fn selects(&self, variant: &Variant) -> bool {
+        self.only.as_ref().is_none_or(|only| only.matches(variant))
+    }
+
+    /// The variables each factor's levels set, by factor (for checks of their use).
+    pub fn level_variables(&self) -> impl Iterator<Item = (&str, &str, &Key)> {
+        self.factors.iter().flat_map(|f| {
+            f.levels.iter().flat_map(move |l| {
+                l.vars.iter().map(move |(key, _)| (f.name.as_str(), l.name.as_str(), key))
+            })
+        })
     }
 
     pub fn layout(&self) -> Layout {
@@ -355,6 +383,31 @@ fn level_name(node: &Node) -> Result<String, Diagnostic> {
     }
 }
 
+/// A variable set by the levels of two factors would silently take the later one's value.
+fn check_variables_set_once(factors: &[Factor]) -> Result<(), Diagnostic> {
+    let mut setters: Vec<(&str, &str)> = Vec::new(); // variable, factor
+    for factor in factors {
+        for level in &factor.levels {
+            for (key, _) in &level.vars {
+                match setters.iter().find(|(var, _)| *var == key.name) {
+                    Some((_, other)) if *other != factor.name => {
+                        return Err(Diagnostic::new(format!(
+                            "factors `{other}` and `{}` both set variable `{}`; a variant would take \
+                             the value of whichever comes last",
+                            factor.name, key.name
+                        ))
+                        .at(&key.location)
+                        .hint("let one factor set it, or give the two variables different names"));
+                    }
+                    Some(_) => {}
+                    None => setters.push((&key.name, &factor.name)),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `[a, b]` (each level sets the variable named like the factor), or `{level: value}` (sets
 /// that variable to `value`), or `{level: {var: value, ...}}` (sets those variables).
 fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
@@ -397,24 +450,24 @@ fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
             ))
             .at(&node.location));
         }
-        if level.name.is_empty() || level.name.contains([',', '=', '[', ']']) {
-            return Err(Diagnostic::new(format!(
-                "level name `{}` of `{}` may not be empty or contain , = [ ]",
-                level.name, key.name
-            ))
-            .at(&node.location));
+        if let Err(error) = names::check(NameKind::Level, &level.name) {
+            return Err(
+                Diagnostic::new(format!("factor `{}`: {error}", key.name)).at(&node.location)
+            );
         }
     }
     Ok(Factor { name: key.name.clone(), levels })
 }
 
 /// Names the instances of one stage (see the module doc): by the factors constant within each
-/// instance and varying between them; instances that would share a name get all their constant
+/// instance and varying between them, and those its `when` selects on (so that an instance says
+/// which variants it belongs to); instances that would share a name get all their constant
 /// levels, then the parameters that differ among them, and a `#n` suffix as the last resort.
 pub fn instance_names(
     stage: &str,
     instances: &[Vec<&Variant>],
     params: &[&serde_json::Map<String, serde_json::Value>],
+    when: &[String],
 ) -> Vec<String> {
     if instances.len() == 1 {
         return vec![stage.to_string()];
@@ -434,7 +487,8 @@ pub fn instance_names(
         .filter(|f| {
             let levels: Vec<Option<&String>> =
                 constants.iter().map(|c| c.iter().find(|(g, _)| g == *f).map(|(_, l)| l)).collect();
-            levels.iter().all(Option::is_some) && levels.iter().any(|l| *l != levels[0])
+            let varies = levels.iter().any(|l| *l != levels[0]);
+            levels.iter().all(Option::is_some) && (varies || when.contains(f))
         })
         .collect();
     // A level shared by every instance tells none apart: never shown.
@@ -501,8 +555,9 @@ mod tests {
         Grid::parse(&yaml::parse(Path::new("g.yaml"), text).unwrap())
     }
 
+    /// The variants a run of the grid runs.
     fn names(g: &Grid) -> Vec<String> {
-        g.variants().iter().map(Variant::name).collect()
+        g.variants().iter().filter(|v| g.selects(v)).map(Variant::name).collect()
     }
 
     #[test]
@@ -580,19 +635,20 @@ mod tests {
             v(&[("att", "mha"), ("heads", "8")]),
         );
         let params: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
-        let names = instance_names("attention", &[vec![&a, &b], vec![&c], vec![&d]], &[&params; 3]);
+        let names =
+            instance_names("attention", &[vec![&a, &b], vec![&c], vec![&d]], &[&params; 3], &[]);
         assert_eq!(
             names,
             ["attention[att=none]", "attention[att=mha,heads=4]", "attention[att=mha,heads=8]"]
         );
-        assert_eq!(instance_names("load", &[vec![&a, &b, &c, &d]], &[&params]), ["load"]);
+        assert_eq!(instance_names("load", &[vec![&a, &b, &c, &d]], &[&params], &[]), ["load"]);
         // Neither instance has a level of its own: the differing parameter names them.
         let bce = serde_json::json!({"function": "bce", "beta": 0.9}).as_object().unwrap().clone();
         let balanced = serde_json::json!({"function": "class_balanced", "beta": 0.9})
             .as_object()
             .unwrap()
             .clone();
-        let names = instance_names("loss", &[vec![&a, &d], vec![&b, &c]], &[&bce, &balanced]);
+        let names = instance_names("loss", &[vec![&a, &d], vec![&b, &c]], &[&bce, &balanced], &[]);
         assert_eq!(names, ["loss[function=bce]", "loss[function=class_balanced]"]);
     }
 }

@@ -10,6 +10,7 @@ pub mod grid;
 pub mod keys;
 pub mod manifest;
 pub mod metrics;
+pub mod names;
 mod overrides;
 pub mod params;
 pub mod pipeline;

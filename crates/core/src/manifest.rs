@@ -5,7 +5,9 @@
 //! from, its *template*, and its kind) and its grid's variants with the instance each variant
 //! uses for each template. Which result an instance last produced is in its ref
 //! (`refs/<pipeline>/<instance>`), written when the instance completes; the manifest itself is
-//! written when a run starts, so it always describes the pipeline as last run.
+//! written when a run starts, so it always describes the pipeline as last run: its whole grid,
+//! also when the run was limited to a slice of it (`grid.only`), and which file (path and
+//! digest) and overrides it came from.
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -16,8 +18,14 @@ use super::pipeline::Pipeline;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub pipeline: String,
-    /// The pipeline file, as it was given to `ablate run`.
+    /// The pipeline file's absolute path.
     pub file: String,
+    /// The blake3 digest of the file's text at that run (which version of it).
+    #[serde(default)]
+    pub file_digest: String,
+    /// The `--set` overrides of that run.
+    #[serde(default)]
+    pub overrides: Vec<String>,
     /// Seconds since the Unix epoch when the run started.
     pub written: u64,
     /// Factors, levels and baseline; `None` for a pipeline without a grid.
@@ -42,15 +50,20 @@ pub struct ManifestVariant {
 }
 
 impl Manifest {
+    /// The manifest of `pipeline`: of its whole grid when a run is limited to a slice.
     pub fn of(pipeline: &Pipeline, written: u64) -> Manifest {
-        let variants: Vec<ManifestVariant> = if pipeline.variants.is_empty() {
+        let all_variants = pipeline.whole.as_ref().map_or(&pipeline.variants, |w| &w.variants);
+        let instances: Vec<(String, String)> = match &pipeline.whole {
+            Some(whole) => whole.instances.clone(),
+            None => pipeline.stages.iter().map(|s| (s.name.clone(), s.kind.clone())).collect(),
+        };
+        let variants: Vec<ManifestVariant> = if all_variants.is_empty() {
             vec![ManifestVariant {
                 levels: Vec::new(),
-                stages: pipeline.stages.iter().map(|s| (s.name.clone(), s.name.clone())).collect(),
+                stages: instances.iter().map(|(name, _)| (name.clone(), name.clone())).collect(),
             }]
         } else {
-            pipeline
-                .variants
+            all_variants
                 .iter()
                 .map(|v| ManifestVariant {
                     levels: v.variant.levels.clone(),
@@ -62,18 +75,19 @@ impl Manifest {
             .iter()
             .flat_map(|v| v.stages.iter().map(|(t, i)| (i.as_str(), t.as_str())))
             .collect();
-        let stages = pipeline
-            .stages
+        let stages = instances
             .iter()
-            .map(|s| ManifestStage {
-                instance: s.name.clone(),
-                template: template_of.get(s.name.as_str()).unwrap_or(&s.name.as_str()).to_string(),
-                kind: s.kind.clone(),
+            .map(|(name, kind)| ManifestStage {
+                instance: name.clone(),
+                template: template_of.get(name.as_str()).unwrap_or(&name.as_str()).to_string(),
+                kind: kind.clone(),
             })
             .collect();
         Manifest {
             pipeline: pipeline.name.clone(),
-            file: pipeline.path.display().to_string(),
+            file: pipeline.file(),
+            file_digest: pipeline.text_digest.clone(),
+            overrides: pipeline.overrides.clone(),
             written,
             layout: pipeline.layout.clone(),
             stages,

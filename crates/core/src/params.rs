@@ -171,7 +171,7 @@ fn number_in(node: &Node, min: f64, max: f64) -> Option<f64> {
 fn describe(node: &Node) -> String {
     match &node.value {
         Value::Int(v) => format!("{v}"),
-        Value::Float(v) => format!("{v}"),
+        Value::Float(v) => format!("the float {v:?}"),
         Value::Bool(v) => format!("{v}"),
         Value::Str(v) => format!("`{v}`"),
         _ => node.type_name().to_string(),

@@ -11,12 +11,29 @@ use super::params::Params;
 pub struct Pipeline {
     pub name: String,
     pub path: PathBuf,
+    /// The blake3 digest of the file's text as read.
+    pub text_digest: String,
+    /// The `--set` overrides it was loaded with.
+    pub overrides: Vec<String>,
     /// Stages in file order (a stage of a grid once per distinct instance).
     pub stages: Vec<StageSpec>,
     /// The variants of the pipeline's `grid`; empty without one.
     pub variants: Vec<VariantSpec>,
     /// The grid's factors, levels and baseline; `None` without a grid.
     pub layout: Option<grid::Layout>,
+    /// The whole grid, when a run is limited to a slice of it (`grid.only`): recorded in the
+    /// manifest, so that comparisons still see the results of the other variants.
+    pub whole: Option<WholeGrid>,
+    /// What is worth saying about the file but is no error (an override that changes nothing).
+    pub warnings: Vec<String>,
+}
+
+/// Every variant of a grid and every stage instance they use, with its kind.
+#[derive(Debug, Clone)]
+pub struct WholeGrid {
+    pub variants: Vec<VariantSpec>,
+    /// (instance, kind).
+    pub instances: Vec<(String, String)>,
 }
 
 /// One variant of a grid and the stage instances it consists of.
@@ -40,5 +57,28 @@ pub struct StageSpec {
 impl Pipeline {
     pub fn stage(&self, name: &str) -> Option<&StageSpec> {
         self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// The pipeline file's absolute path, as manifests record it.
+    pub fn file(&self) -> String {
+        std::fs::canonicalize(&self.path)
+            .unwrap_or_else(|_| self.path.clone())
+            .display()
+            .to_string()
+    }
+
+    /// The pipeline limited to the variants `keep` selects and the stage instances they use;
+    /// the whole grid is kept in `whole`.
+    pub fn slice(self, keep: impl Fn(&Variant) -> bool) -> Pipeline {
+        let whole = WholeGrid {
+            variants: self.variants.clone(),
+            instances: self.stages.iter().map(|s| (s.name.clone(), s.kind.clone())).collect(),
+        };
+        let variants: Vec<VariantSpec> =
+            self.variants.into_iter().filter(|v| keep(&v.variant)).collect();
+        let used: std::collections::BTreeSet<&String> =
+            variants.iter().flat_map(|v| v.stages.values()).collect();
+        let stages = self.stages.into_iter().filter(|s| used.contains(&s.name)).collect();
+        Pipeline { stages, variants, whole: Some(whole), ..self }
     }
 }

@@ -60,8 +60,20 @@ impl Scheduler<'_> {
         let started = Instant::now();
         let started_at = unix_seconds();
         self.store.clean_staging();
-        if let Err(error) = self.store.write_manifest(&Manifest::of(self.pipeline, started_at)) {
-            self.progress.line(&format!("warning: {error:#}"));
+        match self.store.write_manifest(&Manifest::of(self.pipeline, started_at)) {
+            Ok(Some(previous)) if previous.file != self.pipeline.file() => {
+                self.progress.line(&format!(
+                    "warning: pipeline name `{}` was last run from {}; this run from {} replaces \
+                     its record, so `compare {}` shows this file's variants (give one file its \
+                     own `name:`)",
+                    self.pipeline.name,
+                    previous.file,
+                    self.pipeline.file(),
+                    self.pipeline.name
+                ));
+            }
+            Ok(_) => {}
+            Err(error) => self.progress.line(&format!("warning: {error:#}")),
         }
         let nodes = self
             .dag
@@ -127,14 +139,14 @@ impl Scheduler<'_> {
     pub fn run_only(&self, stage: &str) -> anyhow::Result<RunReport> {
         let started = Instant::now();
         let started_at = unix_seconds();
-        let spec = self.pipeline.stage(stage).ok_or_else(|| {
+        let Some(spec) = self.pipeline.stage(stage) else {
             let names: Vec<&str> = self.dag.topological().collect();
-            anyhow!(
+            crate::invalid!(
                 "pipeline {} has no stage `{stage}`; its stages: {}",
                 self.pipeline.name,
                 names.join(", ")
-            )
-        })?;
+            );
+        };
         let ancestors = self.ancestors(stage);
         let mut outputs: HashMap<String, Option<String>> = HashMap::new();
         let mut upstream: HashMap<String, Entry> = HashMap::new();

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 use super::grid::{self, Grid, Variant};
+use super::names::{self, NameKind};
 use super::overrides::{TOP_LEVEL_KEYS, apply_override};
 use super::params::Params;
 use super::pipeline::{Pipeline, StageSpec, VariantSpec};
@@ -83,11 +84,41 @@ pub fn parse(
     let stages_node = root
         .get("stages")
         .ok_or_else(|| one(Diagnostic::new("pipeline has no `stages`").at(&root.location)))?;
+    let entries = stages_node.expect_map("`stages`").map_err(one)?;
+    let misnamed: Vec<Diagnostic> = entries
+        .iter()
+        .filter_map(|(key, _)| {
+            names::check(NameKind::Stage, &key.name)
+                .err()
+                .map(|e| Diagnostic::new(e).at(&key.location))
+        })
+        .collect();
+    if !misnamed.is_empty() {
+        return Err(Diagnostics(misnamed));
+    }
+    let name = match root.get("name") {
+        Some(node) => {
+            let name = node.expect_str("`name`").map_err(one)?;
+            names::check(NameKind::Pipeline, name)
+                .map_err(|e| one(Diagnostic::new(e).at(&node.location)))?;
+            name.to_string()
+        }
+        None => {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+            let stem = stem.unwrap_or_default();
+            names::check(NameKind::Pipeline, &stem).map_err(|e| {
+                one(Diagnostic::new(format!("{e} (the pipeline is named after its file)"))
+                    .hint("give it a `name:`"))
+            })?;
+            stem
+        }
+    };
     let grid = root.get("grid").map(Grid::parse).transpose().map_err(one)?;
     let ungridded = [Variant { levels: Vec::new() }];
     let variants = grid.as_ref().map_or(&ungridded[..], |g| g.variants());
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut per_variant = Vec::with_capacity(variants.len());
+    let mut used = std::collections::BTreeSet::new();
     for variant in variants {
         let level_vars =
             grid.as_ref().map(|g| g.vars_of(variant, &root.location)).unwrap_or_default();
@@ -102,27 +133,119 @@ pub fn parse(
                 }
             }
         }
+        used.extend(vars.used());
     }
     if !diagnostics.is_empty() {
         return Err(Diagnostics(diagnostics));
     }
-
-    let name = match root.get("name") {
-        Some(node) => node.expect_str("`name`").map_err(one)?.to_string(),
-        None => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
-    };
-    let order: Vec<&str> = stages_node
-        .expect_map("`stages`")
-        .map_err(one)?
+    let order: Vec<&str> = entries.iter().map(|(k, _)| k.name.as_str()).collect();
+    if let Some(grid) = &grid {
+        check_use(grid, &used, entries, &per_variant).map_err(Diagnostics)?;
+    }
+    let warnings = grid.as_ref().map(|g| shadowed_overrides(g, overrides)).unwrap_or_default();
+    let when: BTreeMap<String, Vec<String>> = entries
         .iter()
-        .map(|(k, _)| k.name.as_str())
+        .filter_map(|(key, node)| {
+            let factors = node.get("when")?.as_map()?.iter().map(|(f, _)| f.name.clone());
+            Some((key.name.clone(), factors.collect()))
+        })
         .collect();
-    let (stages, variant_specs) = merge(&order, variants, per_variant);
+    let (stages, variant_specs) = merge(&order, variants, per_variant, &when);
     let variants = if grid.is_some() { variant_specs } else { Vec::new() };
     let layout = grid.as_ref().map(Grid::layout);
-    let pipeline = Pipeline { name, path: path.to_path_buf(), stages, variants, layout };
+    let mut pipeline = Pipeline {
+        name,
+        path: path.to_path_buf(),
+        text_digest: blake3::hash(text.as_bytes()).to_hex().to_string(),
+        overrides: overrides.to_vec(),
+        stages,
+        variants,
+        layout,
+        whole: None,
+        warnings,
+    };
+    if let Some(grid) = grid.as_ref().filter(|g| !g.variants().iter().all(|v| g.selects(v))) {
+        pipeline = pipeline.slice(|variant| grid.selects(variant));
+    }
     super::dag::Dag::new(&pipeline).map_err(one)?;
     Ok(pipeline)
+}
+
+/// Every variable a grid level sets must be used by some variant's stages, and every stage of
+/// the file must be in some variant: anything else is a typo or a `when` that selects nothing.
+fn check_use(
+    grid: &Grid,
+    used: &std::collections::BTreeSet<String>,
+    entries: &[(Key, Node)],
+    per_variant: &[Vec<StageSpec>],
+) -> Result<(), Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    for (factor, level, key) in grid.level_variables() {
+        // A factor's own variable (`f: [a, b]`) may serve `when` alone.
+        if key.name == factor {
+            continue;
+        }
+        if !used.contains(&key.name)
+            && !diagnostics
+                .iter()
+                .any(|d: &Diagnostic| d.message.contains(&format!("`{}`", key.name)))
+        {
+            diagnostics.push(
+                Diagnostic::new(format!(
+                    "level `{level}` of factor `{factor}` sets variable `{}`, which no stage uses",
+                    key.name
+                ))
+                .at(&key.location)
+                .hint(
+                    match did_you_mean(&key.name, used.iter().map(String::as_str)) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!("use it as `${{{}}}` in a stage, or remove it", key.name),
+                    },
+                ),
+            );
+        }
+    }
+    for (key, _) in entries {
+        if !per_variant.iter().any(|specs| specs.iter().any(|s| s.name == key.name)) {
+            diagnostics.push(
+                Diagnostic::new(format!(
+                    "stage `{}` is in no variant: its `when` selects none of the grid's variants",
+                    key.name
+                ))
+                .at(&key.location)
+                .hint("widen its `when`, or remove the stage"),
+            );
+        }
+    }
+    if diagnostics.is_empty() { Ok(()) } else { Err(diagnostics) }
+}
+
+/// Overrides of a variable that every level of a factor sets: the levels win, so the
+/// override changes nothing.
+fn shadowed_overrides(grid: &Grid, overrides: &[String]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for assignment in overrides {
+        let Some((path, _)) = assignment.split_once('=') else { continue };
+        let variable = path.strip_prefix("vars.").unwrap_or(path);
+        if variable.contains('.') {
+            continue;
+        }
+        let layout = grid.layout();
+        for (factor, levels) in &layout.factors {
+            let setting: std::collections::BTreeSet<&str> = grid
+                .level_variables()
+                .filter(|(f, _, key)| f == factor && key.name == variable)
+                .map(|(_, level, _)| level)
+                .collect();
+            if !levels.is_empty() && setting.len() == levels.len() {
+                warnings.push(format!(
+                    "--set `{assignment}` changes nothing: every level of factor `{factor}` sets \
+                     `{variable}`, and levels override `vars`"
+                ));
+            }
+        }
+    }
+    warnings
 }
 
 fn same_diagnostic(a: &Diagnostic, b: &Diagnostic) -> bool {
@@ -199,6 +322,7 @@ fn merge(
     order: &[&str],
     variants: &[Variant],
     per_variant: Vec<Vec<StageSpec>>,
+    when: &BTreeMap<String, Vec<String>>,
 ) -> (Vec<StageSpec>, Vec<VariantSpec>) {
     struct Instance {
         spec: StageSpec,
@@ -224,7 +348,9 @@ fn merge(
             instances.iter().map(|i| i.variants.iter().map(|&v| &variants[v]).collect()).collect();
         let params: Vec<&serde_json::Map<String, serde_json::Value>> =
             instances.iter().map(|i| i.spec.params.values()).collect();
-        for (instance, name) in instances.iter().zip(grid::instance_names(stage, &groups, &params))
+        let when = when.get(stage).map_or(&[][..], Vec::as_slice);
+        for (instance, name) in
+            instances.iter().zip(grid::instance_names(stage, &groups, &params, when))
         {
             names.insert((stage.clone(), instance.identity.clone()), name);
         }
@@ -503,33 +629,33 @@ mod tests {
         );
     }
 
-    const GRID: &str = "grid: {factors: {n: [1, 2]}, seeds: 2}\nstages:\n  a: {kind: fake, params: {name: shared}}\n  b: {kind: consumer, inputs: {x: a}}\n  c: {kind: fake, params: {n: '${n}'}}\n  d: {kind: consumer, inputs: {x: c}, when: {n: 2}}\n  e: {kind: fake, params: {n: '${seed}'}, when: {n: 2}}\n";
+    const GRID: &str = "grid: {factors: {k: [1, 2]}, seeds: 2}\nstages:\n  a: {kind: fake, params: {name: shared}}\n  b: {kind: consumer, inputs: {x: a}}\n  c: {kind: fake, params: {n: '${k}'}}\n  d: {kind: consumer, inputs: {x: c}, when: {k: 2}}\n  e: {kind: fake, params: {n: '${seed}'}, when: {k: 2}}\n";
 
     #[test]
     fn a_grid_expands_into_variants_that_share_identical_stages() {
         let pipeline = load(GRID, &[]).unwrap();
         let names: Vec<&str> = pipeline.stages.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["a", "b", "c[n=1]", "c[n=2]", "d", "e[seed=0]", "e[seed=1]"]);
-        assert_eq!(pipeline.stage("d").unwrap().inputs["x"], "c[n=2]");
+        assert_eq!(names, ["a", "b", "c[k=1]", "c[k=2]", "d", "e[k=2,seed=0]", "e[k=2,seed=1]"]);
+        assert_eq!(pipeline.stage("d").unwrap().inputs["x"], "c[k=2]");
         let variants: Vec<String> = pipeline.variants.iter().map(|v| v.variant.name()).collect();
-        assert_eq!(variants, ["n=1,seed=0", "n=1,seed=1", "n=2,seed=0", "n=2,seed=1"]);
+        assert_eq!(variants, ["k=1,seed=0", "k=1,seed=1", "k=2,seed=0", "k=2,seed=1"]);
         let last = &pipeline.variants[3].stages;
-        assert_eq!((last["c"].as_str(), last["e"].as_str()), ("c[n=2]", "e[seed=1]"));
+        assert_eq!((last["c"].as_str(), last["e"].as_str()), ("c[k=2]", "e[k=2,seed=1]"));
         assert!(!pipeline.variants[0].stages.contains_key("d"));
     }
 
     #[test]
     fn a_stage_reading_one_that_when_leaves_out_is_an_error() {
         let text = GRID.replace(
-            "when: {n: 2}}\n  e",
-            "when: {n: 1}}\n  f: {kind: consumer, inputs: {x: d}}\n  e",
+            "when: {k: 2}}\n  e",
+            "when: {k: 1}}\n  f: {kind: consumer, inputs: {x: d}}\n  e",
         );
         let err = load(&text, &[]).unwrap_err().to_string();
         assert!(
-            err.contains("stage `f` reads stage `d`, which variant `n=2,seed=0` leaves out"),
+            err.contains("stage `f` reads stage `d`, which variant `k=2,seed=0` leaves out"),
             "{err}"
         );
-        let err = load("stages:\n  a: {kind: fake, when: {n: 1}}\n", &[]).unwrap_err().to_string();
+        let err = load("stages:\n  a: {kind: fake, when: {k: 1}}\n", &[]).unwrap_err().to_string();
         assert!(err.contains("`when` selects variants of a `grid`"), "{err}");
     }
 }

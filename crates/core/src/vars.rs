@@ -11,6 +11,8 @@ use super::yaml::{Key, Node, Value};
 /// `vars:` plus the built-in `pipeline_dir`, resolved on demand (variables may use variables).
 pub(crate) struct Vars {
     entries: Vec<(Key, Node)>,
+    /// The variables resolved so far (used by the stages, directly or through variables).
+    used: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Vars {
@@ -40,7 +42,12 @@ impl Vars {
             Key { name: "pipeline_dir".into(), location: location.clone() },
             Node { value: Value::Str(dir.display().to_string()), location },
         ));
-        Ok(Vars { entries })
+        Ok(Vars { entries, used: Default::default() })
+    }
+
+    /// The variables resolved so far.
+    pub(crate) fn used(&self) -> std::collections::BTreeSet<String> {
+        self.used.borrow().clone()
     }
 
     fn resolve(
@@ -56,6 +63,7 @@ impl Vars {
             ))
             .at(at));
         }
+        self.used.borrow_mut().insert(name.to_string());
         let Some((_, node)) = self.entries.iter().find(|(k, _)| k.name == name) else {
             let names = self.entries.iter().map(|(k, _)| k.name.as_str());
             let mut d = Diagnostic::new(format!("unknown variable `{name}`")).at(at);

@@ -90,6 +90,8 @@ impl Node {
 
 /// Parses one YAML document from `text`, naming `name` in diagnostics.
 pub fn parse(name: &Path, text: &str) -> Result<Node, Diagnostic> {
+    // A byte-order mark some editors write is not part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Arc::new(Source { name: name.to_path_buf(), text: text.to_string() });
     TreeBuilder::new(source).build(text)
 }

@@ -3,7 +3,6 @@
 //! Resolution needs no libtorch, so that planning and no-op runs stay fast: `auto` means every
 //! GPU the NVIDIA driver exposes (`/dev/nvidiaN`), else the CPU. The worker process checks that
 //! libtorch really sees the GPU before it uses it.
-use anyhow::bail;
 
 /// The device slots a run may use, e.g. `["cuda:0", "cuda:1"]` or `["cpu"]`.
 pub fn resolve(spec: &str) -> anyhow::Result<Vec<String>> {
@@ -12,10 +11,12 @@ pub fn resolve(spec: &str) -> anyhow::Result<Vec<String>> {
         "auto" if gpus > 0 => (0..gpus).map(|i| format!("cuda:{i}")).collect(),
         "auto" | "cpu" => vec!["cpu".into()],
         "cuda" if gpus > 0 => (0..gpus).map(|i| format!("cuda:{i}")).collect(),
-        "cuda" => bail!("--device cuda: no NVIDIA GPU is visible (no /dev/nvidia0)"),
+        "cuda" => {
+            ablate_core::invalid!("--device cuda: no NVIDIA GPU is visible (no /dev/nvidia0)")
+        }
         _ => match spec.strip_prefix("cuda:").map(str::parse::<usize>) {
             Some(Ok(index)) => vec![format!("cuda:{index}")],
-            _ => bail!("--device `{spec}`: expected auto, cpu, cuda or cuda:N"),
+            _ => ablate_core::invalid!("--device `{spec}`: expected auto, cpu, cuda or cuda:N"),
         },
     })
 }

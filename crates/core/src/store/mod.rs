@@ -11,8 +11,9 @@
 //!                             owner.json naming the pipeline, stage and key it was last used for
 //!   locks/<key>.lock          per-key locks (flock) between concurrent runs
 //!   locks/cache.lock          held shared by every run, exclusively by `ablate gc`
-//!   refs/<pipeline>/<stage>   key of the last result of each stage, to explain changes
+//!   refs/<pipeline>/<stage>   key of the last result of each stage instance (see `refs`)
 //!   refs/<pipeline>/manifest.json   the pipeline's stages and variants at its last run
+//!   toolchain/<digest>.json   the versions a torch worker binary reports (see `toolchain`)
 //!   runs/                     one summary per `ablate run`
 //!   slurm/                    submissions of `ablate run --executor slurm` (see `slurm`)
 //!   stat-cache.json           file stat → digest memo
@@ -26,17 +27,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod refs;
+
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::digest::hash_dir;
-use super::fingerprint::Previous;
-use super::fingerprint::{Fingerprint, StageKey};
-use super::manifest::Manifest;
-use super::run_record::RunReport;
+use crate::digest::hash_dir;
+use crate::fingerprint::Previous;
+use crate::fingerprint::{Fingerprint, StageKey};
+use crate::run_record::RunReport;
 
-const MANIFEST: &str = "manifest.json";
 const OWNER: &str = "owner.json";
 
 /// What `verify_all` found.
@@ -71,6 +72,7 @@ pub struct Record {
 
 pub struct Store {
     root: PathBuf,
+    writable: bool,
 }
 
 /// A published result.
@@ -111,14 +113,59 @@ impl Drop for Staging {
 
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+const FOLDERS: [&str; 6] = ["entries", "staging", "work", "locks", "refs", "runs"];
+
 impl Store {
+    /// The cache at `root`, created if missing (`ablate run`). A cache that cannot be written
+    /// (a read-only mount, say) opens read-only: what is cached can be read and reused, refs and
+    /// run records are not written, and a stage that must run fails when it publishes.
     pub fn open(root: &Path) -> anyhow::Result<Store> {
-        for sub in ["entries", "staging", "work", "locks", "refs", "runs"] {
-            fs::create_dir_all(root.join(sub)).with_context(|| {
-                format!("cannot create cache folder {}", root.join(sub).display())
-            })?;
+        if !root.join("entries").is_dir() {
+            for sub in FOLDERS {
+                fs::create_dir_all(root.join(sub)).with_context(|| {
+                    format!("cannot create cache folder {}", root.join(sub).display())
+                })?;
+            }
         }
-        Ok(Store { root: root.to_path_buf() })
+        Store::existing(root)
+    }
+
+    /// The cache at `root`, which must exist: commands that only read results never create
+    /// an empty cache where a mistyped `--cache` points.
+    pub fn existing(root: &Path) -> anyhow::Result<Store> {
+        if !root.join("entries").is_dir() {
+            return Err(anyhow::Error::new(crate::diagnostic::Invalid(format!(
+                "there is no cache at {}: `ablate run` makes one; check --cache or ABLATE_CACHE \
+                 (default `cache`)",
+                root.display()
+            ))));
+        }
+        let lock = root.join("locks").join("cache.lock");
+        let writable = fs::create_dir_all(root.join("locks")).is_ok()
+            && fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock).is_ok();
+        let store = Store { root: root.to_path_buf(), writable };
+        if writable {
+            for sub in FOLDERS {
+                let _ = fs::create_dir_all(root.join(sub));
+            }
+            store.migrate_refs();
+        }
+        Ok(store)
+    }
+
+    /// The cache at `root` for planning: the existing one, or, where there is none, an empty
+    /// one that is not created (nothing is written).
+    pub fn for_planning(root: &Path) -> anyhow::Result<Store> {
+        if root.join("entries").is_dir() {
+            Store::existing(root)
+        } else {
+            Ok(Store { root: root.to_path_buf(), writable: false })
+        }
+    }
+
+    /// Whether results, refs and records can be written.
+    pub fn writable(&self) -> bool {
+        self.writable
     }
 
     pub fn root(&self) -> &Path {
@@ -190,10 +237,18 @@ impl Store {
     }
 
     /// Held by a run for its whole duration, so that `gc` never removes what a run may read.
-    pub fn lock_shared(&self) -> anyhow::Result<KeyLock> {
-        let file = self.open_lock("cache")?;
+    /// A read-only cache's lock is taken through a read-only descriptor, when there is one.
+    pub fn lock_shared(&self) -> anyhow::Result<Option<KeyLock>> {
+        let file = if self.writable {
+            self.open_lock("cache")?
+        } else {
+            match fs::File::open(self.root.join("locks").join("cache.lock")) {
+                Ok(file) => file,
+                Err(_) => return Ok(None),
+            }
+        };
         file.lock_shared().context("cannot lock the cache")?;
-        Ok(KeyLock { _file: file })
+        Ok(Some(KeyLock { _file: file }))
     }
 
     /// The cache to itself, or `None` while a run holds it.
@@ -278,59 +333,6 @@ impl Store {
         }
     }
 
-    pub fn read_ref(&self, pipeline: &str, stage: &str) -> Option<StageKey> {
-        fs::read_to_string(self.ref_path(pipeline, stage)).ok().map(|s| s.trim().to_string())
-    }
-
-    pub fn write_ref(&self, pipeline: &str, stage: &str, key: &str) -> anyhow::Result<()> {
-        let path = self.ref_path(pipeline, stage);
-        fs::create_dir_all(path.parent().expect("refs have a parent"))?;
-        write_atomically(&path, key.as_bytes())
-    }
-
-    /// Records what `manifest.pipeline` consists of (see `manifest`).
-    pub fn write_manifest(&self, manifest: &Manifest) -> anyhow::Result<()> {
-        let path = self.manifest_path(&manifest.pipeline);
-        fs::create_dir_all(path.parent().expect("refs have a parent"))?;
-        write_atomically(&path, &serde_json::to_vec(manifest)?)
-    }
-
-    /// The manifests of every pipeline run with this cache, by pipeline name.
-    pub fn manifests(&self) -> anyhow::Result<Vec<Manifest>> {
-        let mut manifests = Vec::new();
-        for dir in fs::read_dir(self.refs_dir())?.flatten() {
-            let path = dir.path().join(MANIFEST);
-            match fs::read(&path) {
-                Ok(bytes) => manifests.push(
-                    serde_json::from_slice(&bytes)
-                        .with_context(|| format!("corrupt manifest {}", path.display()))?,
-                ),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
-            }
-        }
-        manifests.sort_by(|a: &Manifest, b| a.pipeline.cmp(&b.pipeline));
-        Ok(manifests)
-    }
-
-    fn refs_dir(&self) -> PathBuf {
-        self.root.join("refs")
-    }
-
-    /// The folder of a pipeline's refs and manifest.
-    pub fn manifest_dir(&self, pipeline: &str) -> PathBuf {
-        self.refs_dir().join(sanitize(pipeline))
-    }
-
-    fn manifest_path(&self, pipeline: &str) -> PathBuf {
-        // Stage names are sanitised without dots, so no stage's ref is named like the manifest.
-        self.manifest_dir(pipeline).join(MANIFEST)
-    }
-
-    fn ref_path(&self, pipeline: &str, stage: &str) -> PathBuf {
-        self.root.join("refs").join(sanitize(pipeline)).join(sanitize(stage))
-    }
-
     pub fn runs_dir(&self) -> PathBuf {
         self.root.join("runs")
     }
@@ -355,18 +357,14 @@ impl Store {
         })
     }
 
-    /// Records a run's report in `runs/`, for `ablate status`.
+    /// Records a run's report in `runs/`, for `ablate status` (not in a read-only cache).
     pub fn write_run(&self, report: &RunReport) -> anyhow::Result<()> {
+        if !self.writable {
+            return Ok(());
+        }
         let path = self.runs_dir().join(format!("{}-{}.json", report.started, std::process::id()));
         write_atomically(&path, &serde_json::to_vec_pretty(report)?)
     }
-}
-
-/// Keeps names usable as single path components.
-pub fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_=,".contains(c) { c } else { '_' })
-        .collect()
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
