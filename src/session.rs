@@ -38,7 +38,7 @@ pub struct Session {
 }
 
 impl Session {
-    /// `device_kind` (`cpu` or `cuda`, see `device::kind`) enters device stages' keys;
+    /// `device_kind` (`cpu` or `cuda`, see `scheduler::device_kind`) enters device stages' keys;
     /// `access` says whether the cache may be created.
     pub fn open(
         cache: &Path,

@@ -186,14 +186,13 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
         assert!(png.width() > 600 && png.height() > 100);
     }
 
-    // gc: results of the old threshold are garbage once the evaluations re-ran with another.
+    // gc: results of the old threshold are garbage once the file says another, the
+    // evaluations re-ran, and the runs that used them are not kept (--keep-runs 0).
     assert!(ok(&ws, &["gc"]).contains("nothing to remove"));
-    assert_eq!(
-        ws.run(pipeline, &["evaluate.threshold=0.4"]).len(),
-        8,
-        "only the evaluations re-run"
-    );
-    let dry = ok(&ws, &["gc"]);
+    ws.write("grid.yaml", &format!("{GRID}    params: {{threshold: 0.4}}\n"));
+    assert_eq!(ws.run(pipeline, &[]).len(), 8, "only the evaluations re-run");
+    assert!(ok(&ws, &["gc"]).contains("nothing to remove"), "the last runs keep theirs");
+    let dry = ok(&ws, &["gc", "--keep-runs", "0"]);
     assert_eq!(
         dry.lines().filter(|l| l.contains("result no current pipeline reaches")).count(),
         8,
@@ -205,11 +204,8 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
     );
     assert!(dry.contains("a dry run"), "{dry}");
     let before = ws.entries().len();
-    ok(&ws, &["gc", "--apply"]);
+    ok(&ws, &["gc", "--keep-runs", "0", "--apply"]);
     assert_eq!(ws.entries().len(), before - 8);
-    assert!(
-        ws.run(pipeline, &["evaluate.threshold=0.4"]).is_empty(),
-        "gc kept everything the pipeline reaches"
-    );
+    assert!(ws.run(pipeline, &[]).is_empty(), "gc kept everything the pipeline reaches");
     assert_eq!(json(&ws, &["compare"]).len(), 4);
 }

@@ -71,11 +71,12 @@ fn guided_training_and_gradcam_write_rgb_jet_overlays_maps_and_an_index() {
         for (label, name) in ["D", "G", "A"].iter().enumerate() {
             let overlay =
                 image::open(out.join(format!("overlays/{id}_{name}.png"))).unwrap().to_rgb8();
-            assert_eq!(overlay.dimensions(), (64, 64));
+            // 64-px images are drawn 4× as large, at least 224 px wide.
+            assert_eq!(overlay.dimensions(), (256, 256));
             let cells = &values[(image * 3 + label) * 4..][..4];
             let max = cells.iter().copied().fold(0.0f32, f32::max);
             // Bilinear upsampling without corner alignment reproduces each cell at its image corner.
-            for (cell, (x, y)) in cells.iter().zip([(0, 0), (63, 0), (0, 63), (63, 63)]) {
+            for (cell, (x, y)) in cells.iter().zip([(0, 0), (255, 0), (0, 255), (255, 255)]) {
                 let expected = jet(if max > 0.0 { cell / max } else { 0.0 });
                 let got = overlay.get_pixel(x, y).0;
                 for channel in 0..3 {

@@ -25,7 +25,8 @@ fn assert_cache_sound(ws: &Workspace, trial: u64) {
 #[test]
 fn runs_killed_at_random_moments_lose_nothing() {
     let ws = Workspace::new();
-    ws.write("p.yaml", common::TINY);
+    // A data seed no trial uses: the file as written reaches nothing gc must keep.
+    ws.write("p.yaml", &common::TINY.replace("train: 48", "seed: 5000, train: 48"));
     // How long a run takes here, to spread the kills over it.
     let started = Instant::now();
     ws.run("p.yaml", &["data.seed=1000"]);
@@ -70,9 +71,9 @@ fn runs_killed_at_random_moments_lose_nothing() {
     let staging = std::fs::read_dir(ws.path("cache/staging")).unwrap().count();
     assert_eq!(staging, 0, "leftover staging folders are cleaned");
 
-    // Only the last trial's data seed is current: gc removes every other trial's results and
-    // training workspaces, and keeps all the current pipeline needs.
-    let gc = ws.ablate(&["gc", "--apply"]);
+    // Only the last trial's data seed is current: gc keeping the last run alone removes every
+    // other trial's results and training workspaces, and keeps all the current pipeline needs.
+    let gc = ws.ablate(&["gc", "--keep-runs", "1", "--apply"]);
     assert!(gc.status.success(), "{}", text(&gc));
     let workspaces = std::fs::read_dir(ws.path("cache/work")).unwrap().count();
     assert_eq!(workspaces, 1, "the current training's workspace alone is kept:\n{}", text(&gc));

@@ -245,3 +245,145 @@ fn invalid_invocations_exit_2_and_failed_stages_exit_1() {
         assert_eq!(exit_code(&output), 2, "{args:?}: {}", text(&output));
     }
 }
+
+/// A pipeline with one short training, for the tests that need one.
+const TRAINING: &str = r#"
+stages:
+  data:
+    kind: synthetic
+    params: {size: 32, train: 32, val: 16, offsite_test: 8, onsite_test: 8}
+  model: {kind: backbone, params: {arch: resnet18}}
+  train:
+    kind: train
+    inputs: {data: data, model: model}
+    params: {epochs: 2, batch_size: 16, head_hidden: 16, lr: 0.001, checkpoint_seconds: 0}
+  export:
+    kind: export
+    inputs: {model: train, data: data}
+"#;
+
+#[test]
+fn gc_keeps_what_the_file_as_written_and_recent_runs_use() {
+    let ws = Workspace::new();
+    ws.write("P.yaml", TRAINING);
+    ws.run("P.yaml", &[]);
+    // More runs with overrides than gc keeps by their run records: only planning the file as
+    // written keeps its export.
+    for threshold in ["0.1", "0.2", "0.3", "0.4", "0.6", "0.7"] {
+        ws.run("P.yaml", &[&format!("export.threshold={threshold}")]);
+    }
+    let dry = ws.ablate(&["gc"]);
+    assert!(text(&dry).contains("P.yaml as written"), "{}", text(&dry));
+    assert!(text(&dry).contains("the run of P at"), "{}", text(&dry));
+    let applied = ws.ablate(&["gc", "P.yaml", "--apply"]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let plan = ws.plan("P.yaml", &[]);
+    assert!(plan.iter().all(|s| s["status"] == "cached"), "{plan:?}");
+}
+
+#[test]
+fn plan_says_what_runs_only_if_an_upstream_output_changes() {
+    let ws = Workspace::new();
+    ws.write("P.yaml", TRAINING);
+    ws.run("P.yaml", &[]);
+    let output = ws.ablate(&["plan", "P.yaml", "--device", "cpu", "--set", "data.train=24"]);
+    let shown = text(&output);
+    assert!(shown.contains("train   train      run?"), "{shown}");
+    assert!(
+        shown.contains("4 stages: 1 cached, 3 to run (1 for certain, 2 marked run? only if an upstream output changes)"),
+        "{shown}"
+    );
+    let plan = ws.plan("P.yaml", &["data.train=24"]);
+    assert_eq!(common::stage(&plan, "train")["if_upstream_changes"], true);
+    assert_eq!(common::stage(&plan, "data")["if_upstream_changes"], false);
+}
+
+#[test]
+fn an_interrupted_run_says_what_it_keeps_and_the_next_plan_continues_it() {
+    let ws = Workspace::new();
+    ws.write("P.yaml", &TRAINING.replace("epochs: 2", "epochs: 400"));
+    let child = ws
+        .command(&["run", "P.yaml", "--device", "cpu"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first checkpoint of the training.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let continues = || {
+        std::fs::read_dir(ws.path("cache/work"))
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|w| w.path().join("continues.txt").exists())
+    };
+    while !continues() {
+        assert!(std::time::Instant::now() < deadline, "no checkpoint in time");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // SAFETY: sends SIGINT to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(exit_code(&output), 130, "{}", text(&output));
+    assert!(
+        text(&output).contains(
+            "interrupted; 2 stages are done and cached; on the next run train continues from epoch"
+        ),
+        "{}",
+        text(&output)
+    );
+    let staging = std::fs::read_dir(ws.path("cache/staging")).unwrap().count();
+    assert_eq!(staging, 0, "the interrupted stage's staging folder is gone");
+    let status = text(&ws.ablate(&["status"]));
+    assert!(status.contains("INTERRUPTED"), "{status}");
+    assert!(status.contains("train: interrupted; the next run continues from epoch"), "{status}");
+    let plan = ws.plan("P.yaml", &[]);
+    let reasons = common::stage(&plan, "train")["reasons"].to_string();
+    assert!(
+        reasons.contains("continues from epoch") && !reasons.contains("never run"),
+        "{reasons}"
+    );
+}
+
+#[test]
+fn a_fully_cached_run_works_on_a_read_only_cache() {
+    let ws = Workspace::new();
+    ws.write("P.yaml", TRAINING);
+    ws.run("P.yaml", &[]);
+    let ablate = env!("CARGO_BIN_EXE_ablate");
+    let script = format!(
+        "mount --bind cache cache && mount -o remount,ro,bind cache && exec {ablate} run P.yaml --device cpu"
+    );
+    let output = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .current_dir(ws.dir.path())
+        .env("ABLATE_CACHE", ws.path("cache"))
+        .env("ABLATE_TORCH_WORKER", env!("CARGO_BIN_EXE_ablate-torch"))
+        .output();
+    let Ok(output) = output else {
+        eprintln!("skipped: no unshare here");
+        return;
+    };
+    if text(&output).contains("mount:") || text(&output).contains("unshare:") {
+        eprintln!("skipped: no private mounts here ({})", text(&output));
+        return;
+    }
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("0 ran, 4 cached"), "{}", text(&output));
+}
+
+#[test]
+fn kinds_show_defaults_and_summaries_say_where_files_are() {
+    let ws = Workspace::new();
+    let kinds = text(&ws.ablate(&["kinds"]));
+    assert!(kinds.contains("gamma") && kinds.contains("default: 2"), "{kinds}");
+    ws.write("P.yaml", TRAINING);
+    let output = ws.ablate(&["run", "P.yaml", "--device", "cpu"]);
+    let out = ws.output_of("P", "export").join("out");
+    assert!(
+        text(&output).contains(&format!("→ submission.csv (in {})", out.display())),
+        "{}",
+        text(&output)
+    );
+}

@@ -3,10 +3,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use ablate_core::disk::human_size;
-use ablate_core::gc::{self, Garbage};
+use ablate_core::gc::{self, Garbage, Protected};
+use ablate_core::plan;
+use ablate_core::spec::PipelineSource;
 use ablate_core::store::Store;
 
 use super::{exit, pipeline_names};
+use crate::session::{Access, Session};
 use crate::slurm;
 
 #[derive(clap::Args)]
@@ -36,18 +39,61 @@ pub(super) struct Gc {
     /// Remove what is listed; without it nothing is removed.
     #[arg(long)]
     apply: bool,
+    /// Keep the results of each pipeline's N most recent runs, whatever their overrides.
+    #[arg(long, value_name = "N", default_value_t = gc::RECENT_RUNS)]
+    keep_runs: usize,
 }
 
 impl Gc {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let store = Store::existing(cache)?;
-        let garbage = gc::find(&store, &pipeline_names(&self.pipelines)?)?;
+        let names = pipeline_names(&self.pipelines)?;
+        let protected = as_written(&store, cache, &names)?;
+        let collection = gc::find(&store, &names, self.keep_runs, &protected)?;
         if self.apply {
-            gc::remove(&store, &garbage)?;
+            gc::remove(&store, &collection.garbage)?;
         }
-        print_garbage(&garbage, self.apply);
+        print_garbage(&collection.garbage, self.apply);
+        for (by, results, bytes) in &collection.kept {
+            println!("kept {results} results ({}) of {by}", human_size(*bytes));
+        }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// The cached results each kept pipeline's file plans to as written (no overrides), on each
+/// device kind its recent runs used: never collected, whatever the last run's overrides were.
+fn as_written(store: &Store, cache: &Path, names: &[String]) -> anyhow::Result<Vec<Protected>> {
+    let runs = store.runs()?;
+    let mut protected = Vec::new();
+    for manifest in store.manifests()? {
+        if !names.is_empty() && !names.contains(&manifest.pipeline) {
+            continue;
+        }
+        let file = Path::new(&manifest.file);
+        let Ok(source) = PipelineSource::read(file, &[]) else { continue };
+        let mut kinds: Vec<&str> = runs
+            .iter()
+            .filter(|r| r.pipeline == manifest.pipeline && !r.device.is_empty())
+            .map(|r| r.device.as_str())
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        if kinds.is_empty() {
+            kinds.push("cpu");
+        }
+        for kind in kinds {
+            // A file that no longer loads protects nothing; its refs and runs still do.
+            let Ok(session) = Session::open(cache, &source, kind, Access::Plan) else { continue };
+            let by = format!("{} as written", file.display());
+            let cached = session.plan()?.into_iter().filter(|p| p.status == plan::Status::Cached);
+            for planned in cached {
+                let key = planned.key.expect("cached stages have keys");
+                protected.push(Protected { key, by: by.clone() });
+            }
+        }
+    }
+    Ok(protected)
 }
 
 fn print_garbage(garbage: &[Garbage], applied: bool) {

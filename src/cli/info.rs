@@ -11,10 +11,16 @@ pub(super) fn kinds() -> anyhow::Result<ExitCode> {
         let kind = registry.get(name).expect("listed kinds exist");
         println!("{name} — {}", kind.info().doc);
         for input in kind.info().inputs {
-            println!("    input  {:<14} {}", input.role, input.doc);
+            println!("    input  {:<18} {}", input.role, input.doc);
         }
         for param in kind.info().params {
-            println!("    param  {:<14} {} ({})", param.name, param.doc, param.type_description());
+            println!(
+                "    param  {:<18} {} ({}; default: {})",
+                param.name,
+                param.doc,
+                param.type_description(),
+                param.default_description()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

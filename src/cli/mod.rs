@@ -10,6 +10,7 @@ mod run;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ablate_core::scheduler::device_kind;
 use ablate_core::spec::{self, PipelineSource};
 use ablate_stages::{device, registry};
 use clap::{Parser, Subcommand};
@@ -83,7 +84,7 @@ impl PipelineArgs {
     /// The pipeline against `cache`, with the device slots of `--device`.
     fn open(&self, cache: &Path, access: Access) -> anyhow::Result<(Session, Vec<String>)> {
         let devices = device::resolve(&self.device)?;
-        Ok((Session::open(cache, &self.source()?, device::kind(&devices), access)?, devices))
+        Ok((Session::open(cache, &self.source()?, device_kind(&devices), access)?, devices))
     }
 }
 

@@ -88,9 +88,10 @@ fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
         let kind_width = listed.iter().map(|p| p.kind.len()).max().unwrap_or(4).max(4);
         println!("{:<width$}  {:<kind_width$}  {:<6}  why", "stage", "kind", "status");
         for p in listed {
-            let status = match p.status {
-                Status::Cached => "cached",
-                Status::Run => "run",
+            let status = match (p.status, p.if_upstream_changes) {
+                (Status::Cached, _) => "cached",
+                (Status::Run, false) => "run",
+                (Status::Run, true) => "run?",
             };
             let reasons: Vec<String> = p.reasons.iter().map(|r| r.to_string()).collect();
             println!(
@@ -102,10 +103,22 @@ fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
         }
     }
     let to_run = planned.iter().filter(|p| p.status == Status::Run).count();
+    let maybe = planned.iter().filter(|p| p.if_upstream_changes).count();
+    let maybe = match maybe {
+        0 => String::new(),
+        n => format!(
+            " ({} for certain, {n} marked run? only if an upstream output changes)",
+            to_run - n
+        ),
+    };
     let note = if levels.is_empty() {
         ""
     } else {
         " (cached stages are not listed; --json lists every stage)"
     };
-    println!("{} stages: {} cached, {to_run} to run{note}", planned.len(), planned.len() - to_run);
+    println!(
+        "{} stages: {} cached, {to_run} to run{maybe}{note}",
+        planned.len(),
+        planned.len() - to_run
+    );
 }

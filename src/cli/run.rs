@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ablate_core::interrupt;
 use ablate_core::run_record::{Outcome, RunReport};
 use ablate_core::scheduler::RunOptions;
 use ablate_core::store::Store;
@@ -119,11 +120,12 @@ impl Run {
         let jobs = self
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        on_interrupt(cache)?;
         let report = session.run(&RunOptions { jobs, devices }, self.only.as_deref())?;
         if let Err(error) = session.store.write_run(&report) {
             eprintln!("warning: {error:#}");
         }
-        print_report(&report);
+        print_report(&report, &session.store);
         Ok(exit(report.succeeded()))
     }
 }
@@ -146,7 +148,7 @@ impl SlurmJob {
             Vec::new()
         };
         let report = session.run(&RunOptions { jobs: 1, devices }, Some(&self.stage))?;
-        print_report(&report);
+        print_report(&report, &session.store);
         Ok(exit(report.succeeded()))
     }
 }
@@ -173,6 +175,48 @@ impl Cancel {
         slurm::follow::cancel(&store, &submission)?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// On Ctrl-C or SIGTERM: records the run as interrupted, removes its staging folders, says
+/// what is kept and exits with 128 + the signal.
+fn on_interrupt(cache: &Path) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    let (cache, started) = (cache.to_path_buf(), std::time::Instant::now());
+    std::thread::spawn(move || {
+        let Some(signal) = signals.forever().next() else { return };
+        if let Some(record) = interrupt::interrupted_record(started.elapsed().as_secs_f64())
+            && let Ok(store) = Store::existing(&cache)
+        {
+            store.remove_own_staging();
+            let _ = store.write_run(&record);
+            eprintln!("\ninterrupted; {}", interruption(&record));
+        }
+        std::process::exit(128 + signal);
+    });
+    Ok(())
+}
+
+/// What an interrupted run leaves: what is cached, and what the next run continues from.
+fn interruption(record: &RunReport) -> String {
+    let done = record.keys().count();
+    let running: Vec<String> = record
+        .stages
+        .iter()
+        .filter_map(|(stage, outcome)| match outcome {
+            Outcome::Interrupted { kept: Some(kept) } => {
+                Some(format!("{stage} continues from {kept}"))
+            }
+            Outcome::Interrupted { kept: None } => Some(format!("{stage} starts over")),
+            _ => None,
+        })
+        .collect();
+    let next = if running.is_empty() {
+        String::new()
+    } else {
+        format!("; on the next run {}", running.join(", "))
+    };
+    format!("{done} stages are done and cached{next}")
 }
 
 /// `ablate run --executor slurm`: plans as a local run would, with the device kind asked for,
@@ -219,23 +263,30 @@ fn submit_to_slurm(
     Ok(exit(slurm::follow::wait(&session.store, &submission)?))
 }
 
-fn print_report(report: &RunReport) {
+/// Each stage's summary, with where its files are when it names some (`→ submission.csv`),
+/// then the counts.
+fn print_report(report: &RunReport, store: &Store) {
     let (mut ran, mut cached, mut failed, mut skipped) = (0, 0, 0, 0);
     for (stage, outcome) in &report.stages {
         let summary = match outcome {
-            Outcome::Ran { summary, .. } => {
-                ran += 1;
-                summary
-            }
-            Outcome::Cached { summary, .. } => {
-                cached += 1;
+            Outcome::Ran { summary, key, .. } | Outcome::Cached { summary, key } => {
+                if matches!(outcome, Outcome::Ran { .. }) {
+                    ran += 1;
+                } else {
+                    cached += 1;
+                }
+                if let Some(summary) = summary.as_deref().filter(|s| s.contains("→ ")) {
+                    let out = store.entries_dir().join(key).join("out");
+                    println!("{stage}: {summary} (in {})", out.display());
+                    continue;
+                }
                 summary
             }
             Outcome::Failed { .. } => {
                 failed += 1;
                 &None
             }
-            Outcome::Skipped { .. } => {
+            Outcome::Skipped { .. } | Outcome::Interrupted { .. } => {
                 skipped += 1;
                 &None
             }

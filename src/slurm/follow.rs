@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::queue;
 use super::record::Submission;
 use super::state::{self, JobState, State};
-use crate::status::format_time;
+use ablate_core::clock::format_time;
 use ablate_core::store::Store;
 
 /// Lines of a failed job's log that are shown.

@@ -157,6 +157,10 @@ pub enum DirtyReason {
     },
     /// The same key was computed before, but its result is no longer in the cache.
     ResultMissing,
+    /// A workspace left by an earlier run lets the stage continue, e.g. from `epoch 3`.
+    Continues {
+        from: String,
+    },
 }
 
 impl fmt::Display for DirtyReason {
@@ -184,6 +188,7 @@ impl fmt::Display for DirtyReason {
                 write!(f, "toolchain changed ({name}: {} → {})", show_str(from), show_str(to))
             }
             DirtyReason::ResultMissing => write!(f, "result no longer in the cache"),
+            DirtyReason::Continues { from } => write!(f, "continues from {from}"),
         }
     }
 }

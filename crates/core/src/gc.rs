@@ -1,10 +1,17 @@
 //! `ablate gc`: removes what no current pipeline reaches.
 //!
 //! The current pipelines are those with a manifest in the cache (every pipeline run with it, or
-//! only those named). A result is reached when the ref of one of their stage instances names
-//! its key: every stage of a pipeline's last run, upstream stages included, since the manifest
-//! lists them all. Results of old parameters, of stages since removed, and of forgotten
-//! pipelines are garbage.
+//! only those named). A result is kept when it is reached:
+//!
+//! - by a ref of one of their stage instances: every stage of a pipeline's last run, upstream
+//!   stages included, since the manifest lists them all;
+//! - by one of each pipeline's most recent runs (the run records; [`RECENT_RUNS`] by default),
+//!   so that a run with `--set` overrides does not make the results of the file as written
+//!   collectable, nor the reverse;
+//! - by the caller's `protected` keys: `ablate gc` plans each pipeline's file as written and
+//!   protects what that plan finds cached.
+//!
+//! Results of old parameters, of stages since removed, and of forgotten pipelines are garbage.
 //!
 //! A workspace (`work/`, resumable training state) is kept when the result it was last used for
 //! is kept (raising `epochs` continues from it), or when that result does not exist yet, its
@@ -14,12 +21,13 @@
 //!
 //! Nothing is removed without `apply`; removal holds the cache's lock exclusively, so it never
 //! runs while an `ablate run` uses the cache.
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use super::clock::format_time;
 use super::disk::size_of;
 use super::store::Store;
 
@@ -58,8 +66,30 @@ pub struct Garbage {
     pub stage: Option<String>,
 }
 
-/// What `gc` would remove, keeping the pipelines named in `keep` (all when empty).
-pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
+/// How many of each pipeline's most recent runs keep their results, unless told otherwise.
+pub const RECENT_RUNS: usize = 5;
+
+/// A result kept whatever the refs say, and who keeps it (shown by the dry run).
+#[derive(Debug, Clone)]
+pub struct Protected {
+    pub key: String,
+    pub by: String,
+}
+
+/// What `gc` would remove, and why the rest stays: (who keeps, results, bytes).
+pub struct Collection {
+    pub garbage: Vec<Garbage>,
+    pub kept: Vec<(String, usize, u64)>,
+}
+
+/// What `gc` would remove, keeping the pipelines named in `keep` (all when empty), the results
+/// of each one's `recent_runs` most recent runs, and the results `protected` names.
+pub fn find(
+    store: &Store,
+    keep: &[String],
+    recent_runs: usize,
+    protected: &[Protected],
+) -> anyhow::Result<Collection> {
     let manifests = store.manifests()?;
     for name in keep {
         if !manifests.iter().any(|m| &m.pipeline == name) {
@@ -72,14 +102,42 @@ pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
     }
     let kept: Vec<_> =
         manifests.iter().filter(|m| keep.is_empty() || keep.contains(&m.pipeline)).collect();
-    let mut reachable: HashSet<String> = HashSet::new();
+    // key → who keeps it, the first reason found: the file as written, the refs, recent runs
+    let mut keepers: BTreeMap<String, String> = BTreeMap::new();
+    for p in protected {
+        keepers.entry(p.key.clone()).or_insert_with(|| p.by.clone());
+    }
     let mut current: HashSet<(String, String)> = HashSet::new();
     for manifest in &kept {
+        let by = format!("the refs of {} (its last run)", manifest.pipeline);
         for stage in &manifest.stages {
-            reachable.extend(store.read_ref(&manifest.pipeline, &stage.instance));
+            if let Some(key) = store.read_ref(&manifest.pipeline, &stage.instance) {
+                keepers.entry(key).or_insert_with(|| by.clone());
+            }
             current.insert((manifest.pipeline.clone(), stage.instance.clone()));
         }
     }
+    let names: HashSet<&str> = kept.iter().map(|m| m.pipeline.as_str()).collect();
+    let mut runs = store.runs()?;
+    runs.sort_by_key(|r| std::cmp::Reverse(r.started));
+    let mut per_pipeline: BTreeMap<&str, usize> = BTreeMap::new();
+    for run in runs.iter().filter(|r| names.contains(r.pipeline.as_str())) {
+        let count = per_pipeline.entry(&run.pipeline).or_default();
+        *count += 1;
+        if *count > recent_runs {
+            continue;
+        }
+        let sets = if run.overrides.is_empty() {
+            String::new()
+        } else {
+            format!(" with --set {}", run.overrides.join(" --set "))
+        };
+        let by = format!("the run of {} at {}{sets}", run.pipeline, format_time(run.started));
+        for key in run.keys() {
+            keepers.entry(key.clone()).or_insert_with(|| by.clone());
+        }
+    }
+    let reachable: HashSet<String> = keepers.keys().cloned().collect();
     let mut garbage = Vec::new();
     let mut found = |path: PathBuf, why: Why, stage: Option<String>| {
         garbage.push(Garbage { bytes: size_of(&path), path, why, stage });
@@ -119,7 +177,17 @@ pub fn find(store: &Store, keep: &[String]) -> anyhow::Result<Vec<Garbage>> {
     for forgotten in manifests.iter().filter(|m| !keep.is_empty() && !keep.contains(&m.pipeline)) {
         found(store.manifest_dir(&forgotten.pipeline), Why::ForgottenPipeline, None);
     }
-    Ok(garbage)
+    let mut kept: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
+    for (key, by) in &keepers {
+        let dir = store.entries_dir().join(key);
+        if dir.exists() {
+            let entry = kept.entry(by).or_default();
+            entry.0 += 1;
+            entry.1 += size_of(&dir);
+        }
+    }
+    let kept = kept.into_iter().map(|(by, (n, bytes))| (by.to_string(), n, bytes)).collect();
+    Ok(Collection { garbage, kept })
 }
 
 /// Removes `garbage`; fails without removing anything while a run uses the cache.

@@ -1,5 +1,6 @@
 //! The engine core: pipeline specs, the stage graph, cache keys, the store and the scheduler.
 //! Nothing here knows about tensors or models; stage kinds plug in through [`stage::StageKind`].
+pub mod clock;
 pub mod dag;
 pub mod diagnostic;
 pub mod digest;
@@ -7,6 +8,7 @@ pub mod disk;
 pub mod fingerprint;
 pub mod gc;
 pub mod grid;
+pub mod interrupt;
 pub mod keys;
 pub mod manifest;
 pub mod metrics;

@@ -92,6 +92,19 @@ impl ParamSpec {
         }
     }
 
+    /// The default as users write it: `required`, `unset`, or the value.
+    pub fn default_description(&self) -> String {
+        match self.default {
+            ParamDefault::Required => "required".into(),
+            ParamDefault::Absent => "unset".into(),
+            ParamDefault::Str("") => "\"\"".into(),
+            _ => {
+                let value = self.default_value().expect("has a default");
+                value.as_str().map_or_else(|| value.to_string(), String::from)
+            }
+        }
+    }
+
     fn default_value(&self) -> Option<Json> {
         Some(match self.default {
             ParamDefault::Required => return None,

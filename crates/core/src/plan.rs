@@ -1,10 +1,17 @@
 //! `ablate plan`: which stages are cached, which will run, and why — without running anything.
+//!
+//! A stage whose upstream stages are all cached has a known key: it runs for certain when that
+//! key is not in the store. A stage downstream of one that runs has no key yet: it runs only if
+//! that upstream output comes out different (early cutoff), so it is marked
+//! `if_upstream_changes`. A stage with a workspace left by an earlier run (a training killed or
+//! extended) says where it continues from.
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::dag::Dag;
 use super::fingerprint::{DirtyReason, why_dirty};
+use super::interrupt::continues_from;
 use super::keys::Fingerprinter;
 use super::pipeline::Pipeline;
 use super::store::Store;
@@ -23,6 +30,8 @@ pub struct PlannedStage {
     /// `None` when an upstream stage must run first: the key depends on its output.
     pub key: Option<String>,
     pub status: Status,
+    /// It runs only if the output of an upstream stage that runs first comes out different.
+    pub if_upstream_changes: bool,
     #[serde(serialize_with = "reasons_as_text")]
     pub reasons: Vec<DirtyReason>,
     #[serde(skip)]
@@ -58,20 +67,25 @@ pub fn plan(
             }
             None => {
                 outputs.insert(name.to_string(), None);
-                (
-                    Status::Run,
-                    why_dirty(
-                        &store.last_result(&pipeline.name, name)?,
-                        key.as_deref(),
-                        &fingerprint,
-                    ),
-                    None,
-                )
+                let last = store.last_result(&pipeline.name, name)?;
+                let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint);
+                let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
+                let workspace = kind.info().workspace.extended(&spec.params);
+                let continues = workspace
+                    .and_then(|extendable| fingerprint.workspace_key(extendable))
+                    .and_then(|wkey| continues_from(&store.workspaces_dir().join(wkey)));
+                if let Some(from) = continues {
+                    // An earlier run got that far: not "never run".
+                    reasons.retain(|r| *r != DirtyReason::NeverRun);
+                    reasons.push(DirtyReason::Continues { from });
+                }
+                (Status::Run, reasons, None)
             }
         };
         planned.push(PlannedStage {
             stage: name.to_string(),
             kind: spec.kind.clone(),
+            if_upstream_changes: status == Status::Run && key.is_none(),
             key,
             status,
             reasons,

@@ -1,29 +1,80 @@
 //! Run records: what each `ablate run` did, stage by stage, kept in `cache/runs/` for `ablate
-//! status`.
+//! status`, and for `ablate gc`, which keeps the results of each pipeline's recent runs.
 use serde::{Deserialize, Serialize};
 
 use super::fingerprint::StageKey;
+use super::pipeline::Pipeline;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 /// How one stage of a run ended.
 pub enum Outcome {
-    Cached { key: StageKey, summary: Option<String> },
-    Ran { key: StageKey, seconds: f64, summary: Option<String> },
-    Failed { error: String },
-    Skipped { because: String },
+    Cached {
+        key: StageKey,
+        summary: Option<String>,
+    },
+    Ran {
+        key: StageKey,
+        seconds: f64,
+        summary: Option<String>,
+    },
+    Failed {
+        error: String,
+    },
+    Skipped {
+        because: String,
+    },
+    /// The run was interrupted (Ctrl-C, SIGTERM) while the stage ran; `kept` says what stays
+    /// for the next run (a training's checkpoint).
+    Interrupted {
+        kept: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 /// One run of a pipeline: when, how long, and each stage's outcome in dependency order.
 pub struct RunReport {
     pub pipeline: String,
+    /// The pipeline file's absolute path, its `--set` overrides and the device kind.
+    #[serde(default)]
+    pub file: String,
+    #[serde(default)]
+    pub overrides: Vec<String>,
+    #[serde(default)]
+    pub device: String,
     pub started: u64,
     pub seconds: f64,
     pub stages: Vec<(String, Outcome)>,
 }
 
 impl RunReport {
+    /// The record of a run of `pipeline` on `device` (kind) that started at `started`.
+    pub fn new(
+        pipeline: &Pipeline,
+        device: &str,
+        started: u64,
+        seconds: f64,
+        stages: Vec<(String, Outcome)>,
+    ) -> RunReport {
+        RunReport {
+            pipeline: pipeline.name.clone(),
+            file: pipeline.file(),
+            overrides: pipeline.overrides.clone(),
+            device: device.to_string(),
+            started,
+            seconds,
+            stages,
+        }
+    }
+
+    /// The keys of the results the run used or made.
+    pub fn keys(&self) -> impl Iterator<Item = &StageKey> {
+        self.stages.iter().filter_map(|(_, outcome)| match outcome {
+            Outcome::Cached { key, .. } | Outcome::Ran { key, .. } => Some(key),
+            _ => None,
+        })
+    }
+
     pub fn succeeded(&self) -> bool {
         self.stages.iter().all(|(_, o)| matches!(o, Outcome::Cached { .. } | Outcome::Ran { .. }))
     }

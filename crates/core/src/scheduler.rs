@@ -17,8 +17,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow};
 
+use super::clock::unix_seconds;
 use super::dag::Dag;
 use super::fingerprint::why_dirty;
+use super::interrupt;
 use super::keys::Fingerprinter;
 use super::manifest::Manifest;
 use super::metrics::{MetricSource, write_parquet};
@@ -43,6 +45,18 @@ pub struct RunOptions {
     /// One slot per entry, e.g. `["cuda:0"]`, `["cpu"]`, or `["cuda:0", "cuda:0"]` for two
     /// stages at once on one GPU.
     pub devices: Vec<String>,
+}
+
+impl RunOptions {
+    pub fn device_kind(&self) -> &'static str {
+        device_kind(&self.devices)
+    }
+}
+
+/// The device kind of a run's slots, which enters device stages' keys (kernels differ between
+/// CPU and GPU): `cuda` when there is a GPU slot, else `cpu`.
+pub fn device_kind(devices: &[String]) -> &'static str {
+    if devices.iter().any(|d| d.starts_with("cuda")) { "cuda" } else { "cpu" }
 }
 
 pub struct Scheduler<'a> {
@@ -75,6 +89,20 @@ impl Scheduler<'_> {
             Ok(_) => {}
             Err(error) => self.progress.line(&format!("warning: {error:#}")),
         }
+        let order: Vec<(String, Outcome)> = self
+            .dag
+            .topological()
+            .map(|name| {
+                (name.to_string(), Outcome::Skipped { because: "the run was interrupted".into() })
+            })
+            .collect();
+        interrupt::begin(RunReport::new(
+            self.pipeline,
+            self.options.device_kind(),
+            started_at,
+            0.0,
+            order,
+        ));
         let nodes = self
             .dag
             .topological()
@@ -114,22 +142,30 @@ impl Scheduler<'_> {
                     break;
                 }
                 let (name, device, ended) = rx.recv().expect("workers send before exiting");
+                if let Ended::Ok(outcome, _) = &ended {
+                    interrupt::ended(name, outcome);
+                }
                 let published = |key: &str| self.store.entries_dir().join(key).exists();
                 match state.finish(name, device, ended, published) {
                     Next::Continue => {}
                     Next::Recompute { upstream, error } => self
                         .progress
                         .line(&format!("! {name}: {error}; set aside, {upstream} runs again")),
-                    Next::Failed(error) => self.progress.line(&format!("✗ {name} failed: {error}")),
+                    Next::Failed(error) => {
+                        self.progress.line(&format!("✗ {name} failed: {error}"));
+                        interrupt::ended(name, &Outcome::Failed { error });
+                    }
                 }
             }
         });
-        RunReport {
-            pipeline: self.pipeline.name.clone(),
-            started: started_at,
-            seconds: started.elapsed().as_secs_f64(),
-            stages: state.outcomes(),
-        }
+        let seconds = started.elapsed().as_secs_f64();
+        RunReport::new(
+            self.pipeline,
+            self.options.device_kind(),
+            started_at,
+            seconds,
+            state.outcomes(),
+        )
     }
 
     /// Runs exactly `stage` (`ablate run --only`, one job of a Slurm submission). Its upstream
@@ -178,12 +214,9 @@ impl Scheduler<'_> {
                 Outcome::Failed { error }
             }
         };
-        Ok(RunReport {
-            pipeline: self.pipeline.name.clone(),
-            started: started_at,
-            seconds: started.elapsed().as_secs_f64(),
-            stages: vec![(stage.to_string(), outcome)],
-        })
+        let seconds = started.elapsed().as_secs_f64();
+        let stages = vec![(stage.to_string(), outcome)];
+        Ok(RunReport::new(self.pipeline, self.options.device_kind(), started_at, seconds, stages))
     }
 
     /// Every stage `stage` reads from, directly or not.
@@ -275,6 +308,7 @@ impl Scheduler<'_> {
             None => None,
         };
         let staging = self.store.staging(&key)?;
+        interrupt::started(&spec.name, workspace.as_ref().map(|(dir, _)| dir.as_path()));
         let started = Instant::now();
         let mut ctx = StageContext {
             stage: &spec.name,
@@ -322,10 +356,6 @@ impl Scheduler<'_> {
         verified.lock().expect("verified set").insert(key.clone());
         Ok((Outcome::Ran { key, seconds, summary: ctx.report.summary }, entry))
     }
-}
-
-fn unix_seconds() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -27,12 +27,7 @@ pub fn requested_kind(spec: &str) -> anyhow::Result<&'static str> {
     if spec == "cuda" {
         return Ok("cuda");
     }
-    Ok(kind(&resolve(spec)?))
-}
-
-/// The device kind entering cache keys: results may differ between CPU and GPU kernels.
-pub fn kind(devices: &[String]) -> &'static str {
-    if devices.iter().any(|d| d.starts_with("cuda")) { "cuda" } else { "cpu" }
+    Ok(ablate_core::scheduler::device_kind(&resolve(spec)?))
 }
 
 /// `--gpu-slots`: how many device stages run at once on each device.
@@ -125,7 +120,7 @@ mod tests {
         assert_eq!(resolve("cpu").unwrap(), ["cpu"]);
         assert_eq!(resolve("cuda:1").unwrap(), ["cuda:1"]);
         assert!(resolve("tpu").is_err());
-        assert_eq!(kind(&["cuda:0".into()]), "cuda");
+        assert_eq!(ablate_core::scheduler::device_kind(&["cuda:0".into()]), "cuda");
         assert_eq!(requested_kind("cuda").unwrap(), "cuda");
         assert_eq!(requested_kind("cuda:2").unwrap(), "cuda");
         assert_eq!(requested_kind("cpu").unwrap(), "cpu");

@@ -135,8 +135,8 @@ impl Store {
     pub fn existing(root: &Path) -> anyhow::Result<Store> {
         if !root.join("entries").is_dir() {
             return Err(anyhow::Error::new(crate::diagnostic::Invalid(format!(
-                "there is no cache at {}: `ablate run` makes one; check --cache or ABLATE_CACHE \
-                 (default `cache`)",
+                "there is no cache at {} (no runs yet): `ablate run` makes one; check --cache or \
+                 ABLATE_CACHE (default `cache`)",
                 root.display()
             ))));
         }
@@ -313,6 +313,18 @@ impl Store {
             .with_context(|| format!("cannot publish cache entry {}", target.display()))?;
         sync_dir(&self.entries_dir());
         Ok(Entry { dir: target, record })
+    }
+
+    /// Removes this process's staging folders (an interrupted run, whose `Staging` guards do
+    /// not get to run).
+    pub fn remove_own_staging(&self) {
+        let Ok(dirs) = fs::read_dir(self.root.join("staging")) else { return };
+        let own = format!(".{}.", std::process::id());
+        for dir in dirs.flatten() {
+            if dir.file_name().to_string_lossy().contains(&own) {
+                let _ = fs::remove_dir_all(dir.path());
+            }
+        }
     }
 
     /// Removes staging folders left behind by runs that died (their locks are free).

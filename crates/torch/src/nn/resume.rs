@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use super::weights;
+use ablate_core::interrupt::CONTINUES_FILE;
 use ablate_core::metrics::MetricRow;
 
 const FILE: &str = "checkpoint.safetensors";
@@ -82,5 +83,8 @@ pub fn write(
     tensors: &[(String, Tensor)],
 ) -> anyhow::Result<()> {
     let metadata = (METADATA_KEY, serde_json::to_string(progress)?);
-    weights::write(&path(workspace), tensors, Some(metadata))
+    weights::write(&path(workspace), tensors, Some(metadata))?;
+    // What `ablate plan` and an interrupted run say the next run continues from.
+    let continues = format!("epoch {}", progress.epoch);
+    ablate_core::store::write_atomically(&workspace.join(CONTINUES_FILE), continues.as_bytes())
 }

@@ -45,7 +45,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let batch_maps = pass.maps.detach();
         let (h, w) = (batch_maps.size()[2], batch_maps.size()[3]);
         let pictures = overlay(
-            &denormalize(&x).repeat_interleave_self_int(n_labels, 0, None),
+            &readable(&denormalize(&x)).repeat_interleave_self_int(n_labels, 0, None),
             &normalise(&batch_maps).view([len * n_labels, h, w]),
             p.opacity,
         );
@@ -53,7 +53,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let flags =
             Vec::<bool>::try_from(pass.selected.flatten(0, -1).to_device(tch::Device::Cpu))?;
         let picture_bytes = pixels.len() / (len * n_labels) as usize;
-        let side = dataset.size as u32;
+        let side = dataset.size as u32 * zoom(dataset.size);
         for (k, (flag, bytes)) in flags.iter().zip(pixels.chunks(picture_bytes)).enumerate() {
             if !flag {
                 continue;
@@ -114,13 +114,40 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         );
     }
     std::fs::write(ctx.out_dir.join(INDEX_FILE), index)?;
-    ctx.set_summary(format!(
+    let mut summary = format!(
         "{split_name}: {} overlays of {} images ({} labels) on {h}×{w} maps → {INDEX_FILE}",
         overlay_files.len(),
         rows.len(),
         p.classes
-    ));
+    );
+    if h * w == 1 {
+        summary += &format!(
+            "; warning: the feature map is 1×1 at {0}×{0} px, so every overlay is one colour \
+             (use larger images)",
+            dataset.size
+        );
+    }
+    ctx.set_summary(summary);
     Ok(())
+}
+
+/// Overlays are drawn at least this many pixels wide, whatever the images' size.
+const READABLE_SIDE: usize = 224;
+
+/// The whole factor by which images of side `side` are enlarged for their overlays.
+fn zoom(side: usize) -> u32 {
+    READABLE_SIDE.div_ceil(side.max(1)).max(1) as u32
+}
+
+/// Images (B×3×S×S) enlarged to a readable size, pixels kept square and sharp.
+fn readable(images: &Tensor) -> Tensor {
+    let side = images.size()[3];
+    let k = i64::from(zoom(side as usize));
+    if k == 1 {
+        images.shallow_clone()
+    } else {
+        images.upsample_nearest2d([side * k, side * k], None, None)
+    }
 }
 
 /// The split's rows of `ids`, or its first `count` rows when `ids` is empty.
