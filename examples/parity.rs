@@ -7,8 +7,10 @@
 //! `OUT/<case>.safetensors` with the evaluation-mode `__logits__`, the training-mode BCE
 //! `__loss__` and its `__grad__.<name>` for every parameter.
 //!
-//! `parity [--device D] --lite0-imagenet WEIGHTS INPUT OUT`: EfficientNet-Lite0 with its ImageNet
-//! classifier, loaded strictly from timm's weights, on INPUT's `__input__`; writes `__logits__`.
+//! `parity [--device D] --lite-imagenet WEIGHTS INPUT OUT`: EfficientNet-Lite0, -Lite1 or -Lite2
+//! (INPUT's `variant` metadata, as `scripts/parity/lite_top5.py` writes it; lite0 when absent)
+//! with its ImageNet classifier, loaded strictly from timm's weights, on INPUT's `__input__`;
+//! writes `__logits__`.
 use std::path::{Path, PathBuf};
 
 use ablate_torch::models::layers::linear;
@@ -60,14 +62,18 @@ fn run_case(case: &Path, out: &Path, device: Device) -> anyhow::Result<()> {
     weights::write(out, &results, None)
 }
 
-fn run_lite0(
+fn run_lite(
     weights_file: &Path,
     input_file: &Path,
     out: &Path,
     device: Device,
 ) -> anyhow::Result<()> {
+    let (inputs, metadata) = weights::read_with_metadata(input_file)?;
+    let variant = metadata.get("variant").map_or("lite0", String::as_str);
+    let arch = Architecture::new(&format!("efficientnet_{variant}"));
+    let native = ablate_stages::catalog::backbone(&arch.backbone)?.native_size;
     let vs = VarStore::new(device);
-    let backbone = build_backbone(&vs.root(), &Architecture::new("efficientnet_lite0"), 224)?;
+    let backbone = build_backbone(&vs.root(), &arch, native)?;
     let classifier = linear(vs.root() / "classifier", backbone.channels(), 1000);
     let report = weights::load_into(
         &vs,
@@ -78,7 +84,7 @@ fn run_lite0(
     )?;
     report.check_strict()?;
     println!("{report}");
-    let input = tensor(&weights::read(input_file)?, "__input__", input_file)?.to_device(device);
+    let input = tensor(&inputs, "__input__", input_file)?.to_device(device);
     let logits = tch::no_grad(|| {
         backbone
             .forward_t(&input, false)
@@ -108,12 +114,12 @@ fn main() -> anyhow::Result<()> {
         };
         args.drain(i..i + 2);
     }
-    if args.first().is_some_and(|a| a == "--lite0-imagenet") {
+    if args.first().is_some_and(|a| a == "--lite-imagenet") {
         let [_, weights_file, input, out] = args.as_slice() else {
-            anyhow::bail!("usage: parity [--device D] --lite0-imagenet WEIGHTS INPUT OUT");
+            anyhow::bail!("usage: parity [--device D] --lite-imagenet WEIGHTS INPUT OUT");
         };
         std::fs::create_dir_all(Path::new(out).parent().unwrap_or(Path::new(".")))?;
-        return run_lite0(Path::new(weights_file), Path::new(input), Path::new(out), device);
+        return run_lite(Path::new(weights_file), Path::new(input), Path::new(out), device);
     }
     let [cases, out] = args.as_slice() else {
         anyhow::bail!("usage: parity [--device D] CASES OUT");

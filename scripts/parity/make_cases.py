@@ -40,6 +40,8 @@ ARCHS = [
     "resnet18",
     "efficientnet_b0",
     "efficientnet_lite0",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
     "vit_tiny_patch16_224",
     "vit_small_patch16_224",
     "vit_base_patch16_224",
@@ -108,8 +110,8 @@ def build_backbone(arch, size):
         return m, 1280
     import timm
     kw = dict(pretrained=False, num_classes=0, drop_rate=0.0, drop_path_rate=0.0)
-    if arch == "efficientnet_lite0":
-        m = timm.create_model("tf_efficientnet_lite0", **kw)
+    if arch in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
+        m = timm.create_model(f"tf_{arch}", **kw)
     elif is_vit(arch) or is_swin(arch):
         kw.update(img_size=size, proj_drop_rate=0.0, attn_drop_rate=0.0)
         if is_swin(arch):
@@ -143,7 +145,7 @@ class Reference(nn.Module):
             return x, None
         if self.arch == "efficientnet_b0":
             return b.features(x), None
-        if self.arch == "efficientnet_lite0":
+        if self.arch in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
             return b.forward_features(x), None
         if is_vit(self.arch):
             t = b.forward_features(x)  # B x (prefix + N) x D, after the final norm

@@ -4,7 +4,9 @@ alone (model rebuilt from the config metadata, state loaded strictly) and writes
 with __logits__, __loss__ and __grad__.<name>, the format the Rust runner writes.
 
     python3 scripts/parity/py_runner.py [--device cpu|cuda] CASE_DIR OURS_DIR
-    python3 scripts/parity/py_runner.py [--device cpu|cuda] --lite0-imagenet WEIGHTS IN_FILE OUT_FILE
+    python3 scripts/parity/py_runner.py [--device cpu|cuda] --lite-imagenet WEIGHTS IN_FILE OUT_FILE
+
+(the variant, lite0/lite1/lite2, is IN_FILE's "variant" metadata as lite_top5.py writes it)
 
 (the command line of target/release/examples/parity, so parity.sh can run with
 PARITY_RUNNER=scripts/parity/py_runner.py)
@@ -29,8 +31,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--tf32", action="store_true", help="allow TF32 (cuDNN and matmul); off by default")
-    ap.add_argument("--lite0-imagenet", metavar="WEIGHTS",
-                    help="lite0 mode: IN_FILE has __input__, OUT_FILE gets timm's __logits__")
+    ap.add_argument("--lite-imagenet", metavar="WEIGHTS", dest="lite_imagenet",
+                    help="lite mode: IN_FILE has __input__ (and the variant in its metadata), "
+                         "OUT_FILE gets timm's __logits__")
     ap.add_argument("case_dir", help="CASE_DIR, or IN_FILE in lite0 mode")
     ap.add_argument("ours_dir", help="OURS_DIR, or OUT_FILE in lite0 mode")
     args = ap.parse_args()
@@ -39,8 +42,8 @@ def main():
         torch.backends.cudnn.allow_tf32 = args.tf32
         torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.set_num_threads(os.cpu_count() or 1)
-    if args.lite0_imagenet:
-        return lite0(args, dev)
+    if args.lite_imagenet:
+        return lite(args, dev)
     os.makedirs(args.ours_dir, exist_ok=True)
     for path in sorted(glob.glob(os.path.join(args.case_dir, "*.safetensors"))):
         tensors, meta = st_io.load_file(path)
@@ -67,18 +70,21 @@ def main():
         print(f"{os.path.basename(path)}: {len(out)} tensors", flush=True)
 
 
-def lite0(args, dev):
+def lite(args, dev):
     import timm
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000)
-    weights, _ = st_io.load_file(args.lite0_imagenet)
+    tensors, meta = st_io.load_file(args.case_dir)
+    variant = meta.get("variant", "lite0")
+    if variant not in ("lite0", "lite1", "lite2"):
+        raise SystemExit(f"{args.case_dir}: unknown variant {variant!r}")
+    model = timm.create_model(f"tf_efficientnet_{variant}", pretrained=False, num_classes=1000)
+    weights, _ = st_io.load_file(args.lite_imagenet)
     model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in weights.items()}, strict=True)
     model.to(dev).eval()
-    tensors, _ = st_io.load_file(args.case_dir)
     with torch.no_grad():
         logits = model(torch.from_numpy(tensors["__input__"].copy()).to(dev))
     os.makedirs(os.path.dirname(os.path.abspath(args.ours_dir)), exist_ok=True)
     st_io.save_file({"__logits__": logits.cpu()}, args.ours_dir)
-    print(f"{args.ours_dir}: __logits__ {list(logits.shape)}")
+    print(f"{args.ours_dir}: {variant} __logits__ {list(logits.shape)}")
 
 
 if __name__ == "__main__":

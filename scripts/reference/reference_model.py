@@ -49,7 +49,7 @@ def source_head_prefix(arch):
     """The classifier a backbone's source library puts on top of it (ablate's `backbone` stage)."""
     if arch == "resnet18":
         return "fc."
-    if arch in ("efficientnet_b0", "efficientnet_lite0"):
+    if arch in ("efficientnet_b0", "efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
         return "classifier."
     return "head."
 

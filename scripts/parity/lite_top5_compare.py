@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Checks the Rust side's ImageNet logits of EfficientNet-Lite0 against timm's.
+"""Checks the Rust side's ImageNet logits of EfficientNet-Lite0/1/2 against timm's.
 
-    python3 scripts/parity/lite0_top5_compare.py DIR OURS [--logits-tol 1e-4] [--json FILE]
+    python3 scripts/parity/lite_top5_compare.py DIR OURS [--variant lite0|lite1|lite2]
+        [--logits-tol 1e-4] [--json FILE]
 
-Reads DIR/lite0-imagenet.safetensors (timm reference: __logits__, metadata "images") and
-OURS/lite0-imagenet.safetensors (__logits__ from the Rust side). Passes when every image has the
+Reads DIR/<variant>-imagenet.safetensors (timm reference from lite_top5.py: __logits__, metadata
+"images") and OURS/<variant>-imagenet.safetensors (__logits__ from the Rust side). Passes when every image has the
 same top-5 class indices in the same order and the logits' relative L2 error is <= --logits-tol;
 exit status 1 otherwise (or when a file is missing). Needs numpy only.
 """
@@ -19,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st_io  # noqa: E402
 from compare import rel_err  # noqa: E402
 
-FILE = "lite0-imagenet.safetensors"
+VARIANTS = ("lite0", "lite1", "lite2")
 
 
 def top5(row):
@@ -31,12 +32,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("ref_dir")
     ap.add_argument("ours_dir")
+    ap.add_argument("--variant", choices=VARIANTS, default="lite0")
     ap.add_argument("--logits-tol", type=float, default=1e-4)
     ap.add_argument("--json")
     args = ap.parse_args()
 
-    ref_path = os.path.join(args.ref_dir, FILE)
-    ours_path = os.path.join(args.ours_dir, FILE)
+    file = f"{args.variant}-imagenet.safetensors"
+    ref_path = os.path.join(args.ref_dir, file)
+    ours_path = os.path.join(args.ours_dir, file)
     for p in (ref_path, ours_path):
         if not os.path.exists(p):
             print(f"MISSING {p}")
@@ -72,11 +75,11 @@ def main():
         print(f"{name:<12} ref {tr}{label}  ours {to}  {'same' if same else 'DIFFERENT'}  logits rel. error {e:.2e}")
     total = rel_err(o, r)
     ok &= total <= args.logits_tol
-    print(f"all logits: rel. error {total:.2e} (tolerance {args.logits_tol:g}); "
+    print(f"{args.variant} all logits: rel. error {total:.2e} (tolerance {args.logits_tol:g}); "
           f"top-5 identical for {sum(x['same'] for x in rows)}/{len(rows)} images -> {'PASS' if ok else 'FAIL'}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"passed": bool(ok), "logits_rel": total, "images": rows}, f, indent=1)
+            json.dump({"variant": args.variant, "passed": bool(ok), "logits_rel": total, "images": rows}, f, indent=1)
     return 0 if ok else 1
 
 
