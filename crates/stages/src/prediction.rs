@@ -1,11 +1,13 @@
 //! What the stages that apply a trained model to a split share (`evaluate`, `export`): their
-//! inputs and their parameters.
-use ablate_core::params::{ParamDefault as D, ParamSpec, ParamType as T, Params};
+//! inputs and their parameters. The model may be one trained model or an ensemble of them
+//! (`ensemble`); test-time augmentation (`tta: flips`) averages the probabilities of the image
+//! and its horizontal, vertical and double flips, the flips training draws from.
+use ablate_core::params::{Choice, ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::InputSpec;
 
 /// Inputs of the stages that apply a trained model to a dataset.
 pub const MODEL_AND_DATA: &[InputSpec] = &[
-    InputSpec::required("model", "a trained model from `train`"),
+    InputSpec::required("model", "a trained model from `train`, or an `ensemble` of them"),
     InputSpec::required("data", "the dataset holding the split"),
 ];
 
@@ -16,9 +18,25 @@ pub const THRESHOLD: ParamSpec = ParamSpec::new(
     "a label is predicted when its probability is above this",
 );
 
+ablate_core::choice! {
+    /// Test-time augmentation: which views of each image are averaged.
+    pub enum Tta {
+        None = "none",
+        /// The image and its horizontal, vertical and double flips.
+        Flips = "flips",
+    }
+}
+
+pub const TTA: ParamSpec = ParamSpec::new(
+    "tta",
+    T::Choice(Tta::NAMES),
+    D::Str("none"),
+    "test-time augmentation: `flips` averages the image and its three flips",
+);
+
 /// The parameters of a stage that predicts a split, with the split's default.
-pub const fn params(default_split: &'static str, doc: &'static str) -> [ParamSpec; 2] {
-    [ParamSpec::new("split", T::Str, D::Str(default_split), doc), THRESHOLD]
+pub const fn params(default_split: &'static str, doc: &'static str) -> [ParamSpec; 3] {
+    [ParamSpec::new("split", T::Str, D::Str(default_split), doc), THRESHOLD, TTA]
 }
 
 /// A predicting stage's parameters, decoded.
@@ -26,6 +44,7 @@ pub const fn params(default_split: &'static str, doc: &'static str) -> [ParamSpe
 pub struct PredictionParams {
     pub split: String,
     pub threshold: f32,
+    pub tta: Tta,
 }
 
 impl PredictionParams {
@@ -33,6 +52,7 @@ impl PredictionParams {
         PredictionParams {
             split: p.str("split").to_string(),
             threshold: p.float("threshold") as f32,
+            tta: p.choice("tta"),
         }
     }
 }

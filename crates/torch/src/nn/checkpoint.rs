@@ -45,6 +45,7 @@ pub fn load(
     dir: &Path,
     device: tch::Device,
 ) -> anyhow::Result<(ModelConfig, VarStore, Classifier)> {
+    refuse_ensemble(dir)?;
     let config: ModelConfig = read_json(&dir.join(CONFIG_FILE), "a model config")?;
     let vs = VarStore::new(device);
     let model = Classifier::new(&vs.root(), &config)?;
@@ -68,8 +69,20 @@ pub struct Initial {
     pub weights: Vec<(String, Tensor)>,
 }
 
+/// An ensemble is made of trained models but is none: only prediction averages its members.
+fn refuse_ensemble(dir: &Path) -> anyhow::Result<()> {
+    if dir.join(super::ensemble::FILE_NAME).is_file() {
+        anyhow::bail!(
+            "the input model is an ensemble, which only `evaluate` and `export` take; give this \
+             stage one of its members"
+        );
+    }
+    Ok(())
+}
+
 /// Reads any model artifact: a trained model or an initial one.
 pub fn read_initial(dir: &Path) -> anyhow::Result<Initial> {
+    refuse_ensemble(dir)?;
     if dir.join(CONFIG_FILE).is_file() {
         let config: ModelConfig = read_json(&dir.join(CONFIG_FILE), "a model config")?;
         let weights = weights::read(&dir.join(WEIGHTS_FILE))?;

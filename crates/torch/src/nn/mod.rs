@@ -3,6 +3,7 @@
 pub mod augment;
 pub mod checkpoint;
 pub mod device;
+pub mod ensemble;
 pub mod gradcam;
 pub mod learner;
 pub mod loss;

@@ -13,9 +13,9 @@ use ablate_stages::prediction::PredictionParams;
 use ablate_stages::scoring::{LabelScores, macro_f1 as macro_f1_of, score, score_at};
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-    let PredictionParams { split, threshold } = PredictionParams::decode(ctx.params);
+    let PredictionParams { split, threshold, tta } = PredictionParams::decode(ctx.params);
     let device = crate::nn::device::to_tch(ctx.device())?;
-    let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, device)?;
+    let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, device, tta)?;
     let n_labels = predictions.labels.len();
     let scores = score(&predictions.probabilities, &predictions.truth, n_labels, threshold);
     let macro_f1 = macro_f1_of(&scores);

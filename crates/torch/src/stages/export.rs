@@ -6,9 +6,9 @@ use ablate_stages::export::*;
 use ablate_stages::prediction::PredictionParams;
 
 pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
-    let PredictionParams { split, threshold } = PredictionParams::decode(ctx.params);
+    let PredictionParams { split, threshold, tta } = PredictionParams::decode(ctx.params);
     let device = crate::nn::device::to_tch(ctx.device())?;
-    let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, device)?;
+    let predictions = predict_split(ctx.input("model"), ctx.input("data"), &split, device, tta)?;
     let path = ctx.out_dir.join(FILE_NAME);
     let mut csv = csv::Writer::from_path(&path)?;
     csv.write_record(std::iter::once("id").chain(predictions.labels.iter().map(String::as_str)))?;
