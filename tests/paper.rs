@@ -18,6 +18,7 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     );
     let sets = [
         format!("data={}", shared.join("data/fundus-small").display()),
+        format!("odir={}", shared.join("data/fundus").display()),
         format!(
             "lite0_weights={}",
             shared.join("weights/tf_efficientnet_lite0.in1k.safetensors").display()
@@ -35,7 +36,7 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     let ws = Workspace::new();
 
     let ran = ws.run(pipeline, &sets);
-    assert_eq!(ran.len(), 132, "{ran:?}");
+    assert_eq!(ran.len(), 166, "{ran:?}");
     let count = |prefix: &str| ran.iter().filter(|s| s.starts_with(prefix)).count();
     assert_eq!(count("load"), 2, "the two datasets are loaded once for all variants");
     assert_eq!(count("pretrain"), 4, "one pre-training per model, shared by its tasks");
@@ -52,6 +53,7 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
     assert_eq!(count("gradcam"), 8, "Tasks 3.1, 3.2, 4c-se and 4c-mha of two CNNs");
     assert_eq!(count("offsite"), 34);
     assert_eq!(count("validate"), 34);
+    assert_eq!(count("submission"), 34, "every variant's on-site submission");
     assert!(
         ran.contains(&"offsite[model=resnet18,task=1.1]".to_string()),
         "Task 1.1 evaluates the ODIR-8 model on D, G, A"
