@@ -2,7 +2,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use ablate_core::disk::human_size;
+use ablate_core::disk::{human_size, parse_size, size_of};
 use ablate_core::gc::{self, Garbage, Protected};
 use ablate_core::plan;
 use ablate_core::spec::PipelineSource;
@@ -42,23 +42,58 @@ pub(super) struct Gc {
     /// Keep the results of each pipeline's N most recent runs, whatever their overrides.
     #[arg(long, value_name = "N", default_value_t = gc::RECENT_RUNS)]
     keep_runs: usize,
+    /// Remove only what brings the cache under SIZE (e.g. 20G): least recently used
+    /// workspaces of completed trainings first, then unreachable results, then results only
+    /// recent runs keep; never what the current pipelines' refs name.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_size: Option<u64>,
 }
 
 impl Gc {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.pipelines)?;
-        let protected = as_written(&store, cache, &names)?;
-        let collection = gc::find(&store, &names, self.keep_runs, &protected)?;
-        if self.apply {
-            gc::remove(&store, &collection.garbage)?;
-        }
-        print_garbage(&collection.garbage, self.apply);
-        for (by, results, bytes) in &collection.kept {
-            println!("kept {results} results ({}) of {by}", human_size(*bytes));
-        }
+        collect(&store, cache, &names, self.keep_runs, self.max_size, self.apply)?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Finds what gc removes (all garbage, or what meets `max_size`), removes it with `apply`, and
+/// says what it removed (or would) and what it keeps.
+pub(super) fn collect(
+    store: &Store,
+    cache: &Path,
+    names: &[String],
+    keep_runs: usize,
+    max_size: Option<u64>,
+    apply: bool,
+) -> anyhow::Result<()> {
+    let protected = as_written(store, cache, names)?;
+    let collection = gc::find(store, names, keep_runs, &protected)?;
+    let chosen = match max_size {
+        Some(budget) => {
+            let total = size_of(store.root());
+            let chosen = collection.within(total, budget);
+            let after = total - chosen.iter().map(|g| g.bytes).sum::<u64>().min(total);
+            println!(
+                "cache {}: {} of a {} budget; {} after removing what follows",
+                store.root().display(),
+                human_size(total),
+                human_size(budget),
+                human_size(after)
+            );
+            chosen
+        }
+        None => collection.garbage,
+    };
+    if apply {
+        gc::remove(store, &chosen)?;
+    }
+    print_garbage(&chosen, apply);
+    for (by, results, bytes) in &collection.kept {
+        println!("kept {results} results ({}) of {by}", human_size(*bytes));
+    }
+    Ok(())
 }
 
 /// The cached results each kept pipeline's file plans to as written (no overrides), on each

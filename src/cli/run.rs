@@ -32,6 +32,9 @@ pub(super) struct Run {
     /// Where stages run: here, or as jobs of a Slurm cluster.
     #[arg(long, value_enum, default_value = "local")]
     executor: Executor,
+    /// After the run, bring the cache under SIZE (e.g. 20G) as `ablate gc --max-size` does.
+    #[arg(long, value_name = "SIZE", env = "ABLATE_MAX_CACHE_SIZE", value_parser = ablate_core::disk::parse_size)]
+    max_size: Option<u64>,
     #[command(flatten)]
     slurm: SlurmArgs,
 }
@@ -126,6 +129,18 @@ impl Run {
             eprintln!("warning: {error:#}");
         }
         print_report(&report, &session.store);
+        if let Some(budget) = self.max_size {
+            drop(session);
+            let store = Store::existing(cache)?;
+            super::cache::collect(
+                &store,
+                cache,
+                &[],
+                ablate_core::gc::RECENT_RUNS,
+                Some(budget),
+                true,
+            )?;
+        }
         Ok(exit(report.succeeded()))
     }
 }

@@ -23,3 +23,39 @@ pub fn human_size(bytes: u64) -> String {
     }
     format!("{value:.1} {}", units[unit])
 }
+
+/// `20G`, `500M`, `1.5T`, `4096` (bytes; K, M, G, T are powers of 1024, an optional `i` or
+/// `B` after them is allowed).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim().trim_end_matches(['B', 'b']).trim_end_matches('i');
+    let (number, unit) = match trimmed.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((at, _)) => (&trimmed[..at], &trimmed[at..]),
+        None => (trimmed, ""),
+    };
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => return Err(format!("`{text}` is not a size such as 20G, 500M or 4096")),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if value >= 0.0 && value.is_finite() => Ok((value * scale as f64) as u64),
+        _ => Err(format!("`{text}` is not a size such as 20G, 500M or 4096")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("20G"), Ok(20 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("500M"), Ok(500 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err() && parse_size("-1G").is_err());
+    }
+}

@@ -161,6 +161,8 @@ pub enum DirtyReason {
     Continues {
         from: String,
     },
+    /// A parameter it could continue from was raised, but the workspace is gone (`gc`).
+    StartsOver,
 }
 
 impl fmt::Display for DirtyReason {
@@ -189,6 +191,9 @@ impl fmt::Display for DirtyReason {
             }
             DirtyReason::ResultMissing => write!(f, "result no longer in the cache"),
             DirtyReason::Continues { from } => write!(f, "continues from {from}"),
+            DirtyReason::StartsOver => {
+                write!(f, "starts over: the workspace it would continue from was removed")
+            }
         }
     }
 }

@@ -19,6 +19,14 @@
 //! will resume. Also removed: results set aside as
 //! corrupt, staging folders of dead runs, and the refs of pipelines not kept.
 //!
+//! With a size budget ([`within`]), gc removes only what brings the cache under it, in this
+//! order: garbage that is not a result (dead staging folders, corrupt results, stale
+//! workspaces), then the workspaces of completed trainings, least recently used first (raising
+//! their `epochs` then starts over instead of continuing), then unreachable results, oldest
+//! first, then results only recent runs or the file as written keep, oldest first. It never
+//! removes what the refs of the current pipelines name, nor the workspace of a training that
+//! has not completed.
+//!
 //! Nothing is removed without `apply`; removal holds the cache's lock exclusively, so it never
 //! runs while an `ablate run` uses the cache.
 use std::collections::{BTreeMap, HashSet};
@@ -43,6 +51,11 @@ pub enum Why {
     DeadStaging,
     /// The refs of a pipeline not kept.
     ForgottenPipeline,
+    /// The workspace of a completed training, kept so that raising `epochs` continues it
+    /// (removed only to meet a size budget).
+    IdleWorkspace,
+    /// A result only recent runs or the file as written keep (removed only to meet a budget).
+    KeptResult,
 }
 
 impl std::fmt::Display for Why {
@@ -53,6 +66,8 @@ impl std::fmt::Display for Why {
             Why::Corrupt => "corrupt result set aside",
             Why::DeadStaging => "staging folder of a dead run",
             Why::ForgottenPipeline => "refs of a pipeline not kept",
+            Why::IdleWorkspace => "workspace of a completed training (to continue it)",
+            Why::KeptResult => "result of a recent run or of the file as written",
         })
     }
 }
@@ -64,6 +79,8 @@ pub struct Garbage {
     pub why: Why,
     /// The stage that made it, when known.
     pub stage: Option<String>,
+    /// Seconds since the Unix epoch when it was last used (made, or continued from).
+    pub used: u64,
 }
 
 /// How many of each pipeline's most recent runs keep their results, unless told otherwise.
@@ -79,7 +96,34 @@ pub struct Protected {
 /// What `gc` would remove, and why the rest stays: (who keeps, results, bytes).
 pub struct Collection {
     pub garbage: Vec<Garbage>,
+    /// What only a size budget removes ([`Why::IdleWorkspace`], [`Why::KeptResult`]).
+    pub evictable: Vec<Garbage>,
     pub kept: Vec<(String, usize, u64)>,
+}
+
+impl Collection {
+    /// What to remove to bring a cache of `total` bytes within `budget` bytes, in the order of
+    /// the module doc; everything there may not suffice.
+    pub fn within(&self, total: u64, budget: u64) -> Vec<Garbage> {
+        let rank = |g: &Garbage| match g.why {
+            Why::DeadStaging | Why::Corrupt | Why::StaleWorkspace | Why::ForgottenPipeline => 0,
+            Why::IdleWorkspace => 1,
+            Why::Unreachable => 2,
+            Why::KeptResult => 3,
+        };
+        let mut candidates: Vec<&Garbage> = self.garbage.iter().chain(&self.evictable).collect();
+        candidates.sort_by_key(|g| (rank(g), g.used));
+        let mut size = total;
+        let mut chosen = Vec::new();
+        for candidate in candidates {
+            if size <= budget {
+                break;
+            }
+            size = size.saturating_sub(candidate.bytes);
+            chosen.push(candidate.clone());
+        }
+        chosen
+    }
 }
 
 /// What `gc` would remove, keeping the pipelines named in `keep` (all when empty), the results
@@ -108,10 +152,12 @@ pub fn find(
         keepers.entry(p.key.clone()).or_insert_with(|| p.by.clone());
     }
     let mut current: HashSet<(String, String)> = HashSet::new();
+    let mut by_refs: HashSet<String> = HashSet::new();
     for manifest in &kept {
         let by = format!("the refs of {} (its last run)", manifest.pipeline);
         for stage in &manifest.stages {
             if let Some(key) = store.read_ref(&manifest.pipeline, &stage.instance) {
+                by_refs.insert(key.clone());
                 keepers.entry(key).or_insert_with(|| by.clone());
             }
             current.insert((manifest.pipeline.clone(), stage.instance.clone()));
@@ -139,15 +185,19 @@ pub fn find(
     }
     let reachable: HashSet<String> = keepers.keys().cloned().collect();
     let mut garbage = Vec::new();
-    let mut found = |path: PathBuf, why: Why, stage: Option<String>| {
-        garbage.push(Garbage { bytes: size_of(&path), path, why, stage });
+    let mut evictable = Vec::new();
+    let found = |path: PathBuf, why: Why, stage: Option<String>| {
+        let used = modified(&path);
+        Garbage { bytes: size_of(&path), path, why, stage, used }
     };
 
     for entry in read_dir(&store.entries_dir())? {
         let key = entry.file_name().to_string_lossy().into_owned();
+        let stage = || store.entry(&key).ok().flatten().map(|e| e.record.stage);
         if !reachable.contains(&key) {
-            let stage = store.entry(&key).ok().flatten().map(|e| e.record.stage);
-            found(entry.path(), Why::Unreachable, stage);
+            garbage.push(found(entry.path(), Why::Unreachable, stage()));
+        } else if !by_refs.contains(&key) {
+            evictable.push(found(entry.path(), Why::KeptResult, stage()));
         }
     }
     for workspace in read_dir(&store.workspaces_dir())? {
@@ -165,17 +215,20 @@ pub fn find(
             current.contains(&(owner.pipeline.clone(), owner.stage.clone())) && !superseded
         };
         if !live {
-            found(workspace.path(), Why::StaleWorkspace, Some(owner.stage));
+            garbage.push(found(workspace.path(), Why::StaleWorkspace, Some(owner.stage)));
+        } else if published(&owner.key) {
+            evictable.push(found(workspace.path(), Why::IdleWorkspace, Some(owner.stage)));
         }
     }
     for corrupt in read_dir(&store.root().join("corrupt"))? {
-        found(corrupt.path(), Why::Corrupt, None);
+        garbage.push(found(corrupt.path(), Why::Corrupt, None));
     }
     for staging in read_dir(&store.root().join("staging"))? {
-        found(staging.path(), Why::DeadStaging, None);
+        garbage.push(found(staging.path(), Why::DeadStaging, None));
     }
     for forgotten in manifests.iter().filter(|m| !keep.is_empty() && !keep.contains(&m.pipeline)) {
-        found(store.manifest_dir(&forgotten.pipeline), Why::ForgottenPipeline, None);
+        let dir = store.manifest_dir(&forgotten.pipeline);
+        garbage.push(found(dir, Why::ForgottenPipeline, None));
     }
     let mut kept: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
     for (key, by) in &keepers {
@@ -187,7 +240,17 @@ pub fn find(
         }
     }
     let kept = kept.into_iter().map(|(by, (n, bytes))| (by.to_string(), n, bytes)).collect();
-    Ok(Collection { garbage, kept })
+    Ok(Collection { garbage, evictable, kept })
+}
+
+/// When `path` was last modified (a workspace's `owner.json` is rewritten each time it is used).
+fn modified(path: &Path) -> u64 {
+    let owner = path.join("owner.json");
+    let meta = fs::metadata(&owner).or_else(|_| fs::metadata(path));
+    meta.and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Removes `garbage`; fails without removing anything while a run uses the cache.

@@ -70,14 +70,22 @@ pub fn plan(
                 let last = store.last_result(&pipeline.name, name)?;
                 let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint);
                 let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
-                let workspace = kind.info().workspace.extended(&spec.params);
-                let continues = workspace
-                    .and_then(|extendable| fingerprint.workspace_key(extendable))
+                let extendable = kind.info().workspace.extended(&spec.params).unwrap_or(&[]);
+                let continues = fingerprint
+                    .workspace_key(extendable)
+                    .filter(|_| kind.info().workspace.extended(&spec.params).is_some())
                     .and_then(|wkey| continues_from(&store.workspaces_dir().join(wkey)));
-                if let Some(from) = continues {
-                    // An earlier run got that far: not "never run".
-                    reasons.retain(|r| *r != DirtyReason::NeverRun);
-                    reasons.push(DirtyReason::Continues { from });
+                let extended = reasons.iter().any(|r| {
+                    matches!(r, DirtyReason::ParamChanged { name, .. } if extendable.contains(&name.as_str()))
+                });
+                match continues {
+                    Some(from) => {
+                        // An earlier run got that far: not "never run".
+                        reasons.retain(|r| *r != DirtyReason::NeverRun);
+                        reasons.push(DirtyReason::Continues { from });
+                    }
+                    None if extended => reasons.push(DirtyReason::StartsOver),
+                    None => {}
                 }
                 (Status::Run, reasons, None)
             }

@@ -108,10 +108,11 @@ impl StageKind for LoadKind {
             let csv_name =
                 table.csv.file_name().expect("csv has a name").to_string_lossy().into_owned();
             files.push(InputFile { label: csv_name, path: table.csv.clone() });
+            let images = root.images(&split)?;
             for id in &table.ids {
                 files.push(InputFile {
                     label: format!("images/{split}/{id}"),
-                    path: root.image(&split, id)?,
+                    path: images.image(id)?,
                 });
             }
         }
@@ -135,11 +136,12 @@ impl StageKind for LoadKind {
                 );
             }
             let task = ctx.progress.task(format!("load {split}"), table.ids.len() as u64);
+            let folder = root.images(&split)?;
             let images: Vec<Vec<u8>> = table
                 .ids
                 .par_iter()
                 .map(|id| {
-                    let pixels = root.image(&split, id).and_then(|path| decode(&path, size));
+                    let pixels = folder.image(id).and_then(|path| decode(&path, size));
                     task.inc(1);
                     pixels
                 })

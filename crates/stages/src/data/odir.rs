@@ -42,20 +42,48 @@ impl DataRoot {
         self.path.join(format!("{split}{suffix}.csv"))
     }
 
-    /// `images/<split>/<id>`, refused when symbolic links take it outside the data root (a
-    /// dataset must not make `load` read, say, a key file). A missing image is reported where
-    /// it is read.
-    pub fn image(&self, split: &str, id: &str) -> anyhow::Result<PathBuf> {
-        let path = self.path.join("images").join(split).join(id);
-        match path.canonicalize() {
-            Ok(real) if !real.starts_with(&self.canonical) => bail!(
+    /// The folder of a split's images, `images/<split>`.
+    pub fn images(&self, split: &str) -> anyhow::Result<ImageFolder<'_>> {
+        let path = self.path.join("images").join(split);
+        // Resolved once: an image that is no link is where its folder is.
+        if let Ok(real) = path.canonicalize() {
+            self.check_inside(&path, &real)?;
+        }
+        Ok(ImageFolder { root: self, path })
+    }
+
+    /// Refuses what symbolic links take outside the data root (a dataset must not make `load`
+    /// read, say, a key file).
+    fn check_inside(&self, path: &Path, real: &Path) -> anyhow::Result<()> {
+        if !real.starts_with(&self.canonical) {
+            bail!(
                 "image {} resolves to {}, outside the data root {} (symbolic links may not leave it)",
                 path.display(),
                 real.display(),
                 self.canonical.display()
-            ),
-            _ => Ok(path),
+            );
         }
+        Ok(())
+    }
+}
+
+/// The images of one split of a [`DataRoot`].
+pub struct ImageFolder<'a> {
+    root: &'a DataRoot,
+    path: PathBuf,
+}
+
+impl ImageFolder<'_> {
+    /// `images/<split>/<id>`, refused when a symbolic link takes it outside the data root. A
+    /// missing image is reported where it is read. Only links are resolved, so that planning a
+    /// dataset of thousands of images costs one `lstat` each.
+    pub fn image(&self, id: &str) -> anyhow::Result<PathBuf> {
+        let path = self.path.join(id);
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link && let Ok(real) = path.canonicalize() {
+            self.root.check_inside(&path, &real)?;
+        }
+        Ok(path)
     }
 }
 
