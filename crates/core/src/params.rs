@@ -35,6 +35,9 @@ pub enum ParamType {
     Path,
     Choice(&'static [&'static str]),
     StrList,
+    /// A command line: a list of strings, numbers and booleans taken as the text they are
+    /// written as (`--lr, ${lr}` with a float `lr`).
+    Args,
     FloatList {
         min: f64,
         max: f64,
@@ -92,6 +95,7 @@ impl ParamSpec {
             ParamType::Path => "a path".into(),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
             ParamType::StrList => "a list of strings".into(),
+            ParamType::Args => "a list of strings (numbers and booleans as text)".into(),
             ParamType::FloatList { min, max } => format!("a list of numbers in [{min}, {max}]"),
             ParamType::Scalars => "a mapping of names to strings, numbers or booleans".into(),
         }
@@ -170,6 +174,17 @@ impl ParamSpec {
             (ParamType::StrList, Value::Seq(items)) => items
                 .iter()
                 .map(|item| item.as_str().map(Json::from).ok_or_else(wrong))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Json::Array),
+            (ParamType::Args, Value::Seq(items)) => items
+                .iter()
+                .map(|item| match &item.value {
+                    Value::Str(v) => Ok(Json::from(v.as_str())),
+                    Value::Int(v) => Ok(Json::from(v.to_string())),
+                    Value::Float(v) => Ok(Json::from(Json::from(*v).to_string())),
+                    Value::Bool(v) => Ok(Json::from(v.to_string())),
+                    _ => Err(wrong()),
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Json::Array),
             (ParamType::Scalars, Value::Map(entries)) => entries
@@ -598,6 +613,10 @@ mod tests {
             serde_json::json!({"arch": "convnext", "deep": true, "lr": 0.001, "n": 3})
         );
         assert!(parse("{}").unwrap().scalars("vars").is_empty());
+        let args = [ParamSpec::new("run", ParamType::Args, ParamDefault::Required, "argv")];
+        let node = yaml::parse(Path::new("p.yaml"), "run: [fit, --lr, 1e-4, -n, 3, true]").unwrap();
+        let run = Params::validate(&args, Some(&node), "command").unwrap().str_list("run");
+        assert_eq!(run, ["fit", "--lr", "0.0001", "-n", "3", "true"]);
         let errors = parse("vars:\n  lr: [1, 2]\n").unwrap_err();
         assert!(errors[0].message.contains("`vars.lr` must be a string, number or boolean"));
         assert_eq!(errors[0].location.as_ref().unwrap().line, 2);

@@ -39,7 +39,7 @@ pub struct CommandKind;
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::new(
         "run",
-        T::StrList,
+        T::Args,
         D::Required,
         "the program and its arguments, e.g. [python3, \"${pipeline_dir}/fit.py\"] (no shell)",
     ),

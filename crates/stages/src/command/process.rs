@@ -27,12 +27,15 @@ const GRACE: Duration = Duration::from_secs(5);
 /// Lines of the log quoted when the program fails.
 const TAIL_LINES: usize = 20;
 
-/// Process groups of the programs running now.
-static RUNNING: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// Process groups of the programs running now; `None` once `ablate` is interrupted.
+static RUNNING: Mutex<Option<Vec<i32>>> = Mutex::new(Some(Vec::new()));
 
-/// Kills every running program's process group (an interrupted `ablate` calls this).
+/// Kills every running program's process group, and any started later: an interrupted
+/// `ablate` calls this on its way out, and its stages must not report the programs' deaths
+/// as failures meanwhile.
 pub fn kill_running() {
-    for &group in RUNNING.lock().expect("running programs").iter() {
+    let running = RUNNING.lock().expect("running programs").take();
+    for group in running.into_iter().flatten() {
         kill_group(group, libc::SIGKILL);
     }
 }
@@ -125,7 +128,10 @@ fn environment(command: &mut Command, ctx: &StageContext, vars: &Path) -> anyhow
 /// out. Whatever is left of its group afterwards is killed.
 fn wait(mut child: Child, timeout: Option<Duration>) -> anyhow::Result<(ExitStatus, bool)> {
     let group = child.id() as i32;
-    RUNNING.lock().expect("running programs").push(group);
+    match RUNNING.lock().expect("running programs").as_mut() {
+        Some(running) => running.push(group),
+        None => kill_group(group, libc::SIGKILL),
+    }
     let started = Instant::now();
     let ended = (|| loop {
         if let Some(status) = child.try_wait()? {
@@ -146,7 +152,13 @@ fn wait(mut child: Child, timeout: Option<Duration>) -> anyhow::Result<(ExitStat
         std::thread::sleep(POLL);
     })();
     kill_group(group, libc::SIGKILL);
-    RUNNING.lock().expect("running programs").retain(|&g| g != group);
+    match RUNNING.lock().expect("running programs").as_mut() {
+        Some(running) => running.retain(|&g| g != group),
+        // `ablate` is exiting: what this stage would report is not the program's doing.
+        None => loop {
+            std::thread::park();
+        },
+    }
     Ok(ended.context("waiting for the program")?)
 }
 
