@@ -159,7 +159,7 @@ fn wait(mut child: Child, timeout: Option<Duration>) -> anyhow::Result<(ExitStat
             std::thread::park();
         },
     }
-    Ok(ended.context("waiting for the program")?)
+    ended.context("waiting for the program")
 }
 
 fn kill_group(group: i32, signal: libc::c_int) {
