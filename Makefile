@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    installs libtorch if missing, builds, runs the quickstart pipeline
-#   make test   installs libtorch if missing, builds, runs every test
+#   make test   installs libtorch (and ablate_io.py's Python packages) if missing, builds, runs
+#               every test
 # and `make lint` (what CI checks besides the tests): formatting, clippy, import cycles.
 # Variables: PIPELINE (default pipelines/quickstart.yaml), ARGS (extra `ablate run` arguments),
 # LIBTORCH_HOME (where libtorch is installed; default .deps/libtorch-2.11.0).
@@ -9,7 +10,7 @@ export LIBTORCH := $(LIBTORCH_HOME)/torch
 PIPELINE ?= pipelines/quickstart.yaml
 ARGS ?=
 
-.PHONY: run build test lint libtorch weights parity
+.PHONY: run build test lint libtorch python-io weights parity
 
 run: build
 	target/release/ablate run $(PIPELINE) $(ARGS)
@@ -20,8 +21,9 @@ run: build
 build: libtorch
 	cargo build --release --bins
 
-test: libtorch
+test: libtorch python-io
 	cargo test --release --workspace
+	PYTHONPATH=.deps/python-io python3 -m pytest -q scripts/io
 
 lint: libtorch
 	cargo fmt --check
@@ -46,6 +48,10 @@ parity: libtorch
 	scripts/parity/parity.sh $(ARGS)
 
 libtorch: $(LIBTORCH)/lib/libtorch_cpu.so
+
+# numpy, safetensors and pytest for scripts/ablate_io.py, its tests and pipelines/custom.yaml.
+python-io:
+	scripts/install-python-io.sh
 
 $(LIBTORCH)/lib/libtorch_cpu.so:
 	scripts/install-libtorch.sh $(LIBTORCH_HOME)

@@ -57,10 +57,9 @@ impl Session {
             Access::Plan => Store::for_planning(cache)?,
         };
         let digests = FileDigests::open(cache.join("stat-cache.json"));
-        let device_stages = pipeline
-            .stages
-            .iter()
-            .any(|s| registry.get(&s.kind).is_some_and(|k| k.info().resource == Resource::Device));
+        let device_stages = pipeline.stages.iter().any(|s| {
+            registry.get(&s.kind).is_some_and(|k| k.resource(&s.params) == Resource::Device)
+        });
         let toolchain = toolchain(&store, &digests, device_kind, device_stages)?;
         Ok(Session { pipeline, dag, store, registry, digests, toolchain })
     }
@@ -75,8 +74,9 @@ impl Session {
 
     /// Whether `stage` is a device stage (see `Resource`); false for a stage the pipeline lacks.
     pub fn on_device(&self, stage: &str) -> bool {
-        let kind = self.pipeline.stage(stage).and_then(|spec| self.registry.get(&spec.kind));
-        kind.is_some_and(|kind| kind.info().resource == Resource::Device)
+        let Some(spec) = self.pipeline.stage(stage) else { return false };
+        let kind = self.registry.get(&spec.kind);
+        kind.is_some_and(|kind| kind.resource(&spec.params) == Resource::Device)
     }
 
     /// Which stages are cached, which would run, and why.

@@ -99,7 +99,7 @@ fn status_until(ws: &Workspace, what: &str, done: impl Fn(&str) -> bool) -> Stri
 
 /// The submission records of `pipeline` in the workspace's cache.
 fn records(ws: &Workspace, pipeline: &str) -> Vec<Value> {
-    let dir = ws.path(&format!("cache/slurm/{pipeline}"));
+    let dir = ws.path("cache/slurm").join(ablate_core::names::file_name(pipeline));
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()
@@ -133,7 +133,8 @@ fn job_ids(record: &Value) -> Vec<String> {
 }
 
 fn key(cache: &Path, pipeline: &str, stage: &str) -> String {
-    std::fs::read_to_string(cache.join("refs").join(pipeline).join(stage)).unwrap()
+    let file = ablate_core::names::file_name;
+    std::fs::read_to_string(cache.join("refs").join(file(pipeline)).join(file(stage))).unwrap()
 }
 
 #[test]
@@ -316,5 +317,59 @@ fn without_sbatch_the_slurm_executor_says_so() {
         text(&output).contains("error: --executor slurm: `sbatch` not found on PATH"),
         "{}",
         text(&output)
+    );
+}
+
+/// Two command stages, the second reading the first, and a native one beside them.
+const COMMANDS: &str = r#"
+name: commands
+stages:
+  make:
+    kind: command
+    params:
+      run: [python3, -c, "import json, os\nout = os.environ['ABLATE_OUT']\nopen(os.path.join(out, 'n.txt'), 'w').write('41')\nopen(os.path.join(out, 'metrics.jsonl'), 'w').write(json.dumps({'metric': 'n', 'value': 41}) + '\\n')"]
+  add:
+    kind: command
+    inputs: {number: make}
+    params:
+      run: [sh, -c, 'echo $(( $(cat "$ABLATE_INPUT_NUMBER/n.txt") + 1 )) > "$ABLATE_OUT/n.txt"']
+  data:
+    kind: synthetic
+    params: {size: 16, train: 8, val: 4, offsite_test: 4, onsite_test: 4}
+"#;
+
+#[test]
+fn command_stages_run_on_slurm_as_they_run_here() {
+    if !cluster() {
+        return;
+    }
+    let ws = Workspace::new();
+    ws.write("p.yaml", COMMANDS);
+    let output = within_patience(
+        &ws,
+        &["run", "p.yaml", "--device", "cpu", "--executor", "slurm", "--wait"],
+    );
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        dependencies(&records(&ws, "commands")[0]).get("add"),
+        Some(&vec!["make".to_string()]),
+        "the command stage waits for the one it reads"
+    );
+    let local = ws.ablate(&["--cache", "local", "run", "p.yaml", "--device", "cpu"]);
+    assert!(local.status.success(), "{}", text(&local));
+    for stage in ["make", "add", "data"] {
+        assert_eq!(
+            key(&ws.path("cache"), "commands", stage),
+            key(&ws.path("local"), "commands", stage),
+            "{stage}: the same key on Slurm and here"
+        );
+    }
+    let add = ws.output_of("commands", "add");
+    assert_eq!(std::fs::read_to_string(add.join("out/n.txt")).unwrap().trim(), "42");
+    let make = ws.output_of("commands", "make");
+    let metrics = read_parquet(&make.join("metrics.parquet")).unwrap();
+    assert_eq!(
+        metrics.iter().map(|m| (m.row.metric.as_str(), m.row.value)).collect::<Vec<_>>(),
+        [("n", 41.0)]
     );
 }

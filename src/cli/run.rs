@@ -192,14 +192,15 @@ impl Cancel {
     }
 }
 
-/// On Ctrl-C or SIGTERM: records the run as interrupted, removes its staging folders, says
-/// what is kept and exits with 128 + the signal.
+/// On Ctrl-C or SIGTERM: kills the programs of command stages, records the run as interrupted,
+/// removes its staging folders, says what is kept and exits with 128 + the signal.
 fn on_interrupt(cache: &Path) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let (cache, started) = (cache.to_path_buf(), std::time::Instant::now());
     std::thread::spawn(move || {
         let Some(signal) = signals.forever().next() else { return };
+        ablate_stages::command::kill_running();
         if let Some(record) = interrupt::interrupted_record(started.elapsed().as_secs_f64())
             && let Ok(store) = Store::existing(&cache)
         {

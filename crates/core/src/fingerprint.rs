@@ -183,9 +183,9 @@ impl fmt::Display for DirtyReason {
                 write!(f, "input {role}: {from} → {to}")
             }
             DirtyReason::UpstreamPending { stage } => write!(f, "upstream {stage} runs first"),
-            DirtyReason::InputFileChanged { label } => write!(f, "input file {label} changed"),
-            DirtyReason::InputFileAdded { label } => write!(f, "input file {label} added"),
-            DirtyReason::InputFileRemoved { label } => write!(f, "input file {label} removed"),
+            DirtyReason::InputFileChanged { label } => write!(f, "{} changed", input_file(label)),
+            DirtyReason::InputFileAdded { label } => write!(f, "{} added", input_file(label)),
+            DirtyReason::InputFileRemoved { label } => write!(f, "{} removed", input_file(label)),
             DirtyReason::ToolchainChanged { name, from, to } => {
                 write!(f, "toolchain changed ({name}: {} → {})", show_str(from), show_str(to))
             }
@@ -228,14 +228,7 @@ pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
         reasons.push(DirtyReason::ImplementationChanged { from: old.version, to: new.version });
     }
     for name in union(old.params.keys(), new.params.keys()) {
-        let (from, to) = (old.params.get(name), new.params.get(name));
-        if from != to {
-            reasons.push(DirtyReason::ParamChanged {
-                name: name.clone(),
-                from: from.cloned(),
-                to: to.cloned(),
-            });
-        }
+        param_changes(name, old.params.get(name), new.params.get(name), &mut reasons);
     }
     for (role, upstream) in &new.upstream {
         match old.upstream.get(role) {
@@ -291,6 +284,40 @@ pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
         }
     }
     reasons
+}
+
+/// The change of parameter `name`; a mapping (e.g. a command stage's `vars`) entry by entry,
+/// so that the reason names the entry (`params.vars.lr: 0.001 → 0.0003`).
+fn param_changes(
+    name: &str,
+    from: Option<&Json>,
+    to: Option<&Json>,
+    reasons: &mut Vec<DirtyReason>,
+) {
+    match (from, to) {
+        (Some(Json::Object(a)), Some(Json::Object(b))) => {
+            for key in union(a.keys(), b.keys()) {
+                param_changes(&format!("{name}.{key}"), a.get(key), b.get(key), reasons);
+            }
+        }
+        _ if from != to => reasons.push(DirtyReason::ParamChanged {
+            name: name.to_string(),
+            from: from.cloned(),
+            to: to.cloned(),
+        }),
+        _ => {}
+    }
+}
+
+/// An input file's label as explanations show it: a phrase (`deps file scripts/fit.py`) as it
+/// is, a path as `input file <path>` (see `stage::InputFile`).
+fn input_file(label: &str) -> String {
+    match label.split_once(' ') {
+        Some((word, _)) if !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase()) => {
+            label.to_string()
+        }
+        _ => format!("input file {label}"),
+    }
 }
 
 /// What is known of a stage's last result, for [`why_dirty`].
@@ -408,5 +435,24 @@ mod tests {
             ]
         );
         assert_eq!(new.key(), None);
+    }
+
+    #[test]
+    fn mappings_are_explained_entry_by_entry_and_phrases_read_as_they_are() {
+        let mut old = fingerprint();
+        old.params.insert("vars".into(), serde_json::json!({"lr": 0.001, "arch": "a"}));
+        old.files.insert("deps file scripts/fit.py".into(), "d1".into());
+        let mut new = old.clone();
+        new.params.insert("vars".into(), serde_json::json!({"lr": 0.0003, "arch": "a", "n": 1}));
+        new.files.insert("deps file scripts/fit.py".into(), "d2".into());
+        let reasons: Vec<String> = explain(&old, &new).iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                "params.vars.lr: 0.001 → 0.0003",
+                "params.vars.n: (unset) → 1",
+                "deps file scripts/fit.py changed"
+            ]
+        );
     }
 }

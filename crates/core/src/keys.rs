@@ -38,7 +38,7 @@ impl Fingerprinter<'_> {
         let files = kind.input_files(&spec.params)?;
         let files = self.digests.digest_all(&files)?;
         let mut toolchain = self.toolchain.common.clone();
-        if kind.info().resource == Resource::Device {
+        if kind.resource(&spec.params) == Resource::Device {
             toolchain.extend(self.toolchain.device.clone());
         }
         Ok(Fingerprint {

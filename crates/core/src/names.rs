@@ -5,7 +5,10 @@
 //! and `-`), so that `--set stage.param=…`, `--stage` lists and instance names such as
 //! `train[model=resnet18,seed=1]` can always be read back; level and pipeline names may also
 //! hold `.` and `+` (levels such as `1.2` or `1e-4`). Every name starts with a letter, digit
-//! or `_`. A few factor names are reserved for the columns results are laid out with.
+//! or `_`. A few factor names are reserved for the columns results are laid out with. The
+//! input roles of a kind that takes any role (see `stage::InputSpec::any`) are lower-case
+//! letters, digits and `_`, so that each upper-cased is an environment variable's name of its
+//! own (`ABLATE_INPUT_<ROLE>`).
 //!
 //! [`file_name`] maps any name (instance names included) to a file name injectively (a
 //! readable part and a digest of the whole name), whatever its length or case, so that two
@@ -18,6 +21,8 @@ pub enum NameKind {
     Stage,
     Factor,
     Level,
+    /// An input role chosen by the pipeline (kinds that take any role).
+    Role,
 }
 
 pub const MAX_LENGTH: usize = 64;
@@ -33,10 +38,14 @@ impl NameKind {
             NameKind::Stage => "stage name",
             NameKind::Factor => "factor name",
             NameKind::Level => "level name",
+            NameKind::Role => "input role",
         }
     }
 
     fn allows(self, c: char) -> bool {
+        if self == NameKind::Role {
+            return c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+        }
         c.is_ascii_alphanumeric()
             || c == '_'
             || c == '-'
@@ -47,6 +56,7 @@ impl NameKind {
         match self {
             NameKind::Stage | NameKind::Factor => "letters, digits, `_` and `-`",
             NameKind::Pipeline | NameKind::Level => "letters, digits, `_`, `-`, `.` and `+`",
+            NameKind::Role => "lower-case letters, digits and `_`",
         }
     }
 }
@@ -126,6 +136,13 @@ mod tests {
         assert!(check(NameKind::Level, "").unwrap_err().contains("is empty"));
         assert!(check(NameKind::Factor, "n").unwrap_err().contains("reserved"));
         assert!(check(NameKind::Stage, &"x".repeat(65)).unwrap_err().contains("longer than 64"));
+        check(NameKind::Role, "data_2").unwrap();
+        assert!(
+            check(NameKind::Role, "my-data")
+                .unwrap_err()
+                .contains("input role `my-data` contains `-`")
+        );
+        assert!(check(NameKind::Role, "Data").unwrap_err().contains("contains `D`"));
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! names is an enum declared with [`choice!`](crate::choice), whose names feed the table.
 use serde_json::{Map, Value as Json};
 
-use super::diagnostic::{Diagnostic, did_you_mean};
+use super::diagnostic::{Diagnostic, Location, did_you_mean};
 use super::yaml::{Node, Value};
 
 #[derive(Debug, Clone, Copy)]
@@ -35,10 +35,15 @@ pub enum ParamType {
     Path,
     Choice(&'static [&'static str]),
     StrList,
+    /// A command line: a list of strings, numbers and booleans taken as the text they are
+    /// written as (`--lr, ${lr}` with a float `lr`).
+    Args,
     FloatList {
         min: f64,
         max: f64,
     },
+    /// A mapping of names to scalars (strings, numbers, booleans), in the key as canonical JSON.
+    Scalars,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +56,8 @@ pub enum ParamDefault {
     Bool(bool),
     Str(&'static str),
     StrList(&'static [&'static str]),
+    /// An empty [`ParamType::Scalars`] mapping.
+    NoScalars,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,7 +95,9 @@ impl ParamSpec {
             ParamType::Path => "a path".into(),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
             ParamType::StrList => "a list of strings".into(),
+            ParamType::Args => "a list of strings (numbers and booleans as text)".into(),
             ParamType::FloatList { min, max } => format!("a list of numbers in [{min}, {max}]"),
+            ParamType::Scalars => "a mapping of names to strings, numbers or booleans".into(),
         }
     }
 
@@ -114,6 +123,7 @@ impl ParamSpec {
             ParamDefault::Bool(v) => Json::from(v),
             ParamDefault::Str(v) => Json::from(v),
             ParamDefault::StrList(v) => Json::from(v.to_vec()),
+            ParamDefault::NoScalars => Json::Object(Map::new()),
         })
     }
 
@@ -166,6 +176,39 @@ impl ParamSpec {
                 .map(|item| item.as_str().map(Json::from).ok_or_else(wrong))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Json::Array),
+            (ParamType::Args, Value::Seq(items)) => items
+                .iter()
+                .map(|item| match &item.value {
+                    Value::Str(v) => Ok(Json::from(v.as_str())),
+                    Value::Int(v) => Ok(Json::from(v.to_string())),
+                    Value::Float(v) => Ok(Json::from(Json::from(*v).to_string())),
+                    Value::Bool(v) => Ok(Json::from(v.to_string())),
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Json::Array),
+            (ParamType::Scalars, Value::Map(entries)) => entries
+                .iter()
+                .map(|(key, value)| {
+                    let json = match &value.value {
+                        Value::Str(v) => Json::from(v.as_str()),
+                        Value::Int(v) => Json::from(*v),
+                        Value::Float(v) => Json::from(*v),
+                        Value::Bool(v) => Json::from(*v),
+                        _ => {
+                            return Err(Diagnostic::new(format!(
+                                "`{}.{}` must be a string, number or boolean, found {}",
+                                self.name,
+                                key.name,
+                                describe(value)
+                            ))
+                            .at(&value.location));
+                        }
+                    };
+                    Ok((key.name.clone(), json))
+                })
+                .collect::<Result<Map<_, _>, _>>()
+                .map(Json::Object),
             _ => Err(wrong()),
         }
     }
@@ -188,6 +231,55 @@ fn describe(node: &Node) -> String {
         Value::Bool(v) => format!("{v}"),
         Value::Str(v) => format!("`{v}`"),
         _ => node.type_name().to_string(),
+    }
+}
+
+/// A problem a kind finds in validated parameters (`StageKind::check`); reported at the
+/// position of the parameter, or of one of its items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamProblem {
+    pub param: &'static str,
+    pub item: Option<Item>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Which part of a parameter a [`ParamProblem`] is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// The list entry at this index.
+    Index(usize),
+    /// The mapping entry with this key.
+    Key(String),
+}
+
+impl ParamProblem {
+    pub fn new(param: &'static str, item: Option<Item>, message: impl Into<String>) -> Self {
+        ParamProblem { param, item, message: message.into(), hint: None }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The problem as a diagnostic at its position in `node` (the stage's `params:`, if any),
+    /// else at `fallback` (the stage's name).
+    pub fn diagnostic(&self, node: Option<&Node>, fallback: &Location) -> Diagnostic {
+        let param = node.and_then(|n| n.get(self.param));
+        let item = param.and_then(|p| match (&self.item, &p.value) {
+            (Some(Item::Index(i)), Value::Seq(items)) => items.get(*i).map(|n| &n.location),
+            (Some(Item::Key(k)), Value::Map(entries)) => {
+                entries.iter().find(|(key, _)| key.name == *k).map(|(key, _)| &key.location)
+            }
+            _ => None,
+        });
+        let at = item.or(param.map(|p| &p.location)).or(node.map(|n| &n.location));
+        let mut diagnostic = Diagnostic::new(self.message.clone()).at(at.unwrap_or(fallback));
+        if let Some(hint) = &self.hint {
+            diagnostic = diagnostic.hint(hint.clone());
+        }
+        diagnostic
     }
 }
 
@@ -406,6 +498,11 @@ impl Params {
         (!value.is_null()).then(|| self.str_list(name))
     }
 
+    /// A [`ParamType::Scalars`] parameter.
+    pub fn scalars(&self, name: &str) -> &Map<String, Json> {
+        self.get(name).as_object().unwrap_or_else(|| panic!("parameter `{name}` is not a mapping"))
+    }
+
     pub fn str_list(&self, name: &str) -> Vec<String> {
         let list =
             self.get(name).as_array().unwrap_or_else(|| panic!("parameter `{name}` is not a list"));
@@ -501,5 +598,27 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert!(errors[0].message.contains("must be an integer"), "{}", errors[0]);
         assert!(errors[1].message.contains("must be a number in"), "{}", errors[1]);
+    }
+
+    #[test]
+    fn a_mapping_of_scalars_keeps_scalars_and_locates_the_rest() {
+        let specs = [ParamSpec::new("vars", ParamType::Scalars, ParamDefault::NoScalars, "vars")];
+        let parse = |text: &str| {
+            let node = yaml::parse(Path::new("p.yaml"), text).unwrap();
+            Params::validate(&specs, Some(&node), "command")
+        };
+        let p = parse("vars: {lr: 1e-3, arch: convnext, deep: true, n: 3}\n").unwrap();
+        assert_eq!(
+            Json::Object(p.scalars("vars").clone()),
+            serde_json::json!({"arch": "convnext", "deep": true, "lr": 0.001, "n": 3})
+        );
+        assert!(parse("{}").unwrap().scalars("vars").is_empty());
+        let args = [ParamSpec::new("run", ParamType::Args, ParamDefault::Required, "argv")];
+        let node = yaml::parse(Path::new("p.yaml"), "run: [fit, --lr, 1e-4, -n, 3, true]").unwrap();
+        let run = Params::validate(&args, Some(&node), "command").unwrap().str_list("run");
+        assert_eq!(run, ["fit", "--lr", "0.0001", "-n", "3", "true"]);
+        let errors = parse("vars:\n  lr: [1, 2]\n").unwrap_err();
+        assert!(errors[0].message.contains("`vars.lr` must be a string, number or boolean"));
+        assert_eq!(errors[0].location.as_ref().unwrap().line, 2);
     }
 }

@@ -108,7 +108,8 @@ impl Scheduler<'_> {
             .topological()
             .map(|name| {
                 let spec = self.pipeline.stage(name).expect("dag nodes are stages");
-                let resource = self.registry.get(&spec.kind).expect("validated").info().resource;
+                let resource =
+                    self.registry.get(&spec.kind).expect("validated").resource(&spec.params);
                 Node { name, inputs: spec.inputs.values().map(String::as_str).collect(), resource }
             })
             .collect();
@@ -197,7 +198,8 @@ impl Scheduler<'_> {
             outputs.insert(name.to_string(), Some(entry.record.output.clone()));
             upstream.insert(name.to_string(), entry);
         }
-        let device = match self.registry.get(&spec.kind).expect("validated").info().resource {
+        let device = match self.registry.get(&spec.kind).expect("validated").resource(&spec.params)
+        {
             Resource::Device => self.options.devices.first().cloned(),
             Resource::Cpu => None,
         };

@@ -444,12 +444,20 @@ fn validate_stage(
     let mut diagnostics = Vec::new();
     let mut inputs = BTreeMap::new();
     let declared: Vec<&str> = kind.info().inputs.iter().map(|i| i.role).collect();
+    let any_role = kind.info().inputs.iter().any(|i| i.is_any());
     let input_entries = match node.get("inputs") {
         Some(n) => n.expect_map("`inputs`").map_err(|d| vec![d])?,
         None => &[][..],
     };
     for (role, target) in input_entries {
-        if !declared.contains(&role.name.as_str()) {
+        if any_role {
+            if let Err(error) = names::check(NameKind::Role, &role.name) {
+                diagnostics.push(Diagnostic::new(error).at(&role.location).hint(format!(
+                    "`{kind_name}` hands each input to its program as $ABLATE_INPUT_<ROLE>"
+                )));
+                continue;
+            }
+        } else if !declared.contains(&role.name.as_str()) {
             let hint = if declared.is_empty() {
                 format!("`{kind_name}` takes no inputs")
             } else {
@@ -492,7 +500,15 @@ fn validate_stage(
             );
         }
     }
-    let params = Params::validate(kind.info().params, node.get("params"), kind_name);
+    let params_node = node.get("params");
+    let params = Params::validate(kind.info().params, params_node, kind_name).and_then(|params| {
+        let problems = kind.check(&params);
+        if problems.is_empty() {
+            Ok(params)
+        } else {
+            Err(problems.iter().map(|p| p.diagnostic(params_node, &key.location)).collect())
+        }
+    });
     match params {
         Ok(params) if diagnostics.is_empty() => Ok(StageSpec {
             name: key.name.clone(),
@@ -582,9 +598,10 @@ mod tests {
     #[test]
     fn variables_keep_their_type_or_splice_into_strings() {
         let pipeline = load(TEXT, &[]).unwrap();
+        let dir = std::path::absolute("dir").unwrap();
         assert_eq!(
             params(&pipeline, "a"),
-            serde_json::json!({"n": 3, "name": "hi world, ${literal} dir"})
+            serde_json::json!({"n": 3, "name": format!("hi world, ${{literal}} {}", dir.display())})
         );
         assert_eq!(pipeline.name, "p");
     }
@@ -596,7 +613,7 @@ mod tests {
         assert_eq!(params(&load(TEXT, &["stages.a.params.n=9"]).unwrap(), "a")["n"], 9);
         assert_eq!(
             params(&load(TEXT, &["who=you"]).unwrap(), "a")["name"],
-            "hi you, ${literal} dir"
+            format!("hi you, ${{literal}} {}", std::path::absolute("dir").unwrap().display())
         );
         let err = load(TEXT, &["a.n=999"]).unwrap_err().to_string();
         assert!(err.contains("must be an integer in 0..=100, found 999"), "{err}");

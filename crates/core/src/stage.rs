@@ -1,13 +1,15 @@
 //! The one trait every stage kind implements, and the registry the engine looks kinds up in.
 //!
-//! The engine core never sees tensors: a kind declares its parameters, its input roles, the
-//! files it reads (their contents enter its cache key) and whether it needs a compute device;
-//! `run` gets a [`StageContext`] with the upstream output folders and a fresh output folder.
+//! The engine core never sees tensors: a kind declares its parameters (and checks on them that
+//! types alone do not make), its input roles (or any role, [`InputSpec::any`]), the files it
+//! reads (their contents enter its cache key) and whether it needs a compute device; `run` gets
+//! a [`StageContext`] with the upstream output folders and a fresh output folder, whose parent
+//! (the staging folder) may hold files kept beside the result but outside its digest.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::metrics::MetricRow;
-use super::params::{ParamSpec, Params};
+use super::params::{ParamProblem, ParamSpec, Params};
 use super::progress::Progress;
 
 /// What a stage competes for while it runs.
@@ -36,7 +38,19 @@ impl InputSpec {
     pub const fn optional(role: &'static str, doc: &'static str) -> Self {
         InputSpec { role, doc, optional: true }
     }
+
+    /// Any number of inputs under roles the pipeline chooses (each a `names::NameKind::Role`).
+    pub const fn any(doc: &'static str) -> Self {
+        InputSpec { role: ANY_ROLE, doc, optional: true }
+    }
+
+    pub fn is_any(&self) -> bool {
+        self.role == ANY_ROLE
+    }
 }
+
+/// The role of [`InputSpec::any`], as `ablate kinds` lists it.
+const ANY_ROLE: &str = "<any role>";
 
 /// Whether a stage keeps private state in `cache/work/` between runs, and how long.
 ///
@@ -69,7 +83,10 @@ impl Workspace {
 /// A file outside the cache that a stage reads; its content digest enters the stage's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
-    /// How the file is named in explanations, e.g. `images/train/12_left.jpg`.
+    /// How the file is named in explanations: a path, e.g. `images/train/12_left.jpg`, shown as
+    /// `input file images/train/12_left.jpg`; or a phrase that says what the file is to the
+    /// stage, a lower-case word, a space and the rest (`deps file scripts/fit.py`,
+    /// `interpreter /usr/bin/python3.11`), shown as it is.
     pub label: String,
     pub path: PathBuf,
 }
@@ -89,6 +106,15 @@ pub struct KindInfo {
 
 pub trait StageKind: Send + Sync {
     fn info(&self) -> &'static KindInfo;
+    /// What the stage competes for with these parameters; by default what the kind declares.
+    fn resource(&self, _params: &Params) -> Resource {
+        self.info().resource
+    }
+    /// Problems with validated parameters that their types do not catch (an empty list, a
+    /// file that does not exist), reported with the parameter's position before anything runs.
+    fn check(&self, _params: &Params) -> Vec<ParamProblem> {
+        Vec::new()
+    }
     /// Files read from outside the cache. Errors here are reported before anything runs.
     fn input_files(&self, _params: &Params) -> anyhow::Result<Vec<InputFile>> {
         Ok(Vec::new())

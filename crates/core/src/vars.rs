@@ -1,5 +1,5 @@
 //! Pipeline variables: `vars:` of the file, overridden by a grid variant's levels, plus the
-//! built-in `pipeline_dir`, resolved on demand (variables may use variables; cycles are
+//! built-in `pipeline_dir` (the pipeline file's folder, absolute), resolved on demand (variables may use variables; cycles are
 //! reported). A scalar that is exactly `${var}` takes the variable's type; `${var}` inside a
 //! string is spliced in as text; `$${` escapes.
 use std::path::Path;
@@ -32,7 +32,9 @@ impl Vars {
                 None => entries.push((key, value)),
             }
         }
+        // Absolute: a command stage's program runs in its staging folder, not here.
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         let location = Location {
             source: Arc::new(Source { name: path.into(), text: String::new() }),
             line: 1,

@@ -1,6 +1,6 @@
 //! The stage kinds as the engine sees them, one file each: parameters, inputs, resources and
-//! the files they read. Kinds that need no tensors (`load`, `loss`, `synthetic`) run here, in
-//! the `ablate` process; the others (models, training, prediction) are delegated to an
+//! the files they read. Kinds that need no tensors (`load`, `loss`, `synthetic`, and `command`,
+//! which runs any program) run here, in the `ablate` process; the others (models, training, prediction) are delegated to an
 //! `ablate-torch` worker process (`worker`), which runs their implementation from the
 //! `ablate-torch` crate's `stages` module, in a file of the same name.
 //!
@@ -10,6 +10,7 @@ pub mod attention;
 pub mod backbone;
 pub mod bench;
 pub mod catalog;
+pub mod command;
 pub mod data;
 pub mod device;
 pub mod evaluate;
@@ -32,7 +33,8 @@ pub fn registry() -> Registry {
     let here = Registry::default()
         .with(load::LoadKind)
         .with(loss::LossKind)
-        .with(synthetic::SyntheticKind);
+        .with(synthetic::SyntheticKind)
+        .with(command::CommandKind);
     WorkerKind::ALL.iter().fold(here, |registry, &kind| registry.with(kind))
 }
 
