@@ -214,7 +214,7 @@ impl TreeBuilder {
                         Some(self.node(Value::Seq(items), location, anchor)?)
                     }
                     Some(Frame::Map(location, entries, _, anchor)) => {
-                        Some(self.node(Value::Map(entries), location, anchor)?)
+                        Some(self.node(Value::Map(merge_keys(entries)?), location, anchor)?)
                     }
                     None => None,
                 },
@@ -294,6 +294,35 @@ impl TreeBuilder {
     }
 }
 
+/// Resolves YAML's merge key: `<<: *anchor` (or a list of anchors) adds the entries of those
+/// mappings that the mapping does not set itself; the first listed mapping wins over later ones.
+fn merge_keys(entries: Vec<(Key, Node)>) -> Result<Vec<(Key, Node)>, Diagnostic> {
+    let (merges, mut own): (Vec<_>, Vec<_>) =
+        entries.into_iter().partition(|(k, _)| k.name == "<<");
+    for (_, source) in merges {
+        let sources = match source.value {
+            Value::Seq(items) => items,
+            _ => vec![source],
+        };
+        for source in sources {
+            let Value::Map(inherited) = source.value else {
+                return Err(Diagnostic::new(format!(
+                    "`<<` merges mappings, found {}",
+                    source.type_name()
+                ))
+                .at(&source.location)
+                .hint("write `<<: *anchor` where `&anchor` names a mapping"));
+            };
+            for (key, value) in inherited {
+                if !own.iter().any(|(k, _)| k.name == key.name) {
+                    own.push((key, value));
+                }
+            }
+        }
+    }
+    Ok(own)
+}
+
 fn count_nodes(node: &Node) -> usize {
     1 + match &node.value {
         Value::Seq(items) => items.iter().map(count_nodes).sum(),
@@ -324,6 +353,29 @@ mod tests {
 
     fn parse_str(text: &str) -> Result<Node, Diagnostic> {
         parse(Path::new("test.yaml"), text)
+    }
+
+    #[test]
+    fn merge_keys_add_what_the_mapping_does_not_set() {
+        let node = parse_str("a: &base {x: 1, y: 2}\nb: {<<: *base, y: 3, z: 4}\n").unwrap();
+        let b = &node.as_map().unwrap()[1].1;
+        let entries: Vec<(String, Value)> =
+            b.as_map().unwrap().iter().map(|(k, v)| (k.name.clone(), v.value.clone())).collect();
+        assert_eq!(
+            entries,
+            vec![
+                ("y".into(), Value::Int(3)),
+                ("z".into(), Value::Int(4)),
+                ("x".into(), Value::Int(1))
+            ]
+        );
+        let list = parse_str("a: &p {x: 1}\nc: &q {x: 2, w: 5}\nb: {<<: [*p, *q]}\n").unwrap();
+        let b = &list.as_map().unwrap()[2].1;
+        let names: Vec<(&str, &Value)> =
+            b.as_map().unwrap().iter().map(|(k, v)| (k.name.as_str(), &v.value)).collect();
+        assert_eq!(names, vec![("x", &Value::Int(1)), ("w", &Value::Int(5))]);
+        let error = parse_str("b: {<<: 3}\n").unwrap_err();
+        assert!(error.to_string().contains("`<<` merges mappings"), "{error}");
     }
 
     #[test]
