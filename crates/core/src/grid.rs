@@ -462,7 +462,7 @@ fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
 /// Names the instances of one stage (see the module doc): by the factors constant within each
 /// instance and varying between them, and those its `when` selects on (so that an instance says
 /// which variants it belongs to); instances that would share a name get all their constant
-/// levels, then the parameters that differ among them, and a `#n` suffix as the last resort.
+/// levels, then the fewest parameters that tell them apart, and a `#n` suffix as the last resort.
 pub fn instance_names(
     stage: &str,
     instances: &[Vec<&Variant>],
@@ -496,23 +496,44 @@ pub fn instance_names(
         constants.iter().all(|c| c.iter().any(|(f, l)| f == factor && l == level))
     };
     let format = |parts: Vec<String>| format!("{stage}[{}]", parts.join(","));
-    let level_parts = |c: &[(String, String)], all: bool| -> Vec<String> {
-        c.iter()
-            .filter(|(f, l)| if all { !everywhere(f, l) } else { shown.contains(&f) })
-            .map(|(f, l)| format!("{f}={l}"))
+    // A factor some instance has one level of: an instance spread over several of its levels
+    // lists them (`lever=baseline+tta`), so that no instance goes without a name.
+    let told = |factor: &str| constants.iter().any(|c| c.iter().any(|(f, _)| f == factor));
+    let served = |i: usize, factor: &str| -> String {
+        let mut levels: Vec<&str> = Vec::new();
+        for variant in &instances[i] {
+            if let Some(level) = variant.level(factor).filter(|l| !levels.contains(l)) {
+                levels.push(level);
+            }
+        }
+        levels.join("+")
+    };
+    let level_parts = |i: usize, all: bool| -> Vec<String> {
+        let c = &constants[i];
+        if !all {
+            return c
+                .iter()
+                .filter(|(f, _)| shown.contains(&f))
+                .map(|(f, l)| format!("{f}={l}"))
+                .collect();
+        }
+        instances[i][0]
+            .levels
+            .iter()
+            .filter_map(|(f, _)| match c.iter().find(|(g, _)| g == f) {
+                Some((_, l)) if !everywhere(f, l) => Some(format!("{f}={l}")),
+                Some(_) => None,
+                None if told(f) => Some(format!("{f}={}", served(i, f))),
+                None => None,
+            })
             .collect()
     };
-    let mut names: Vec<String> = constants.iter().map(|c| format(level_parts(c, false))).collect();
+    let mut names: Vec<String> =
+        (0..instances.len()).map(|i| format(level_parts(i, false))).collect();
     let colliding =
         |names: &[String], i: usize| names.iter().filter(|n| **n == names[i]).count() > 1;
     let with_all_levels: Vec<String> = (0..names.len())
-        .map(|i| {
-            if colliding(&names, i) {
-                format(level_parts(&constants[i], true))
-            } else {
-                names[i].clone()
-            }
-        })
+        .map(|i| if colliding(&names, i) { format(level_parts(i, true)) } else { names[i].clone() })
         .collect();
     names = with_all_levels;
     let with_params: Vec<String> = (0..names.len())
@@ -521,14 +542,28 @@ pub fn instance_names(
                 return names[i].clone();
             }
             let group: Vec<usize> = (0..names.len()).filter(|&j| names[j] == names[i]).collect();
-            let mut parts = level_parts(&constants[i], true);
-            for (key, value) in params[i] {
-                if group.iter().any(|&j| params[j].get(key) != Some(value)) {
-                    parts.push(format!(
-                        "{key}={}",
-                        value.as_str().map_or_else(|| value.to_string(), String::from)
-                    ));
-                }
+            let differing: Vec<&String> = params[i]
+                .iter()
+                .filter(|(key, value)| group.iter().any(|&j| params[j].get(*key) != Some(*value)))
+                .map(|(key, _)| key)
+                .collect();
+            // The fewest of them, in the stage's order, that tell the group apart.
+            let telling = (1..=differing.len())
+                .find(|&n| {
+                    let values: Vec<Vec<Option<&serde_json::Value>>> = group
+                        .iter()
+                        .map(|&j| differing[..n].iter().map(|k| params[j].get(*k)).collect())
+                        .collect();
+                    (0..values.len()).all(|a| !values[a + 1..].contains(&values[a]))
+                })
+                .unwrap_or(differing.len());
+            let mut parts = level_parts(i, true);
+            for key in &differing[..telling] {
+                let value = &params[i][*key];
+                parts.push(format!(
+                    "{key}={}",
+                    value.as_str().map_or_else(|| value.to_string(), String::from)
+                ));
             }
             format(parts)
         })

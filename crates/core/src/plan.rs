@@ -1,16 +1,16 @@
 //! `ablate plan`: which stages are cached, which will run, and why — without running anything.
 //!
 //! A stage whose upstream stages are all cached has a known key: it runs for certain when that
-//! key is not in the store. A stage downstream of one that runs has no key yet: it runs only if
-//! that upstream output comes out different (early cutoff), so it is marked
-//! `if_upstream_changes`. A stage with a workspace left by an earlier run (a training killed or
-//! extended) says where it continues from.
+//! key is not in the store. A stage downstream of one that runs has no key yet: when it has a
+//! result from an earlier run, it runs only if that upstream output comes out different (early
+//! cutoff), so it is marked `if_upstream_changes`; one that never ran runs. A stage with a
+//! workspace left by an earlier run (a training killed or extended) says where it continues from.
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::dag::Dag;
-use super::fingerprint::{DirtyReason, why_dirty};
+use super::fingerprint::{DirtyReason, Previous, why_dirty};
 use super::interrupt::continues_from;
 use super::keys::Fingerprinter;
 use super::pipeline::Pipeline;
@@ -60,6 +60,7 @@ pub fn plan(
             Some(key) => store.entry(key)?,
             None => None,
         };
+        let mut ran_before = false;
         let (status, reasons, summary) = match entry {
             Some(entry) => {
                 outputs.insert(name.to_string(), Some(entry.record.output.clone()));
@@ -68,6 +69,7 @@ pub fn plan(
             None => {
                 outputs.insert(name.to_string(), None);
                 let last = store.last_result(&pipeline.name, name)?;
+                ran_before = matches!(last, Previous::Result { .. });
                 let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint);
                 let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
                 let extendable = kind.info().workspace.extended(&spec.params).unwrap_or(&[]);
@@ -93,7 +95,7 @@ pub fn plan(
         planned.push(PlannedStage {
             stage: name.to_string(),
             kind: spec.kind.clone(),
-            if_upstream_changes: status == Status::Run && key.is_none(),
+            if_upstream_changes: status == Status::Run && key.is_none() && ran_before,
             key,
             status,
             reasons,
