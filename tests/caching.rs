@@ -75,6 +75,48 @@ fn moving_the_dataset_keeps_results_cached() {
 }
 
 #[test]
+fn per_split_roots_and_an_image_root_choose_where_each_split_comes_from() {
+    let ws = Workspace::new();
+    write_odir_folder(&ws.path("small"), &["train", "val"], 6);
+    write_odir_folder(&ws.path("big"), &["train", "val"], 9);
+    let load = |params: &str| {
+        format!(
+            "name: p\nstages:\n  load:\n    kind: load\n    params: {{root: small, size: 16, splits: [train, val], {params}}}\n"
+        )
+    };
+    let rows = |ws: &Workspace| {
+        let dataset =
+            ablate_stages::data::dataset::Dataset::read(&ws.output_of("p", "load").join("out"))
+                .unwrap();
+        dataset.splits.iter().map(|s| (s.name.clone(), s.len())).collect::<Vec<_>>()
+    };
+    ws.write("p.yaml", &load("roots: {train: big}"));
+    ws.run("p.yaml", &[]);
+    assert_eq!(rows(&ws), [("train".to_string(), 9), ("val".to_string(), 6)]);
+
+    // The same ids' images from another folder: small's CSVs, big's pixels (the two folders'
+    // images 0-5 are drawn alike; big's 0_left.png differs).
+    image::RgbImage::from_pixel(20, 20, image::Rgb([1, 2, 3]))
+        .save(ws.path("big/images/train/0_left.png"))
+        .unwrap();
+    ws.write("p.yaml", &load("image_root: big"));
+    let plan = ws.plan("p.yaml", &[]);
+    assert_eq!(stage(&plan, "load")["reasons"][0], "input file images/train/0_left.png changed");
+    ws.run("p.yaml", &[]);
+    assert_eq!(rows(&ws), [("train".to_string(), 6), ("val".to_string(), 6)]);
+
+    ws.write("p.yaml", &load("roots: {test: big}"));
+    let output = ws.ablate(&["run", "p.yaml", "--device", "cpu"]);
+    assert!(!output.status.success());
+    assert!(
+        common::text(&output)
+            .contains("`roots` names split `test`, which `splits` does not list (train, val)"),
+        "{}",
+        common::text(&output)
+    );
+}
+
+#[test]
 fn a_stage_that_reproduces_its_output_does_not_rerun_its_consumers() {
     let ws = Workspace::new();
     write_odir_folder(&ws.path("odir"), &["train", "val"], 6);

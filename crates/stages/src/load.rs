@@ -4,6 +4,7 @@
 //! every image once (in parallel) to `size`×`size` RGB with a bilinear, antialiased filter (as
 //! PIL's `Resize`), and stores uint8 tensors with labels and ids. The key covers the content of
 //! every CSV and image read, not the folder's location.
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -24,6 +25,20 @@ const PARAMS: &[ParamSpec] = &[
         T::Path,
         D::Required,
         "dataset folder with <split>.csv and images/<split>/",
+    )
+    .unkeyed(),
+    ParamSpec::new(
+        "roots",
+        T::Scalars,
+        D::NoScalars,
+        "per-split folders instead of `root`, e.g. {train: ../shared/data/fundus}",
+    )
+    .unkeyed(),
+    ParamSpec::new(
+        "image_root",
+        T::Path,
+        D::Str(""),
+        "take every split's images from this dataset folder's images/<split>/ (the same ids, e.g. at a higher resolution); empty: from the split's own folder",
     )
     .unkeyed(),
     ParamSpec::new(
@@ -56,6 +71,10 @@ const PARAMS: &[ParamSpec] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadParams {
     pub root: PathBuf,
+    /// Split → the folder it comes from, where not `root`.
+    pub roots: BTreeMap<String, PathBuf>,
+    /// Where the images come from, where not the split's own folder.
+    pub image_root: Option<PathBuf>,
     pub splits: Vec<String>,
     pub size: usize,
     pub csv_suffix: String,
@@ -67,6 +86,15 @@ impl LoadParams {
     pub fn decode(p: &Params) -> LoadParams {
         LoadParams {
             root: PathBuf::from(p.str("root")),
+            roots: p
+                .scalars("roots")
+                .iter()
+                .map(|(split, root)| {
+                    let root = root.as_str().map_or_else(|| root.to_string(), String::from);
+                    (split.clone(), PathBuf::from(root))
+                })
+                .collect(),
+            image_root: Some(p.str("image_root")).filter(|r| !r.is_empty()).map(PathBuf::from),
             splits: p.str_list("splits"),
             size: p.usize("size"),
             csv_suffix: p.str("csv_suffix").to_string(),
@@ -74,12 +102,24 @@ impl LoadParams {
         }
     }
 
-    fn tables(&self, root: &DataRoot) -> anyhow::Result<Vec<(String, Table)>> {
+    /// Each split with the folder its images come from and its table, in order.
+    fn tables(&self) -> anyhow::Result<Vec<(String, DataRoot, Table)>> {
+        if let Some(unknown) = self.roots.keys().find(|s| !self.splits.contains(s)) {
+            anyhow::bail!(
+                "`roots` names split `{unknown}`, which `splits` does not list ({})",
+                self.splits.join(", ")
+            );
+        }
         self.splits
             .iter()
             .map(|split| {
+                let root = DataRoot::open(self.roots.get(split).unwrap_or(&self.root))?;
                 let table = read_table(&root.csv(split, &self.csv_suffix), self.limit)?;
-                Ok((split.clone(), table))
+                let images = match &self.image_root {
+                    Some(images) => DataRoot::open(images)?,
+                    None => root,
+                };
+                Ok((split.clone(), images, table))
             })
             .collect()
     }
@@ -102,9 +142,8 @@ impl StageKind for LoadKind {
 
     fn input_files(&self, params: &Params) -> anyhow::Result<Vec<InputFile>> {
         let p = LoadParams::decode(params);
-        let root = DataRoot::open(&p.root)?;
         let mut files = Vec::new();
-        for (split, table) in p.tables(&root)? {
+        for (split, root, table) in p.tables()? {
             let csv_name =
                 table.csv.file_name().expect("csv has a name").to_string_lossy().into_owned();
             files.push(InputFile { label: csv_name, path: table.csv.clone() });
@@ -121,12 +160,11 @@ impl StageKind for LoadKind {
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
         let p = LoadParams::decode(ctx.params);
-        let root = DataRoot::open(&p.root)?;
         let size = p.size;
-        let tables = p.tables(&root)?;
-        let label_names = tables.first().map(|(_, t)| t.label_names.clone()).unwrap_or_default();
+        let tables = p.tables()?;
+        let label_names = tables.first().map(|(_, _, t)| t.label_names.clone()).unwrap_or_default();
         let mut splits = Vec::new();
-        for (split, table) in tables {
+        for (split, root, table) in tables {
             if table.label_names != label_names {
                 anyhow::bail!(
                     "{}: labels {:?} differ from the first split's {:?}",
