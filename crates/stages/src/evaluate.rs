@@ -1,7 +1,8 @@
 //! `evaluate`: per-label precision, recall and F1, and macro-F1, of a trained model on one split
-//! at a fixed threshold. When the model carries thresholds tuned on validation, the same scores
-//! at those thresholds are reported beside them (`tuned_*` metrics), never instead. Writes
-//! `scores.json` and `predictions.csv` (probabilities per id).
+//! at its decision thresholds (`threshold` for every label, or with `decision: tuned` those the
+//! model carries). When the model carries thresholds tuned on validation, the scores at them are
+//! also reported as `tuned_*` metrics, so a fixed-threshold run shows them beside its own.
+//! Writes `scores.json` and `predictions.csv` (probabilities per id).
 
 use ablate_core::params::ParamSpec;
 use ablate_core::stage::{KindInfo, Resource, Workspace};

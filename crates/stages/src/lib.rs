@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod command;
 pub mod data;
 pub mod device;
+pub mod ensemble;
 pub mod evaluate;
 pub mod export;
 pub mod gradcam;
@@ -51,6 +52,7 @@ ablate_core::choice! {
         Export = "export",
         VaeAugment = "vae_augment",
         Gradcam = "gradcam",
+        Ensemble = "ensemble",
     }
 }
 
@@ -64,6 +66,7 @@ impl StageKind for WorkerKind {
             WorkerKind::Export => &export::INFO,
             WorkerKind::VaeAugment => &vae_augment::INFO,
             WorkerKind::Gradcam => &gradcam::INFO,
+            WorkerKind::Ensemble => &ensemble::INFO,
         }
     }
 

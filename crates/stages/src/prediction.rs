@@ -1,7 +1,9 @@
 //! What the stages that apply a trained model to a split share (`evaluate`, `export`): their
 //! inputs and their parameters. The model may be one trained model or an ensemble of them
 //! (`ensemble`); test-time augmentation (`tta: flips`) averages the probabilities of the image
-//! and its horizontal, vertical and double flips, the flips training draws from.
+//! and its horizontal, vertical and double flips, the flips training draws from. A label is
+//! predicted above `threshold`, or, with `decision: tuned`, above the per-label thresholds the
+//! model (or ensemble) carries from validation.
 use ablate_core::params::{Choice, ParamDefault as D, ParamSpec, ParamType as T, Params};
 use ablate_core::stage::InputSpec;
 
@@ -16,6 +18,23 @@ pub const THRESHOLD: ParamSpec = ParamSpec::new(
     T::Float { min: 0.0, max: 1.0 },
     D::Float(0.5),
     "a label is predicted when its probability is above this",
+);
+
+ablate_core::choice! {
+    /// Where a label's decision threshold comes from.
+    pub enum Decision {
+        /// `threshold`, the same for every label.
+        Fixed = "fixed",
+        /// The per-label thresholds tuned on validation that the model carries.
+        Tuned = "tuned",
+    }
+}
+
+pub const DECISION: ParamSpec = ParamSpec::new(
+    "decision",
+    T::Choice(Decision::NAMES),
+    D::Str("fixed"),
+    "`fixed`: every label at `threshold`; `tuned`: at the thresholds the model carries (train or ensemble with tune_thresholds)",
 );
 
 ablate_core::choice! {
@@ -35,8 +54,8 @@ pub const TTA: ParamSpec = ParamSpec::new(
 );
 
 /// The parameters of a stage that predicts a split, with the split's default.
-pub const fn params(default_split: &'static str, doc: &'static str) -> [ParamSpec; 3] {
-    [ParamSpec::new("split", T::Str, D::Str(default_split), doc), THRESHOLD, TTA]
+pub const fn params(default_split: &'static str, doc: &'static str) -> [ParamSpec; 4] {
+    [ParamSpec::new("split", T::Str, D::Str(default_split), doc), THRESHOLD, DECISION, TTA]
 }
 
 /// A predicting stage's parameters, decoded.
@@ -44,6 +63,7 @@ pub const fn params(default_split: &'static str, doc: &'static str) -> [ParamSpe
 pub struct PredictionParams {
     pub split: String,
     pub threshold: f32,
+    pub decision: Decision,
     pub tta: Tta,
 }
 
@@ -52,6 +72,7 @@ impl PredictionParams {
         PredictionParams {
             split: p.str("split").to_string(),
             threshold: p.float("threshold") as f32,
+            decision: p.choice("decision"),
             tta: p.choice("tta"),
         }
     }

@@ -75,6 +75,7 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("schedule", T::Choice(Schedule::NAMES), D::Str("constant"), "learning rate after the warm-up"),
     ParamSpec::new("warmup_epochs", T::Float { min: 0.0, max: 10_000.0 }, D::Float(0.0), "linear warm-up length in epochs"),
     ParamSpec::new("seed", T::Int { min: 0, max: i64::MAX }, D::Int(0), "seed of initialisation, shuffling, augmentation and dropout"),
+    ParamSpec::new("member", T::Int { min: 0, max: 1_000_000 }, D::Int(0), "ensemble member: 0 trains with `seed`, k > 0 with a seed drawn from `seed` and k (members of one grid seed differ from each other and from other seeds' members)"),
     ParamSpec::new("deterministic", T::Bool, D::Bool(false), "deterministic algorithms only (GPU; slower)"),
     ParamSpec::new("precision", T::Choice(Precision::NAMES), D::Str("fp32"), "fp32, or mixed precision with bf16 or fp16 (loss-scaled)"),
     ParamSpec::new("channels_last", T::Bool, D::Bool(false), "channels-last memory format for images and convolution weights"),
@@ -170,6 +171,7 @@ pub struct TrainParams {
     pub weight_decay: f64,
     pub schedule: Schedule,
     pub warmup_epochs: f64,
+    /// The seed the training draws from: `seed`, or the ensemble member's (see [`member_seed`]).
     pub seed: i64,
     pub deterministic: bool,
     pub precision: Precision,
@@ -200,7 +202,7 @@ impl TrainParams {
             weight_decay: p.float("weight_decay"),
             schedule: p.choice("schedule"),
             warmup_epochs: p.float("warmup_epochs"),
-            seed: p.int("seed"),
+            seed: member_seed(p.int("seed"), p.int("member")),
             deterministic: p.bool("deterministic"),
             precision: p.choice("precision"),
             channels_last: p.bool("channels_last"),
@@ -220,9 +222,30 @@ impl TrainParams {
     }
 }
 
+/// Member 0 trains with `seed` itself; member k > 0 with a seed mixed from both (SplitMix64's
+/// finaliser), non-negative as libtorch's seeds are.
+pub fn member_seed(seed: i64, member: i64) -> i64 {
+    if member == 0 {
+        return seed;
+    }
+    let mut z = (seed as u64) ^ (member as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 1) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_draw_distinct_seeds() {
+        assert_eq!(member_seed(7, 0), 7);
+        let seeds: std::collections::BTreeSet<i64> =
+            (0..3).flat_map(|seed| (0..3).map(move |m| member_seed(seed, m))).collect();
+        assert_eq!(seeds.len(), 9);
+        assert!(seeds.iter().all(|s| *s >= 0));
+    }
 
     #[test]
     fn the_decoder_reads_every_parameter() {

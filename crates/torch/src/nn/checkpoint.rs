@@ -40,13 +40,18 @@ pub fn save(dir: &Path, config: &ModelConfig, vs: &VarStore) -> anyhow::Result<(
     weights::write(&dir.join(WEIGHTS_FILE), &weights::named_variables(vs), None)
 }
 
+/// The configuration of the trained model saved in `dir`.
+pub fn read_config(dir: &Path) -> anyhow::Result<ModelConfig> {
+    refuse_ensemble(dir)?;
+    read_json(&dir.join(CONFIG_FILE), "a model config")
+}
+
 /// Rebuilds the trained model saved in `dir` on `device`; every weight must be there.
 pub fn load(
     dir: &Path,
     device: tch::Device,
 ) -> anyhow::Result<(ModelConfig, VarStore, Classifier)> {
-    refuse_ensemble(dir)?;
-    let config: ModelConfig = read_json(&dir.join(CONFIG_FILE), "a model config")?;
+    let config = read_config(dir)?;
     let vs = VarStore::new(device);
     let model = Classifier::new(&vs.root(), &config)?;
     let path = dir.join(WEIGHTS_FILE);
@@ -128,4 +133,22 @@ pub fn read_thresholds(dir: &Path) -> anyhow::Result<Option<Thresholds>> {
         return Ok(None);
     }
     read_json(&path, "a thresholds record").map(Some)
+}
+
+/// The model's tuned thresholds for `labels`, in their order, if it has any.
+pub fn thresholds_for(dir: &Path, labels: &[String]) -> anyhow::Result<Option<Thresholds>> {
+    let Some(tuned) = read_thresholds(dir)? else { return Ok(None) };
+    let thresholds = labels
+        .iter()
+        .map(|label| tuned.labels.iter().position(|l| l == label).map(|i| tuned.thresholds[i]))
+        .collect::<Option<Vec<f32>>>()
+        .with_context(|| {
+            format!(
+                "the thresholds in {} cover {} but not all of {}",
+                dir.join(THRESHOLDS_FILE).display(),
+                tuned.labels.join(","),
+                labels.join(",")
+            )
+        })?;
+    Ok(Some(Thresholds { labels: labels.to_vec(), thresholds, tuned_on: tuned.tuned_on }))
 }

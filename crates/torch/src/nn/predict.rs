@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use ablate_stages::data::dataset::Dataset;
-use ablate_stages::prediction::Tta;
+use ablate_stages::prediction::{Decision, Tta};
 use tch::nn::VarStore;
 use tch::{Kind, Tensor};
 
@@ -103,6 +103,28 @@ pub struct Predictions {
     pub ids: Vec<String>,
     pub truth: Vec<u8>,
     pub probabilities: Vec<f32>,
+}
+
+/// The per-label thresholds `decision` asks for: `threshold` for every label, or the tuned ones
+/// the model in `model_dir` carries (an error when it carries none).
+pub fn decision_thresholds(
+    model_dir: &Path,
+    labels: &[String],
+    threshold: f32,
+    decision: Decision,
+) -> anyhow::Result<Vec<f32>> {
+    match decision {
+        Decision::Fixed => Ok(vec![threshold; labels.len()]),
+        Decision::Tuned => checkpoint::thresholds_for(model_dir, labels)?
+            .map(|tuned| tuned.thresholds)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "`decision: tuned` but the model in {} carries no tuned thresholds; train it \
+                     (or the ensemble) with `tune_thresholds: true`",
+                    model_dir.display()
+                )
+            }),
+    }
 }
 
 /// Applies the trained model or ensemble in `model_dir` on `device` to `split` of the dataset

@@ -3,6 +3,7 @@
 //! dispatch matches on `ablate_stages::WorkerKind`, the one list of these kinds.
 mod attention;
 mod backbone;
+mod ensemble;
 mod evaluate;
 mod export;
 mod gradcam;
@@ -29,5 +30,6 @@ pub fn execute_on_device(kind: WorkerKind, ctx: &mut StageContext) -> anyhow::Re
         WorkerKind::Export => export::execute(ctx),
         WorkerKind::VaeAugment => vae_augment::execute(ctx),
         WorkerKind::Gradcam => gradcam::execute(ctx),
+        WorkerKind::Ensemble => ensemble::execute(ctx),
     }
 }
