@@ -72,3 +72,43 @@ fn the_paper_grid_runs_end_to_end_and_shares_its_upstream_stages() {
         }
     }
 }
+
+/// `pipelines/best.yaml` plans every lever, and the levers that change nothing about training
+/// (tta, ensemble's first member, thresholds) share the baseline's trainings.
+#[test]
+fn the_best_model_grid_shares_the_baselines_trainings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared");
+    // Planning hashes the weights but loads none: Lite0's file stands in for Lite2's, which
+    // `make weights` makes and CI does not need.
+    let lite0 = shared.join("weights/tf_efficientnet_lite0.in1k.safetensors");
+    let sets = [
+        format!("small={}", shared.join("data/fundus-small").display()),
+        format!("fundus={}", shared.join("data/fundus").display()),
+        format!("lite0_weights={}", lite0.display()),
+        format!("lite2_weights={}", lite0.display()),
+    ];
+    let pipeline = root.join("pipelines/best.yaml");
+    let mut args = vec!["plan", pipeline.to_str().unwrap(), "--json"];
+    for set in &sets {
+        args.extend(["--set", set]);
+    }
+    let ws = Workspace::new();
+    let output = ws.ablate(&args);
+    assert!(output.status.success(), "{}", common::text(&output));
+    let stages: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = stages.iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    let count = |kind: &str| stages.iter().filter(|s| s["kind"] == kind).count();
+    assert_eq!(count("evaluate"), 9 * 3 * 3, "nine levers, three evaluations, three seeds");
+    // Per seed: baseline (shared by tta, thresholds and the ensemble's member 0), odir, 384,
+    // lite2 and pretrain8 two each, the ensemble's members 1 and 2 four, combined six; plus the
+    // two pre-trainings on the eight labels, shared by the seeds.
+    assert_eq!(count("train"), 3 * 20 + 2);
+    assert_eq!(count("ensemble"), 2 * 3);
+    assert_eq!(count("export"), 3, "the combined model's submission per seed");
+    assert!(
+        names.contains(&"finetune[lever=baseline+tta+ensemble+thresholds,seed=0]"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"backbone[arch=efficientnet_lite2]"), "{names:?}");
+}

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch eager companion of `ablate bench`: the same training step, timed the same way.
+"""PyTorch companion of `ablate bench`: the same training step, timed the same way, eager or
+compiled (`--compile reduce-overhead` uses CUDA graphs, `max-autotune` tunes kernels too: what a
+user who picks PyTorch for speed would run).
 
 Per model x batch size x mode: random uint8 images resident on the device (4 batches' worth),
 a random batch index per step, flips and rotation on the device (scripts/reference/train_torch.py,
@@ -10,9 +12,11 @@ torchvision/timm backbone, head Linear-ReLU-Dropout-Linear, the same stochastic 
 `warmup` steps, then `repeats` timings of `steps` steps each ended by a synchronisation; the
 median images/s is reported.
 
-    python3 scripts/bench/bench_torch.py --json torch.json [--compare ablate.json]
+    python3 scripts/bench/bench_torch.py --json torch.json [--compile MODE] [--compare ablate.json]
 
 `--compare` prints a markdown table beside `ablate bench --json` measurements with the ratio.
+With `--compile`, the model is `torch.compile(model, mode=MODE)`d (MODE: default,
+reduce-overhead, max-autotune; none: eager), and compilation happens in the warm-up steps.
 """
 import sys
 
@@ -50,6 +54,8 @@ def time_steps(args, arch, batch, mode, device):
     if channels_last:
         model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, fused=True)
+    if args.compile != "none":
+        model = torch.compile(model, mode=None if args.compile == "default" else args.compile)
     scaler = torch.amp.GradScaler(device.type, enabled=half is torch.float16)
     pool = batch * POOL_BATCHES
     images = torch.randint(0, 256, (pool, 3, args.size, args.size), dtype=torch.uint8, device=device)
@@ -88,10 +94,12 @@ def time_steps(args, arch, batch, mode, device):
     return timings
 
 
-def compare(ours, theirs):
-    """One row per ablate measurement; a `-graph` mode is compared with PyTorch eager."""
+def compare(ours, theirs, compiled):
+    """One row per ablate measurement; a `-graph` mode is compared with PyTorch's same precision
+    and memory format (eager, or compiled as `compiled` says)."""
     index = {(m["model"], m["batch_size"], m["mode"]): m["images_per_second"] for m in ours}
-    print("| model | batch | ablate mode | ablate img/s | PyTorch eager img/s | ablate / PyTorch |")
+    how = "eager" if compiled == "none" else f"compile {compiled}"
+    print(f"| model | batch | ablate mode | ablate img/s | PyTorch {how} img/s | ablate / PyTorch |")
     print("| --- | ---: | --- | ---: | ---: | ---: |")
     for m in theirs:
         eager = m["mode"].removesuffix("-graph")
@@ -114,6 +122,8 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--json", help="write the measurements here")
     ap.add_argument("--compare", metavar="ABLATE_JSON", help="print a table beside `ablate bench --json` output")
+    ap.add_argument("--compile", default="none", choices=["none", "default", "reduce-overhead", "max-autotune"],
+                    help="torch.compile the model with this mode (none: eager)")
     args = ap.parse_args()
     device = torch.device(args.device)
     torch.backends.cudnn.benchmark = True
@@ -124,7 +134,8 @@ def main():
             for mode in args.modes.split(","):
                 timings = time_steps(args, arch, batch, mode, device)
                 ips = statistics.median(timings)
-                measurements.append({"model": arch, "batch_size": batch, "mode": mode, "size": args.size,
+                measurements.append({"model": arch, "batch_size": batch, "mode": mode, "compile": args.compile,
+                                     "size": args.size,
                                      "device": str(device), "images_per_second": ips,
                                      "ms_per_step": 1000.0 * batch / ips, "timings": timings})
                 print(f"{arch:<28} {batch:>5} {mode:<8} {ips:>9.0f} {1000.0 * batch / ips:>9.2f}", flush=True)
@@ -133,7 +144,7 @@ def main():
             json.dump({"torch": torch.__version__, "measurements": measurements}, f, indent=1)
     if args.compare:
         with open(args.compare) as f:
-            compare(measurements, json.load(f))
+            compare(measurements, json.load(f), args.compile)
 
 
 if __name__ == "__main__":
