@@ -4,3 +4,4 @@ pub mod collect;
 pub mod compare;
 pub mod format;
 pub mod plot;
+pub mod stats;
