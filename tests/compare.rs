@@ -159,7 +159,7 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
     let bad = ws.ablate(&["compare", "--where", "optimizer=adam"]);
     assert!(
         !bad.status.success()
-            && text(&bad).contains("`optimizer` is neither a factor (loss, hidden)"),
+            && text(&bad).contains("`optimizer` is neither a factor (loss, hidden, seed)"),
         "{}",
         text(&bad)
     );

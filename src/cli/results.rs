@@ -2,12 +2,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ablate_core::invalid;
 use ablate_core::store::Store;
 use anyhow::Context;
 
 use super::pipeline_names;
 use crate::results::collect::{Selection, Stages, collect};
 use crate::results::format::{self, Format};
+use crate::results::significance::{Adjustment, PairedTest, Settings};
 use crate::results::{compare, plot};
 
 /// Which stored results a command reads, and how it lays them out.
@@ -40,18 +42,74 @@ struct ResultArgs {
 }
 
 impl ResultArgs {
-    fn compare(&self, store: &Store, names: &[String]) -> anyhow::Result<compare::Comparison> {
-        let collected =
-            collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
-        let options = compare::Options {
+    fn options(&self) -> anyhow::Result<compare::Options> {
+        Ok(compare::Options {
             metrics: self.metrics.clone(),
             splits: self.splits.clone(),
             baseline: self.baseline.as_deref().map(parse_levels).transpose()?,
             filters: self.filters.clone(),
             sort: self.sort.clone(),
             reverse: self.reverse,
+            ..compare::Options::default()
+        })
+    }
+
+    fn compare(
+        &self,
+        store: &Store,
+        names: &[String],
+        options: &compare::Options,
+    ) -> anyhow::Result<compare::Comparison> {
+        let collected =
+            collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
+        compare::compare(&collected, options)
+    }
+}
+
+/// How cells are summarised and compared with the baseline (see `results::significance`).
+#[derive(clap::Args)]
+struct StatisticsArgs {
+    /// Confidence level of the intervals of each mean and each Δ; 0 hides them.
+    #[arg(long, default_value_t = 0.95)]
+    ci: f64,
+    /// The test of rows that ran the same seeds as the baseline (other rows: Welch's t-test).
+    #[arg(long, value_enum, default_value = "t")]
+    test: PairedTest,
+    /// How p-values are adjusted across the rows of the table.
+    #[arg(long, value_enum, default_value = "holm")]
+    adjust: Adjustment,
+    /// Significance level of the adjusted p-values.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Per row, the seeds that would detect its Δ with 80% power at --alpha.
+    #[arg(long)]
+    seeds_needed: bool,
+    /// One row per variant and seed instead of pooling the seeds.
+    #[arg(long)]
+    per_seed: bool,
+}
+
+impl StatisticsArgs {
+    fn apply(&self, options: &mut compare::Options) -> anyhow::Result<()> {
+        let ci = match self.ci {
+            0.0 => None,
+            level if level > 0.0 && level < 1.0 => Some(level),
+            level => invalid!(
+                "--ci {level}: a confidence level is between 0 and 1 (0.95 for 95%), or 0 to hide the intervals"
+            ),
         };
-        compare::compare(&collected, &options)
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            invalid!("--alpha {}: a significance level is between 0 and 1 (e.g. 0.05)", self.alpha);
+        }
+        options.settings = Settings {
+            ci,
+            paired_test: self.test,
+            adjustment: self.adjust,
+            alpha: self.alpha,
+            seeds_needed: self.seeds_needed,
+        };
+        options.per_seed = self.per_seed;
+        Ok(())
     }
 }
 
@@ -59,15 +117,19 @@ impl ResultArgs {
 pub(super) struct Compare {
     #[command(flatten)]
     results: ResultArgs,
+    #[command(flatten)]
+    statistics: StatisticsArgs,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
 
 impl Compare {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let mut options = self.results.options()?;
+        self.statistics.apply(&mut options)?;
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
-        let comparison = self.results.compare(&store, &names)?;
+        let comparison = self.results.compare(&store, &names, &options)?;
         print!("{}", format::render(&comparison, self.format)?);
         Ok(ExitCode::SUCCESS)
     }
@@ -92,7 +154,7 @@ impl Plot {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
-        let comparison = self.results.compare(&store, &names)?;
+        let comparison = self.results.compare(&store, &names, &self.results.options()?)?;
         let colouring = plot::Colouring::new(&comparison, self.by.as_deref())?;
         let named = self.curves_stage.iter().cloned().collect::<Vec<_>>();
         let stages = if named.is_empty() { Stages::FinalTraining } else { Stages::Named(&named) };
@@ -110,7 +172,7 @@ fn parse_levels(text: &str) -> anyhow::Result<Vec<(String, String)>> {
     text.split(',')
         .map(|pair| match pair.split_once('=') {
             Some((factor, level)) => Ok((factor.trim().to_string(), level.trim().to_string())),
-            None => anyhow::bail!("`{pair}` in `{text}` is not `factor=level`"),
+            None => invalid!("`{pair}` in `{text}` is not `factor=level`"),
         })
         .collect()
 }

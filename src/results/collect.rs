@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use ablate_core::invalid;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
@@ -59,8 +60,16 @@ pub enum Stages<'a> {
 pub struct Collected {
     pub manifests: Vec<Manifest>,
     pub results: Vec<StageResult>,
-    /// Instances chosen but never completed, as `pipeline: instance`.
-    pub missing: Vec<String>,
+    /// Variants with a chosen stage instance that has no result: not run yet, or failed.
+    pub missing: Vec<Missing>,
+}
+
+/// A variant of a chosen pipeline lacking a result of a chosen stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missing {
+    pub pipeline: String,
+    /// The variant's levels, `seed` included.
+    pub levels: Vec<(String, String)>,
 }
 
 pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected> {
@@ -110,9 +119,12 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
                 metrics,
             }),
             None => {
-                let label = format!("{}: {instance}", manifest.pipeline);
-                if !missing.contains(&label) {
-                    missing.push(label);
+                let variant = Missing {
+                    pipeline: manifest.pipeline.clone(),
+                    levels: manifest.variants[*v].levels.clone(),
+                };
+                if !missing.contains(&variant) {
+                    missing.push(variant);
                 }
             }
         }
@@ -137,7 +149,7 @@ fn chosen_manifests(store: &Store, names: &[String]) -> anyhow::Result<Vec<Manif
             Some(manifest) => chosen.push(manifest.clone()),
             None => {
                 let known: Vec<&str> = all.iter().map(|m| m.pipeline.as_str()).collect();
-                bail!(
+                invalid!(
                     "pipeline `{name}` has not run with the cache {} (pipelines there: {})",
                     store.root().display(),
                     if known.is_empty() { "none".to_string() } else { known.join(", ") }
@@ -167,13 +179,25 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
         Stages::FinalTraining => return Ok(of_kind("train")),
         _ => {
             let evaluations = of_kind("evaluate");
-            return Ok(if evaluations.is_empty() { of_kind("train") } else { evaluations });
+            let chosen = if evaluations.is_empty() { of_kind("train") } else { evaluations };
+            if chosen.is_empty() {
+                let stages: Vec<String> = templates
+                    .iter()
+                    .map(|t| format!("{t} ({})", kind_of(t).unwrap_or_default()))
+                    .collect();
+                let stages = stages.join(", ");
+                invalid!(
+                    "pipeline `{}` has no `evaluate` or `train` stage to compare (its stages: {stages}); name the stages to read with --stage",
+                    manifest.pipeline
+                );
+            }
+            return Ok(chosen);
         }
     };
     let present: Vec<String> =
         stages.iter().filter(|s| templates.contains(&s.as_str())).cloned().collect();
     if present.is_empty() {
-        bail!(
+        invalid!(
             "pipeline `{}` has no stage {} (its stages: {})",
             manifest.pipeline,
             stages.join(" or "),

@@ -4,4 +4,5 @@ pub mod collect;
 pub mod compare;
 pub mod format;
 pub mod plot;
+pub mod significance;
 pub mod stats;

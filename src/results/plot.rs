@@ -198,7 +198,7 @@ pub fn bars(comparison: &Comparison, colouring: &Colouring, out: &Path) -> anyho
         .rows
         .iter()
         .filter_map(|row| {
-            let stat = row.cells[column]?;
+            let stat = row.cells[column].as_ref()?;
             let name = if comparison.pipelines.len() > 1 {
                 format!("{} {}", row.pipeline, row.name())
             } else {

@@ -10,7 +10,8 @@
 //! The special functions are implemented here: log-gamma (Lanczos, with a Stirling series
 //! for large arguments), the regularized incomplete beta (Lentz continued fraction), the
 //! normal CDF (incomplete gamma), Student's t CDF and quantile, and the noncentral t CDF
-//! (Poisson-mixture series summed outwards from its mode). Standard library only.
+//! (Poisson-mixture series summed outwards from its mode). Standard library only, but for the
+//! serde names of [`TestKind`].
 //!
 //! Inputs are per-seed metric values (e.g. macro-F1), seed i of one variant paired with seed i
 //! of the other in the paired tests. A test that has no p-value says why (`why_no_p`); a test
@@ -76,14 +77,17 @@ pub fn mean_interval(values: &[f64], level: f64) -> Option<MeanInterval> {
     Some(MeanInterval { mean, std, n, low, high })
 }
 
-/// Which test produced a [`Difference`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which test produced a [`Difference`]; serialised as its name (as `Display` writes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TestKind {
     /// Paired (related-samples) t-test on per-seed differences.
+    #[serde(rename = "paired t")]
     PairedT,
     /// Welch's unequal-variance two-sample t-test.
+    #[serde(rename = "Welch t")]
     WelchT,
     /// Wilcoxon signed-rank test on per-seed differences.
+    #[serde(rename = "Wilcoxon signed-rank")]
     Wilcoxon,
 }
 
@@ -2125,6 +2129,11 @@ mod tests {
         assert_eq!(TestKind::PairedT.to_string(), "paired t");
         assert_eq!(TestKind::WelchT.to_string(), "Welch t");
         assert_eq!(TestKind::Wilcoxon.to_string(), "Wilcoxon signed-rank");
+        for kind in [TestKind::PairedT, TestKind::WelchT, TestKind::Wilcoxon] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{kind}\""));
+            assert_eq!(serde_json::from_str::<TestKind>(&json).unwrap(), kind);
+        }
     }
 
     #[test]
