@@ -1,4 +1,5 @@
-//! `ablate compare` and `ablate plot`: what stored results say, read from the cache alone.
+//! `ablate compare`, `ablate plot`, `ablate metrics` and `ablate out`: what stored results say,
+//! read from the cache alone.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,7 +10,9 @@ use anyhow::Context;
 use super::pipeline_names;
 use crate::results::collect::{Selection, Stages, collect};
 use crate::results::format::{self, Format};
+use crate::results::output::output_folder;
 use crate::results::significance::{Adjustment, PairedTest, Settings};
+use crate::results::tidy::{Table, TableFormat};
 use crate::results::{compare, plot};
 
 /// Which stored results a command reads, and how it lays them out.
@@ -163,6 +166,59 @@ impl Plot {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         println!("{}", plot::curves(&comparison, &trainings, &colouring, out)?.display());
         println!("{}", plot::bars(&comparison, &colouring, out)?.display());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Metrics {
+    /// Pipelines, by name or file (default: every pipeline run with the cache).
+    pipelines: Vec<String>,
+    /// File format [default: csv when --out ends with .csv, else parquet].
+    #[arg(long, value_enum)]
+    format: Option<TableFormat>,
+    /// The file to write [default: metrics.parquet; CSV without --out goes to standard output].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl Metrics {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let store = Store::existing(cache)?;
+        let names = pipeline_names(&self.pipelines)?;
+        let collected = collect(&store, &Selection { pipelines: &names, stages: Stages::All })?;
+        let table = Table::new(&collected);
+        let csv_named =
+            self.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e == "csv"));
+        let format =
+            self.format.unwrap_or(if csv_named { TableFormat::Csv } else { TableFormat::Parquet });
+        let out = match (&self.out, format) {
+            (Some(out), _) => out.clone(),
+            (None, TableFormat::Csv) => {
+                table.write_csv(std::io::stdout().lock())?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            (None, TableFormat::Parquet) => PathBuf::from("metrics.parquet"),
+        };
+        table.write(&out, format)?;
+        println!("{} metric rows → {}", table.len(), out.display());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Out {
+    /// The pipeline, by name or file.
+    pipeline: String,
+    /// A stage instance (`export[model=resnet18,seed=0]`), or a stage of the file that has one.
+    stage: String,
+}
+
+impl Out {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let store = Store::existing(cache)?;
+        let name = pipeline_names(std::slice::from_ref(&self.pipeline))?.remove(0);
+        println!("{}", output_folder(&store, &name, &self.stage)?.display());
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -55,6 +55,8 @@ pub enum Stages<'a> {
     Evaluations,
     /// Each variant's last `train` stage in file order: the training that made its model.
     FinalTraining,
+    /// Every stage of the file.
+    All,
 }
 
 pub struct Collected {
@@ -177,6 +179,7 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
     let stages = match stages {
         Stages::Named(stages) if !stages.is_empty() => stages,
         Stages::FinalTraining => return Ok(of_kind("train")),
+        Stages::All => return Ok(templates.iter().map(|t| t.to_string()).collect()),
         _ => {
             let evaluations = of_kind("evaluate");
             let chosen = if evaluations.is_empty() { of_kind("train") } else { evaluations };
