@@ -50,6 +50,10 @@ enum Command {
     /// Draw PNG charts from stored metrics: learning curves (curves.png) and the comparison's
     /// primary column as bars (bars.png).
     Plot(results::Plot),
+    /// Write one self-contained HTML page about the pipelines' results: the comparison with its
+    /// statistics, per-class F1, learning curves, confusion counts, GradCAM overlays, the stage
+    /// graph and each variant's provenance.
+    Report(results::Report),
     /// Write every stored metric of the pipelines' variants as one tidy table (Parquet or CSV),
     /// one column per factor: for pandas, polars and DuckDB.
     Metrics(results::Metrics),
@@ -140,6 +144,7 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Status(command) => command.execute(cache),
         Command::Compare(command) => command.execute(cache),
         Command::Plot(command) => command.execute(cache),
+        Command::Report(command) => command.execute(cache),
         Command::Metrics(command) => command.execute(cache),
         Command::Out(command) => command.execute(cache),
         Command::Gc(command) => command.execute(cache),

@@ -1,5 +1,5 @@
-//! `ablate compare`, `ablate plot`, `ablate metrics` and `ablate out`: what stored results say,
-//! read from the cache alone.
+//! `ablate compare`, `ablate plot`, `ablate report`, `ablate metrics` and `ablate out`: what
+//! stored results say, read from the cache alone.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,7 +13,7 @@ use crate::results::format::{self, Format};
 use crate::results::output::output_folder;
 use crate::results::significance::{Adjustment, PairedTest, Settings};
 use crate::results::tidy::{Table, TableFormat};
-use crate::results::{compare, plot};
+use crate::results::{compare, gather, plot, report};
 
 /// Which stored results a command reads, and how it lays them out.
 #[derive(clap::Args)]
@@ -84,12 +84,6 @@ struct StatisticsArgs {
     /// Significance level of the adjusted p-values.
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
-    /// Per row, the seeds that would detect its Δ with 80% power at --alpha.
-    #[arg(long)]
-    seeds_needed: bool,
-    /// One row per variant and seed instead of pooling the seeds.
-    #[arg(long)]
-    per_seed: bool,
 }
 
 impl StatisticsArgs {
@@ -109,9 +103,8 @@ impl StatisticsArgs {
             paired_test: self.test,
             adjustment: self.adjust,
             alpha: self.alpha,
-            seeds_needed: self.seeds_needed,
+            seeds_needed: false,
         };
-        options.per_seed = self.per_seed;
         Ok(())
     }
 }
@@ -122,6 +115,12 @@ pub(super) struct Compare {
     results: ResultArgs,
     #[command(flatten)]
     statistics: StatisticsArgs,
+    /// Per row, the seeds that would detect its Δ with 80% power at --alpha.
+    #[arg(long)]
+    seeds_needed: bool,
+    /// One row per variant and seed instead of pooling the seeds.
+    #[arg(long)]
+    per_seed: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
@@ -130,6 +129,8 @@ impl Compare {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let mut options = self.results.options()?;
         self.statistics.apply(&mut options)?;
+        options.settings.seeds_needed = self.seeds_needed;
+        options.per_seed = self.per_seed;
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
         let comparison = self.results.compare(&store, &names, &options)?;
@@ -166,6 +167,35 @@ impl Plot {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         println!("{}", plot::curves(&comparison, &trainings, &colouring, out)?.display());
         println!("{}", plot::bars(&comparison, &colouring, out)?.display());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Report {
+    #[command(flatten)]
+    results: ResultArgs,
+    #[command(flatten)]
+    statistics: StatisticsArgs,
+    /// The HTML file to write.
+    #[arg(long, default_value = "report.html")]
+    out: PathBuf,
+}
+
+impl Report {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let mut options = self.results.options()?;
+        self.statistics.apply(&mut options)?;
+        let store = Store::existing(cache)?;
+        let names = pipeline_names(&self.results.pipelines)?;
+        let (report, warnings) = gather::report(&store, &names, &self.results.stages, &options)?;
+        for warning in warnings {
+            eprintln!("warning: {warning}");
+        }
+        let page = report::render(&report);
+        std::fs::write(&self.out, &page)
+            .with_context(|| format!("cannot write {}", self.out.display()))?;
+        println!("{} ({} kB)", self.out.display(), page.len().div_ceil(1024));
         Ok(ExitCode::SUCCESS)
     }
 }

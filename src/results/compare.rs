@@ -101,6 +101,27 @@ pub struct NotRun {
     pub seeds: Vec<String>,
 }
 
+/// The variant the others are compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    pub pipeline: String,
+    /// Its levels, without `seed`.
+    pub levels: Vec<(String, String)>,
+}
+
+impl Baseline {
+    /// Whether `row` is (a seed of) the baseline variant.
+    pub fn is(&self, row: &Row) -> bool {
+        row.pipeline == self.pipeline && row.variant_levels() == self.levels
+    }
+}
+
+impl std::fmt::Display for Baseline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&levels_name(&self.levels))
+    }
+}
+
 pub struct Comparison {
     pub pipelines: Vec<String>,
     /// Where each shown pipeline's results come from.
@@ -111,8 +132,8 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     /// The column Δ and the default sort refer to.
     pub primary: Option<usize>,
-    /// The baseline's name, when Δ is computed.
-    pub baseline: Option<String>,
+    /// The baseline variant, when Δ is computed.
+    pub baseline: Option<Baseline>,
     /// The declared baseline when it has no results, so no Δ is computed.
     pub baseline_not_run: Option<String>,
     pub settings: Settings,
@@ -254,9 +275,10 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
                 .collect(),
         );
         match variants.as_slice() {
-            [variant] => {
-                compare_with_baseline(&mut rows, &samples, variant, &options.settings);
-                baseline = Some(name);
+            [(pipeline, levels)] => {
+                let variant = Baseline { pipeline: pipeline.clone(), levels: levels.clone() };
+                compare_with_baseline(&mut rows, &samples, &variant, &options.settings);
+                baseline = Some(variant);
             }
             [] if options.baseline.is_some() => {
                 let variants: Vec<String> = unique(rows.iter().map(Row::variant_name).collect());
@@ -328,16 +350,11 @@ impl Row {
 fn compare_with_baseline(
     rows: &mut [Row],
     samples: &[Vec<Vec<Sample>>],
-    (pipeline, levels): &(String, Vec<(String, String)>),
+    baseline: &Baseline,
     settings: &Settings,
 ) {
-    let baseline_of = |row: &Row| {
-        rows.iter().position(|b| {
-            &b.pipeline == pipeline
-                && &b.variant_levels() == levels
-                && b.level(SEED) == row.level(SEED)
-        })
-    };
+    let baseline_of =
+        |row: &Row| rows.iter().position(|b| baseline.is(b) && b.level(SEED) == row.level(SEED));
     let baselines: Vec<Option<usize>> = rows.iter().map(baseline_of).collect();
     for (r, row) in rows.iter_mut().enumerate() {
         for (c, cell) in row.cells.iter_mut().enumerate() {

@@ -473,7 +473,7 @@ fn terminal_width() -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::compare::{Column, NotRun};
+    use super::super::compare::{Baseline, Column, NotRun};
     use super::super::significance::Settings;
     use super::super::stats::TestKind;
     use super::*;
@@ -522,7 +522,10 @@ mod tests {
                 cells: vec![cell(0.6), cell(0.7), cell(0.8)],
             }],
             primary: Some(0),
-            baseline: Some("model=resnet18".into()),
+            baseline: Some(Baseline {
+                pipeline: "p".into(),
+                levels: vec![("model".into(), "resnet18".into())],
+            }),
             baseline_not_run: None,
             settings: Settings { ci: None, ..Settings::default() },
             per_seed: false,

@@ -5,8 +5,10 @@
 pub mod collect;
 pub mod compare;
 pub mod format;
+pub mod gather;
 pub mod output;
 pub mod plot;
+pub mod report;
 pub mod significance;
 pub mod stats;
 pub mod tidy;
