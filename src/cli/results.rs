@@ -143,7 +143,8 @@ impl Compare {
 pub(super) struct Plot {
     #[command(flatten)]
     results: ResultArgs,
-    /// Colour variants by this factor (default: the first that varies).
+    /// Colour variants by this factor (default: the first that varies); the next factors that
+    /// vary get markers and dashes.
     #[arg(long)]
     by: Option<String>,
     /// The training stage whose curves to draw (default: each variant's last `train`).
@@ -159,14 +160,14 @@ impl Plot {
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
         let comparison = self.results.compare(&store, &names, &self.results.options()?)?;
-        let colouring = plot::Colouring::new(&comparison, self.by.as_deref())?;
+        let styling = plot::Styling::new(&comparison, self.by.as_deref())?;
         let named = self.curves_stage.iter().cloned().collect::<Vec<_>>();
         let stages = if named.is_empty() { Stages::FinalTraining } else { Stages::Named(&named) };
         let trainings = collect(&store, &Selection { pipelines: &names, stages })?.results;
         let out = &self.out;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        println!("{}", plot::curves(&comparison, &trainings, &colouring, out)?.display());
-        println!("{}", plot::bars(&comparison, &colouring, out)?.display());
+        println!("{}", plot::curves(&comparison, &trainings, &styling, out)?.display());
+        println!("{}", plot::bars(&comparison, &styling, out)?.display());
         Ok(ExitCode::SUCCESS)
     }
 }
