@@ -263,6 +263,7 @@ fn out_of_range_statistics_options_are_refused() {
             "--baseline: factor `model` has no level `z` (levels: a, b, c, d, e, f)",
         ),
         (&["--baseline", "model=f"], "--baseline model=f matches no row with results"),
+        (&["nosuch"], "pipeline `nosuch` has not run with the cache"),
     ] {
         let mut all = vec!["compare"];
         all.extend(args);
