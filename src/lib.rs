@@ -4,6 +4,7 @@
 //! `ablate_core`, the stage kinds `ablate_stages`, and the torch side `ablate_torch`, which
 //! only the `ablate-torch` worker binary links.
 pub mod cli;
+pub mod environment;
 pub mod results;
 pub mod session;
 pub mod slurm;

@@ -10,7 +10,7 @@ use ablate_core::keys::{Fingerprinter, Toolchain};
 use ablate_core::pipeline::Pipeline;
 use ablate_core::plan::{PlannedStage, plan};
 use ablate_core::progress::Progress;
-use ablate_core::run_record::RunReport;
+use ablate_core::run_record::{Environment, RunReport};
 use ablate_core::scheduler::{RunOptions, Scheduler};
 use ablate_core::spec::PipelineSource;
 use ablate_core::stage::{Registry, Resource};
@@ -88,6 +88,11 @@ impl Session {
         Ok(planned)
     }
 
+    /// The build and machine a run with `options` is on (see `environment`).
+    pub fn environment(&self, options: &RunOptions) -> Environment {
+        crate::environment::current(&self.toolchain, options.device_kind())
+    }
+
     /// Runs what is not cached, or with `only` exactly that stage (see `Scheduler::run_only`),
     /// holding the cache shared so that `ablate gc` waits.
     pub fn run(&self, options: &RunOptions, only: Option<&str>) -> anyhow::Result<RunReport> {
@@ -103,10 +108,11 @@ impl Session {
             progress: &progress,
             options,
         };
-        let report = match only {
+        let mut report = match only {
             Some(stage) => scheduler.run_only(stage)?,
             None => scheduler.run(),
         };
+        report.environment = self.environment(options);
         if self.store.writable() {
             self.digests.save()?;
         }

@@ -159,7 +159,7 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
     let bad = ws.ablate(&["compare", "--where", "optimizer=adam"]);
     assert!(
         !bad.status.success()
-            && text(&bad).contains("`optimizer` is neither a factor (loss, hidden)"),
+            && text(&bad).contains("`optimizer` is neither a factor (loss, hidden, seed)"),
         "{}",
         text(&bad)
     );
@@ -185,6 +185,14 @@ fn a_grid_runs_once_per_distinct_stage_and_compares_from_parquet() {
         let png = image::open(ws.path(&format!("plots/{name}"))).expect("a PNG");
         assert!(png.width() > 600 && png.height() > 100);
     }
+    // The legend is a strip of its own below the 560-pixel charts, not over the data.
+    let curves = image::open(ws.path("plots/curves.png")).unwrap().to_rgb8();
+    assert!(curves.height() > 560 + 20, "{}", curves.height());
+    let legend_ink = curves.rows().skip(560).flatten().filter(|p| p.0 != [255, 255, 255]).count();
+    assert!(legend_ink > 500, "the legend below the charts is drawn: {legend_ink}");
+    let bad = ws.ablate(&["plot", "--by", "optimizer"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("--by optimizer: no such factor (factors: loss, hidden)"));
 
     // gc: results of the old threshold are garbage once the file says another, the
     // evaluations re-ran, and the runs that used them are not kept (--keep-runs 0).

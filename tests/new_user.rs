@@ -86,6 +86,63 @@ fn a_slice_of_a_grid_plans_with_the_keys_of_the_whole_grid() {
     ws.run("p.yaml", &["grid.only={width: w8}"]);
     let compare = ws.ablate(&["compare", "--stage", "fine", "--metric", "best_macro_f1"]);
     assert!(text(&compare).contains("w16"), "{}", text(&compare));
+    // What does not exist is named with what does (issue 21, 5).
+    for (args, says) in [
+        (
+            &["--where", "width=w9"][..],
+            "--where width=w9: `width` has no level `w9` (levels: w8, w16)",
+        ),
+        (&["--metric", "bogus"], "--metric bogus: no chosen stage stored it (metrics: "),
+        (&["--split", "bogus"], "--split bogus: no chosen stage measured it (splits: "),
+    ] {
+        let mut all = vec!["compare", "--stage", "fine"];
+        all.extend(args);
+        let output = ws.ablate(&all);
+        assert_eq!(exit_code(&output), 2, "{args:?}: {}", text(&output));
+        assert!(text(&output).contains(says), "{args:?}: {}", text(&output));
+    }
+}
+
+#[test]
+fn compare_of_a_slice_lists_the_variants_not_run_yet() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", SLICED);
+    ws.run("p.yaml", &["grid.only={width: w8}"]);
+    let output = ws.ablate(&["compare", "--stage", "fine", "--metric", "best_macro_f1"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let table = text(&output);
+    assert!(table.lines().any(|l| l.starts_with("w8 ")), "{table}");
+    assert!(table.contains("not run yet (or failed): width=w16\n"), "{table}");
+    assert!(!table.contains("fine[width=w16]"), "by variant, not by instance: {table}");
+    let file = ws.path("p.yaml");
+    assert!(
+        table.contains(&format!("p: {} (version ", file.display()))
+            && table.contains("with --set grid.only={width: w8})"),
+        "{table}"
+    );
+}
+
+#[test]
+fn compare_of_a_pipeline_without_evaluations_or_trainings_says_what_it_has() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", &format!("stages:\n  d:\n    {DATA}\n"));
+    ws.run("p.yaml", &[]);
+    let output = ws.ablate(&["compare"]);
+    assert_eq!(exit_code(&output), 2, "{}", text(&output));
+    assert!(
+        text(&output).contains(
+            "pipeline `p` has no `evaluate` or `train` stage to compare (its stages: d (synthetic))"
+        ),
+        "{}",
+        text(&output)
+    );
+    let output = ws.ablate(&["compare", "--stage", "d"]);
+    assert_eq!(exit_code(&output), 2, "{}", text(&output));
+    assert!(
+        text(&output).contains("the chosen stages (d) stored no final metrics"),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]

@@ -44,11 +44,22 @@ enum Command {
     /// Show recent runs and the cache's size.
     Status(cache::Status),
     /// Compare the variants of pipelines from their stored metrics: one row per variant, seeds
-    /// pooled as mean ± std (n), Δ against the baseline.
+    /// pooled (mean, confidence interval, n), Δ against the baseline with its interval and a
+    /// test, p-values adjusted across the rows.
     Compare(results::Compare),
     /// Draw PNG charts from stored metrics: learning curves (curves.png) and the comparison's
     /// primary column as bars (bars.png).
     Plot(results::Plot),
+    /// Write one self-contained HTML page about the pipelines' results: the comparison with its
+    /// statistics, per-class F1, learning curves, confusion counts, GradCAM overlays, the stage
+    /// graph and each variant's provenance.
+    Report(results::Report),
+    /// Write every stored metric of the pipelines' variants as one tidy table (Parquet or CSV),
+    /// one column per factor: for pandas, polars and DuckDB.
+    Metrics(results::Metrics),
+    /// Print the output folder of a stage's latest result (an instance such as
+    /// `export[model=resnet18,seed=0]`, or a stage of the file with one instance).
+    Out(results::Out),
     /// Remove cache entries and workspaces no current pipeline reaches (a dry run unless
     /// --apply).
     Gc(cache::Gc),
@@ -133,6 +144,9 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Status(command) => command.execute(cache),
         Command::Compare(command) => command.execute(cache),
         Command::Plot(command) => command.execute(cache),
+        Command::Report(command) => command.execute(cache),
+        Command::Metrics(command) => command.execute(cache),
+        Command::Out(command) => command.execute(cache),
         Command::Gc(command) => command.execute(cache),
         Command::Verify(command) => command.execute(cache),
         Command::Kinds => info::kinds(),

@@ -1,14 +1,19 @@
-//! `ablate compare` and `ablate plot`: what stored results say, read from the cache alone.
+//! `ablate compare`, `ablate plot`, `ablate report`, `ablate metrics` and `ablate out`: what
+//! stored results say, read from the cache alone.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ablate_core::invalid;
 use ablate_core::store::Store;
 use anyhow::Context;
 
 use super::pipeline_names;
 use crate::results::collect::{Selection, Stages, collect};
 use crate::results::format::{self, Format};
-use crate::results::{compare, plot};
+use crate::results::output::output_folder;
+use crate::results::significance::{Adjustment, PairedTest, Settings};
+use crate::results::tidy::{Table, TableFormat};
+use crate::results::{compare, gather, plot, report};
 
 /// Which stored results a command reads, and how it lays them out.
 #[derive(clap::Args)]
@@ -40,18 +45,67 @@ struct ResultArgs {
 }
 
 impl ResultArgs {
-    fn compare(&self, store: &Store, names: &[String]) -> anyhow::Result<compare::Comparison> {
-        let collected =
-            collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
-        let options = compare::Options {
+    fn options(&self) -> anyhow::Result<compare::Options> {
+        Ok(compare::Options {
             metrics: self.metrics.clone(),
             splits: self.splits.clone(),
             baseline: self.baseline.as_deref().map(parse_levels).transpose()?,
             filters: self.filters.clone(),
             sort: self.sort.clone(),
             reverse: self.reverse,
+            ..compare::Options::default()
+        })
+    }
+
+    fn compare(
+        &self,
+        store: &Store,
+        names: &[String],
+        options: &compare::Options,
+    ) -> anyhow::Result<compare::Comparison> {
+        let collected =
+            collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
+        compare::compare(&collected, options)
+    }
+}
+
+/// How cells are summarised and compared with the baseline (see `results::significance`).
+#[derive(clap::Args)]
+struct StatisticsArgs {
+    /// Confidence level of the intervals of each mean and each Δ; 0 hides them.
+    #[arg(long, default_value_t = 0.95)]
+    ci: f64,
+    /// The test of rows that ran the same seeds as the baseline (other rows: Welch's t-test).
+    #[arg(long, value_enum, default_value = "t")]
+    test: PairedTest,
+    /// How p-values are adjusted across the rows of the table.
+    #[arg(long, value_enum, default_value = "holm")]
+    adjust: Adjustment,
+    /// Significance level of the adjusted p-values.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+}
+
+impl StatisticsArgs {
+    fn apply(&self, options: &mut compare::Options) -> anyhow::Result<()> {
+        let ci = match self.ci {
+            0.0 => None,
+            level if level > 0.0 && level < 1.0 => Some(level),
+            level => invalid!(
+                "--ci {level}: a confidence level is between 0 and 1 (0.95 for 95%), or 0 to hide the intervals"
+            ),
         };
-        compare::compare(&collected, &options)
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            invalid!("--alpha {}: a significance level is between 0 and 1 (e.g. 0.05)", self.alpha);
+        }
+        options.settings = Settings {
+            ci,
+            paired_test: self.test,
+            adjustment: self.adjust,
+            alpha: self.alpha,
+            seeds_needed: false,
+        };
+        Ok(())
     }
 }
 
@@ -59,15 +113,27 @@ impl ResultArgs {
 pub(super) struct Compare {
     #[command(flatten)]
     results: ResultArgs,
+    #[command(flatten)]
+    statistics: StatisticsArgs,
+    /// Per row, the seeds that would detect its Δ with 80% power at --alpha.
+    #[arg(long)]
+    seeds_needed: bool,
+    /// One row per variant and seed instead of pooling the seeds.
+    #[arg(long)]
+    per_seed: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
 
 impl Compare {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let mut options = self.results.options()?;
+        self.statistics.apply(&mut options)?;
+        options.settings.seeds_needed = self.seeds_needed;
+        options.per_seed = self.per_seed;
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
-        let comparison = self.results.compare(&store, &names)?;
+        let comparison = self.results.compare(&store, &names, &options)?;
         print!("{}", format::render(&comparison, self.format)?);
         Ok(ExitCode::SUCCESS)
     }
@@ -77,7 +143,8 @@ impl Compare {
 pub(super) struct Plot {
     #[command(flatten)]
     results: ResultArgs,
-    /// Colour variants by this factor (default: the first that varies).
+    /// Colour variants by this factor (default: the first that varies); the next factors that
+    /// vary get markers and dashes.
     #[arg(long)]
     by: Option<String>,
     /// The training stage whose curves to draw (default: each variant's last `train`).
@@ -92,15 +159,97 @@ impl Plot {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
-        let comparison = self.results.compare(&store, &names)?;
-        let colouring = plot::Colouring::new(&comparison, self.by.as_deref())?;
+        let comparison = self.results.compare(&store, &names, &self.results.options()?)?;
+        let styling = plot::Styling::new(&comparison, self.by.as_deref())?;
         let named = self.curves_stage.iter().cloned().collect::<Vec<_>>();
         let stages = if named.is_empty() { Stages::FinalTraining } else { Stages::Named(&named) };
         let trainings = collect(&store, &Selection { pipelines: &names, stages })?.results;
         let out = &self.out;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        println!("{}", plot::curves(&comparison, &trainings, &colouring, out)?.display());
-        println!("{}", plot::bars(&comparison, &colouring, out)?.display());
+        println!("{}", plot::curves(&comparison, &trainings, &styling, out)?.display());
+        println!("{}", plot::bars(&comparison, &styling, out)?.display());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Report {
+    #[command(flatten)]
+    results: ResultArgs,
+    #[command(flatten)]
+    statistics: StatisticsArgs,
+    /// The HTML file to write.
+    #[arg(long, default_value = "report.html")]
+    out: PathBuf,
+}
+
+impl Report {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let mut options = self.results.options()?;
+        self.statistics.apply(&mut options)?;
+        let store = Store::existing(cache)?;
+        let names = pipeline_names(&self.results.pipelines)?;
+        let (report, warnings) = gather::report(&store, &names, &self.results.stages, &options)?;
+        for warning in warnings {
+            eprintln!("warning: {warning}");
+        }
+        let page = report::render(&report);
+        std::fs::write(&self.out, &page)
+            .with_context(|| format!("cannot write {}", self.out.display()))?;
+        println!("{} ({} kB)", self.out.display(), page.len().div_ceil(1024));
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Metrics {
+    /// Pipelines, by name or file (default: every pipeline run with the cache).
+    pipelines: Vec<String>,
+    /// File format [default: csv when --out ends with .csv, else parquet].
+    #[arg(long, value_enum)]
+    format: Option<TableFormat>,
+    /// The file to write [default: metrics.parquet; CSV without --out goes to standard output].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl Metrics {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let store = Store::existing(cache)?;
+        let names = pipeline_names(&self.pipelines)?;
+        let collected = collect(&store, &Selection { pipelines: &names, stages: Stages::All })?;
+        let table = Table::new(&collected);
+        let csv_named =
+            self.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e == "csv"));
+        let format =
+            self.format.unwrap_or(if csv_named { TableFormat::Csv } else { TableFormat::Parquet });
+        let out = match (&self.out, format) {
+            (Some(out), _) => out.clone(),
+            (None, TableFormat::Csv) => {
+                table.write_csv(std::io::stdout().lock())?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            (None, TableFormat::Parquet) => PathBuf::from("metrics.parquet"),
+        };
+        table.write(&out, format)?;
+        println!("{} metric rows → {}", table.len(), out.display());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Args)]
+pub(super) struct Out {
+    /// The pipeline, by name or file.
+    pipeline: String,
+    /// A stage instance (`export[model=resnet18,seed=0]`), or a stage of the file that has one.
+    stage: String,
+}
+
+impl Out {
+    pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
+        let store = Store::existing(cache)?;
+        let name = pipeline_names(std::slice::from_ref(&self.pipeline))?.remove(0);
+        println!("{}", output_folder(&store, &name, &self.stage)?.display());
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -110,7 +259,7 @@ fn parse_levels(text: &str) -> anyhow::Result<Vec<(String, String)>> {
     text.split(',')
         .map(|pair| match pair.split_once('=') {
             Some((factor, level)) => Ok((factor.trim().to_string(), level.trim().to_string())),
-            None => anyhow::bail!("`{pair}` in `{text}` is not `factor=level`"),
+            None => invalid!("`{pair}` in `{text}` is not `factor=level`"),
         })
         .collect()
 }

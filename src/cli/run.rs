@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ablate_core::interrupt;
-use ablate_core::run_record::{Outcome, RunReport};
+use ablate_core::run_record::{Environment, Outcome, RunReport};
 use ablate_core::scheduler::RunOptions;
 use ablate_core::store::Store;
 use ablate_stages::device;
@@ -123,8 +123,9 @@ impl Run {
         let jobs = self
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        on_interrupt(cache)?;
-        let report = session.run(&RunOptions { jobs, devices }, self.only.as_deref())?;
+        let options = RunOptions { jobs, devices };
+        on_interrupt(cache, session.environment(&options))?;
+        let report = session.run(&options, self.only.as_deref())?;
         if let Err(error) = session.store.write_run(&report) {
             eprintln!("warning: {error:#}");
         }
@@ -192,18 +193,20 @@ impl Cancel {
     }
 }
 
-/// On Ctrl-C or SIGTERM: kills the programs of command stages, records the run as interrupted,
-/// removes its staging folders, says what is kept and exits with 128 + the signal.
-fn on_interrupt(cache: &Path) -> anyhow::Result<()> {
+/// On Ctrl-C or SIGTERM: kills the programs of command stages, records the run (on
+/// `environment`) as interrupted, removes its staging folders, says what is kept and exits with
+/// 128 + the signal.
+fn on_interrupt(cache: &Path, environment: Environment) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let (cache, started) = (cache.to_path_buf(), std::time::Instant::now());
     std::thread::spawn(move || {
         let Some(signal) = signals.forever().next() else { return };
         ablate_stages::command::kill_running();
-        if let Some(record) = interrupt::interrupted_record(started.elapsed().as_secs_f64())
+        if let Some(mut record) = interrupt::interrupted_record(started.elapsed().as_secs_f64())
             && let Ok(store) = Store::existing(&cache)
         {
+            record.environment = environment;
             store.remove_own_staging();
             let _ = store.write_run(&record);
             eprintln!("\ninterrupted; {}", interruption(&record));

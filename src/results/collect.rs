@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use ablate_core::invalid;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
@@ -54,13 +55,23 @@ pub enum Stages<'a> {
     Evaluations,
     /// Each variant's last `train` stage in file order: the training that made its model.
     FinalTraining,
+    /// Every stage of the file.
+    All,
 }
 
 pub struct Collected {
     pub manifests: Vec<Manifest>,
     pub results: Vec<StageResult>,
-    /// Instances chosen but never completed, as `pipeline: instance`.
-    pub missing: Vec<String>,
+    /// Variants with a chosen stage instance that has no result: not run yet, or failed.
+    pub missing: Vec<Missing>,
+}
+
+/// A variant of a chosen pipeline lacking a result of a chosen stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missing {
+    pub pipeline: String,
+    /// The variant's levels, `seed` included.
+    pub levels: Vec<(String, String)>,
 }
 
 pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected> {
@@ -110,9 +121,12 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
                 metrics,
             }),
             None => {
-                let label = format!("{}: {instance}", manifest.pipeline);
-                if !missing.contains(&label) {
-                    missing.push(label);
+                let variant = Missing {
+                    pipeline: manifest.pipeline.clone(),
+                    levels: manifest.variants[*v].levels.clone(),
+                };
+                if !missing.contains(&variant) {
+                    missing.push(variant);
                 }
             }
         }
@@ -137,7 +151,7 @@ fn chosen_manifests(store: &Store, names: &[String]) -> anyhow::Result<Vec<Manif
             Some(manifest) => chosen.push(manifest.clone()),
             None => {
                 let known: Vec<&str> = all.iter().map(|m| m.pipeline.as_str()).collect();
-                bail!(
+                invalid!(
                     "pipeline `{name}` has not run with the cache {} (pipelines there: {})",
                     store.root().display(),
                     if known.is_empty() { "none".to_string() } else { known.join(", ") }
@@ -165,15 +179,28 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
     let stages = match stages {
         Stages::Named(stages) if !stages.is_empty() => stages,
         Stages::FinalTraining => return Ok(of_kind("train")),
+        Stages::All => return Ok(templates.iter().map(|t| t.to_string()).collect()),
         _ => {
             let evaluations = of_kind("evaluate");
-            return Ok(if evaluations.is_empty() { of_kind("train") } else { evaluations });
+            let chosen = if evaluations.is_empty() { of_kind("train") } else { evaluations };
+            if chosen.is_empty() {
+                let stages: Vec<String> = templates
+                    .iter()
+                    .map(|t| format!("{t} ({})", kind_of(t).unwrap_or_default()))
+                    .collect();
+                let stages = stages.join(", ");
+                invalid!(
+                    "pipeline `{}` has no `evaluate` or `train` stage to compare (its stages: {stages}); name the stages to read with --stage",
+                    manifest.pipeline
+                );
+            }
+            return Ok(chosen);
         }
     };
     let present: Vec<String> =
         stages.iter().filter(|s| templates.contains(&s.as_str())).cloned().collect();
     if present.is_empty() {
-        bail!(
+        invalid!(
             "pipeline `{}` has no stage {} (its stages: {})",
             manifest.pipeline,
             stages.join(" or "),

@@ -2,16 +2,27 @@
 //!
 //! A column is a final (not per-epoch) metric of one stage of the file on one split, for one
 //! class or none: `offsite_test.macro_f1`, `offsite_test.f1[G]`; it is prefixed with the stage
-//! (`val:…`) only where two chosen stages report the same. A cell pools the variant's seeds:
-//! mean, sample standard deviation (n − 1; none for one seed) and n, the number of distinct
-//! results, so a stage that several seeds share counts once. Δ is the difference of means with
-//! the baseline row (the grid's `baseline`, or `--baseline`), computed before rows are filtered.
+//! (`val:…`) only where two chosen stages report the same. A cell pools the variant's seeds
+//! (see `significance`): mean, sample standard deviation, n (distinct results: a stage that
+//! several seeds share counts once) and the confidence interval of the mean; against the
+//! baseline row (the grid's `baseline`, or `--baseline`) it gets Δ, Δ's interval and a test.
+//!
+//! The order of work: `--where seed=…` keeps seeds before pooling; rows are pooled (or, with
+//! `--per-seed`, one row per variant and seed, each compared with the baseline's same seed);
+//! Δ and the raw p-values are computed against the baseline, which other filters may hide;
+//! the other `--where` filters keep rows; the p-values of each column are adjusted across the
+//! rows left; `--sort` orders them.
 use std::collections::BTreeMap;
 
-use anyhow::{Context, bail};
+use ablate_core::grid::{SEED, levels_name};
+use ablate_core::invalid;
+use ablate_core::manifest::Manifest;
+use ablate_core::metrics::MetricRow;
+use anyhow::Context;
+use serde::Serialize;
 
 use super::collect::{Collected, StageResult, factor_levels};
-use ablate_core::grid::{SEED, levels_name};
+use super::significance::{self, Cell, Sample, Settings};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
@@ -23,21 +34,15 @@ pub struct Column {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Stat {
-    pub mean: f64,
-    pub std: Option<f64>,
-    pub n: usize,
-    pub delta: Option<f64>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Row {
     pub pipeline: String,
-    /// Levels without `seed`.
+    /// Levels without `seed` (with it last in the per-seed view).
     pub levels: Vec<(String, String)>,
     pub seeds: Vec<String>,
-    pub cells: Vec<Option<Stat>>,
+    /// Distinct results pooled: the most of any of its cells.
+    pub n: usize,
+    pub cells: Vec<Option<Cell>>,
 }
 
 impl Row {
@@ -48,24 +53,99 @@ impl Row {
     pub fn level(&self, factor: &str) -> Option<&str> {
         self.levels.iter().find(|(f, _)| f == factor).map(|(_, l)| l.as_str())
     }
+
+    /// The levels that name the variant, without `seed`.
+    fn variant_levels(&self) -> Vec<(String, String)> {
+        self.levels.iter().filter(|(f, _)| f != SEED).cloned().collect()
+    }
+}
+
+/// Which file, and which version of it, a pipeline's results were last run from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    pub pipeline: String,
+    /// The pipeline file's absolute path.
+    pub file: String,
+    /// blake3 of the file's text; empty in manifests written before it was recorded.
+    pub digest: String,
+    /// When that run started, Unix seconds.
+    pub run: u64,
+    /// Its `--set` overrides.
+    pub overrides: Vec<String>,
+}
+
+impl Source {
+    fn of(manifest: &Manifest) -> Source {
+        Source {
+            pipeline: manifest.pipeline.clone(),
+            file: manifest.file.clone(),
+            digest: manifest.file_digest.clone(),
+            run: manifest.written,
+            overrides: manifest.overrides.clone(),
+        }
+    }
+
+    /// The digest as a short version name, as git shortens commits.
+    pub fn version(&self) -> &str {
+        &self.digest[..self.digest.len().min(8)]
+    }
+}
+
+/// A variant of the chosen pipelines without results (or without some of its seeds').
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotRun {
+    pub pipeline: String,
+    /// The variant's name (levels without `seed`).
+    pub variant: String,
+    /// The seeds without results; empty when the variant has none at all, or no seeds.
+    pub seeds: Vec<String>,
+}
+
+/// The variant the others are compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    pub pipeline: String,
+    /// Its levels, without `seed`.
+    pub levels: Vec<(String, String)>,
+}
+
+impl Baseline {
+    /// Whether `row` is (a seed of) the baseline variant.
+    pub fn is(&self, row: &Row) -> bool {
+        row.pipeline == self.pipeline && row.variant_levels() == self.levels
+    }
+}
+
+impl std::fmt::Display for Baseline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&levels_name(&self.levels))
+    }
 }
 
 pub struct Comparison {
     pub pipelines: Vec<String>,
-    /// Factors in declaration order, `seed` excluded.
+    /// Where each shown pipeline's results come from.
+    pub sources: Vec<Source>,
+    /// Factors in declaration order, `seed` excluded (last in the per-seed view).
     pub factors: Vec<String>,
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
     /// The column Δ and the default sort refer to.
     pub primary: Option<usize>,
-    /// The baseline's name, when Δ is computed.
-    pub baseline: Option<String>,
-    pub missing: Vec<String>,
+    /// The baseline variant, when Δ is computed.
+    pub baseline: Option<Baseline>,
+    /// The declared baseline when it has no results, so no Δ is computed.
+    pub baseline_not_run: Option<String>,
+    pub settings: Settings,
+    /// One row per variant and seed (`--per-seed`).
+    pub per_seed: bool,
+    pub not_run: Vec<NotRun>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Metric names; empty means `macro_f1` and `f1` where present, else every metric.
+    /// Metric names; empty means `macro_f1` and `f1` where present, else the metrics whose name
+    /// holds `macro_f1` (`best_macro_f1` of a training), else every metric.
     pub metrics: Vec<String>,
     /// Splits; empty means all.
     pub splits: Vec<String>,
@@ -75,31 +155,49 @@ pub struct Options {
     /// A column or factor; metrics sort best (highest) first, factors in declaration order.
     pub sort: Option<String>,
     pub reverse: bool,
+    /// One row per variant and seed instead of pooling the seeds.
+    pub per_seed: bool,
+    pub settings: Settings,
 }
 
 const DEFAULT_METRICS: &[&str] = &["macro_f1", "f1"];
 
+/// The values of one row: per column, instance → the seeds that used it and its value.
+type RowValues<'a> = Vec<BTreeMap<&'a str, (Vec<String>, f64)>>;
+
 pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Comparison> {
-    let metrics: Vec<String> = if options.metrics.is_empty() {
-        let present = |m: &str| {
-            collected
-                .results
-                .iter()
-                .any(|r| r.metrics.iter().any(|row| row.epoch.is_none() && row.metric == m))
-        };
-        DEFAULT_METRICS.iter().filter(|m| present(m)).map(|m| m.to_string()).collect()
-    } else {
-        options.metrics.clone()
-    };
+    let metrics = chosen_metrics(&collected.results, options)?;
+    check_splits(&collected.results, &options.splits)?;
     let columns = columns(&collected.results, &metrics, &options.splits);
+    if columns.is_empty() && !collected.results.is_empty() {
+        let stages: Vec<&str> = collected.results.iter().map(|r| r.template.as_str()).collect();
+        invalid!(
+            "no metric to compare: the chosen stages ({}) stored no final metrics; choose others with --stage",
+            unique(stages).join(", ")
+        );
+    }
     let factor_levels = factor_levels(&collected.manifests);
-    let factors: Vec<String> =
+    let mut factors: Vec<String> =
         factor_levels.iter().map(|(f, _)| f.clone()).filter(|f| f != SEED).collect();
+    let pipelines: Vec<String> = collected.manifests.iter().map(|m| m.pipeline.clone()).collect();
+    let filters = options
+        .filters
+        .iter()
+        .map(|f| Filter::parse(f, &factor_levels, &pipelines, &columns))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (seed_filters, row_filters): (Vec<&Filter>, Vec<&Filter>) =
+        filters.iter().partition(|f| f.is_on(SEED));
+    let seed_kept = |levels: &[(String, String)]| keeps_seed(&seed_filters, levels);
 
     let mut rows: Vec<Row> = Vec::new();
-    let mut values: Vec<Vec<BTreeMap<&str, f64>>> = Vec::new(); // row → column → instance → value
-    for result in &collected.results {
-        let levels = result.row_levels();
+    let mut values: Vec<RowValues> = Vec::new();
+    for result in collected.results.iter().filter(|r| seed_kept(&r.levels)) {
+        let mut levels = result.row_levels();
+        if options.per_seed
+            && let Some(seed) = result.seed()
+        {
+            levels.push((SEED.to_string(), seed.to_string()));
+        }
         let r = match rows
             .iter()
             .position(|row| row.pipeline == result.pipeline && row.levels == levels)
@@ -110,96 +208,309 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
                     pipeline: result.pipeline.clone(),
                     levels,
                     seeds: Vec::new(),
+                    n: 0,
                     cells: Vec::new(),
                 });
                 values.push(vec![BTreeMap::new(); columns.len()]);
                 rows.len() - 1
             }
         };
-        if let Some(seed) = result.seed()
-            && !rows[r].seeds.iter().any(|s| s == seed)
+        let seed = result.seed().map(str::to_string);
+        if let Some(seed) = &seed
+            && !rows[r].seeds.contains(seed)
         {
-            rows[r].seeds.push(seed.to_string());
+            rows[r].seeds.push(seed.clone());
         }
         for row in result.metrics.iter().filter(|m| m.epoch.is_none()) {
             if let Some(c) = columns.iter().position(|c| matches(c, result, row)) {
-                values[r][c].insert(result.instance.as_str(), row.value);
+                let entry = values[r][c]
+                    .entry(result.instance.as_str())
+                    .or_insert_with(|| (Vec::new(), row.value));
+                entry.0.extend(seed.clone());
             }
         }
     }
-    for (row, values) in rows.iter_mut().zip(&values) {
-        row.cells = values.iter().map(|by_instance| stat(by_instance.values().copied())).collect();
+    if options.per_seed && rows.iter().any(|r| r.level(SEED).is_some()) {
+        factors.push(SEED.to_string());
+    }
+    let samples: Vec<Vec<Vec<Sample>>> = values
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|by_instance| {
+                    by_instance
+                        .values()
+                        .map(|(seeds, value)| Sample { seeds: seeds.clone(), value: *value })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    for (row, samples) in rows.iter_mut().zip(&samples) {
+        row.cells = samples.iter().map(|s| Cell::pool(s, &options.settings)).collect();
+        row.n = row.cells.iter().flatten().map(|c| c.n).max().unwrap_or(0);
     }
 
     let sort_column = options.sort.as_ref().and_then(|s| columns.iter().position(|c| &c.name == s));
     let primary = sort_column
         .or_else(|| columns.iter().position(|c| c.class.is_none()))
         .or((!columns.is_empty()).then_some(0));
-    let baseline_levels = options.baseline.clone().or_else(|| {
+    let declared = options.baseline.clone().or_else(|| {
         collected.manifests.iter().find_map(|m| m.layout.as_ref().and_then(|l| l.baseline.clone()))
     });
     let mut baseline = None;
-    if let Some(levels) = &baseline_levels {
+    let mut baseline_not_run = None;
+    if let Some(levels) = &declared {
         let levels: Vec<(String, String)> =
             levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
-        let matching: Vec<usize> = (0..rows.len())
-            .filter(|&r| levels.iter().all(|(f, l)| rows[r].level(f) == Some(l.as_str())))
-            .collect();
         let name = levels_name(&levels);
-        match matching.as_slice() {
-            [one] => {
-                let base = rows[*one].cells.clone();
-                for row in &mut rows {
-                    for (cell, base) in row.cells.iter_mut().zip(&base) {
-                        if let (Some(cell), Some(base)) = (cell.as_mut(), base) {
-                            cell.delta = Some(cell.mean - base.mean);
-                        }
-                    }
-                }
-                baseline = Some(name);
+        if options.baseline.is_some() {
+            check_baseline(&levels, &factor_levels)?;
+        }
+        let matching = |row: &Row| levels.iter().all(|(f, l)| row.level(f) == Some(l.as_str()));
+        let variants: Vec<(String, Vec<(String, String)>)> = unique(
+            rows.iter()
+                .filter(|row| matching(row))
+                .map(|row| (row.pipeline.clone(), row.variant_levels()))
+                .collect(),
+        );
+        match variants.as_slice() {
+            [(pipeline, levels)] => {
+                let variant = Baseline { pipeline: pipeline.clone(), levels: levels.clone() };
+                compare_with_baseline(&mut rows, &samples, &variant, &options.settings);
+                baseline = Some(variant);
             }
+            [] if options.baseline.is_some() => {
+                let variants: Vec<String> = unique(rows.iter().map(Row::variant_name).collect());
+                invalid!(
+                    "--baseline {name} matches no row with results (rows: {})",
+                    variants.join("; ")
+                )
+            }
+            [] => baseline_not_run = Some(name),
             _ if options.baseline.is_some() => {
-                bail!(
+                invalid!(
                     "--baseline {name} matches {} rows; name a level of more factors so that it matches one",
-                    matching.len()
+                    variants.len()
                 )
             }
             _ => {}
         }
     }
 
-    for filter in &options.filters {
-        let filter = Filter::parse(filter, &factors, &columns)?;
-        rows.retain(|row| filter.keeps(row));
+    rows.retain(|row| row_filters.iter().all(|f| f.keeps(row)));
+    for c in 0..columns.len() {
+        let mut cells: Vec<&mut Cell> =
+            rows.iter_mut().filter_map(|row| row.cells[c].as_mut()).collect();
+        significance::adjust(&mut cells, &options.settings);
     }
     if let Some(sort) = &options.sort {
-        sort_rows(&mut rows, sort, sort_column, &factor_levels)?;
+        sort_rows(&mut rows, sort, sort_column, &factor_levels, &columns)?;
     }
     if options.reverse {
         rows.reverse();
     }
-    let mut pipelines: Vec<String> = Vec::new();
+    let mut shown: Vec<String> = Vec::new();
     for row in &rows {
-        if !pipelines.contains(&row.pipeline) {
-            pipelines.push(row.pipeline.clone());
+        if !shown.contains(&row.pipeline) {
+            shown.push(row.pipeline.clone());
         }
     }
+    let sources = collected
+        .manifests
+        .iter()
+        .filter(|m| shown.contains(&m.pipeline))
+        .map(Source::of)
+        .collect();
+    let not_run = not_run(collected, &rows, &seed_filters, &row_filters);
     Ok(Comparison {
-        pipelines,
+        pipelines: shown,
+        sources,
         factors,
         columns,
         rows,
         primary,
         baseline,
-        missing: collected.missing.clone(),
+        baseline_not_run,
+        settings: options.settings,
+        per_seed: options.per_seed,
+        not_run,
     })
 }
 
-fn matches(column: &Column, result: &StageResult, row: &ablate_core::metrics::MetricRow) -> bool {
+impl Row {
+    fn variant_name(&self) -> String {
+        let name = levels_name(&self.variant_levels());
+        format!("{}: {}", self.pipeline, if name.is_empty() { "(no levels)" } else { &name })
+    }
+}
+
+/// Δ, its interval and test of every row against the baseline variant (in the per-seed view,
+/// against the baseline's row of the same seed).
+fn compare_with_baseline(
+    rows: &mut [Row],
+    samples: &[Vec<Vec<Sample>>],
+    baseline: &Baseline,
+    settings: &Settings,
+) {
+    let baseline_of =
+        |row: &Row| rows.iter().position(|b| baseline.is(b) && b.level(SEED) == row.level(SEED));
+    let baselines: Vec<Option<usize>> = rows.iter().map(baseline_of).collect();
+    for (r, row) in rows.iter_mut().enumerate() {
+        for (c, cell) in row.cells.iter_mut().enumerate() {
+            let Some(cell) = cell.as_mut() else { continue };
+            match baselines[r] {
+                Some(b) if b == r => cell.mark_baseline(),
+                Some(b) if !samples[b][c].is_empty() => {
+                    cell.compare_with(&samples[r][c], &samples[b][c], settings)
+                }
+                _ => cell.without_baseline(),
+            }
+        }
+    }
+}
+
+/// The variants (and seeds) of the chosen pipelines with no result, as the rows would show them.
+fn not_run(
+    collected: &Collected,
+    rows: &[Row],
+    seed_filters: &[&Filter],
+    row_filters: &[&Filter],
+) -> Vec<NotRun> {
+    let mut not_run: Vec<NotRun> = Vec::new();
+    for missing in collected.missing.iter().filter(|m| keeps_seed(seed_filters, &m.levels)) {
+        let levels: Vec<(String, String)> =
+            missing.levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
+        let probe = Row {
+            pipeline: missing.pipeline.clone(),
+            levels: levels.clone(),
+            seeds: Vec::new(),
+            n: 0,
+            cells: Vec::new(),
+        };
+        if !row_filters.iter().filter(|f| !f.is_on_value()).all(|f| f.keeps(&probe)) {
+            continue;
+        }
+        let variant = levels_name(&levels);
+        let has_results =
+            rows.iter().any(|r| r.pipeline == missing.pipeline && r.variant_levels() == levels);
+        let seed = missing.levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l.clone());
+        let at =
+            not_run.iter().position(|n| n.pipeline == missing.pipeline && n.variant == variant);
+        let entry = match at {
+            Some(at) => &mut not_run[at],
+            None => {
+                not_run.push(NotRun {
+                    pipeline: missing.pipeline.clone(),
+                    variant,
+                    seeds: Vec::new(),
+                });
+                not_run.last_mut().expect("just pushed")
+            }
+        };
+        if has_results && let Some(seed) = seed {
+            entry.seeds.push(seed);
+        }
+    }
+    not_run
+}
+
+/// Whether the `--where seed=…` filters keep a variant with these levels.
+fn keeps_seed(seed_filters: &[&Filter], levels: &[(String, String)]) -> bool {
+    let seed = levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l.as_str());
+    seed_filters.iter().all(|f| f.keeps_level(seed))
+}
+
+fn matches(column: &Column, result: &StageResult, row: &MetricRow) -> bool {
     column.template == result.template
         && column.split == row.split
         && column.metric == row.metric
         && column.class == row.class
+}
+
+/// The metrics of the columns: `--metric`, each of which some result must have stored, or the
+/// defaults.
+fn chosen_metrics(results: &[StageResult], options: &Options) -> anyhow::Result<Vec<String>> {
+    let stored: Vec<&str> = unique(
+        results
+            .iter()
+            .flat_map(|r| r.metrics.iter().filter(|m| m.epoch.is_none()).map(|m| m.metric.as_str()))
+            .collect(),
+    );
+    if options.metrics.is_empty() {
+        let defaults: Vec<&str> =
+            DEFAULT_METRICS.iter().copied().filter(|m| stored.contains(m)).collect();
+        let macro_f1: Vec<&str> =
+            stored.iter().copied().filter(|m| m.contains("macro_f1")).collect();
+        let chosen = [defaults, macro_f1, stored].into_iter().find(|m| !m.is_empty());
+        let chosen = chosen.unwrap_or_default();
+        return Ok(chosen.into_iter().map(str::to_string).collect());
+    }
+    if !results.is_empty() {
+        for metric in &options.metrics {
+            if !stored.contains(&metric.as_str()) {
+                invalid!(
+                    "--metric {metric}: no chosen stage stored it (metrics: {})",
+                    stored.join(", ")
+                );
+            }
+        }
+    }
+    Ok(options.metrics.clone())
+}
+
+/// Every `--split` must be a split some result measured.
+fn check_splits(results: &[StageResult], splits: &[String]) -> anyhow::Result<()> {
+    let stored: Vec<&str> = unique(
+        results
+            .iter()
+            .flat_map(|r| r.metrics.iter().filter(|m| m.epoch.is_none()))
+            .filter_map(|m| m.split.as_deref())
+            .collect(),
+    );
+    if results.is_empty() {
+        return Ok(());
+    }
+    for split in splits {
+        if !stored.contains(&split.as_str()) {
+            invalid!(
+                "--split {split}: no chosen stage measured it (splits: {})",
+                stored.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `--baseline` names factors that exist, and levels of theirs.
+fn check_baseline(
+    levels: &[(String, String)],
+    factor_levels: &[(String, Vec<String>)],
+) -> anyhow::Result<()> {
+    for (factor, level) in levels {
+        let Some((_, known)) = factor_levels.iter().find(|(f, _)| f == factor) else {
+            let factors: Vec<&str> =
+                factor_levels.iter().map(|(f, _)| f.as_str()).filter(|f| *f != SEED).collect();
+            invalid!("--baseline: no factor `{factor}` (factors: {})", factors.join(", "));
+        };
+        if !known.contains(level) {
+            invalid!(
+                "--baseline: factor `{factor}` has no level `{level}` (levels: {})",
+                known.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+fn unique<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::new();
+    for item in items {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    kept
 }
 
 /// What identifies a column: template, split, metric, class.
@@ -259,26 +570,15 @@ fn columns(results: &[StageResult], metrics: &[String], splits: &[String]) -> Ve
         .collect()
 }
 
-fn stat(values: impl Iterator<Item = f64>) -> Option<Stat> {
-    let values: Vec<f64> = values.collect();
-    let n = values.len();
-    if n == 0 {
-        return None;
-    }
-    let mean = values.iter().sum::<f64>() / n as f64;
-    let std = (n > 1)
-        .then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
-    Some(Stat { mean, std, n, delta: None })
-}
-
 fn sort_rows(
     rows: &mut [Row],
     sort: &str,
     column: Option<usize>,
     factor_levels: &[(String, Vec<String>)],
+    columns: &[Column],
 ) -> anyhow::Result<()> {
     if let Some(c) = column {
-        let mean = |row: &Row| row.cells[c].map_or(f64::NEG_INFINITY, |s| s.mean);
+        let mean = |row: &Row| row.cells[c].as_ref().map_or(f64::NEG_INFINITY, |s| s.mean);
         rows.sort_by(|a, b| mean(b).total_cmp(&mean(a)));
         return Ok(());
     }
@@ -288,9 +588,11 @@ fn sort_rows(
     }
     let Some((_, order)) = factor_levels.iter().find(|(f, _)| f == sort) else {
         let factors: Vec<&str> = factor_levels.iter().map(|(f, _)| f.as_str()).collect();
-        bail!(
-            "--sort {sort}: no such column or factor (factors: {}; columns: see the table's header)",
-            factors.join(", ")
+        let columns: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        invalid!(
+            "--sort {sort}: no such column or factor (factors: pipeline, {}; columns: {})",
+            factors.join(", "),
+            columns.join(", ")
         );
     };
     let rank = |row: &Row| {
@@ -301,7 +603,7 @@ fn sort_rows(
 }
 
 /// `factor=level[,level]`, `factor!=level`, or `column OP number` with OP one of
-/// `> >= < <= = !=` (on the mean).
+/// `> >= < <= = !=` (on the mean). `seed` and `pipeline` count as factors.
 enum Filter {
     Levels { factor: String, levels: Vec<String>, keep: bool },
     Value { column: usize, op: &'static str, value: f64 },
@@ -310,55 +612,91 @@ enum Filter {
 const OPERATORS: &[&str] = &[">=", "<=", "!=", "=", ">", "<"];
 
 impl Filter {
-    fn parse(text: &str, factors: &[String], columns: &[Column]) -> anyhow::Result<Filter> {
-        let (at, op) = OPERATORS
+    fn parse(
+        text: &str,
+        factor_levels: &[(String, Vec<String>)],
+        pipelines: &[String],
+        columns: &[Column],
+    ) -> anyhow::Result<Filter> {
+        let Some((at, op)) = OPERATORS
             .iter()
             .filter_map(|op| text.find(op).map(|at| (at, *op)))
             .min_by_key(|(at, op)| (*at, std::cmp::Reverse(op.len())))
-            .with_context(|| {
-                format!(
-                    "--where {text}: expected `factor=level`, `factor!=level` or `column>number`"
-                )
-            })?;
+        else {
+            invalid!("--where {text}: expected `factor=level`, `factor!=level` or `column>number`")
+        };
         let (name, value) = (text[..at].trim(), text[at + op.len()..].trim());
-        if name == "pipeline" || factors.iter().any(|f| f == name) {
+        let known = if name == "pipeline" {
+            Some(pipelines)
+        } else {
+            factor_levels.iter().find(|(f, _)| f == name).map(|(_, levels)| levels.as_slice())
+        };
+        if let Some(known) = known {
             if !matches!(op, "=" | "!=") {
-                bail!("--where {text}: a factor is compared with = or !=");
+                invalid!("--where {text}: a factor is compared with = or !=");
             }
-            let levels = value.split(',').map(|l| l.trim().to_string()).collect();
+            let levels: Vec<String> = value.split(',').map(|l| l.trim().to_string()).collect();
+            if let Some(unknown) = levels.iter().find(|l| !known.contains(l)) {
+                invalid!(
+                    "--where {text}: `{name}` has no level `{unknown}` (levels: {})",
+                    known.join(", ")
+                );
+            }
             return Ok(Filter::Levels { factor: name.to_string(), levels, keep: op == "=" });
         }
-        let column = columns.iter().position(|c| c.name == name).with_context(|| {
+        let Some(column) = columns.iter().position(|c| c.name == name) else {
+            let factors: Vec<&str> = factor_levels.iter().map(|(f, _)| f.as_str()).collect();
             let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-            format!(
+            invalid!(
                 "--where {text}: `{name}` is neither a factor ({}) nor a column ({})",
                 factors.join(", "),
                 names.join(", ")
-            )
-        })?;
+            );
+        };
         let value =
-            value.parse().with_context(|| format!("--where {text}: `{value}` is not a number"))?;
+            value.parse().with_context(|| format!("--where {text}: `{value}` is not a number"));
+        let value = match value {
+            Ok(value) => value,
+            Err(error) => invalid!("{error:#}"),
+        };
         Ok(Filter::Value { column, op, value })
+    }
+
+    fn is_on(&self, name: &str) -> bool {
+        matches!(self, Filter::Levels { factor, .. } if factor == name)
+    }
+
+    fn is_on_value(&self) -> bool {
+        matches!(self, Filter::Value { .. })
+    }
+
+    /// Whether a level filter keeps `level` (a row without the factor has none).
+    fn keeps_level(&self, level: Option<&str>) -> bool {
+        match self {
+            Filter::Levels { levels, keep, .. } => {
+                level.is_some_and(|l| levels.iter().any(|x| x == l)) == *keep
+            }
+            Filter::Value { .. } => true,
+        }
     }
 
     fn keeps(&self, row: &Row) -> bool {
         match self {
-            Filter::Levels { factor, levels, keep } => {
-                let level = if factor == "pipeline" {
-                    Some(row.pipeline.as_str())
-                } else {
-                    row.level(factor)
-                };
-                level.is_some_and(|l| levels.iter().any(|x| x == l)) == *keep
-            }
-            Filter::Value { column, op, value } => row.cells[*column].is_some_and(|s| match *op {
-                ">" => s.mean > *value,
-                ">=" => s.mean >= *value,
-                "<" => s.mean < *value,
-                "<=" => s.mean <= *value,
-                "=" => s.mean == *value,
-                _ => s.mean != *value,
+            Filter::Levels { factor, .. } => self.keeps_level(if factor == "pipeline" {
+                Some(row.pipeline.as_str())
+            } else {
+                row.level(factor)
             }),
+            Filter::Value { column, op, value } => {
+                row.cells[*column].as_ref().is_some_and(|s| match *op {
+                    ">" => s.mean > *value,
+                    ">=" => s.mean >= *value,
+                    "<" => s.mean < *value,
+                    "<=" => s.mean <= *value,
+                    "=" => s.mean == *value,
+                    _ => s.mean != *value,
+                })
+            }
         }
     }
 }
@@ -366,14 +704,6 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pools_distinct_results_with_the_sample_deviation() {
-        let s = stat([0.5, 0.7, 0.9].into_iter()).unwrap();
-        assert!((s.mean - 0.7).abs() < 1e-12 && (s.std.unwrap() - 0.2).abs() < 1e-12 && s.n == 3);
-        assert_eq!(stat([0.4].into_iter()).unwrap().std, None);
-        assert_eq!(stat(std::iter::empty()), None);
-    }
 
     #[test]
     fn filters_read_factors_and_columns() {
@@ -384,24 +714,30 @@ mod tests {
             class: None,
             name: "val.macro_f1".into(),
         }];
-        let factors = vec!["model".to_string()];
+        let factors = vec![("model".to_string(), vec!["a".to_string(), "b".to_string()])];
         let row = |model: &str, mean: f64| Row {
             pipeline: "p".into(),
             levels: vec![("model".into(), model.into())],
             seeds: vec![],
-            cells: vec![Some(Stat { mean, std: None, n: 1, delta: None })],
+            n: 1,
+            cells: vec![Some(Cell { mean, n: 1, ..Cell::default() })],
         };
-        let keeps = |f: &str, r: &Row| Filter::parse(f, &factors, &columns).unwrap().keeps(r);
+        let parse = |f: &str| Filter::parse(f, &factors, &["p".to_string()], &columns);
+        let keeps = |f: &str, r: &Row| parse(f).unwrap().keeps(r);
         assert!(keeps("model=a,b", &row("b", 0.1)) && !keeps("model=a", &row("b", 0.1)));
         assert!(keeps("model!=a", &row("b", 0.1)));
         assert!(
             keeps("val.macro_f1>=0.5", &row("a", 0.5))
                 && !keeps("val.macro_f1>0.5", &row("a", 0.5))
         );
-        let unknown = Filter::parse("loss=bce", &factors, &columns).err().unwrap().to_string();
+        let unknown = parse("loss=bce").err().unwrap().to_string();
         assert!(
             unknown.contains("neither a factor (model) nor a column (val.macro_f1)"),
             "{unknown}"
         );
+        let level = parse("model=c").err().unwrap().to_string();
+        assert!(level.contains("`model` has no level `c` (levels: a, b)"), "{level}");
+        let pipeline = parse("pipeline=q").err().unwrap().to_string();
+        assert!(pipeline.contains("`pipeline` has no level `q` (levels: p)"), "{pipeline}");
     }
 }

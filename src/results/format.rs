@@ -1,12 +1,19 @@
 //! Writes a comparison as a terminal table (cut to the terminal's width), markdown, CSV or JSON.
 //!
-//! Table and markdown show `mean ± std` per cell, the variant's n, and Δ of the primary column
-//! against the baseline; CSV and JSON carry mean, std, n and Δ of every column.
+//! Table and markdown show per cell the mean with its confidence interval (`mean ± std` with
+//! `--ci 0`), the row's n, and for the primary column Δ against the baseline with its interval,
+//! the adjusted p-value (`*` below alpha) and, on request, the seeds needed. A cell without a
+//! p-value carries a footnote saying why. Under the table: what the numbers are, the variants
+//! not run yet and which file (and version of it) each pipeline was run from. CSV and JSON
+//! carry every statistic of every column.
 use std::io::IsTerminal;
 
+use ablate_core::clock::format_time;
 use serde_json::{Map, Value, json};
 
-use super::compare::{Comparison, Stat};
+use super::compare::{Comparison, Row, Source};
+use super::significance::{Cell, POWER, PairedTest};
+use super::stats::MAX_SEEDS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -25,57 +32,137 @@ pub fn render(comparison: &Comparison, format: Format) -> anyhow::Result<String>
     })
 }
 
-fn cell(stat: &Option<Stat>) -> String {
-    match stat {
-        Some(Stat { mean, std: Some(std), .. }) => format!("{mean:.4} ± {std:.4}"),
-        Some(Stat { mean, std: None, .. }) => format!("{mean:.4}"),
-        None => "–".into(),
+/// What an output column shows, which decides what a narrow terminal hides first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shows {
+    /// Pipeline, factors, n: always shown.
+    Label,
+    /// A metric column other than the primary one; per-class columns go first.
+    Metric { per_class: bool },
+    /// The primary column and its Δ, p and seeds needed: always shown.
+    Primary,
+}
+
+/// Header, cells and footnotes as text, one entry per column of output.
+struct Grid {
+    header: Vec<String>,
+    shows: Vec<Shows>,
+    rows: Vec<Vec<String>>,
+    /// Why cells have no p-value, numbered by their position.
+    notes: Vec<String>,
+}
+
+fn cell_text(cell: &Option<Cell>, row_n: usize) -> String {
+    let Some(cell) = cell else { return "–".into() };
+    let mut text = match (cell.ci_low, cell.ci_high, cell.std) {
+        (Some(low), Some(high), _) => format!("{:.4} [{low:.4}, {high:.4}]", cell.mean),
+        (_, _, Some(std)) => format!("{:.4} ± {std:.4}", cell.mean),
+        _ => format!("{:.4}", cell.mean),
+    };
+    if cell.n != row_n {
+        text += &format!(" (n={})", cell.n);
+    }
+    text
+}
+
+fn delta_text(cell: &Cell) -> String {
+    let Some(delta) = cell.delta else { return "–".into() };
+    match (cell.delta_ci_low, cell.delta_ci_high) {
+        (Some(low), Some(high)) => format!("{delta:+.4} [{low:+.4}, {high:+.4}]"),
+        _ => format!("{delta:+.4}"),
     }
 }
 
-/// Header and cells as text, one entry per column of output.
-fn grid(comparison: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+fn p_text(p: f64) -> String {
+    if p < 1e-4 { "<0.0001".into() } else { format!("{p:.4}") }
+}
+
+/// `¹`, `²`, … `¹⁰`: the footnote mark of note `index` (0-based).
+fn mark(index: usize) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    (index + 1).to_string().chars().map(|d| DIGITS[d.to_digit(10).unwrap_or(0) as usize]).collect()
+}
+
+fn grid(comparison: &Comparison) -> Grid {
     let several = comparison.pipelines.len() > 1;
     let mut header: Vec<String> = Vec::new();
-    if several {
+    if several || comparison.factors.is_empty() {
         header.push("pipeline".into());
     }
     header.extend(comparison.factors.iter().cloned());
-    if comparison.factors.is_empty() && !several {
-        header.push("pipeline".into());
-    }
     header.push("n".into());
-    header.extend(comparison.columns.iter().map(|c| c.name.clone()));
-    let delta = comparison.baseline.as_ref().and(comparison.primary);
-    if let Some(p) = delta {
-        header.push(format!("Δ {}", comparison.columns[p].name));
+    let mut shows = vec![Shows::Label; header.len()];
+    for (c, column) in comparison.columns.iter().enumerate() {
+        header.push(column.name.clone());
+        shows.push(if Some(c) == comparison.primary {
+            Shows::Primary
+        } else {
+            Shows::Metric { per_class: column.class.is_some() }
+        });
     }
-    let rows = comparison
-        .rows
-        .iter()
-        .map(|row| {
-            let mut cells: Vec<String> = Vec::new();
-            if several || comparison.factors.is_empty() {
-                cells.push(row.pipeline.clone());
+    let compared = comparison.baseline.as_ref().and(comparison.primary);
+    // One seed per row leaves nothing to test.
+    let tested = !comparison.per_seed;
+    let settings = &comparison.settings;
+    if let Some(p) = compared {
+        header.push(format!("Δ {}", comparison.columns[p].name));
+        if tested {
+            header.push(match settings.adjustment.name() {
+                "none" => "p".to_string(),
+                name => format!("p ({name})"),
+            });
+            if settings.seeds_needed {
+                header.push("seeds needed".into());
             }
-            cells
-                .extend(comparison.factors.iter().map(|f| row.level(f).unwrap_or("–").to_string()));
-            let n = comparison.primary.and_then(|p| row.cells[p]).map_or(0, |s| s.n);
-            cells.push(n.to_string());
-            cells.extend(row.cells.iter().map(cell));
-            if let Some(p) = delta {
-                cells.push(
-                    row.cells[p].and_then(|s| s.delta).map_or("–".into(), |d| format!("{d:+.4}")),
-                );
+        }
+        shows.resize(header.len(), Shows::Primary);
+    }
+    let mut notes: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    for row in &comparison.rows {
+        let mut cells: Vec<String> = Vec::new();
+        if several || comparison.factors.is_empty() {
+            cells.push(row.pipeline.clone());
+        }
+        cells.extend(comparison.factors.iter().map(|f| row.level(f).unwrap_or("–").to_string()));
+        cells.push(row.n.to_string());
+        cells.extend(row.cells.iter().map(|c| cell_text(c, row.n)));
+        if let Some(p) = compared {
+            let cell = row.cells[p].as_ref();
+            cells.push(cell.map_or("–".into(), delta_text));
+            if !tested {
+                rows.push(cells);
+                continue;
             }
-            cells
-        })
-        .collect();
-    (header, rows)
+            cells.push(match cell {
+                Some(cell)
+                    if cell.delta == Some(0.0) && cell.test.is_none() && cell.note.is_none() =>
+                {
+                    "baseline".into()
+                }
+                Some(Cell { p_adjusted: Some(p), significant, .. }) => {
+                    p_text(*p) + if *significant { " *" } else { "" }
+                }
+                Some(Cell { note: Some(note), .. }) => {
+                    let at = notes.iter().position(|n| n == note).unwrap_or_else(|| {
+                        notes.push(note.clone());
+                        notes.len() - 1
+                    });
+                    format!("–{}", mark(at))
+                }
+                _ => "–".into(),
+            });
+            if settings.seeds_needed {
+                cells.push(cell.and_then(|c| c.seeds_needed).map_or("–".into(), |n| n.to_string()));
+            }
+        }
+        rows.push(cells);
+    }
+    Grid { header, shows, rows, notes }
 }
 
 fn table(comparison: &Comparison, width: Option<usize>) -> String {
-    let (header, rows) = grid(comparison);
+    let Grid { header, shows, rows, notes } = grid(comparison);
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
@@ -85,29 +172,25 @@ fn table(comparison: &Comparison, width: Option<usize>) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    // Per-class columns go first when the table is too wide, then the last columns.
+    // Per-class columns go first when the table is too wide, then the other non-primary
+    // metric columns, from the right.
     let mut shown: Vec<usize> = (0..header.len()).collect();
     let total = |shown: &[usize]| shown.iter().map(|&c| widths[c] + 2).sum::<usize>();
     let mut hidden: Vec<String> = Vec::new();
     if let Some(width) = width {
-        let first_metric = header.len()
-            - comparison.columns.len()
-            - usize::from(comparison.baseline.is_some() && comparison.primary.is_some());
-        let per_class: Vec<usize> = comparison
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.class.is_some())
-            .map(|(i, _)| first_metric + i)
-            .collect();
-        for c in per_class.into_iter().rev().chain((first_metric..header.len()).rev()) {
-            if total(&shown) <= width || shown.len() <= first_metric + 1 {
+        let shows = &shows;
+        let hideable = |per_class: bool| {
+            (0..header.len())
+                .rev()
+                .filter(move |&c| shows[c] == Shows::Metric { per_class })
+                .collect::<Vec<_>>()
+        };
+        for c in hideable(true).into_iter().chain(hideable(false)) {
+            if total(&shown) <= width {
                 break;
             }
-            if let Some(at) = shown.iter().position(|&s| s == c) {
-                shown.remove(at);
-                hidden.push(header[c].clone());
-            }
+            shown.retain(|&s| s != c);
+            hidden.push(header[c].clone());
         }
     }
     let line = |cells: &[String]| {
@@ -119,7 +202,11 @@ fn table(comparison: &Comparison, width: Option<usize>) -> String {
     for row in &rows {
         out += &line(row);
     }
-    out += &footer(comparison);
+    let footer = footer(comparison, &notes);
+    out += &match width {
+        Some(width) => footer.lines().map(|l| wrap(l, width)).collect(),
+        None => footer,
+    };
     if !hidden.is_empty() {
         hidden.reverse();
         out += &format!(
@@ -131,23 +218,125 @@ fn table(comparison: &Comparison, width: Option<usize>) -> String {
     out
 }
 
-fn footer(comparison: &Comparison) -> String {
+/// `line` broken at spaces into lines of at most `width` characters (a longer word stays whole),
+/// continued with an indent.
+fn wrap(line: &str, width: usize) -> String {
     let mut out = String::new();
-    if let (Some(baseline), Some(p)) = (&comparison.baseline, comparison.primary) {
-        out += &format!("Δ: {} minus the baseline {baseline}\n", comparison.columns[p].name);
+    let mut current = String::new();
+    for word in line.split(' ') {
+        let length = current.chars().count();
+        if length > 2 && length + 1 + word.chars().count() > width {
+            out += current.trim_end();
+            out.push('\n');
+            current = "  ".to_string();
+        } else if !current.is_empty() && current != "  " {
+            current.push(' ');
+        }
+        current += word;
     }
-    if !comparison.missing.is_empty() {
+    out + &current + "\n"
+}
+
+/// What the numbers are, why some are missing, what has not run and where results come from.
+fn footer(comparison: &Comparison, notes: &[String]) -> String {
+    let settings = &comparison.settings;
+    let mut out = String::new();
+    if comparison.rows.iter().flat_map(|r| &r.cells).flatten().any(|c| c.n > 1) {
+        out += &match settings.ci {
+            Some(level) => format!(
+                "[low, high]: {} confidence interval of the mean over seeds (t, n − 1 degrees of freedom)\n",
+                percent(level)
+            ),
+            None => "±: sample standard deviation over seeds (n − 1)\n".to_string(),
+        };
+    }
+    if let (Some(baseline), Some(p), true) =
+        (&comparison.baseline, comparison.primary, comparison.per_seed)
+    {
         out += &format!(
-            "{} results not in the cache (not run yet, or failed): {}\n",
-            comparison.missing.len(),
-            comparison.missing.join("; ")
+            "Δ: {} minus that of the baseline {baseline} with the same seed (one seed per row: no tests)\n",
+            comparison.columns[p].name
         );
+    } else if let (Some(baseline), Some(p)) = (&comparison.baseline, comparison.primary) {
+        let interval =
+            settings.ci.map(|level| format!(" [{} CI]", percent(level))).unwrap_or_default();
+        let paired = match settings.paired_test {
+            PairedTest::T => "paired t-test",
+            PairedTest::Wilcoxon => "Wilcoxon signed-rank test",
+        };
+        let family = comparison
+            .rows
+            .iter()
+            .filter(|r| r.cells[p].as_ref().is_some_and(|c| c.p_value.is_some()))
+            .count();
+        out += &format!(
+            "Δ: {} minus the baseline {baseline}{interval}; p: {paired} where a row ran the baseline's seeds, else Welch's t-test, adjusted across {family} rows ({}); * adjusted p < {}\n",
+            comparison.columns[p].name,
+            settings.adjustment.name(),
+            settings.alpha
+        );
+        if settings.seeds_needed {
+            out += &format!(
+                "seeds needed: seeds per variant for a two-sided t-test to detect the row's Δ with {} power at α = {} (from the standard deviation of the paired differences, else the pooled one); – where Δ is 0, the seeds do not vary or more than {MAX_SEEDS} are needed\n",
+                percent(POWER),
+                settings.alpha
+            );
+        }
+    }
+    for (i, note) in notes.iter().enumerate() {
+        out += &format!("{} {note}\n", mark(i));
+    }
+    if let Some(baseline) = &comparison.baseline_not_run {
+        out += &format!("no Δ: the baseline {baseline} has no results yet\n");
+    }
+    if !comparison.not_run.is_empty() {
+        let several =
+            comparison.not_run.iter().any(|n| n.pipeline != comparison.not_run[0].pipeline)
+                || comparison.pipelines.len() > 1;
+        let listed: Vec<String> = comparison
+            .not_run
+            .iter()
+            .map(|n| {
+                let mut text =
+                    if n.variant.is_empty() { n.pipeline.clone() } else { n.variant.clone() };
+                if several && !n.variant.is_empty() {
+                    text = format!("{}: {text}", n.pipeline);
+                }
+                if !n.seeds.is_empty() {
+                    text += &format!(" (seed {})", n.seeds.join(", "));
+                }
+                text
+            })
+            .collect();
+        out += &format!("not run yet (or failed): {}\n", listed.join("; "));
+    }
+    for source in &comparison.sources {
+        out += &format!("{}\n", describe(source));
     }
     out
 }
 
+/// `paper: /path/paper.yaml (version 3f2a9c1b, run 2026-12-01 14:00:12 UTC with --set a=b)`.
+fn describe(source: &Source) -> String {
+    let mut detail: Vec<String> = Vec::new();
+    if !source.digest.is_empty() {
+        detail.push(format!("version {}", source.version()));
+    }
+    let mut run = format!("run {} UTC", format_time(source.run));
+    if !source.overrides.is_empty() {
+        let sets: Vec<String> = source.overrides.iter().map(|o| format!("--set {o}")).collect();
+        run += &format!(" with {}", sets.join(" "));
+    }
+    detail.push(run);
+    format!("{}: {} ({})", source.pipeline, source.file, detail.join(", "))
+}
+
+fn percent(level: f64) -> String {
+    format!("{}%", (level * 1000.0).round() / 10.0)
+}
+
 fn markdown(comparison: &Comparison) -> String {
-    let (header, rows) = grid(comparison);
+    let Grid { header, rows, notes, .. } = grid(comparison);
     let line = |cells: &[String]| {
         format!(
             "| {} |\n",
@@ -159,36 +348,81 @@ fn markdown(comparison: &Comparison) -> String {
     for row in &rows {
         out += &line(row);
     }
-    let footer = footer(comparison);
+    let footer = footer(comparison, &notes);
     if !footer.is_empty() {
-        out += &format!("\n{footer}");
+        out += "\n";
+        out += &footer.lines().map(|l| format!("{l}  \n")).collect::<String>();
     }
     out
 }
+
+/// The statistics of each column in CSV, in this order.
+const CSV_STATISTICS: [&str; 14] = [
+    "mean",
+    "std",
+    "n",
+    "ci_low",
+    "ci_high",
+    "delta",
+    "delta_ci_low",
+    "delta_ci_high",
+    "p_value",
+    "p_adjusted",
+    "test",
+    "significant",
+    "note",
+    "seeds_needed",
+];
 
 fn csv(comparison: &Comparison) -> anyhow::Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["pipeline".into(), "variant".into()];
     header.extend(comparison.factors.iter().cloned());
     for column in &comparison.columns {
-        header.extend(["mean", "std", "n", "delta"].map(|s| format!("{}.{s}", column.name)));
+        header.extend(CSV_STATISTICS.map(|s| format!("{}.{s}", column.name)));
     }
+    header.extend(["file".to_string(), "file_version".to_string()]);
     writer.write_record(&header)?;
-    let number = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for row in &comparison.rows {
         let mut record: Vec<String> = vec![row.pipeline.clone(), row.name()];
         record.extend(
             comparison.factors.iter().map(|f| row.level(f).unwrap_or_default().to_string()),
         );
-        for stat in &row.cells {
-            record.push(number(stat.map(|s| s.mean)));
-            record.push(number(stat.and_then(|s| s.std)));
-            record.push(stat.map_or(String::new(), |s| s.n.to_string()));
-            record.push(number(stat.and_then(|s| s.delta)));
+        for cell in &row.cells {
+            record.extend(csv_cell(cell.as_ref()));
         }
+        let source = source_of(comparison, row);
+        record.push(source.map_or(String::new(), |s| s.file.clone()));
+        record.push(source.map_or(String::new(), |s| s.version().to_string()));
         writer.write_record(&record)?;
     }
     Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// A cell's statistics in the order of [`CSV_STATISTICS`], empty where unknown.
+fn csv_cell(cell: Option<&Cell>) -> [String; CSV_STATISTICS.len()] {
+    let Some(cell) = cell else { return Default::default() };
+    let number = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    [
+        cell.mean.to_string(),
+        number(cell.std),
+        cell.n.to_string(),
+        number(cell.ci_low),
+        number(cell.ci_high),
+        number(cell.delta),
+        number(cell.delta_ci_low),
+        number(cell.delta_ci_high),
+        number(cell.p_value),
+        number(cell.p_adjusted),
+        cell.test.map_or(String::new(), |t| t.to_string()),
+        if cell.p_adjusted.is_some() { cell.significant.to_string() } else { String::new() },
+        cell.note.clone().unwrap_or_default(),
+        cell.seeds_needed.map_or(String::new(), |n| n.to_string()),
+    ]
+}
+
+fn source_of<'a>(comparison: &'a Comparison, row: &Row) -> Option<&'a Source> {
+    comparison.sources.iter().find(|s| s.pipeline == row.pipeline)
 }
 
 fn json(comparison: &Comparison) -> Value {
@@ -196,17 +430,28 @@ fn json(comparison: &Comparison) -> Value {
         .rows
         .iter()
         .map(|row| {
-            let levels: Map<String, Value> = row.levels.iter().map(|(f, l)| (f.clone(), Value::from(l.as_str()))).collect();
+            let levels: Map<String, Value> =
+                row.levels.iter().map(|(f, l)| (f.clone(), Value::from(l.as_str()))).collect();
             let metrics: Map<String, Value> = comparison
                 .columns
                 .iter()
                 .zip(&row.cells)
-                .filter_map(|(column, stat)| {
-                    let s = stat.as_ref()?;
-                    Some((column.name.clone(), json!({"mean": s.mean, "std": s.std, "n": s.n, "delta": s.delta})))
+                .filter_map(|(column, cell)| {
+                    Some((column.name.clone(), serde_json::to_value(cell.as_ref()?).ok()?))
                 })
                 .collect();
-            json!({"pipeline": row.pipeline, "variant": row.name(), "levels": levels, "seeds": row.seeds, "metrics": metrics})
+            let source = source_of(comparison, row).map(|s| {
+                json!({"file": s.file, "version": s.digest, "run": s.run, "overrides": s.overrides})
+            });
+            json!({
+                "pipeline": row.pipeline,
+                "variant": row.name(),
+                "levels": levels,
+                "seeds": row.seeds,
+                "n": row.n,
+                "metrics": metrics,
+                "source": source,
+            })
         })
         .collect();
     json!(rows)
@@ -228,7 +473,9 @@ fn terminal_width() -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::compare::{Column, Row};
+    use super::super::compare::{Baseline, Column, NotRun};
+    use super::super::significance::Settings;
+    use super::super::stats::TestKind;
     use super::*;
 
     fn comparison() -> Comparison {
@@ -239,9 +486,28 @@ mod tests {
             class: class.map(String::from),
             name: name.into(),
         };
-        let stat = |mean: f64| Some(Stat { mean, std: Some(0.01), n: 2, delta: Some(mean - 0.5) });
+        let cell = |mean: f64| {
+            Some(Cell {
+                mean,
+                std: Some(0.01),
+                n: 2,
+                delta: Some(mean - 0.5),
+                p_value: Some(0.01),
+                p_adjusted: Some(0.03),
+                test: Some(TestKind::PairedT),
+                significant: true,
+                ..Cell::default()
+            })
+        };
         Comparison {
             pipelines: vec!["p".into()],
+            sources: vec![Source {
+                pipeline: "p".into(),
+                file: "/work/p.yaml".into(),
+                digest: "3f2a9c1b0000".into(),
+                run: 1_764_102_600,
+                overrides: vec!["a=b".into()],
+            }],
             factors: vec!["model".into()],
             columns: vec![
                 column("val.macro_f1", None),
@@ -252,11 +518,22 @@ mod tests {
                 pipeline: "p".into(),
                 levels: vec![("model".into(), "resnet18".into())],
                 seeds: vec!["0".into(), "1".into()],
-                cells: vec![stat(0.6), stat(0.7), stat(0.8)],
+                n: 2,
+                cells: vec![cell(0.6), cell(0.7), cell(0.8)],
             }],
             primary: Some(0),
-            baseline: Some("model=resnet18".into()),
-            missing: vec![],
+            baseline: Some(Baseline {
+                pipeline: "p".into(),
+                levels: vec![("model".into(), "resnet18".into())],
+            }),
+            baseline_not_run: None,
+            settings: Settings { ci: None, ..Settings::default() },
+            per_seed: false,
+            not_run: vec![NotRun {
+                pipeline: "p".into(),
+                variant: "model=vit".into(),
+                seeds: vec![],
+            }],
         }
     }
 
@@ -266,7 +543,8 @@ mod tests {
         assert!(
             wide.contains("val.f1[G]")
                 && wide.contains("0.6000 ± 0.0100")
-                && wide.contains("+0.1000"),
+                && wide.contains("+0.1000")
+                && wide.contains("0.0300 *"),
             "{wide}"
         );
         let narrow = table(&comparison(), Some(60));
@@ -276,12 +554,41 @@ mod tests {
     }
 
     #[test]
+    fn the_footer_says_what_is_missing_and_where_results_come_from() {
+        let text = table(&comparison(), None);
+        assert!(text.contains("not run yet (or failed): model=vit"), "{text}");
+        assert!(
+            text.contains(
+                "p: /work/p.yaml (version 3f2a9c1b, run 2025-11-25 20:30:00 UTC with --set a=b)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("adjusted across 1 rows (Holm); * adjusted p < 0.05"), "{text}");
+    }
+
+    #[test]
+    fn cells_without_a_p_value_point_at_a_footnote() {
+        let mut comparison = comparison();
+        let cell = comparison.rows[0].cells[0].as_mut().unwrap();
+        (cell.p_value, cell.p_adjusted) = (None, None);
+        cell.note = Some("n = 1 pair: a paired t-test needs at least 2 pairs".into());
+        let text = table(&comparison, None);
+        assert!(text.contains("–¹") && text.contains("¹ n = 1 pair: a paired t-test"), "{text}");
+        assert_eq!(mark(11), "¹²");
+    }
+
+    #[test]
     fn csv_and_json_carry_every_statistic() {
         let csv = csv(&comparison()).unwrap();
-        assert!(csv.starts_with("pipeline,variant,model,val.macro_f1.mean,val.macro_f1.std,val.macro_f1.n,val.macro_f1.delta"), "{csv}");
-        assert!(csv.contains("p,model=resnet18,resnet18,0.6,0.01,2,"), "{csv}");
+        assert!(csv.starts_with("pipeline,variant,model,val.macro_f1.mean,val.macro_f1.std,val.macro_f1.n,val.macro_f1.ci_low,val.macro_f1.ci_high,val.macro_f1.delta,val.macro_f1.delta_ci_low,val.macro_f1.delta_ci_high,val.macro_f1.p_value,val.macro_f1.p_adjusted,val.macro_f1.test,val.macro_f1.significant"), "{csv}");
+        assert!(csv.contains("p,model=resnet18,resnet18,0.6,0.01,2,,,"), "{csv}");
+        assert!(csv.contains(",paired t,true,"), "{csv}");
+        assert!(csv.lines().nth(1).unwrap().ends_with(",/work/p.yaml,3f2a9c1b"), "{csv}");
         let json = json(&comparison());
         assert_eq!(json[0]["metrics"]["val.f1[D]"]["mean"], 0.7);
+        assert_eq!(json[0]["metrics"]["val.f1[D]"]["test"], "paired t");
+        assert_eq!(json[0]["metrics"]["val.f1[D]"]["p_adjusted"], 0.03);
         assert_eq!(json[0]["levels"]["model"], "resnet18");
+        assert_eq!(json[0]["source"]["file"], "/work/p.yaml");
     }
 }

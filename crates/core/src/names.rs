@@ -28,8 +28,19 @@ pub enum NameKind {
 pub const MAX_LENGTH: usize = 64;
 
 /// Factor names that would clash with the columns of `compare` and `metrics`.
-pub const RESERVED_FACTORS: &[&str] =
-    &["seed", "n", "pipeline", "variant", "stage", "split", "metric", "class", "epoch", "value"];
+pub const RESERVED_FACTORS: &[&str] = &[
+    "seed",
+    "n",
+    "pipeline",
+    "variant",
+    "stage",
+    "stage_key",
+    "split",
+    "metric",
+    "class",
+    "epoch",
+    "value",
+];
 
 impl NameKind {
     fn what(self) -> &'static str {

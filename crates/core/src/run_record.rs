@@ -42,9 +42,28 @@ pub struct RunReport {
     pub overrides: Vec<String>,
     #[serde(default)]
     pub device: String,
+    /// The build and machine it ran on; empty in records written before it was recorded.
+    #[serde(default)]
+    pub environment: Environment,
     pub started: u64,
     pub seconds: f64,
     pub stages: Vec<(String, Outcome)>,
+}
+
+/// The build of ablate and the machine a run was on, as the HTML report's provenance shows
+/// them; `None` where unknown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Environment {
+    pub ablate_version: Option<String>,
+    /// The git commit ablate was built from.
+    pub ablate_commit: Option<String>,
+    pub libtorch: Option<String>,
+    /// The GPU's name (`NVIDIA H200`), or the CPU's for a run on the CPU.
+    pub device_name: Option<String>,
+    /// The GPU driver's version.
+    pub driver: Option<String>,
+    pub host: Option<String>,
 }
 
 impl RunReport {
@@ -61,6 +80,7 @@ impl RunReport {
             file: pipeline.file(),
             overrides: pipeline.overrides.clone(),
             device: device.to_string(),
+            environment: Environment::default(),
             started,
             seconds,
             stages,

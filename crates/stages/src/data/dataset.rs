@@ -138,6 +138,60 @@ impl Dataset {
     }
 }
 
+/// The ids and 0/1 labels of one split, with the dataset's label names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitLabels {
+    pub label_names: Vec<String>,
+    pub ids: Vec<String>,
+    /// N×labels, 0 or 1.
+    pub labels: Vec<u8>,
+}
+
+/// Where a tensor lies in a safetensors file, as its header says.
+#[derive(Deserialize)]
+struct TensorEntry {
+    dtype: String,
+    shape: Vec<usize>,
+    data_offsets: (u64, u64),
+}
+
+/// The labels of `split` of the dataset in `dir`, read without its images: the safetensors
+/// header (an 8-byte little-endian length, then JSON) says where the labels lie.
+pub fn read_split_labels(dir: &Path, split: &str) -> anyhow::Result<SplitLabels> {
+    use std::io::{Read, Seek, SeekFrom};
+    let index_path = dir.join(INDEX_NAME);
+    let index: Index = serde_json::from_slice(
+        &std::fs::read(&index_path)
+            .with_context(|| format!("cannot read {}", index_path.display()))?,
+    )
+    .with_context(|| format!("{} is not an ablate dataset index", index_path.display()))?;
+    let Some((_, ids)) = index.splits.into_iter().find(|(name, _)| name == split) else {
+        bail!("{}: no split `{split}`", index_path.display());
+    };
+    let path = dir.join(FILE_NAME);
+    let mut file =
+        std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut length = [0u8; 8];
+    file.read_exact(&mut length)?;
+    let length = u64::from_le_bytes(length);
+    let mut header = vec![0u8; usize::try_from(length)?];
+    file.read_exact(&mut header)?;
+    let mut header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header)
+        .with_context(|| format!("{} is not a safetensors file", path.display()))?;
+    let entry = header
+        .remove(&format!("labels.{split}"))
+        .with_context(|| format!("{}: no labels of `{split}`", path.display()))?;
+    let entry: TensorEntry = serde_json::from_value(entry)?;
+    if entry.dtype != "U8" || entry.shape != [ids.len(), index.label_names.len()] {
+        bail!("{}: the labels of `{split}` have an inconsistent shape", path.display());
+    }
+    let (start, end) = entry.data_offsets;
+    let mut labels = vec![0u8; usize::try_from(end.saturating_sub(start))?];
+    file.seek(SeekFrom::Start(8 + length + start))?;
+    file.read_exact(&mut labels)?;
+    Ok(SplitLabels { label_names: index.label_names, ids, labels })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +211,9 @@ mod tests {
         };
         dataset.write(dir.path()).unwrap();
         assert_eq!(Dataset::read(dir.path()).unwrap(), dataset);
+        let labels = read_split_labels(dir.path(), "train").unwrap();
+        assert_eq!((labels.ids, labels.labels), (vec!["a.jpg".to_string()], vec![1, 0]));
+        assert!(read_split_labels(dir.path(), "val").is_err());
         assert_eq!(dataset.splits[0].positives(2), vec![1, 0]);
         assert!(dataset.split("val").unwrap_err().to_string().contains("no split `val`"));
     }

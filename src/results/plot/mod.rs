@@ -1,7 +1,8 @@
 //! `ablate plot`: PNG charts from stored metrics.
 //!
 //! - `curves.png`: per epoch, the validation macro-F1 and the training loss of each variant's
-//!   final training (seeds averaged per epoch), one line per variant, coloured by a factor.
+//!   final training (seeds averaged per epoch), one line per variant: coloured by a factor,
+//!   with markers and dashes for the next factors (see `style`), the legend below the charts.
 //! - `bars.png`: the comparison table's primary column as horizontal bars, mean ± std over
 //!   seeds, coloured by the same factor.
 //!
@@ -18,64 +19,13 @@ use plotters::style::FontStyle;
 
 use super::collect::StageResult;
 use super::compare::{Comparison, Row};
+use style::{Look, draw_legend, draw_line, draw_markers, legend_height};
+
+mod style;
+
+pub use style::Styling;
 
 const FONT: &str = "sans-serif";
-/// Matplotlib's `tab10` colours.
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-
-/// Colours rows by the levels of one factor.
-pub struct Colouring {
-    pub factor: Option<String>,
-    levels: Vec<String>,
-}
-
-impl Colouring {
-    /// By `factor`, or else by the first factor with more than one level among the rows.
-    pub fn new(comparison: &Comparison, factor: Option<&str>) -> anyhow::Result<Colouring> {
-        let levels_of = |f: &str| -> Vec<String> {
-            let mut levels: Vec<String> = Vec::new();
-            for level in comparison.rows.iter().filter_map(|r| r.level(f)) {
-                if !levels.iter().any(|l| l == level) {
-                    levels.push(level.to_string());
-                }
-            }
-            levels
-        };
-        let factor = match factor {
-            Some(f) if comparison.factors.iter().any(|x| x == f) => Some(f.to_string()),
-            Some(f) => {
-                return Err(anyhow!(
-                    "--by {f}: no such factor (factors: {})",
-                    comparison.factors.join(", ")
-                ));
-            }
-            None => comparison.factors.iter().find(|f| levels_of(f).len() > 1).cloned(),
-        };
-        let levels = factor.as_deref().map(levels_of).unwrap_or_default();
-        Ok(Colouring { factor, levels })
-    }
-
-    fn colour(&self, row: &Row) -> RGBColor {
-        let level = self.factor.as_deref().and_then(|f| row.level(f));
-        let index = level.and_then(|l| self.levels.iter().position(|x| x == l)).unwrap_or(0);
-        PALETTE[index % PALETTE.len()]
-    }
-
-    fn legend(&self, row: &Row) -> Option<String> {
-        Some(format!("{}={}", self.factor.as_deref()?, row.level(self.factor.as_deref()?)?))
-    }
-}
 
 /// One variant's per-epoch curve: epoch → mean over seeds.
 struct Curve {
@@ -112,7 +62,7 @@ fn curve(results: &[&StageResult]) -> Curve {
 pub fn curves(
     comparison: &Comparison,
     trainings: &[StageResult],
-    colouring: &Colouring,
+    styling: &Styling,
     out: &Path,
 ) -> anyhow::Result<PathBuf> {
     let lines: Vec<(&Row, Curve)> = comparison
@@ -130,10 +80,19 @@ pub fn curves(
     if lines.is_empty() {
         return Err(anyhow!("no per-epoch training metrics among the chosen variants"));
     }
+    let mut legend: Vec<(String, Look)> = Vec::new();
+    for (row, _) in &lines {
+        let entry = (styling.label(row), styling.look(row));
+        if !legend.contains(&entry) {
+            legend.push(entry);
+        }
+    }
     let path = out.join("curves.png");
-    let (width, height) = (1400, 560);
+    let (width, charts_height) = (1400, 560);
+    let height = charts_height + legend_height(&legend, width);
     draw_png(&path, (width, height), |root| {
-        let panels = root.split_evenly((1, 2));
+        let (charts, legend_area) = root.split_vertically(charts_height);
+        let panels = charts.split_evenly((1, 2));
         let panel_data: [(&str, Series); 2] = [
             ("validation macro-F1", |c| &c.validation_f1),
             ("training loss", |c| &c.training_loss),
@@ -161,44 +120,33 @@ pub fn curves(
                 .label_style((FONT, 14))
                 .axis_desc_style((FONT, 15))
                 .draw()?;
-            let mut labelled: Vec<String> = Vec::new();
+            let area = chart.plotting_area();
             for (row, curve) in &lines {
-                let colour = colouring.colour(row);
-                let series = chart.draw_series(LineSeries::new(
-                    points_of(curve).iter().copied(),
-                    colour.stroke_width(2),
-                ))?;
-                if let Some(label) = colouring.legend(row).filter(|l| !labelled.contains(l)) {
-                    labelled.push(label.clone());
-                    series.label(label).legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(3))
-                    });
-                }
-            }
-            if !labelled.is_empty() {
-                chart
-                    .configure_series_labels()
-                    .label_font((FONT, 14))
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.3))
-                    .position(SeriesLabelPosition::LowerRight)
-                    .draw()?;
+                let points = points_of(curve);
+                let look = styling.look(row);
+                draw_line(area, points, look)?;
+                // About a dozen markers per line, however many epochs.
+                draw_markers(
+                    area,
+                    points.iter().copied().step_by(points.len().div_ceil(12)),
+                    look,
+                )?;
             }
         }
-        Ok(())
+        draw_legend(&legend_area, &legend)
     })?;
     Ok(path)
 }
 
 /// Writes `bars.png`: the primary column of the comparison; returns its path.
-pub fn bars(comparison: &Comparison, colouring: &Colouring, out: &Path) -> anyhow::Result<PathBuf> {
+pub fn bars(comparison: &Comparison, styling: &Styling, out: &Path) -> anyhow::Result<PathBuf> {
     let column =
         comparison.primary.ok_or_else(|| anyhow!("the comparison has no metric to plot"))?;
     let bars: Vec<(String, &Row, f64, f64)> = comparison
         .rows
         .iter()
         .filter_map(|row| {
-            let stat = row.cells[column]?;
+            let stat = row.cells[column].as_ref()?;
             let name = if comparison.pipelines.len() > 1 {
                 format!("{} {}", row.pipeline, row.name())
             } else {
@@ -245,7 +193,7 @@ pub fn bars(comparison: &Comparison, colouring: &Colouring, out: &Path) -> anyho
             .draw()?;
         for (i, (_, row, mean, std)) in bars.iter().enumerate() {
             let i = n - 1 - i as i32;
-            let colour = colouring.colour(row);
+            let colour = styling.look(row).colour;
             let mut bar = Rectangle::new(
                 [(0.0, SegmentValue::Exact(i)), (*mean, SegmentValue::Exact(i + 1))],
                 colour.mix(0.8).filled(),

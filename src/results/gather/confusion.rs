@@ -1,0 +1,155 @@
+//! Confusion counts (TP, FP, FN, TN per label) of each variant's evaluations, recounted from
+//! what `evaluate` stored: `scores.json` (split and threshold) and `predictions.csv` (a
+//! probability per image and label), against the labels of the dataset the evaluation read
+//! (its `data` input, found by its ref and checked against the output digest its record names).
+//! A label is predicted when its probability is above the threshold, as `evaluate` scores it.
+//! Counts are summed over the variant's seeds.
+use std::collections::HashMap;
+use std::path::Path;
+
+use ablate_core::store::{Entry, Store};
+use ablate_stages::data::dataset::{SplitLabels, read_split_labels};
+use anyhow::{Context, bail};
+
+use super::variants::Variants;
+use crate::results::collect::StageResult;
+use crate::results::report::{Confusion, LabelCounts};
+
+/// What `evaluate` writes in `scores.json` that the counts need.
+#[derive(serde::Deserialize)]
+struct Scores {
+    split: String,
+    threshold: f64,
+}
+
+/// The counts of `evaluations` (results of `evaluate` stages) per variant and split; each
+/// evaluation that cannot be recounted is skipped with a warning.
+pub(super) fn confusion(
+    store: &Store,
+    evaluations: &[StageResult],
+    variants: &Variants,
+    warnings: &mut Vec<String>,
+) -> Vec<Confusion> {
+    let mut labels_of: HashMap<(String, String), SplitLabels> = HashMap::new();
+    let mut counted: Vec<(Confusion, Vec<String>)> = Vec::new(); // with the instances summed
+    for result in evaluations {
+        let Some(variant) = variants.name(&result.pipeline, &result.levels) else { continue };
+        let recounted = store.entry(&result.key).and_then(|entry| {
+            let entry = entry.context("its result is gone from the cache")?;
+            recount(store, &entry, &mut labels_of)
+        });
+        let (split, threshold, labels) = match recounted {
+            Ok(recounted) => recounted,
+            Err(error) => {
+                warnings.push(format!("no confusion counts of {}: {error:#}", result.instance));
+                continue;
+            }
+        };
+        let at = counted.iter().position(|(c, _)| c.variant == variant && c.split == split);
+        let (item, instances) = match at {
+            Some(at) => &mut counted[at],
+            None => {
+                counted.push((
+                    Confusion {
+                        variant: variant.to_string(),
+                        split,
+                        seeds: 0,
+                        threshold,
+                        labels: Vec::new(),
+                    },
+                    Vec::new(),
+                ));
+                counted.last_mut().expect("just pushed")
+            }
+        };
+        if instances.contains(&result.instance) {
+            continue; // a result several seeds share counts once
+        }
+        instances.push(result.instance.clone());
+        item.seeds += 1;
+        for counts in labels {
+            match item.labels.iter_mut().find(|l| l.label == counts.label) {
+                Some(sum) => {
+                    sum.tp += counts.tp;
+                    sum.fp += counts.fp;
+                    sum.fn_ += counts.fn_;
+                    sum.tn += counts.tn;
+                }
+                None => item.labels.push(counts),
+            }
+        }
+    }
+    counted.into_iter().map(|(c, _)| c).collect()
+}
+
+/// The split, threshold and per-label counts of one evaluation.
+fn recount(
+    store: &Store,
+    entry: &Entry,
+    labels_of: &mut HashMap<(String, String), SplitLabels>,
+) -> anyhow::Result<(String, f64, Vec<LabelCounts>)> {
+    let out = entry.out_dir();
+    let scores: Scores = serde_json::from_slice(&std::fs::read(out.join("scores.json"))?)
+        .context("scores.json is not an evaluation's")?;
+    let data = entry.record.fingerprint.upstream.get("data").context("it has no data input")?;
+    // The stage is named as in the pipeline whose run computed the evaluation.
+    let key = store
+        .read_ref(&entry.record.pipeline, &data.stage)
+        .with_context(|| format!("its data stage {} has no result", data.stage))?;
+    let dataset = store.entry(&key)?.context("its dataset is gone from the cache")?;
+    if Some(&dataset.record.output) != data.output.as_ref() {
+        bail!("the dataset it read is no longer {}'s latest result", data.stage);
+    }
+    let truth = match labels_of.entry((key, scores.split.clone())) {
+        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+        std::collections::hash_map::Entry::Vacant(new) => {
+            new.insert(read_split_labels(&dataset.out_dir(), &scores.split)?)
+        }
+    };
+    let counts = count(&out.join("predictions.csv"), truth, scores.threshold)?;
+    Ok((scores.split, scores.threshold, counts))
+}
+
+/// One-vs-rest counts per label of the predictions in `path` (`id,p_<label>,…`).
+fn count(path: &Path, truth: &SplitLabels, threshold: f64) -> anyhow::Result<Vec<LabelCounts>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header = reader.headers()?.clone();
+    let n_labels = truth.label_names.len();
+    // Column of each prediction → the dataset's label column.
+    let columns: Vec<(usize, usize)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            let label = name.strip_prefix("p_")?;
+            Some((i, truth.label_names.iter().position(|l| l == label)?))
+        })
+        .collect();
+    let mut counts: Vec<LabelCounts> = columns
+        .iter()
+        .map(|&(_, l)| LabelCounts {
+            label: truth.label_names[l].clone(),
+            ..LabelCounts::default()
+        })
+        .collect();
+    let rows: HashMap<&str, usize> =
+        truth.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    // As `evaluate` decides: a probability strictly above the threshold, in single precision.
+    let threshold = threshold as f32;
+    for record in reader.records() {
+        let record = record?;
+        let id = record.get(0).unwrap_or_default();
+        let row = *rows.get(id).with_context(|| format!("image {id} is not in the split"))?;
+        for (counts, &(column, label)) in counts.iter_mut().zip(&columns) {
+            let p: f32 = record.get(column).unwrap_or_default().parse()?;
+            let positive = truth.labels[row * n_labels + label] == 1;
+            match (p > threshold, positive) {
+                (true, true) => counts.tp += 1,
+                (true, false) => counts.fp += 1,
+                (false, true) => counts.fn_ += 1,
+                (false, false) => counts.tn += 1,
+            }
+        }
+    }
+    Ok(counts)
+}

@@ -1,0 +1,81 @@
+//! Fills the HTML report's [`Report`] from the cache alone, as `compare` reads it: the
+//! comparison (rows, cells and statistics of `ablate compare`) and its per-class heat maps,
+//! learning curves from each variant's final training, confusion counts recounted from each
+//! evaluation's predictions, the `gradcam` stages' overlays, the stage graph and each
+//! variant's provenance. Only the variants the comparison shows appear. What cannot be read
+//! (a result gone from the cache, a file of an unexpected shape) is left out with a warning.
+mod confusion;
+mod curves;
+mod gradcam;
+mod lineage;
+mod table;
+mod variants;
+
+use ablate_core::clock::{format_time, unix_seconds};
+use ablate_core::store::Store;
+
+use super::collect::{Selection, Stages, collect};
+use super::compare::{self, compare};
+use super::report::{Pipeline, Report};
+use lineage::Lineage;
+use variants::Variants;
+
+/// The report of `pipelines` (names; empty: every pipeline run with the cache), comparing
+/// `stages` (empty: the evaluations) with `options`, and the warnings of what was left out.
+pub fn report(
+    store: &Store,
+    pipelines: &[String],
+    stages: &[String],
+    options: &compare::Options,
+) -> anyhow::Result<(Report, Vec<String>)> {
+    let collected = collect(store, &Selection { pipelines, stages: Stages::Named(stages) })?;
+    let comparison = compare(&collected, options)?;
+    let variants = Variants::new(&comparison);
+    let manifests: Vec<_> = collected
+        .manifests
+        .iter()
+        .filter(|m| comparison.pipelines.contains(&m.pipeline))
+        .cloned()
+        .collect();
+    let mut warnings = Vec::new();
+
+    let trainings = collect(store, &Selection { pipelines, stages: Stages::FinalTraining })?;
+    let evaluations: Vec<_> =
+        collect(store, &Selection { pipelines, stages: Stages::Evaluations })?
+            .results
+            .into_iter()
+            .filter(|r| {
+                let manifest = manifests.iter().find(|m| m.pipeline == r.pipeline);
+                manifest.and_then(|m| m.stage(&r.instance)).is_some_and(|s| s.kind == "evaluate")
+            })
+            .collect();
+    let mut lineage = Lineage::new(store, &manifests)?;
+    let report = Report {
+        title: format!("Ablation report: {}", comparison.pipelines.join(", ")),
+        generated_at: format!("{} UTC", format_time(unix_seconds())),
+        generator: match option_env!("ABLATE_COMMIT") {
+            Some(commit) => format!(
+                "ablate {} ({})",
+                env!("CARGO_PKG_VERSION"),
+                &commit[..12.min(commit.len())]
+            ),
+            None => format!("ablate {}", env!("CARGO_PKG_VERSION")),
+        },
+        pipelines: manifests
+            .iter()
+            .map(|m| Pipeline {
+                name: m.pipeline.clone(),
+                file: m.file.clone(),
+                digest: m.file_digest.clone(),
+            })
+            .collect(),
+        comparison: table::comparison(&comparison, &variants),
+        heat_maps: table::heat_maps(&comparison, &variants),
+        curves: curves::curves(&trainings.results, &variants),
+        confusion: confusion::confusion(store, &evaluations, &variants, &mut warnings),
+        gradcam: gradcam::gradcam(store, &manifests, &variants, &mut warnings),
+        graph: lineage.graph()?,
+        provenance: lineage.provenance(&variants)?,
+    };
+    Ok((report, warnings))
+}

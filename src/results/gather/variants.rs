@@ -1,0 +1,64 @@
+//! The names the report gives the comparison's rows, by which every section refers to a
+//! variant: its levels (`loss=focal,hidden=32`), prefixed with the pipeline (`paper: …`) when
+//! several pipelines are compared, or the pipeline's name for a pipeline without a grid. A
+//! result belongs to a row when its variant is the row's and its seed one the row pools
+//! (`--where seed=…` keeps some).
+use ablate_core::grid::{SEED, levels_name};
+
+use crate::results::compare::{Comparison, Row};
+
+/// A row of the comparison, named.
+struct Variant {
+    pipeline: String,
+    /// Without `seed`.
+    levels: Vec<(String, String)>,
+    name: String,
+    seeds: Vec<String>,
+}
+
+pub(super) struct Variants {
+    /// In the table's row order.
+    rows: Vec<Variant>,
+}
+
+impl Variants {
+    pub(super) fn new(comparison: &Comparison) -> Variants {
+        let several = comparison.pipelines.len() > 1;
+        let rows = comparison
+            .rows
+            .iter()
+            .map(|row| {
+                let levels = without_seed(&row.levels);
+                let name = match (levels_name(&levels), several) {
+                    (name, _) if name.is_empty() => row.pipeline.clone(),
+                    (name, true) => format!("{}: {name}", row.pipeline),
+                    (name, false) => name,
+                };
+                Variant { pipeline: row.pipeline.clone(), levels, name, seeds: row.seeds.clone() }
+            })
+            .collect();
+        Variants { rows }
+    }
+
+    /// The name of the row that pools the variant (and seed) with these levels in `pipeline`.
+    pub(super) fn name(&self, pipeline: &str, levels: &[(String, String)]) -> Option<&str> {
+        let seed = levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l);
+        let levels = without_seed(levels);
+        let row = self.rows.iter().find(|v| v.pipeline == pipeline && v.levels == levels)?;
+        let pooled = seed.is_none_or(|seed| row.seeds.contains(seed));
+        pooled.then_some(row.name.as_str())
+    }
+
+    pub(super) fn of_row(&self, row: &Row) -> &str {
+        self.name(&row.pipeline, &row.levels).expect("every row is named")
+    }
+
+    /// Pipeline and name of each variant, in the table's row order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rows.iter().map(|v| (v.pipeline.as_str(), v.name.as_str()))
+    }
+}
+
+fn without_seed(levels: &[(String, String)]) -> Vec<(String, String)> {
+    levels.iter().filter(|(f, _)| f != SEED).cloned().collect()
+}
