@@ -1,9 +1,9 @@
 //! Confusion counts (TP, FP, FN, TN per label) of each variant's evaluations, recounted from
-//! what `evaluate` stored: `scores.json` (split and threshold) and `predictions.csv` (a
-//! probability per image and label), against the labels of the dataset the evaluation read
+//! what `evaluate` stored: `scores.json` (split and decision thresholds) and `predictions.csv`
+//! (a probability per image and label), against the labels of the dataset the evaluation read
 //! (its `data` input, found by its ref and checked against the output digest its record names).
-//! A label is predicted when its probability is above the threshold, as `evaluate` scores it.
-//! Counts are summed over the variant's seeds.
+//! A label is predicted when its probability is above the label's threshold, as `evaluate`
+//! scores it. Counts are summed over the variant's seeds.
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -15,11 +15,45 @@ use super::variants::Variants;
 use crate::results::collect::StageResult;
 use crate::results::report::{Confusion, LabelCounts};
 
-/// What `evaluate` writes in `scores.json` that the counts need.
+/// What `evaluate` writes in `scores.json` that the counts need: the split and the decision
+/// thresholds, per label (results from before `decision` existed have one `threshold`).
 #[derive(serde::Deserialize)]
 struct Scores {
     split: String,
-    threshold: f64,
+    #[serde(default)]
+    decision: Option<String>,
+    #[serde(default)]
+    thresholds: Option<HashMap<String, f32>>,
+    #[serde(default)]
+    threshold: Option<f32>,
+}
+
+impl Scores {
+    /// The threshold of `label`.
+    fn threshold(&self, label: &str) -> anyhow::Result<f32> {
+        match (&self.thresholds, self.threshold) {
+            (Some(thresholds), _) => thresholds
+                .get(label)
+                .copied()
+                .with_context(|| format!("scores.json has no threshold for label {label}")),
+            (None, Some(threshold)) => Ok(threshold),
+            (None, None) => bail!("scores.json names no threshold"),
+        }
+    }
+
+    /// How the thresholds were chosen, for the report: `0.5`, or `tuned on validation`.
+    fn describe(&self) -> String {
+        if self.decision.as_deref() == Some("tuned") {
+            return "tuned on validation".into();
+        }
+        let mut values: Vec<String> = match &self.thresholds {
+            Some(thresholds) => thresholds.values().map(|t| t.to_string()).collect(),
+            None => self.threshold.iter().map(|t| t.to_string()).collect(),
+        };
+        values.sort();
+        values.dedup();
+        values.join(", ")
+    }
 }
 
 /// The counts of `evaluations` (results of `evaluate` stages) per variant and split; each
@@ -82,12 +116,12 @@ pub(super) fn confusion(
     counted.into_iter().map(|(c, _)| c).collect()
 }
 
-/// The split, threshold and per-label counts of one evaluation.
+/// The split, thresholds (described) and per-label counts of one evaluation.
 fn recount(
     store: &Store,
     entry: &Entry,
     labels_of: &mut HashMap<(String, String), SplitLabels>,
-) -> anyhow::Result<(String, f64, Vec<LabelCounts>)> {
+) -> anyhow::Result<(String, String, Vec<LabelCounts>)> {
     let out = entry.out_dir();
     let scores: Scores = serde_json::from_slice(&std::fs::read(out.join("scores.json"))?)
         .context("scores.json is not an evaluation's")?;
@@ -106,12 +140,12 @@ fn recount(
             new.insert(read_split_labels(&dataset.out_dir(), &scores.split)?)
         }
     };
-    let counts = count(&out.join("predictions.csv"), truth, scores.threshold)?;
-    Ok((scores.split, scores.threshold, counts))
+    let counts = count(&out.join("predictions.csv"), truth, &scores)?;
+    Ok((scores.split.clone(), scores.describe(), counts))
 }
 
 /// One-vs-rest counts per label of the predictions in `path` (`id,p_<label>,…`).
-fn count(path: &Path, truth: &SplitLabels, threshold: f64) -> anyhow::Result<Vec<LabelCounts>> {
+fn count(path: &Path, truth: &SplitLabels, scores: &Scores) -> anyhow::Result<Vec<LabelCounts>> {
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     let header = reader.headers()?.clone();
@@ -134,13 +168,17 @@ fn count(path: &Path, truth: &SplitLabels, threshold: f64) -> anyhow::Result<Vec
         .collect();
     let rows: HashMap<&str, usize> =
         truth.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    // As `evaluate` decides: a probability strictly above the threshold, in single precision.
-    let threshold = threshold as f32;
+    // As `evaluate` decides: a probability strictly above the label's threshold, in single
+    // precision.
+    let thresholds: Vec<f32> =
+        counts.iter().map(|c| scores.threshold(&c.label)).collect::<anyhow::Result<_>>()?;
     for record in reader.records() {
         let record = record?;
         let id = record.get(0).unwrap_or_default();
         let row = *rows.get(id).with_context(|| format!("image {id} is not in the split"))?;
-        for (counts, &(column, label)) in counts.iter_mut().zip(&columns) {
+        for ((counts, &(column, label)), &threshold) in
+            counts.iter_mut().zip(&columns).zip(&thresholds)
+        {
             let p: f32 = record.get(column).unwrap_or_default().parse()?;
             let positive = truth.labels[row * n_labels + label] == 1;
             match (p > threshold, positive) {

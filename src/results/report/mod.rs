@@ -181,8 +181,8 @@ pub struct Confusion {
     pub split: String,
     /// How many seeds' results are summed (distinct results, as [`Row::n`]).
     pub seeds: usize,
-    /// Decision threshold the counts use, e.g. 0.5.
-    pub threshold: f64,
+    /// The decision thresholds the counts use, described: `0.5`, or `tuned on validation`.
+    pub threshold: String,
     pub labels: Vec<LabelCounts>,
 }
 
@@ -334,7 +334,7 @@ impl Default for Confusion {
             variant: String::new(),
             split: String::new(),
             seeds: 0,
-            threshold: 0.5,
+            threshold: "0.5".into(),
             labels: Vec::new(),
         }
     }

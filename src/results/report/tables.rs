@@ -227,7 +227,7 @@ pub(super) fn confusion(items: &[Confusion], c: &Comparison, palette: &Palette) 
         let rows: Vec<Option<&super::Row>> =
             group.iter().map(|i| c.rows.iter().find(|r| r.variant == i.variant)).collect();
         let by_levels = !c.factors.is_empty() && rows.iter().all(Option::is_some);
-        let thresholds = dedup(group.iter().map(|i| format!("{}", i.threshold)));
+        let thresholds = dedup(group.iter().map(|i| i.threshold.clone()));
         let _ = write!(
             out,
             "<h3><code>{}</code></h3>\n<p class=\"sub\">Counts summed over each variant's seeds \
