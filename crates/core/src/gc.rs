@@ -165,7 +165,7 @@ pub fn find(
     }
     let names: HashSet<&str> = kept.iter().map(|m| m.pipeline.as_str()).collect();
     let mut runs = store.runs()?;
-    runs.sort_by_key(|r| std::cmp::Reverse(r.started));
+    runs.reverse(); // newest first
     let mut per_pipeline: BTreeMap<&str, usize> = BTreeMap::new();
     for run in runs.iter().filter(|r| names.contains(r.pipeline.as_str())) {
         let count = per_pipeline.entry(&run.pipeline).or_default();

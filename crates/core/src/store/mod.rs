@@ -351,13 +351,18 @@ impl Store {
 
     /// The recorded runs, oldest first; unreadable records are skipped.
     pub fn runs(&self) -> anyhow::Result<Vec<RunReport>> {
-        let mut runs: Vec<RunReport> = fs::read_dir(self.runs_dir())?
+        // Runs that started in the same second are ordered by when their record was written.
+        let mut runs: Vec<(u64, std::time::SystemTime, RunReport)> = fs::read_dir(self.runs_dir())?
             .flatten()
-            .filter_map(|entry| fs::read(entry.path()).ok())
-            .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+            .filter_map(|entry| {
+                let written = entry.metadata().and_then(|m| m.modified()).ok()?;
+                let report: RunReport =
+                    serde_json::from_slice(&fs::read(entry.path()).ok()?).ok()?;
+                Some((report.started, written, report))
+            })
             .collect();
-        runs.sort_by_key(|r| r.started);
-        Ok(runs)
+        runs.sort_by_key(|(started, written, _)| (*started, *written));
+        Ok(runs.into_iter().map(|(_, _, report)| report).collect())
     }
 
     /// What the store knows of the last result of `stage` of `pipeline` (see `why_dirty`).
