@@ -10,7 +10,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
@@ -49,7 +49,7 @@ struct Entry {
 /// Digests of external files, backed by a persistent stat cache.
 pub struct FileDigests {
     path: PathBuf,
-    entries: Mutex<HashMap<PathBuf, Entry>>,
+    entries: RwLock<HashMap<PathBuf, Entry>>,
     changed: Mutex<bool>,
 }
 
@@ -60,14 +60,14 @@ impl FileDigests {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
-        FileDigests { path, entries: Mutex::new(entries), changed: Mutex::new(false) }
+        FileDigests { path, entries: RwLock::new(entries), changed: Mutex::new(false) }
     }
 
     /// Digest of one file's content.
     pub fn digest(&self, path: &Path) -> io::Result<String> {
         let meta = fs::metadata(path)?;
         let stat = Stat::of(&meta);
-        if let Some(entry) = self.entries.lock().expect("stat cache lock").get(path)
+        if let Some(entry) = self.entries.read().expect("stat cache lock").get(path)
             && entry.stat == stat
         {
             return Ok(entry.digest.clone());
@@ -76,7 +76,7 @@ impl FileDigests {
         let settled = meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok());
         if settled.is_some_and(|age| age > RACY_WINDOW) {
             self.entries
-                .lock()
+                .write()
                 .expect("stat cache lock")
                 .insert(path.to_path_buf(), Entry { stat, digest: digest.clone() });
             *self.changed.lock().expect("stat cache lock") = true;
@@ -102,7 +102,7 @@ impl FileDigests {
         if !*self.changed.lock().expect("stat cache lock") {
             return Ok(());
         }
-        let bytes = serde_json::to_vec(&*self.entries.lock().expect("stat cache lock"))?;
+        let bytes = serde_json::to_vec(&*self.entries.read().expect("stat cache lock"))?;
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         io::Write::write_all(&mut tmp, &bytes)?;

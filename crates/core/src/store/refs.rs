@@ -22,9 +22,10 @@ impl Store {
         fs::read_to_string(self.ref_path(pipeline, stage)).ok().map(|s| s.trim().to_string())
     }
 
-    /// Records `key` as the last result of `stage` of `pipeline` (not in a read-only cache).
+    /// Records `key` as the last result of `stage` of `pipeline` (not in a read-only cache); a
+    /// ref that already says so is left alone, so that a no-op run syncs nothing to disk.
     pub fn write_ref(&self, pipeline: &str, stage: &str, key: &str) -> anyhow::Result<()> {
-        if !self.writable {
+        if !self.writable || self.read_ref(pipeline, stage).as_deref() == Some(key) {
             return Ok(());
         }
         let path = self.ref_path(pipeline, stage);
@@ -33,11 +34,15 @@ impl Store {
     }
 
     /// Records what `manifest.pipeline` consists of (see `manifest`); returns the manifest it
-    /// replaces, if any.
+    /// replaces, if any. One that differs from the stored one only in when it was written is
+    /// not written again (it dates the run that recorded this layout, file and overrides).
     pub fn write_manifest(&self, manifest: &Manifest) -> anyhow::Result<Option<Manifest>> {
         let path = self.manifest_dir(&manifest.pipeline).join(MANIFEST);
         let previous = read_manifest(&path)?;
-        if self.writable {
+        let unchanged = previous
+            .as_ref()
+            .is_some_and(|p| Manifest { written: manifest.written, ..p.clone() } == *manifest);
+        if self.writable && !unchanged {
             fs::create_dir_all(path.parent().expect("refs have a parent"))?;
             write_atomically(&path, &serde_json::to_vec(manifest)?)?;
         }
