@@ -1,7 +1,8 @@
 //! Ensembles, test-time augmentation and tuned decisions end to end on tiny synthetic data: an
 //! ensemble of one model predicts what the model does; an ensemble's key follows its members'
 //! outputs (a member that re-ran with the same output leaves it cached); `decision: tuned`
-//! predicts at the thresholds the model carries, and is refused for a model without any.
+//! predicts at the thresholds the model carries, and is refused for a model without any; a stage
+//! that needs one network refuses an ensemble.
 mod common;
 
 use common::{Workspace, text};
@@ -134,4 +135,18 @@ fn a_tuned_decision_needs_tuned_thresholds() {
     let message = text(&output);
     assert!(message.contains("carries no tuned thresholds"), "{message}");
     assert!(message.contains("tune_thresholds: true"), "{message}");
+}
+
+#[test]
+fn a_stage_that_needs_one_network_refuses_an_ensemble() {
+    let ws = setup();
+    let pipeline = format!(
+        "{PIPELINE}  more:\n    kind: train\n    inputs: {{data: data, model: both}}\n    params: {{epochs: 1, batch_size: 16, head_hidden: 32}}\n"
+    );
+    ws.write("ens.yaml", &pipeline);
+    let output = ws.ablate(&["run", "ens.yaml", "--device", "cpu"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let message = text(&output);
+    assert!(message.contains("the input model is an ensemble"), "{message}");
+    assert!(message.contains("give this stage one of its members"), "{message}");
 }

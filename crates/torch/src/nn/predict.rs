@@ -172,16 +172,7 @@ mod tests {
 
     #[test]
     fn a_padded_last_batch_gives_the_probabilities_of_one_batch() {
-        tch::manual_seed(0);
-        let config = ModelConfig {
-            arch: Architecture::new("resnet18"),
-            labels: vec!["D".into(), "G".into()],
-            head_hidden: 8,
-            dropout: 0.5,
-            image_size: 32,
-        };
-        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
-        let model = Classifier::new(&vs.root(), &config).unwrap();
+        let (_vs, model) = model();
         let images = Tensor::randint(256, [5, 3, 32, 32], (Kind::Uint8, tch::Device::Cpu));
         let labels = Tensor::zeros([5, 2], (Kind::Float, tch::Device::Cpu));
         let split = SplitTensors::placed(
