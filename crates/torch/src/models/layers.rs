@@ -98,6 +98,11 @@ impl Conv2d {
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let (x, padding) = match self.padding {
             Padding::Symmetric(p) => (x.shallow_clone(), p),
+            // Stride 1 and an odd kernel: "SAME" is symmetric and the convolution pads itself
+            // (as timm does), without a padded copy of the input.
+            Padding::TfSame if self.stride == 1 && self.kernel % 2 == 1 => {
+                (x.shallow_clone(), self.kernel / 2)
+            }
             Padding::TfSame => (tf_same_pad(x, self.kernel, self.stride), 0),
         };
         x.conv2d(&self.weight, self.bias.as_ref(), [self.stride], [padding], [1], self.groups)
