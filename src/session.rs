@@ -47,7 +47,11 @@ impl Session {
         access: Access,
     ) -> anyhow::Result<Session> {
         let registry = registry();
-        let pipeline = source.load(&registry)?;
+        // The stat cache (thousands of lines for a dataset of images) is read while the
+        // pipeline is parsed.
+        let (pipeline, digests) =
+            rayon::join(|| source.load(&registry), || FileDigests::open(cache.join("stat-cache")));
+        let pipeline = pipeline?;
         for warning in &pipeline.warnings {
             eprintln!("warning: {warning}");
         }
@@ -56,7 +60,6 @@ impl Session {
             Access::Run => Store::open(cache)?,
             Access::Plan => Store::for_planning(cache)?,
         };
-        let digests = FileDigests::open(cache.join("stat-cache.json"));
         let device_stages = pipeline.stages.iter().any(|s| {
             registry.get(&s.kind).is_some_and(|k| k.resource(&s.params) == Resource::Device)
         });

@@ -16,7 +16,7 @@
 //!   toolchain/<digest>.json   the versions a torch worker binary reports (see `toolchain`)
 //!   runs/                     one summary per `ablate run`
 //!   slurm/                    submissions of `ablate run --executor slurm` (see `slurm`)
-//!   stat-cache.json           file stat → digest memo
+//!   stat-cache                file stat → digest memo
 //! ```
 //!
 //! Publishing is a `rename` of a complete staging folder, so a crash leaves either nothing or a
