@@ -57,15 +57,51 @@ impl Fingerprint {
         if self.upstream.values().any(|u| u.output.is_none()) {
             return None;
         }
-        let mut json = serde_json::to_value(self).expect("fingerprints serialise");
-        let upstream: serde_json::Map<String, Json> = self
-            .upstream
-            .iter()
-            .map(|(role, u)| (role.clone(), Json::from(u.output.clone())))
-            .collect();
-        json["upstream"] = Json::Object(upstream);
+        // The canonical JSON of the fingerprint with each upstream stage replaced by its output
+        // digest, written straight into the hasher (a load's thousands of file digests are not
+        // copied into a JSON value first); the fields in sorted order, as `write_canonical`
+        // writes any object.
         let mut hasher = blake3::Hasher::new();
-        write_canonical(&json, &mut hasher);
+        let string = |hasher: &mut blake3::Hasher, text: &str| {
+            serde_json::to_writer(&mut *hasher, text).expect("strings serialise");
+        };
+        let field = |hasher: &mut blake3::Hasher, name: &str| {
+            string(hasher, name);
+            hasher.update(b":");
+        };
+        let strings = |hasher: &mut blake3::Hasher, map: &BTreeMap<String, String>| {
+            hasher.update(b"{");
+            for (key, value) in map {
+                string(hasher, key);
+                hasher.update(b":");
+                string(hasher, value);
+                hasher.update(b",");
+            }
+            hasher.update(b"},");
+        };
+        hasher.update(b"{");
+        field(&mut hasher, "files");
+        strings(&mut hasher, &self.files);
+        field(&mut hasher, "kind");
+        string(&mut hasher, &self.kind);
+        hasher.update(b",");
+        field(&mut hasher, "params");
+        write_canonical_object(&self.params, &mut hasher);
+        hasher.update(b",");
+        field(&mut hasher, "toolchain");
+        strings(&mut hasher, &self.toolchain);
+        field(&mut hasher, "upstream");
+        hasher.update(b"{");
+        for (role, upstream) in &self.upstream {
+            string(&mut hasher, role);
+            hasher.update(b":");
+            string(&mut hasher, upstream.output.as_deref().expect("checked above"));
+            hasher.update(b",");
+        }
+        hasher.update(b"},");
+        field(&mut hasher, "version");
+        hasher.update(self.version.to_string().as_bytes());
+        hasher.update(b",}");
         Some(hasher.finalize().to_hex().to_string())
     }
 
@@ -82,18 +118,7 @@ impl Fingerprint {
 /// Feeds JSON to the hasher with object keys sorted, whatever serde_json's map order is.
 fn write_canonical(value: &Json, hasher: &mut blake3::Hasher) {
     match value {
-        Json::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            hasher.update(b"{");
-            for (key, value) in entries {
-                hasher.update(serde_json::to_string(key).expect("strings serialise").as_bytes());
-                hasher.update(b":");
-                write_canonical(value, hasher);
-                hasher.update(b",");
-            }
-            hasher.update(b"}");
-        }
+        Json::Object(map) => write_canonical_object(map, hasher),
         Json::Array(items) => {
             hasher.update(b"[");
             for item in items {
@@ -106,6 +131,19 @@ fn write_canonical(value: &Json, hasher: &mut blake3::Hasher) {
             hasher.update(scalar.to_string().as_bytes());
         }
     }
+}
+
+fn write_canonical_object(map: &serde_json::Map<String, Json>, hasher: &mut blake3::Hasher) {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    hasher.update(b"{");
+    for (key, value) in entries {
+        serde_json::to_writer(&mut *hasher, key).expect("strings serialise");
+        hasher.update(b":");
+        write_canonical(value, hasher);
+        hasher.update(b",");
+    }
+    hasher.update(b"}");
 }
 
 /// Why a stage must run.
@@ -381,6 +419,27 @@ mod tests {
             files: BTreeMap::from([("images/1.jpg".into(), "d1".into())]),
             toolchain: BTreeMap::from([("device".into(), "cpu".into())]),
         }
+    }
+
+    /// The keys of existing caches stay valid: the key is the canonical JSON of the whole
+    /// fingerprint with upstream stages replaced by their outputs, however it is written.
+    #[test]
+    fn the_key_hashes_the_canonical_json_of_the_fingerprint() {
+        let mut f = fingerprint();
+        f.params.insert("name \"quoted\" ü".into(), serde_json::json!({"b": [1, 2.5], "a": null}));
+        f.files.insert("images/a b\n.jpg".into(), "d2".into());
+        f.upstream
+            .insert("model".into(), Upstream { stage: "m".into(), output: Some("cc".into()) });
+        let mut json = serde_json::to_value(&f).unwrap();
+        json["upstream"] = serde_json::json!({"data": "aa", "model": "cc"});
+        let mut hasher = blake3::Hasher::new();
+        write_canonical(&json, &mut hasher);
+        assert_eq!(f.key().unwrap(), hasher.finalize().to_hex().to_string());
+        // The key this fingerprint has always had: a change here re-keys every cache.
+        assert_eq!(
+            fingerprint().key().unwrap(),
+            "ae6547235be4287f413c03fa8c57e5cd45db381f9e22651819a0616862cbce85"
+        );
     }
 
     #[test]

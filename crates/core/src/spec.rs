@@ -404,8 +404,12 @@ fn stage_identities(specs: &[StageSpec]) -> BTreeMap<String, String> {
             .map(|(role, upstream)| (role.clone(), visit(upstream, specs, done, stack)))
             .collect();
         stack.pop();
-        let text = serde_json::json!({"kind": spec.kind, "params": spec.params.values(), "inputs": inputs}).to_string();
-        let id = blake3::hash(text.as_bytes()).to_hex().to_string();
+        // Within one parse only, so any deterministic encoding serves; written straight into
+        // the hasher.
+        let mut hasher = blake3::Hasher::new();
+        serde_json::to_writer(&mut hasher, &(&spec.kind, spec.params.values(), &inputs))
+            .expect("stage specs serialise");
+        let id = hasher.finalize().to_hex().to_string();
         done.insert(name.to_string(), id.clone());
         id
     }
