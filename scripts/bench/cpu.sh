@@ -9,6 +9,7 @@
 # evaluate  the `evaluate` stage of fundus-small's onsite_test (250 images) at 128 px, the whole
 #           stage, beside PyTorch's inference on the same images (scripts/bench/infer_torch.py)
 # noop      a no-op re-run of a 40-stage grid (best of RUNS); plan: `ablate plan` of paper.yaml
+# ARCHS narrows the training step (default: resnet18 efficientnet_lite0), ROUNDS repeats it.
 # PyTorch comes from the libtorch wheel (.deps), timm and friends from .deps/py (make parity).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -71,9 +72,11 @@ EOF
 for step in "${steps[@]}"; do
     case $step in
     train)
-        echo "| arch | ablate train stage (s) | ablate img/s | PyTorch per seed (s) | PyTorch img/s | ablate / PyTorch (img/s) |"
-        echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-        for arch in resnet18 efficientnet_lite0; do
+        # ROUNDS (2) rounds, each ablate then PyTorch: this VM's speed drifts by ±20 % over
+        # minutes, so only the rounds' ratios compare.
+        echo "| arch | round | ablate train stage (s) | ablate img/s | PyTorch per seed (s) | PyTorch img/s | ablate / PyTorch (img/s) |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        for arch in ${ARCHS:-resnet18 efficientnet_lite0}; do
             local_sets=(--set size=128 --set "epochs=$epochs" --set "arch=$arch")
             torch_init=()
             if [ "$arch" = efficientnet_lite0 ]; then
@@ -81,19 +84,21 @@ for step in "${steps[@]}"; do
                 local_sets+=(--set "stages.model.params.weights=$weights")
                 torch_init=(--init "$weights" --take backbone)
             fi
-            cache=$scratch/cache-$arch
-            "$ablate" run pipelines/speed.yaml --cache "$cache" --device cpu --set "data=$shared/data/fundus-small" \
-                "${local_sets[@]}" >"$scratch/run.log" 2>&1
-            train_s=$(stage_seconds "$scratch/run.log" train)
-            ours=$(ablate_images_per_second "$cache")
-            dataset=$("$ablate" out speed load --cache "$cache")
-            python3 scripts/reference/train_torch.py --ablate-dataset "$dataset" --size 128 --arch "$arch" \
-                "${torch_init[@]}" --lr 1e-3 --epochs "$epochs" --batch-size 32 --seeds 0 --device cpu \
-                --test-split offsite_test --out "$scratch/torch.json" >/dev/null
-            read -r theirs_s theirs <<<"$(python3 -c "
+            for round in $(seq "${ROUNDS:-2}"); do
+                cache=$scratch/cache-$arch-$round
+                "$ablate" run pipelines/speed.yaml --cache "$cache" --device cpu --set "data=$shared/data/fundus-small" \
+                    "${local_sets[@]}" >"$scratch/run.log" 2>&1
+                train_s=$(stage_seconds "$scratch/run.log" train)
+                ours=$(ablate_images_per_second "$cache")
+                dataset=$("$ablate" out speed load --cache "$cache")
+                python3 scripts/reference/train_torch.py --ablate-dataset "$dataset" --size 128 --arch "$arch" \
+                    "${torch_init[@]}" --lr 1e-3 --epochs "$epochs" --batch-size 32 --seeds 0 --device cpu \
+                    --test-split offsite_test --out "$scratch/torch.json" >/dev/null
+                read -r theirs_s theirs <<<"$(python3 -c "
 import json; r = json.load(open('$scratch/torch.json'))['seeds'][0]
 e = r['epochs']; print(round(r['seconds'], 1), round(sum(x['images_per_second'] for x in e) / len(e), 1))")"
-            echo "| $arch | $train_s | $ours | $theirs_s | $theirs | $(echo "scale=2; $ours / $theirs" | bc) |"
+                echo "| $arch | $round | $train_s | $ours | $theirs_s | $theirs | $(echo "scale=2; $ours / $theirs" | bc) |"
+            done
         done
         ;;
     evaluate)
