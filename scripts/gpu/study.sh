@@ -4,7 +4,8 @@
 # Here, once:   make build weights && scripts/gpu/study.sh stage
 #   fills .gpu/ (git-ignored) with parts that each fit the 64 MiB that travel per call: .gpu/a —
 #   the stripped binaries, fundus-small and Lite0's ImageNet weights; .gpu/b, .gpu/c, … — Lite2's
-#   weights and ODIR-5K's images at their native 384 px (every split but onsite_test: load resizes).
+#   weights and ODIR-5K's images at their native 384 px (load resizes; the `384` lever of
+#   best.yaml reads fundus-small's ids, on-site test included, from them).
 # There (device tool), one call per part, one after the other while the machine is warm:
 #   carry [".gpu/a"]:  scripts/gpu/study.sh measure warm      (the binaries' check)
 #   carry [".gpu/b"]:  scripts/gpu/study.sh measure            (each call gathers its part)
@@ -43,8 +44,6 @@ used = {"a": sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(".g
 files = [(".deps/weights/tf_efficientnet_lite2.in1k.safetensors", "tf_efficientnet_lite2.in1k.safetensors")]
 root = "../shared/data/fundus"
 for d, _, fs in os.walk(root):
-    if "onsite_test" in d:
-        continue
     files += [(os.path.join(d, f), os.path.join("fundus", os.path.relpath(os.path.join(d, f), root))) for f in sorted(fs)]
 for source, target in files:
     size = os.path.getsize(source)
@@ -94,7 +93,9 @@ measure() {
                 "${sets[@]}" "${fast[@]}" ${PAPER_SETS:-} >"$scratch/logs/paper.log" 2>&1
             local rc=$?
             echo "paper grid: $(awk "BEGIN { print $(date +%s.%N) - $t }") s (exit $rc)" | tee -a "$report"
-            grep -E "^train|^finetune|^head|^pretrain|^vae" "$scratch/logs/paper.log" | tail -5
+            { echo; echo "Wall time of each training (from the run's lines):"; echo '```'
+              grep -E "^✓ (pretrain|head|finetune|vae_head|vae_finetune|vae)[[ ]" "$scratch/logs/paper.log"
+              echo '```'; } >>"$report"
             $ablate status --cache "$cache" --last 1 | tee -a "$report"
             $ablate compare paper --cache "$cache" --split val,offsite_test --format markdown >>"$report"
             $ablate compare paper --cache "$cache" --format json >"$out/paper.json"
@@ -106,8 +107,10 @@ measure() {
             for task in 3.2 4c-mha; do
                 for model in resnet18 efficientnet_b0; do
                     local dir
-                    dir=$($ablate out paper "gradcam[model=$model,task=$task,seed=0]" --cache "$cache" 2>/dev/null) \
-                        && cp -r "$dir" "$scratch/gradcam/$model-$task"
+                    for name in "gradcam[model=$model,task=$task,seed=0]" "gradcam[model=$model,task=$task]"; do
+                        dir=$($ablate out paper "$name" --cache "$cache" 2>/dev/null) \
+                            && cp -r "$dir" "$scratch/gradcam/$model-$task" && break
+                    done
                 done
             done
             tar -C "$scratch" -cf "$out/gradcam.tar" gradcam
@@ -156,9 +159,11 @@ measure() {
                 --set lite0_weights=.gpu/a/tf_efficientnet_lite0.in1k.safetensors \
                 --set lite2_weights=.gpu/tf_efficientnet_lite2.in1k.safetensors "${fast[@]}" ${BEST_SETS:-} \
                 >"$scratch/logs/best.log" 2>&1
-            echo "best.yaml: $(awk "BEGIN { print $(date +%s.%N) - $t }") s (exit $?)" | tee -a "$report"
-            $ablate compare best --cache "$cache" --format markdown >>"$report"
-            $ablate compare best --cache "$cache" --format json >"$out/best.json"
+            local rc=$?
+            echo "best.yaml: $(awk "BEGIN { print $(date +%s.%N) - $t }") s (exit $rc)" | tee -a "$report"
+            grep -E "^✗" "$scratch/logs/best.log" | tee -a "$report"
+            $ablate compare best --cache "$cache" --stage offsite,natural --format markdown >>"$report"
+            $ablate compare best --cache "$cache" --stage offsite,natural --format json >"$out/best.json"
             ;;
         *) echo "unknown step $step" >&2; return 2 ;;
         esac
