@@ -591,16 +591,20 @@ def write_model(
     cfg = model_config(config)
     arrays = _as_arrays(tensors)
     problems = check_model(cfg, arrays, like=like, trained=True)
-    if problems:
-        raise ValueError(
-            f"the model cannot be written ({len(problems)} problem(s)):\n  "
-            + "\n  ".join(problems)
-        )
+    _refuse_if(problems, "the model")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _save_safetensors(folder / MODEL_WEIGHTS, arrays)
     _write_bytes(folder / MODEL_CONFIG, _json_pretty(cfg))
     return cfg
+
+
+def _refuse_if(problems: List[str], what: str) -> None:
+    """Raises ``ValueError`` listing every problem, when there are any."""
+    if problems:
+        raise ValueError(
+            f"{what} cannot be written ({len(problems)} problem(s)):\n  " + "\n  ".join(problems)
+        )
 
 
 def write_initial_model(
@@ -618,11 +622,7 @@ def write_initial_model(
         raise ValueError(f"architecture: unknown key(s) {', '.join(unknown)}")
     arrays = _as_arrays(tensors or {})
     problems = check_model(arch, arrays, trained=False)
-    if problems:
-        raise ValueError(
-            f"the initial model cannot be written ({len(problems)} problem(s)):\n  "
-            + "\n  ".join(problems)
-        )
+    _refuse_if(problems, "the initial model")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if arrays:

@@ -16,16 +16,4 @@ pkgs=(
     packaging==26.4
     pygments==2.21.0
 )
-stamp="$dest/.python-io-deps"
-want=$(printf '%s\n' "${pkgs[@]}")
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-    exit 0
-fi
-echo "installing Python packages of scripts/ablate_io.py into $dest" >&2
-rm -rf "$dest.partial"
-mkdir -p "$(dirname "$dest")"
-python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
-    --root-user-action=ignore --no-deps --target "$dest.partial" "${pkgs[@]}"
-printf '%s\n' "$want" > "$dest.partial/.python-io-deps"
-rm -rf "$dest"
-mv "$dest.partial" "$dest"
+"$(dirname "$0")/pip-install-pinned.sh" "$dest" "Python packages of scripts/ablate_io.py" "${pkgs[@]}"

@@ -30,16 +30,4 @@ pkgs=(
     packaging==26.4
     numpy==2.4.6
 )
-stamp="$dest/.parity-deps"
-want=$(printf '%s\n' "${pkgs[@]}")
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-    exit 0
-fi
-echo "installing parity Python packages into $dest" >&2
-rm -rf "$dest.partial"
-mkdir -p "$(dirname "$dest")"
-python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
-    --root-user-action=ignore --no-deps --target "$dest.partial" "${pkgs[@]}"
-printf '%s\n' "$want" > "$dest.partial/.parity-deps"
-rm -rf "$dest"
-mv "$dest.partial" "$dest"
+"$(dirname "$0")/../pip-install-pinned.sh" "$dest" "parity Python packages" "${pkgs[@]}"

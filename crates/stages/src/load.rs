@@ -148,15 +148,12 @@ impl StageKind for LoadKind {
                 table.csv.file_name().expect("csv has a name").to_string_lossy().into_owned();
             files.push(InputFile { label: csv_name, path: table.csv.clone() });
             let images = root.images(&split)?;
-            let listed: Vec<InputFile> = table
-                .ids
-                .par_iter()
-                .map(|id| {
-                    let path = images.image(id)?;
-                    Ok(InputFile { label: format!("images/{split}/{id}"), path })
-                })
-                .collect::<anyhow::Result<_>>()?;
-            files.extend(listed);
+            for id in &table.ids {
+                files.push(InputFile {
+                    label: format!("images/{split}/{id}"),
+                    path: images.image(id)?,
+                });
+            }
         }
         Ok(files)
     }

@@ -67,12 +67,10 @@ pub(super) fn comparison(c: &Comparison, palette: &Palette) -> String {
             let _ = write!(body, "<td>{}</td>", escape(&row.pipeline));
         }
         for (i, (f, levels)) in c.factors.iter().zip(&factor_levels).enumerate() {
-            let level = row.levels.iter().find(|(x, _)| x == f).map(|(_, l)| l.as_str());
-            let order = level.and_then(|l| levels.iter().position(|x| x == l));
-            let v = order.map(|o| format!(" data-v=\"{o}\"")).unwrap_or_default();
+            let (level, v) = level_cell(&row.levels, f, levels);
             let last = is_base && i + 1 == c.factors.len();
             let badge = if last { " <span class=\"badge\">baseline</span>" } else { "" };
-            let _ = write!(body, "<td{v}>{}{badge}</td>", escape(level.unwrap_or("—")));
+            let _ = write!(body, "<td{v}>{}{badge}</td>", escape(level));
         }
         let seeds = row.seeds.len().max(row.n);
         body.push_str(&format!(
@@ -274,11 +272,8 @@ pub(super) fn confusion(items: &[Confusion], c: &Comparison, palette: &Palette) 
             match row {
                 Some(row) if by_levels => {
                     for (f, levels) in c.factors.iter().zip(&factor_levels) {
-                        let level =
-                            row.levels.iter().find(|(x, _)| x == f).map(|(_, l)| l.as_str());
-                        let order = level.and_then(|l| levels.iter().position(|x| x == l));
-                        let v = order.map(|o| format!(" data-v=\"{o}\"")).unwrap_or_default();
-                        let _ = write!(body, "<td{v}>{}</td>", escape(level.unwrap_or("—")));
+                        let (level, v) = level_cell(&row.levels, f, levels);
+                        let _ = write!(body, "<td{v}>{}</td>", escape(level));
                     }
                 }
                 _ => {
@@ -301,6 +296,18 @@ pub(super) fn confusion(items: &[Confusion], c: &Comparison, palette: &Palette) 
     let intro =
         "True and false positives and negatives per label: where each variant's errors are.";
     html::section("confusion", title, intro, &out)
+}
+
+/// A row's level of `factor` ("—" without one) and the cell attribute that sorts it in the
+/// factor's declaration order (`levels`).
+fn level_cell<'a>(
+    row_levels: &'a [(String, String)],
+    factor: &str,
+    levels: &[String],
+) -> (&'a str, String) {
+    let level = row_levels.iter().find(|(x, _)| x == factor).map(|(_, l)| l.as_str());
+    let order = level.and_then(|l| levels.iter().position(|x| x == l));
+    (level.unwrap_or("—"), order.map(|o| format!(" data-v=\"{o}\"")).unwrap_or_default())
 }
 
 fn count_cells(counts: Option<&LabelCounts>) -> String {

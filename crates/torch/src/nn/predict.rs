@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_padded_last_batch_gives_the_probabilities_of_one_batch() {
-        let (_vs, model) = model();
+        let (_vs, model) = model(0);
         let images = Tensor::randint(256, [5, 3, 32, 32], (Kind::Uint8, tch::Device::Cpu));
         let labels = Tensor::zeros([5, 2], (Kind::Float, tch::Device::Cpu));
         let split = SplitTensors::placed(
@@ -195,8 +195,9 @@ mod tests {
         );
     }
 
-    fn model() -> (tch::nn::VarStore, Classifier) {
-        tch::manual_seed(1);
+    /// A small ResNet18 classifier drawn from `seed`.
+    fn model(seed: i64) -> (tch::nn::VarStore, Classifier) {
+        tch::manual_seed(seed);
         let config = ModelConfig {
             arch: Architecture::new("resnet18"),
             labels: vec!["D".into(), "G".into()],
@@ -216,7 +217,7 @@ mod tests {
 
     #[test]
     fn flips_change_nothing_for_images_their_flips_leave_unchanged() {
-        let (_vs, model) = model();
+        let (_vs, model) = model(1);
         let quarter = Tensor::randint(256, [4, 3, 16, 16], (Kind::Uint8, tch::Device::Cpu));
         let half = Tensor::cat(&[&quarter, &quarter.flip([3])], 3);
         let symmetric = Tensor::cat(&[&half, &half.flip([2])], 2);
@@ -231,20 +232,8 @@ mod tests {
 
     #[test]
     fn an_ensemble_averages_its_members() {
-        let (_a, first) = model();
-        tch::manual_seed(2);
-        let (_b, second) = {
-            let vs = tch::nn::VarStore::new(tch::Device::Cpu);
-            let config = ModelConfig {
-                arch: Architecture::new("resnet18"),
-                labels: vec!["D".into(), "G".into()],
-                head_hidden: 8,
-                dropout: 0.5,
-                image_size: 32,
-            };
-            let model = Classifier::new(&vs.root(), &config).unwrap();
-            (vs, model)
-        };
+        let (_a, first) = model(1);
+        let (_b, second) = model(2);
         let images = Tensor::randint(256, [3, 3, 32, 32], (Kind::Uint8, tch::Device::Cpu));
         let one = probabilities_of(&[&first], &split(images.copy()), 3, Tta::None);
         let two = probabilities_of(&[&second], &split(images.copy()), 3, Tta::None);
