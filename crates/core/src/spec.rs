@@ -14,15 +14,19 @@
 //! escapes) and validate kinds, parameters and input references → merge identical stage
 //! instances across variants → build the DAG (cycles rejected). Every problem found is reported
 //! with file, line, column and a hint before anything runs.
+mod instances;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use instances::Templates;
+
 use super::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
-use super::grid::{self, Grid, Variant};
+use super::grid::{Grid, Variant};
 use super::names::{self, NameKind};
 use super::overrides::{TOP_LEVEL_KEYS, apply_override};
 use super::params::Params;
-use super::pipeline::{Pipeline, StageSpec, VariantSpec};
+use super::pipeline::{Pipeline, StageSpec};
 use super::stage::Registry;
 use super::vars::Vars;
 use super::yaml::{self, Key, Node, Value, check_keys};
@@ -116,15 +120,15 @@ pub fn parse(
     let grid = root.get("grid").map(Grid::parse).transpose().map_err(one)?;
     let ungridded = [Variant { levels: Vec::new() }];
     let variants = grid.as_ref().map_or(&ungridded[..], |g| g.variants());
+    let mut templates = Templates::new(entries, grid.as_ref()).map_err(one)?;
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut per_variant = Vec::with_capacity(variants.len());
-    let mut used = std::collections::BTreeSet::new();
     for variant in variants {
         let level_vars =
             grid.as_ref().map(|g| g.vars_of(variant, &root.location)).unwrap_or_default();
         let vars = Vars::new(root.get("vars"), path, level_vars).map_err(one)?;
-        match variant_stages(stages_node, &vars, grid.as_ref(), variant, registry) {
-            Ok(specs) => per_variant.push(specs),
+        match templates.instantiate(&vars, variant, registry) {
+            Ok(stages) => per_variant.push(stages),
             Err(errors) => {
                 for error in errors {
                     if !diagnostics.iter().any(|d| same_diagnostic(d, &error)) {
@@ -133,24 +137,15 @@ pub fn parse(
                 }
             }
         }
-        used.extend(vars.used());
     }
     if !diagnostics.is_empty() {
         return Err(Diagnostics(diagnostics));
     }
-    let order: Vec<&str> = entries.iter().map(|(k, _)| k.name.as_str()).collect();
     if let Some(grid) = &grid {
-        check_use(grid, &used, entries, &per_variant).map_err(Diagnostics)?;
+        check_use(grid, &templates).map_err(Diagnostics)?;
     }
     let warnings = grid.as_ref().map(|g| shadowed_overrides(g, overrides)).unwrap_or_default();
-    let when: BTreeMap<String, Vec<String>> = entries
-        .iter()
-        .filter_map(|(key, node)| {
-            let factors = node.get("when")?.as_map()?.iter().map(|(f, _)| f.name.clone());
-            Some((key.name.clone(), factors.collect()))
-        })
-        .collect();
-    let (stages, variant_specs) = merge(&order, variants, per_variant, &when);
+    let (stages, variant_specs) = templates.merge(variants, &per_variant);
     let variants = if grid.is_some() { variant_specs } else { Vec::new() };
     let layout = grid.as_ref().map(Grid::layout);
     let mut pipeline = Pipeline {
@@ -173,19 +168,15 @@ pub fn parse(
 
 /// Every variable a grid level sets must be used by some variant's stages, and every stage of
 /// the file must be in some variant: anything else is a typo or a `when` that selects nothing.
-fn check_use(
-    grid: &Grid,
-    used: &std::collections::BTreeSet<String>,
-    entries: &[(Key, Node)],
-    per_variant: &[Vec<StageSpec>],
-) -> Result<(), Vec<Diagnostic>> {
+fn check_use(grid: &Grid, templates: &Templates) -> Result<(), Vec<Diagnostic>> {
+    let used = templates.used_variables();
     let mut diagnostics = Vec::new();
     for (factor, level, key) in grid.level_variables() {
         // A factor's own variable (`f: [a, b]`) may serve `when` alone.
         if key.name == factor {
             continue;
         }
-        if !used.contains(&key.name)
+        if !used.contains(key.name.as_str())
             && !diagnostics
                 .iter()
                 .any(|d: &Diagnostic| d.message.contains(&format!("`{}`", key.name)))
@@ -196,26 +187,22 @@ fn check_use(
                     key.name
                 ))
                 .at(&key.location)
-                .hint(
-                    match did_you_mean(&key.name, used.iter().map(String::as_str)) {
-                        Some(close) => format!("did you mean `{close}`?"),
-                        None => format!("use it as `${{{}}}` in a stage, or remove it", key.name),
-                    },
-                ),
+                .hint(match did_you_mean(&key.name, used.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("use it as `${{{}}}` in a stage, or remove it", key.name),
+                }),
             );
         }
     }
-    for (key, _) in entries {
-        if !per_variant.iter().any(|specs| specs.iter().any(|s| s.name == key.name)) {
-            diagnostics.push(
-                Diagnostic::new(format!(
-                    "stage `{}` is in no variant: its `when` selects none of the grid's variants",
-                    key.name
-                ))
-                .at(&key.location)
-                .hint("widen its `when`, or remove the stage"),
-            );
-        }
+    for key in templates.unused() {
+        diagnostics.push(
+            Diagnostic::new(format!(
+                "stage `{}` is in no variant: its `when` selects none of the grid's variants",
+                key.name
+            ))
+            .at(&key.location)
+            .hint("widen its `when`, or remove the stage"),
+        );
     }
     if diagnostics.is_empty() { Ok(()) } else { Err(diagnostics) }
 }
@@ -251,173 +238,6 @@ fn shadowed_overrides(grid: &Grid, overrides: &[String]) -> Vec<String> {
 fn same_diagnostic(a: &Diagnostic, b: &Diagnostic) -> bool {
     let at = |d: &Diagnostic| d.location.as_ref().map(|l| (l.line, l.column));
     a.message == b.message && at(a) == at(b)
-}
-
-/// The stages of one variant, interpolated with its variables and validated; stages its
-/// `when` leaves out are dropped.
-fn variant_stages(
-    stages: &Node,
-    vars: &Vars,
-    grid: Option<&Grid>,
-    variant: &Variant,
-    registry: &Registry,
-) -> Result<Vec<StageSpec>, Vec<Diagnostic>> {
-    let entries = stages.expect_map("`stages`").map_err(|d| vec![d])?;
-    let mut kept: Vec<(Key, Node)> = Vec::new();
-    let mut left_out: Vec<&str> = Vec::new();
-    for (key, node) in entries {
-        let mut node = node.clone();
-        if let Some(when) = take_entry(&mut node, "when") {
-            let grid = grid.ok_or_else(|| {
-                vec![
-                    Diagnostic::new(
-                        "`when` selects variants of a `grid`, and the pipeline has none",
-                    )
-                    .at(&when.location),
-                ]
-            })?;
-            if !grid.selector(&when, "`when`").map_err(|d| vec![d])?.matches(variant) {
-                left_out.push(&key.name);
-                continue;
-            }
-        }
-        vars.interpolate(&mut node, &mut Vec::new()).map_err(|d| vec![d])?;
-        kept.push((key.clone(), node));
-    }
-    // Stages left out still count as known here, so that reading one gets the message below.
-    let names: Vec<&str> = entries.iter().map(|(k, _)| k.name.as_str()).collect();
-    let mut diagnostics = Vec::new();
-    let mut specs = Vec::new();
-    for (key, node) in &kept {
-        match validate_stage(key, node, &names, registry) {
-            Ok(spec) => specs.push(spec),
-            Err(mut errors) => diagnostics.append(&mut errors),
-        }
-    }
-    for spec in &specs {
-        for upstream in spec.inputs.values().filter(|u| left_out.contains(&u.as_str())) {
-            diagnostics.push(
-                Diagnostic::new(format!(
-                    "stage `{}` reads stage `{upstream}`, which variant `{}` leaves out (its `when`)",
-                    spec.name,
-                    variant.name()
-                ))
-                .at(&spec.location)
-                .hint(format!("give `{}` a matching `when`, or widen the one of `{upstream}`", spec.name)),
-            );
-        }
-    }
-    if diagnostics.is_empty() { Ok(specs) } else { Err(diagnostics) }
-}
-
-fn take_entry(node: &mut Node, name: &str) -> Option<Node> {
-    let Value::Map(entries) = &mut node.value else { return None };
-    let index = entries.iter().position(|(k, _)| k.name == name)?;
-    Some(entries.remove(index).1)
-}
-
-/// Merges the variants' stages into one stage list: instances of a stage with equal kind,
-/// parameters and inputs (compared through their upstream instances) are one stage.
-fn merge(
-    order: &[&str],
-    variants: &[Variant],
-    per_variant: Vec<Vec<StageSpec>>,
-    when: &BTreeMap<String, Vec<String>>,
-) -> (Vec<StageSpec>, Vec<VariantSpec>) {
-    struct Instance {
-        spec: StageSpec,
-        identity: String,
-        variants: Vec<usize>,
-    }
-    let identities: Vec<BTreeMap<String, String>> =
-        per_variant.iter().map(|specs| stage_identities(specs)).collect();
-    let mut by_stage: BTreeMap<String, Vec<Instance>> = BTreeMap::new();
-    for (v, specs) in per_variant.into_iter().enumerate() {
-        for spec in specs {
-            let identity = identities[v][&spec.name].clone();
-            let instances = by_stage.entry(spec.name.clone()).or_default();
-            match instances.iter_mut().find(|i| i.identity == identity) {
-                Some(instance) => instance.variants.push(v),
-                None => instances.push(Instance { spec, identity, variants: vec![v] }),
-            }
-        }
-    }
-    let mut names: BTreeMap<(String, String), String> = BTreeMap::new();
-    for (stage, instances) in &by_stage {
-        let groups: Vec<Vec<&Variant>> =
-            instances.iter().map(|i| i.variants.iter().map(|&v| &variants[v]).collect()).collect();
-        let params: Vec<&serde_json::Map<String, serde_json::Value>> =
-            instances.iter().map(|i| i.spec.params.values()).collect();
-        let when = when.get(stage).map_or(&[][..], Vec::as_slice);
-        for (instance, name) in
-            instances.iter().zip(grid::instance_names(stage, &groups, &params, when))
-        {
-            names.insert((stage.clone(), instance.identity.clone()), name);
-        }
-    }
-    let mut stages = Vec::new();
-    for stage in order {
-        for instance in by_stage.remove(*stage).unwrap_or_default() {
-            let first = instance.variants[0];
-            let mut spec = instance.spec;
-            for upstream in spec.inputs.values_mut() {
-                let identity = &identities[first][upstream.as_str()];
-                *upstream = names[&(upstream.clone(), identity.clone())].clone();
-            }
-            spec.name = names[&(spec.name.clone(), instance.identity)].clone();
-            stages.push(spec);
-        }
-    }
-    let variant_specs = variants
-        .iter()
-        .enumerate()
-        .map(|(v, variant)| VariantSpec {
-            variant: variant.clone(),
-            stages: identities[v]
-                .iter()
-                .map(|(stage, id)| (stage.clone(), names[&(stage.clone(), id.clone())].clone()))
-                .collect(),
-        })
-        .collect();
-    (stages, variant_specs)
-}
-
-/// Per stage of one variant, a digest of its kind, parameters and (recursively) inputs.
-fn stage_identities(specs: &[StageSpec]) -> BTreeMap<String, String> {
-    fn visit(
-        name: &str,
-        specs: &[StageSpec],
-        done: &mut BTreeMap<String, String>,
-        stack: &mut Vec<String>,
-    ) -> String {
-        if let Some(id) = done.get(name) {
-            return id.clone();
-        }
-        if stack.iter().any(|s| s == name) {
-            return format!("cycle:{name}"); // reported by the DAG
-        }
-        let spec = specs.iter().find(|s| s.name == name).expect("validated input");
-        stack.push(name.to_string());
-        let inputs: Vec<(String, String)> = spec
-            .inputs
-            .iter()
-            .map(|(role, upstream)| (role.clone(), visit(upstream, specs, done, stack)))
-            .collect();
-        stack.pop();
-        // Within one parse only, so any deterministic encoding serves; written straight into
-        // the hasher.
-        let mut hasher = blake3::Hasher::new();
-        serde_json::to_writer(&mut hasher, &(&spec.kind, spec.params.values(), &inputs))
-            .expect("stage specs serialise");
-        let id = hasher.finalize().to_hex().to_string();
-        done.insert(name.to_string(), id.clone());
-        id
-    }
-    let mut done = BTreeMap::new();
-    for spec in specs {
-        visit(&spec.name, specs, &mut done, &mut Vec::new());
-    }
-    done
 }
 
 fn validate_stage(
@@ -663,6 +483,21 @@ mod tests {
         let last = &pipeline.variants[3].stages;
         assert_eq!((last["c"].as_str(), last["e"].as_str()), ("c[k=2]", "e[k=2,seed=1]"));
         assert!(!pipeline.variants[0].stages.contains_key("d"));
+    }
+
+    #[test]
+    fn variants_share_an_instance_only_when_every_variable_it_resolved_is_the_same() {
+        // `c` reads `k` only through `label`, and `label` is set per level of `m` for one
+        // level of `k`: each variant must see its own chain of definitions.
+        let text = "vars: {label: 'k${k}'}\ngrid:\n  factors:\n    k: [1, 2]\n    m: {x: {}, y: {label: fixed}}\nstages:\n  c: {kind: fake, params: {name: '${label}'}}\n";
+        let pipeline = load(text, &[]).unwrap();
+        let name = |variant: usize| {
+            let instance = &pipeline.variants[variant].stages["c"];
+            params(&pipeline, instance)["name"].as_str().unwrap().to_string()
+        };
+        let names: Vec<String> = (0..4).map(name).collect();
+        assert_eq!(names, ["k1", "fixed", "k2", "fixed"]);
+        assert_eq!(pipeline.stages.len(), 3, "k1, k2 and fixed");
     }
 
     #[test]

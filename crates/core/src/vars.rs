@@ -47,9 +47,14 @@ impl Vars {
         Ok(Vars { entries, used: Default::default() })
     }
 
-    /// The variables resolved so far.
-    pub(crate) fn used(&self) -> std::collections::BTreeSet<String> {
-        self.used.borrow().clone()
+    /// The variables resolved since the last call, directly or through other variables.
+    pub(crate) fn take_used(&self) -> std::collections::BTreeSet<String> {
+        self.used.take()
+    }
+
+    /// The definition of a variable, before interpolation; `None` when it is not defined.
+    pub(crate) fn definition(&self, name: &str) -> Option<&Node> {
+        self.entries.iter().find(|(k, _)| k.name == name).map(|(_, node)| node)
     }
 
     fn resolve(
@@ -66,7 +71,7 @@ impl Vars {
             .at(at));
         }
         self.used.borrow_mut().insert(name.to_string());
-        let Some((_, node)) = self.entries.iter().find(|(k, _)| k.name == name) else {
+        let Some(node) = self.definition(name) else {
             let names = self.entries.iter().map(|(k, _)| k.name.as_str());
             let mut d = Diagnostic::new(format!("unknown variable `{name}`")).at(at);
             d = match did_you_mean(name, names) {

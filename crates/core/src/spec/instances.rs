@@ -1,0 +1,285 @@
+//! From a grid's variants to one stage list: each variant keeps the stages its `when` selects,
+//! interpolated with its variables and validated, and instances of a stage that are equal
+//! across variants (kind, parameters, and inputs compared through their upstream instances)
+//! become one stage, named by `grid::instance_names`.
+//!
+//! A stage is interpolated and validated once per distinct instance, not once per variant: an
+//! instance remembers the definitions of the variables its interpolation resolved (directly or
+//! through other variables), and a variant whose definitions of those variables are the same
+//! gets the instance as it is, since interpolation reads nothing else. A 102-variant grid of 15
+//! stages validates a few dozen instances instead of some 1,500 stages.
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::validate_stage;
+use crate::diagnostic::Diagnostic;
+use crate::grid::{self, Grid, Selector, Variant};
+use crate::pipeline::{StageSpec, VariantSpec};
+use crate::stage::Registry;
+use crate::vars::Vars;
+use crate::yaml::{Key, Node, Value};
+
+/// A stage of the file as the variants see it.
+pub(super) struct Template<'a> {
+    key: &'a Key,
+    /// The stage's entry without `when`.
+    node: Node,
+    /// The factors of its `when`, parsed once; `None`: every variant has the stage.
+    when: Option<(Selector, Vec<String>)>,
+    instances: Vec<Instance>,
+}
+
+/// A stage interpolated and validated for the variants whose variables it used are the same.
+struct Instance {
+    /// Each variable interpolation resolved, with its definition (`None`: undefined).
+    definitions: Vec<(String, Option<Node>)>,
+    spec: StageSpec,
+    /// Of kind and parameters, the part of the stage's identity that is its own.
+    digest: blake3::Hash,
+}
+
+/// Per variant, each stage it has: (index of the stage in the file, index of its instance).
+pub(super) type VariantStages = Vec<(usize, usize)>;
+
+/// The stages of the file, instantiated variant by variant.
+pub(super) struct Templates<'a> {
+    stages: Vec<Template<'a>>,
+    names: Vec<&'a str>,
+}
+
+impl<'a> Templates<'a> {
+    /// The file's `stages` entries; `when` is parsed here, and needs a grid.
+    pub(super) fn new(
+        entries: &'a [(Key, Node)],
+        grid: Option<&Grid>,
+    ) -> Result<Templates<'a>, Diagnostic> {
+        let mut stages = Vec::with_capacity(entries.len());
+        for (key, node) in entries {
+            let mut node = node.clone();
+            let when = match take_entry(&mut node, "when") {
+                None => None,
+                Some(when) => {
+                    let grid = grid.ok_or_else(|| {
+                        Diagnostic::new(
+                            "`when` selects variants of a `grid`, and the pipeline has none",
+                        )
+                        .at(&when.location)
+                    })?;
+                    let factors = match &when.value {
+                        Value::Map(entries) => {
+                            entries.iter().map(|(f, _)| f.name.clone()).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    Some((grid.selector(&when, "`when`")?, factors))
+                }
+            };
+            stages.push(Template { key, node, when, instances: Vec::new() });
+        }
+        let names = entries.iter().map(|(k, _)| k.name.as_str()).collect();
+        Ok(Templates { stages, names })
+    }
+
+    /// The stages of one variant: those its `when` keeps, interpolated with `vars` and
+    /// validated (or an instance already made for the same variables).
+    pub(super) fn instantiate(
+        &mut self,
+        vars: &Vars,
+        variant: &Variant,
+        registry: &Registry,
+    ) -> Result<VariantStages, Vec<Diagnostic>> {
+        let mut chosen = Vec::new();
+        let mut left_out: Vec<&str> = Vec::new();
+        let mut diagnostics = Vec::new();
+        for (s, template) in self.stages.iter_mut().enumerate() {
+            if template.when.as_ref().is_some_and(|(selector, _)| !selector.matches(variant)) {
+                left_out.push(&template.key.name);
+                continue;
+            }
+            let same = |i: &Instance| {
+                i.definitions.iter().all(|(name, d)| vars.definition(name) == d.as_ref())
+            };
+            if let Some(i) = template.instances.iter().position(same) {
+                chosen.push((s, i));
+                continue;
+            }
+            let mut node = template.node.clone();
+            vars.interpolate(&mut node, &mut Vec::new()).map_err(|d| vec![d])?;
+            let definitions = vars
+                .take_used()
+                .into_iter()
+                .map(|name| {
+                    let definition = vars.definition(&name).cloned();
+                    (name, definition)
+                })
+                .collect();
+            match validate_stage(template.key, &node, &self.names, registry) {
+                Ok(spec) => {
+                    let digest = own_digest(&spec);
+                    template.instances.push(Instance { definitions, spec, digest });
+                    chosen.push((s, template.instances.len() - 1));
+                }
+                Err(mut errors) => diagnostics.append(&mut errors),
+            }
+        }
+        for &(s, i) in &chosen {
+            let spec = &self.stages[s].instances[i].spec;
+            for upstream in spec.inputs.values().filter(|u| left_out.contains(&u.as_str())) {
+                diagnostics.push(
+                    Diagnostic::new(format!(
+                        "stage `{}` reads stage `{upstream}`, which variant `{}` leaves out (its `when`)",
+                        spec.name,
+                        variant.name()
+                    ))
+                    .at(&spec.location)
+                    .hint(format!(
+                        "give `{}` a matching `when`, or widen the one of `{upstream}`",
+                        spec.name
+                    )),
+                );
+            }
+        }
+        if diagnostics.is_empty() { Ok(chosen) } else { Err(diagnostics) }
+    }
+
+    /// The variables some instance's interpolation resolved.
+    pub(super) fn used_variables(&self) -> BTreeSet<&str> {
+        let instances = self.stages.iter().flat_map(|t| &t.instances);
+        instances.flat_map(|i| i.definitions.iter().map(|(name, _)| name.as_str())).collect()
+    }
+
+    /// The stages no variant has (their `when` selects none).
+    pub(super) fn unused(&self) -> impl Iterator<Item = &Key> {
+        self.stages.iter().filter(|t| t.instances.is_empty()).map(|t| t.key)
+    }
+
+    /// One stage list for all variants, instances named, and each variant's stages by those
+    /// names.
+    pub(super) fn merge(
+        &self,
+        variants: &[Variant],
+        per_variant: &[VariantStages],
+    ) -> (Vec<StageSpec>, Vec<VariantSpec>) {
+        /// The instances of a stage equal across variants.
+        struct Merged {
+            identity: blake3::Hash,
+            instance: usize,
+            variants: Vec<usize>,
+        }
+        let identities: Vec<Vec<Option<blake3::Hash>>> =
+            per_variant.iter().map(|stages| self.identities(stages)).collect();
+        let mut by_stage: Vec<Vec<Merged>> = self.stages.iter().map(|_| Vec::new()).collect();
+        for (v, stages) in per_variant.iter().enumerate() {
+            for &(s, instance) in stages {
+                let identity = identities[v][s].expect("a chosen stage has an identity");
+                match by_stage[s].iter_mut().find(|m| m.identity == identity) {
+                    Some(merged) => merged.variants.push(v),
+                    None => by_stage[s].push(Merged { identity, instance, variants: vec![v] }),
+                }
+            }
+        }
+        let names: Vec<Vec<String>> = by_stage
+            .iter()
+            .zip(&self.stages)
+            .map(|(merged, template)| {
+                let groups: Vec<Vec<&Variant>> = merged
+                    .iter()
+                    .map(|m| m.variants.iter().map(|&v| &variants[v]).collect())
+                    .collect();
+                let params: Vec<_> = merged
+                    .iter()
+                    .map(|m| template.instances[m.instance].spec.params.values())
+                    .collect();
+                let when = template.when.as_ref().map_or(&[][..], |(_, f)| f.as_slice());
+                grid::instance_names(&template.key.name, &groups, &params, when)
+            })
+            .collect();
+        let name_of = |s: usize, identity: blake3::Hash| -> &str {
+            let m = by_stage[s].iter().position(|m| m.identity == identity).expect("merged");
+            &names[s][m]
+        };
+        let mut stages = Vec::new();
+        for (s, merged) in by_stage.iter().enumerate() {
+            for m in merged {
+                let first = &identities[m.variants[0]];
+                let mut spec = self.stages[s].instances[m.instance].spec.clone();
+                for upstream in spec.inputs.values_mut() {
+                    let u = self.index(upstream);
+                    *upstream = name_of(u, first[u].expect("an input is chosen")).to_string();
+                }
+                spec.name = name_of(s, m.identity).to_string();
+                stages.push(spec);
+            }
+        }
+        let variant_specs = variants
+            .iter()
+            .zip(per_variant)
+            .zip(&identities)
+            .map(|((variant, chosen), identities)| {
+                let mut stages: BTreeMap<String, String> = BTreeMap::new();
+                for &(s, _) in chosen {
+                    let name = name_of(s, identities[s].expect("chosen"));
+                    stages.insert(self.names[s].to_string(), name.to_string());
+                }
+                VariantSpec { variant: variant.clone(), stages }
+            })
+            .collect();
+        (stages, variant_specs)
+    }
+
+    fn index(&self, stage: &str) -> usize {
+        self.names.iter().position(|n| *n == stage).expect("validated input")
+    }
+
+    /// Per stage of the file (`None`: not in the variant), a digest of its kind, parameters
+    /// and, recursively, its inputs.
+    fn identities(&self, chosen: &VariantStages) -> Vec<Option<blake3::Hash>> {
+        fn visit(
+            t: &Templates,
+            s: usize,
+            chosen: &VariantStages,
+            done: &mut Vec<Option<blake3::Hash>>,
+            stack: &mut Vec<usize>,
+        ) -> blake3::Hash {
+            if let Some(identity) = done[s] {
+                return identity;
+            }
+            if stack.contains(&s) {
+                // Reported by the DAG.
+                return blake3::hash(format!("cycle:{}", t.names[s]).as_bytes());
+            }
+            let (_, i) = chosen.iter().find(|(c, _)| *c == s).expect("validated input");
+            let instance = &t.stages[s].instances[*i];
+            stack.push(s);
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(instance.digest.as_bytes());
+            for (role, upstream) in &instance.spec.inputs {
+                let upstream = visit(t, t.index(upstream), chosen, done, stack);
+                hasher.update(role.as_bytes()).update(&[0]).update(upstream.as_bytes());
+            }
+            stack.pop();
+            let identity = hasher.finalize();
+            done[s] = Some(identity);
+            identity
+        }
+        let mut done = vec![None; self.stages.len()];
+        for &(s, _) in chosen {
+            visit(self, s, chosen, &mut done, &mut Vec::new());
+        }
+        done
+    }
+}
+
+/// Within one parse only, so any deterministic encoding serves; written straight into the
+/// hasher.
+fn own_digest(spec: &StageSpec) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    serde_json::to_writer(&mut hasher, &(&spec.kind, spec.params.values()))
+        .expect("stage specs serialise");
+    hasher.finalize()
+}
+
+fn take_entry(node: &mut Node, name: &str) -> Option<Node> {
+    let Value::Map(entries) = &mut node.value else { return None };
+    let index = entries.iter().position(|(k, _)| k.name == name)?;
+    Some(entries.remove(index).1)
+}
