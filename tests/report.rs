@@ -8,9 +8,9 @@ mod common;
 
 use std::fs::File;
 
-use arrow_array::{Array, Float64Array, StringArray};
 use common::{Workspace, text};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
 
 const GRID: &str = r#"
 name: study
@@ -70,14 +70,9 @@ fn exit_code(ws: &Workspace, args: &[&str]) -> (i32, String) {
 
 fn metrics_is_one_tidy_table_with_the_levels_as_columns(ws: &Workspace) {
     assert!(ok(ws, &["metrics", "--out", "m.parquet"]).contains("metric rows → m.parquet"));
-    let reader =
-        ParquetRecordBatchReaderBuilder::try_new(File::open(ws.path("m.parquet")).unwrap())
-            .unwrap()
-            .build()
-            .unwrap();
-    let batches: Vec<_> = reader.map(Result::unwrap).collect();
-    let schema = batches[0].schema();
-    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let reader = SerializedFileReader::new(File::open(ws.path("m.parquet")).unwrap()).unwrap();
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
     assert_eq!(
         names,
         [
@@ -96,19 +91,22 @@ fn metrics_is_one_tidy_table_with_the_levels_as_columns(ws: &Workspace) {
         ]
     );
     // The evaluations' macro-F1: one per variant and seed, equal to what compare pools.
+    let table: Vec<Vec<(String, Field)>> = reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|row| row.unwrap().get_column_iter().map(|(n, f)| (n.clone(), f.clone())).collect())
+        .collect();
     let mut found: Vec<(String, String, f64)> = Vec::new();
-    for batch in &batches {
-        let column = |name: &str| {
-            batch.column_by_name(name).unwrap().as_any().downcast_ref::<StringArray>().unwrap()
+    for row in &table {
+        let field = |name: &str| &row.iter().find(|(n, _)| n == name).unwrap().1;
+        let text = |name: &str| match field(name) {
+            Field::Str(s) => Some(s.as_str()),
+            _ => None,
         };
-        let (variant, seed, stage, metric, split) =
-            (column("variant"), column("seed"), column("stage"), column("metric"), column("split"));
-        let value = batch.column_by_name("value").unwrap();
-        let value = value.as_any().downcast_ref::<Float64Array>().unwrap();
-        for i in 0..batch.num_rows() {
-            if stage.value(i) == "evaluate" && metric.value(i) == "macro_f1" && !split.is_null(i) {
-                found.push((variant.value(i).into(), seed.value(i).into(), value.value(i)));
-            }
+        let is_split = text("split").is_some();
+        if text("stage") == Some("evaluate") && text("metric") == Some("macro_f1") && is_split {
+            let Field::Double(value) = field("value") else { panic!("value is a double") };
+            found.push((text("variant").unwrap().into(), text("seed").unwrap().into(), *value));
         }
     }
     assert_eq!(found.len(), 12, "4 variants × 3 seeds: {found:?}");
@@ -126,8 +124,7 @@ fn metrics_is_one_tidy_table_with_the_levels_as_columns(ws: &Workspace) {
     assert!(csv.starts_with(
         "pipeline,variant,loss,hidden,seed,stage,stage_key,split,epoch,class,metric,value\n"
     ));
-    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-    assert_eq!(csv.lines().count(), total + 1);
+    assert_eq!(csv.lines().count(), table.len() + 1);
     assert!(csv.contains("study,\"loss=focal,hidden=32\",focal,32,2,evaluate,"), "{csv}");
     let (code, said) = exit_code(ws, &["metrics", "nosuch"]);
     assert_eq!(code, 2, "{said}");

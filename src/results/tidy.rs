@@ -6,17 +6,14 @@
 //! the stage of the file, `stage_key` the result's cache key), so a result that several
 //! variants share (the data, a pre-training) appears once per variant, beside that variant's
 //! levels; factors a pipeline lacks are empty. Factor names never clash with the fixed columns
-//! (`names::RESERVED_FACTORS`). Written as Parquet (Arrow types: strings, `epoch` uint32,
-//! `value` float64) or CSV.
+//! (`names::RESERVED_FACTORS`). Written as Parquet (strings, `epoch` uint32, `value` float64;
+//! see `ablate_core::columns`) or CSV.
 use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
 
+use ablate_core::columns::{self, Column};
 use ablate_core::grid::{SEED, levels_name};
 use anyhow::Context;
-use arrow_array::{Array, Float64Array, RecordBatch, StringArray, UInt32Array};
-use arrow_schema::{Field, Schema};
-use parquet::arrow::ArrowWriter;
 
 use super::collect::{Collected, factor_levels};
 
@@ -134,38 +131,34 @@ impl<'a> Table<'a> {
     fn write_parquet(&self, file: File) -> anyhow::Result<()> {
         let rows = self.rows.as_slice();
         let header = self.header();
-        let mut fields = Vec::new();
-        let mut columns: Vec<Arc<dyn Array>> = Vec::new();
-        let mut add = |name: &str, column: Arc<dyn Array>, nullable: bool| {
-            fields.push(Field::new(name, column.data_type().clone(), nullable));
-            columns.push(column);
-        };
-        add(&header[0], strings(rows, |r| Some(r.pipeline)), false);
-        add(&header[1], strings(rows, |r| Some(&r.variant)), false);
+        let mut columns = vec![
+            text(&header[0], rows, |r| Some(r.pipeline), false),
+            text(&header[1], rows, |r| Some(&r.variant), false),
+        ];
         for (i, factor) in self.factors.iter().enumerate() {
-            add(factor, strings(rows, |r| r.levels[i]), true);
+            columns.push(text(factor, rows, |r| r.levels[i], true));
         }
-        add("seed", strings(rows, |r| r.seed), true);
-        add("stage", strings(rows, |r| Some(r.stage)), false);
-        add("stage_key", strings(rows, |r| Some(r.stage_key)), false);
-        add("split", strings(rows, |r| r.split), true);
-        let epochs: Vec<Option<u32>> = self.rows.iter().map(|r| r.epoch).collect();
-        add("epoch", Arc::new(UInt32Array::from(epochs)), true);
-        add("class", strings(rows, |r| r.class), true);
-        add("metric", strings(rows, |r| Some(r.metric)), false);
-        let values: Vec<f64> = self.rows.iter().map(|r| r.value).collect();
-        add("value", Arc::new(Float64Array::from(values)), false);
-        debug_assert_eq!(fields.iter().map(|f| f.name().clone()).collect::<Vec<_>>(), header);
-        let schema = Arc::new(Schema::new(fields));
-        let batch = RecordBatch::try_new(schema.clone(), columns)?;
-        let mut writer = ArrowWriter::try_new(file, schema, None)?;
-        writer.write(&batch)?;
-        writer.close()?;
-        Ok(())
+        columns.extend([
+            text("seed", rows, |r| r.seed, true),
+            text("stage", rows, |r| Some(r.stage), false),
+            text("stage_key", rows, |r| Some(r.stage_key), false),
+            text("split", rows, |r| r.split, true),
+            Column::u32("epoch", rows.iter().map(|r| r.epoch).collect(), true),
+            text("class", rows, |r| r.class, true),
+            text("metric", rows, |r| Some(r.metric), false),
+            Column::f64("value", rows.iter().map(|r| r.value).collect()),
+        ]);
+        debug_assert_eq!(columns.iter().map(|c| c.name).collect::<Vec<_>>(), header);
+        columns::write(file, &columns)
     }
 }
 
-/// A string column of `rows`.
-fn strings<'r>(rows: &'r [TidyRow], of: impl Fn(&'r TidyRow) -> Option<&'r str>) -> Arc<dyn Array> {
-    Arc::new(StringArray::from(rows.iter().map(of).collect::<Vec<_>>()))
+/// A text column of `rows`.
+fn text<'r>(
+    name: &'r str,
+    rows: &'r [TidyRow],
+    of: impl Fn(&'r TidyRow) -> Option<&'r str>,
+    nullable: bool,
+) -> Column<'r> {
+    Column::text(name, rows.iter().map(of).collect(), nullable)
 }

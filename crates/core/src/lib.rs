@@ -1,6 +1,7 @@
 //! The engine core: pipeline specs, the stage graph, cache keys, the store and the scheduler.
 //! Nothing here knows about tensors or models; stage kinds plug in through [`stage::StageKind`].
 pub mod clock;
+pub mod columns;
 pub mod dag;
 pub mod diagnostic;
 pub mod digest;

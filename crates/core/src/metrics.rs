@@ -5,15 +5,12 @@
 //! as they are, and results of many runs concatenate without schema juggling.
 use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
-use arrow_array::{
-    Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array,
-};
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
+
+use crate::columns::{self, Column};
 
 /// One number a stage measured.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -64,90 +61,68 @@ pub struct StoredMetric {
     pub timestamp_micros: i64,
 }
 
-fn schema() -> Arc<Schema> {
-    Arc::new(Schema::new(vec![
-        Field::new("pipeline", DataType::Utf8, false),
-        Field::new("stage", DataType::Utf8, false),
-        Field::new("stage_key", DataType::Utf8, false),
-        Field::new("split", DataType::Utf8, true),
-        Field::new("epoch", DataType::UInt32, true),
-        Field::new("class", DataType::Utf8, true),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, false),
-        Field::new(
-            "timestamp",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-    ]))
-}
-
 pub fn write_parquet(path: &Path, source: &MetricSource, rows: &[MetricRow]) -> anyhow::Result<()> {
     let n = rows.len();
-    let repeat = |s: &str| Arc::new(StringArray::from(vec![s; n])) as Arc<dyn Array>;
-    let columns: Vec<Arc<dyn Array>> = vec![
-        repeat(source.pipeline),
-        repeat(source.stage),
-        repeat(source.stage_key),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.split.as_deref()).collect::<Vec<_>>())),
-        Arc::new(UInt32Array::from(rows.iter().map(|r| r.epoch).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.class.as_deref()).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.metric.as_str()).collect::<Vec<_>>())),
-        Arc::new(Float64Array::from(rows.iter().map(|r| r.value).collect::<Vec<_>>())),
-        Arc::new(
-            TimestampMicrosecondArray::from(vec![source.timestamp_micros; n]).with_timezone("UTC"),
-        ),
+    let repeat = |name, value| Column::text(name, vec![Some(value); n], false);
+    let columns = [
+        repeat("pipeline", source.pipeline),
+        repeat("stage", source.stage),
+        repeat("stage_key", source.stage_key),
+        Column::text("split", rows.iter().map(|r| r.split.as_deref()).collect(), true),
+        Column::u32("epoch", rows.iter().map(|r| r.epoch).collect(), true),
+        Column::text("class", rows.iter().map(|r| r.class.as_deref()).collect(), true),
+        Column::text("metric", rows.iter().map(|r| Some(r.metric.as_str())).collect(), false),
+        Column::f64("value", rows.iter().map(|r| r.value).collect()),
+        Column::timestamp("timestamp", vec![source.timestamp_micros; n]),
     ];
-    let batch = RecordBatch::try_new(schema(), columns)?;
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut writer = ArrowWriter::try_new(file, schema(), None)?;
-    writer.write(&batch)?;
-    writer.close()?;
-    Ok(())
+    columns::write(file, &columns).with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn read_parquet(path: &Path) -> anyhow::Result<Vec<StoredMetric>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{} is not a Parquet file", path.display()))?
-        .build()?;
+    let reader = SerializedFileReader::new(file)
+        .with_context(|| format!("{} is not a Parquet file", path.display()))?;
     let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch?;
-        let text = |name: &str| -> anyhow::Result<StringArray> {
-            let column =
-                batch.column_by_name(name).with_context(|| format!("no column `{name}`"))?;
-            Ok(column
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .context("not a string column")?
-                .clone())
+    for row in reader.get_row_iter(None)? {
+        let row = row.with_context(|| format!("{}: unreadable row", path.display()))?;
+        let mut metric = StoredMetric {
+            pipeline: String::new(),
+            stage: String::new(),
+            stage_key: String::new(),
+            row: MetricRow::new("", 0.0),
+            timestamp_micros: 0,
         };
-        let (pipeline, stage, key) = (text("pipeline")?, text("stage")?, text("stage_key")?);
-        let (split, class, metric) = (text("split")?, text("class")?, text("metric")?);
-        let epoch = batch.column_by_name("epoch").context("no column `epoch`")?;
-        let epoch = epoch.as_any().downcast_ref::<UInt32Array>().context("epoch is not u32")?;
-        let value = batch.column_by_name("value").context("no column `value`")?;
-        let value = value.as_any().downcast_ref::<Float64Array>().context("value is not f64")?;
-        let time = batch.column_by_name("timestamp").context("no column `timestamp`")?;
-        let time =
-            time.as_any().downcast_ref::<TimestampMicrosecondArray>().context("bad timestamp")?;
-        let optional = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
-        for i in 0..batch.num_rows() {
-            out.push(StoredMetric {
-                pipeline: pipeline.value(i).into(),
-                stage: stage.value(i).into(),
-                stage_key: key.value(i).into(),
-                row: MetricRow {
-                    split: optional(&split, i),
-                    epoch: (!epoch.is_null(i)).then(|| epoch.value(i)),
-                    class: optional(&class, i),
-                    metric: metric.value(i).into(),
-                    value: value.value(i),
-                },
-                timestamp_micros: time.value(i),
-            });
+        let mut seen = 0;
+        for (name, field) in row.get_column_iter() {
+            let text = || match field {
+                Field::Str(s) => Ok(Some(s.clone())),
+                Field::Null => Ok(None),
+                other => anyhow::bail!("column `{name}` is not text: {other}"),
+            };
+            let required = || text()?.with_context(|| format!("column `{name}` has a null"));
+            match (name.as_str(), field) {
+                ("pipeline", _) => metric.pipeline = required()?,
+                ("stage", _) => metric.stage = required()?,
+                ("stage_key", _) => metric.stage_key = required()?,
+                ("split", _) => metric.row.split = text()?,
+                ("class", _) => metric.row.class = text()?,
+                ("metric", _) => metric.row.metric = required()?,
+                ("epoch", Field::UInt(e)) => metric.row.epoch = Some(*e),
+                ("epoch", Field::Null) => metric.row.epoch = None,
+                ("value", Field::Double(v)) => metric.row.value = *v,
+                ("timestamp", Field::TimestampMicros(t)) => metric.timestamp_micros = *t,
+                ("epoch" | "value" | "timestamp", other) => {
+                    anyhow::bail!("{}: column `{name}` holds {other}", path.display())
+                }
+                _ => continue,
+            }
+            seen += 1;
         }
+        if seen != 9 {
+            anyhow::bail!("{}: a metrics file has 9 columns, this row {seen}", path.display());
+        }
+        out.push(metric);
     }
     Ok(out)
 }
