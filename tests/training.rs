@@ -125,6 +125,7 @@ fn raising_epochs_continues_the_cached_run_unless_the_schedule_depends_on_them()
 
     let (ws, pipeline) = setup();
     run_text(&ws, &pipeline, &["epochs=2"]);
+    the_finished_workspace_shares_the_best_weights_with_the_result(&ws, 2);
     let output = run_text(&ws, &pipeline, &[]);
     assert!(output.contains("continued from epoch 2"), "{output}");
     assert_eq!(training_metrics(&ws), expected);
@@ -132,6 +133,20 @@ fn raising_epochs_continues_the_cached_run_unless_the_schedule_depends_on_them()
     run_text(&ws, &pipeline, &["schedule=cosine", "epochs=2"]);
     let output = run_text(&ws, &pipeline, &["schedule=cosine", "epochs=3"]);
     assert!(!output.contains("continued"), "a cosine schedule must start over:\n{output}");
+}
+
+/// The checkpoint of a finished training holds no best weights: the workspace keeps them as a
+/// hard link to the result's model file, named by the checkpoint's epoch.
+fn the_finished_workspace_shares_the_best_weights_with_the_result(ws: &Workspace, epoch: u32) {
+    use std::os::unix::fs::MetadataExt;
+    let workspace = std::fs::read_dir(ws.path("cache/work")).unwrap().next().unwrap().unwrap();
+    let checkpoint = std::fs::read(workspace.path().join("checkpoint.safetensors")).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&checkpoint).unwrap();
+    assert!(tensors.names().iter().any(|n| n.starts_with("model.")));
+    assert!(!tensors.names().iter().any(|n| n.starts_with("best.")), "best weights twice");
+    let best = std::fs::metadata(workspace.path().join(format!("best-{epoch}.safetensors")));
+    let model = std::fs::metadata(ws.output_of("recipes", "train").join("out/model.safetensors"));
+    assert_eq!(best.unwrap().ino(), model.unwrap().ino(), "one file, linked");
 }
 
 #[test]

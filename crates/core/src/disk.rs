@@ -1,13 +1,16 @@
 //! Sizes of files and folders, as `ablate status` and `ablate gc` report them.
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-/// Bytes under `path`.
+/// Bytes under `path`. A file with several hard links (a finished training's best weights are
+/// its result's model file) counts its share at each, so the parts of the cache add up to the
+/// whole.
 pub fn size_of(path: &Path) -> u64 {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => fs::read_dir(path)
             .map_or(0, |entries| entries.flatten().map(|e| size_of(&e.path())).sum()),
-        Ok(meta) => meta.len(),
+        Ok(meta) => meta.len() / meta.nlink().max(1),
         Err(_) => 0,
     }
 }

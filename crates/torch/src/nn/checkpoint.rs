@@ -6,7 +6,7 @@
 //! `weights.safetensors` (a subset: what was loaded or handed on; the rest is initialised by the
 //! stage that trains it, with its seed). A trained model may also carry `thresholds.json`,
 //! per-label decision thresholds tuned on validation.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::de::DeserializeOwned;
@@ -35,9 +35,16 @@ fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> 
     serde_json::from_slice(&bytes).with_context(|| format!("{} is not {what}", path.display()))
 }
 
-pub fn save(dir: &Path, config: &ModelConfig, vs: &VarStore) -> anyhow::Result<()> {
+/// Saves a trained model given its weights by name; returns the weights file.
+pub fn save(
+    dir: &Path,
+    config: &ModelConfig,
+    weights: &[(String, Tensor)],
+) -> anyhow::Result<PathBuf> {
     std::fs::write(dir.join(CONFIG_FILE), serde_json::to_vec_pretty(config)?)?;
-    weights::write(&dir.join(WEIGHTS_FILE), &weights::named_variables(vs), None)
+    let file = dir.join(WEIGHTS_FILE);
+    weights::write(&file, weights, None)?;
+    Ok(file)
 }
 
 /// The configuration of the trained model saved in `dir`.

@@ -6,6 +6,13 @@
 //! loss-scaler state, and as metadata the [`TrainingProgress`] (epoch, step, best epoch, the
 //! metrics written so far). Together with randomness seeded per epoch from the stage's seed,
 //! this makes a resumed run compute exactly what an uninterrupted one does.
+//!
+//! A finished training's checkpoint leaves the best weights out: they are the result's
+//! `model.safetensors`, which the workspace keeps as `best-<epoch>.safetensors` (the
+//! checkpoint's epoch), a hard link to it (a copy across file systems). A workspace is then 3×
+//! its model (weights and Adam's two moments) instead of 4×, and the best weights are on disk
+//! once. The epoch in the name ties the file to its checkpoint, whichever of the two a crash
+//! left behind.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +26,12 @@ use ablate_core::interrupt::CONTINUES_FILE;
 use ablate_core::metrics::MetricRow;
 
 const FILE: &str = "checkpoint.safetensors";
+const BEST: &str = "best.";
+
+/// The best weights of a training finished at `epoch`, beside its checkpoint.
+fn best_file(workspace: &Path, epoch: u32) -> PathBuf {
+    workspace.join(format!("best-{epoch}.safetensors"))
+}
 const METADATA_KEY: &str = "ablate.training";
 
 /// Where training stands after a completed epoch.
@@ -71,9 +84,52 @@ pub fn read(workspace: &Path) -> anyhow::Result<Option<Checkpoint>> {
     let state = metadata
         .get(METADATA_KEY)
         .with_context(|| format!("{} has no training state", file.display()))?;
-    let progress = serde_json::from_str(state)
+    let progress: TrainingProgress = serde_json::from_str(state)
         .with_context(|| format!("{}: unreadable training state", file.display()))?;
-    Ok(Some(Checkpoint { progress, tensors: tensors.into_iter().collect() }))
+    let mut tensors: HashMap<String, Tensor> = tensors.into_iter().collect();
+    if !tensors.keys().any(|name| name.starts_with(BEST)) {
+        let best = best_file(workspace, progress.epoch);
+        let weights = weights::read(&best).with_context(|| {
+            format!("{} has no best weights, and {} is unreadable", file.display(), best.display())
+        })?;
+        tensors.extend(weights.into_iter().map(|(name, t)| (format!("{BEST}{name}"), t)));
+    }
+    Ok(Some(Checkpoint { progress, tensors }))
+}
+
+/// The checkpoint of a finished training: `tensors` without `best.*`, whose weights are
+/// `model_file` (the result's), kept as a hard link named by the checkpoint's epoch; best
+/// weights of other epochs are removed once the checkpoint is in place.
+pub fn write_finished(
+    workspace: &Path,
+    progress: &TrainingProgress,
+    tensors: &[(String, Tensor)],
+    model_file: &Path,
+) -> anyhow::Result<()> {
+    let best = best_file(workspace, progress.epoch);
+    let _ = std::fs::remove_file(&best);
+    if std::fs::hard_link(model_file, &best).is_err() {
+        let staged = workspace.join("best.safetensors.partial");
+        std::fs::copy(model_file, &staged)
+            .and_then(|_| std::fs::rename(&staged, &best))
+            .with_context(|| {
+                format!("cannot copy {} to {}", model_file.display(), best.display())
+            })?;
+    }
+    let kept: Vec<(String, Tensor)> = tensors
+        .iter()
+        .filter(|(name, _)| !name.starts_with(BEST))
+        .map(|(name, t)| (name.clone(), t.shallow_clone()))
+        .collect();
+    write(workspace, progress, &kept)?;
+    for entry in std::fs::read_dir(workspace)?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("best-") && name.ends_with(".safetensors") && entry.path() != best {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
 }
 
 /// Replaces the workspace's checkpoint (atomically: a crash leaves the previous one).

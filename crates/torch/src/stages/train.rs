@@ -4,7 +4,8 @@
 //! `execute` reads the inputs, builds the learner (`nn::learner`), continues from the
 //! workspace's checkpoint when there is one, then runs epochs: [`Trainer::run_epoch`] trains
 //! on one permutation of the training split, [`Trainer::record_epoch`] validates, keeps the
-//! best weights and writes a checkpoint when due. The best epoch's weights are the output.
+//! best weights and writes a checkpoint when due. The best epoch's weights are the output, and
+//! [`Trainer::finish`] writes the last checkpoint, which shares them with the output.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -103,8 +104,9 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         task.finish(trainer.record_epoch(&p, epoch, losses, &data)?);
     }
 
+    let model_file = checkpoint::save(&ctx.out_dir, &config, &trainer.best_weights)?;
+    trainer.finish(&model_file)?;
     trainer.restore_best();
-    checkpoint::save(&ctx.out_dir, &config, &trainer.learner.vs)?;
     let progress = &trainer.progress;
     for row in &progress.metrics {
         ctx.metric(row.clone());
@@ -288,7 +290,8 @@ impl Trainer {
         }
         self.progress.epoch = epoch;
         let last = epoch == p.epochs || self.progress.stopped_early;
-        if last || self.last_checkpoint.elapsed().as_secs_f64() >= p.checkpoint_seconds {
+        // The last epoch's checkpoint is written with the result (`finish`).
+        if !last && self.last_checkpoint.elapsed().as_secs_f64() >= p.checkpoint_seconds {
             resume::write(&self.workspace, &self.progress, &self.checkpoint_tensors())?;
             self.checkpointed = epoch;
             self.last_checkpoint = Instant::now();
@@ -331,6 +334,14 @@ impl Trainer {
             tensors.extend(scaler.state());
         }
         tensors
+    }
+
+    /// Writes the checkpoint of the finished training, whose best weights are `model_file`.
+    fn finish(&mut self, model_file: &Path) -> anyhow::Result<()> {
+        let tensors = self.checkpoint_tensors();
+        resume::write_finished(&self.workspace, &self.progress, &tensors, model_file)?;
+        self.checkpointed = self.progress.epoch;
+        Ok(())
     }
 
     /// Continues from the workspace's checkpoint when it fits; returns what was done.
