@@ -701,6 +701,25 @@ impl Filter {
     }
 }
 
+/// A comparison of pipeline `p` for unit tests: `rows` over `columns`, default settings, no
+/// baseline.
+#[cfg(test)]
+pub(crate) fn of_rows(factors: &[&str], columns: Vec<Column>, rows: Vec<Row>) -> Comparison {
+    Comparison {
+        pipelines: vec!["p".into()],
+        sources: vec![],
+        factors: factors.iter().map(|f| f.to_string()).collect(),
+        columns,
+        rows,
+        primary: None,
+        baseline: None,
+        baseline_not_run: None,
+        settings: Settings::default(),
+        per_seed: false,
+        not_run: vec![],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

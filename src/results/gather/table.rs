@@ -96,7 +96,7 @@ pub(super) fn heat_maps(c: &Comparison, variants: &Variants) -> Vec<report::Heat
 mod tests {
     use super::*;
     use crate::results::compare::{Column, Row};
-    use crate::results::significance::{Cell, Settings};
+    use crate::results::significance::Cell;
 
     fn f1(template: &str, split: &str, class: &str, prefixed: bool) -> Column {
         let name = format!("{split}.f1[{class}]");
@@ -113,25 +113,14 @@ mod tests {
         let cells = (0..columns.len())
             .map(|i| Some(Cell { mean: i as f64 / 10.0, n: 1, ..Cell::default() }))
             .collect();
-        Comparison {
-            pipelines: vec!["p".into()],
-            sources: vec![],
-            factors: vec!["lever".into()],
-            columns,
-            rows: vec![Row {
-                pipeline: "p".into(),
-                levels: vec![("lever".into(), "base".into())],
-                seeds: vec!["0".into()],
-                n: 1,
-                cells,
-            }],
-            primary: None,
-            baseline: None,
-            baseline_not_run: None,
-            settings: Settings::default(),
-            per_seed: false,
-            not_run: vec![],
-        }
+        let row = Row {
+            pipeline: "p".into(),
+            levels: vec![("lever".into(), "base".into())],
+            seeds: vec!["0".into()],
+            n: 1,
+            cells,
+        };
+        crate::results::compare::of_rows(&["lever"], columns, vec![row])
     }
 
     #[test]

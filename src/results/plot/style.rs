@@ -217,35 +217,23 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::significance::Settings;
 
     fn comparison(factors: &[&str], rows: &[&[&str]]) -> Comparison {
-        Comparison {
-            pipelines: vec!["p".into()],
-            sources: vec![],
-            factors: factors.iter().map(|f| f.to_string()).collect(),
-            columns: vec![],
-            rows: rows
-                .iter()
-                .map(|levels| Row {
-                    pipeline: "p".into(),
-                    levels: factors
-                        .iter()
-                        .zip(levels.iter())
-                        .map(|(f, l)| (f.to_string(), l.to_string()))
-                        .collect(),
-                    seeds: vec![],
-                    n: 1,
-                    cells: vec![],
-                })
-                .collect(),
-            primary: None,
-            baseline: None,
-            baseline_not_run: None,
-            settings: Settings::default(),
-            per_seed: false,
-            not_run: vec![],
-        }
+        let rows = rows
+            .iter()
+            .map(|levels| Row {
+                pipeline: "p".into(),
+                levels: factors
+                    .iter()
+                    .zip(levels.iter())
+                    .map(|(f, l)| (f.to_string(), l.to_string()))
+                    .collect(),
+                seeds: vec![],
+                n: 1,
+                cells: vec![],
+            })
+            .collect();
+        crate::results::compare::of_rows(factors, vec![], rows)
     }
 
     #[test]
