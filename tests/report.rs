@@ -208,10 +208,18 @@ fn the_report_is_one_self_contained_page(ws: &Workspace) {
 
 /// Per variant of the confusion table: its name and, per label, TP, FP, FN and TN.
 fn confusion_rows(html: &str) -> Vec<(String, Vec<[u64; 4]>)> {
+    count_rows(confusion_section(html))
+}
+
+fn confusion_section(html: &str) -> &str {
     let start = html.find("<section id=\"confusion\">").unwrap();
-    let section = &html[start..start + html[start..].find("</section>").unwrap()];
-    section
-        .split("<tr title=\"")
+    &html[start..start + html[start..].find("</section>").unwrap()]
+}
+
+/// Per row of the confusion tables in `part` of the page: its variant and, per label, TP, FP,
+/// FN and TN.
+fn count_rows(part: &str) -> Vec<(String, Vec<[u64; 4]>)> {
+    part.split("<tr title=\"")
         .skip(1)
         .map(|row| {
             let variant = row[..row.find('"').unwrap()].to_string();
@@ -317,4 +325,45 @@ fn the_report_renders_in_chromium(ws: &Workspace) {
     ws.write("broken.html", "<html><body><p>error: no report</p></body></html>");
     let broken = screenshot(ws, "broken.html", "broken.png").unwrap();
     assert!(shows_content(&broken).is_err(), "a broken page passed");
+}
+
+/// Two evaluation stages that measure a split of the same name on two datasets: the report
+/// keeps them apart, headed by stage as `compare` names their columns, in the heat maps and in
+/// the confusion counts (which would otherwise sum the two datasets' images).
+#[test]
+fn same_named_splits_of_two_evaluations_are_never_pooled() {
+    let ws = Workspace::new();
+    ws.write(
+        "two.yaml",
+        r#"
+name: two
+stages:
+  near: {kind: synthetic, params: {size: 32, train: 32, val: 16, offsite_test: 16, onsite_test: 8}}
+  far: {kind: synthetic, params: {size: 32, train: 8, val: 8, offsite_test: 8, onsite_test: 8, seed: 7}}
+  model: {kind: backbone, params: {arch: resnet18}}
+  train: {kind: train, inputs: {data: near, model: model}, params: {epochs: 1, batch_size: 16, head_hidden: 8}}
+  here: {kind: evaluate, inputs: {model: train, data: near}}
+  there: {kind: evaluate, inputs: {model: train, data: far}}
+"#,
+    );
+    ws.run("two.yaml", &[]);
+    ok(&ws, &["report", "two", "--out", "two.html"]);
+    let html = std::fs::read_to_string(ws.path("two.html")).unwrap();
+    for stage in ["here", "there"] {
+        let title = format!("{stage}:offsite_test: F1 per label");
+        assert!(html.contains(&title), "no heat map {title}");
+    }
+    let section = confusion_section(&html);
+    let table = |heading: &str| {
+        let at = section
+            .find(&format!("<h3><code>{heading}</code></h3>"))
+            .unwrap_or_else(|| panic!("no confusion table {heading}"));
+        let rest = &section[at..];
+        count_rows(&rest[..rest.find("</table>").unwrap()])
+    };
+    for (heading, images) in [("here:offsite_test", 16), ("there:offsite_test", 8)] {
+        let rows = table(heading);
+        assert_eq!(rows.len(), 1, "{heading}: {rows:?}");
+        assert!(rows[0].1.iter().all(|c| c.iter().sum::<u64>() == images), "{heading}: {rows:?}");
+    }
 }

@@ -3,7 +3,9 @@
 //! (a probability per image and label), against the labels of the dataset the evaluation read
 //! (its `data` input, found by its ref and checked against the output digest its record names).
 //! A label is predicted when its probability is above the label's threshold, as `evaluate`
-//! scores it. Counts are summed over the variant's seeds.
+//! scores it. Counts are summed over the variant's seeds, per evaluation stage and split: two
+//! stages that evaluate splits of the same name (one test split of two datasets) are never
+//! summed, and their tables are headed `stage:split` as `compare` names their columns.
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -65,7 +67,8 @@ pub(super) fn confusion(
     warnings: &mut Vec<String>,
 ) -> Vec<Confusion> {
     let mut labels_of: HashMap<(String, String), SplitLabels> = HashMap::new();
-    let mut counted: Vec<(Confusion, Vec<String>)> = Vec::new(); // with the instances summed
+    // With the stage of the file and the instances summed.
+    let mut counted: Vec<(Confusion, &str, Vec<String>)> = Vec::new();
     for result in evaluations {
         let Some(variant) = variants.name(&result.pipeline, &result.levels) else { continue };
         let recounted = store.entry(&result.key).and_then(|entry| {
@@ -79,8 +82,11 @@ pub(super) fn confusion(
                 continue;
             }
         };
-        let at = counted.iter().position(|(c, _)| c.variant == variant && c.split == split);
-        let (item, instances) = match at {
+        let template = result.template.as_str();
+        let at = counted
+            .iter()
+            .position(|(c, t, _)| c.variant == variant && c.split == split && *t == template);
+        let (item, _, instances) = match at {
             Some(at) => &mut counted[at],
             None => {
                 counted.push((
@@ -91,6 +97,7 @@ pub(super) fn confusion(
                         threshold,
                         labels: Vec::new(),
                     },
+                    template,
                     Vec::new(),
                 ));
                 counted.last_mut().expect("just pushed")
@@ -113,7 +120,23 @@ pub(super) fn confusion(
             }
         }
     }
-    counted.into_iter().map(|(c, _)| c).collect()
+    let shared = |split: &str, template: &str| {
+        counted.iter().any(|(c, t, _)| c.split == split && *t != template)
+    };
+    let headings: Vec<Option<String>> = counted
+        .iter()
+        .map(|(c, t, _)| shared(&c.split, t).then(|| format!("{t}:{}", c.split)))
+        .collect();
+    counted
+        .into_iter()
+        .zip(headings)
+        .map(|((mut c, _, _), heading)| {
+            if let Some(heading) = heading {
+                c.split = heading;
+            }
+            c
+        })
+        .collect()
 }
 
 /// The split, thresholds (described) and per-label counts of one evaluation.

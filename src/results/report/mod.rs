@@ -177,7 +177,8 @@ pub struct SeedCurve {
 pub struct Confusion {
     /// A [`Row::variant`].
     pub variant: String,
-    /// The evaluation split, e.g. `offsite_test`.
+    /// The evaluation split, e.g. `offsite_test`; `stage:split` where two evaluation stages
+    /// measured splits of this name.
     pub split: String,
     /// How many seeds' results are summed (distinct results, as [`Row::n`]).
     pub seeds: usize,
