@@ -28,7 +28,7 @@ use super::overrides::{TOP_LEVEL_KEYS, apply_override};
 use super::params::Params;
 use super::pipeline::{Pipeline, StageSpec};
 use super::stage::Registry;
-use super::vars::Vars;
+use super::vars::{self, Vars};
 use super::yaml::{self, Key, Node, Value, check_keys};
 
 const STAGE_KEYS: &[&str] = &["kind", "inputs", "params", "when"];
@@ -121,12 +121,13 @@ pub fn parse(
     let ungridded = [Variant { levels: Vec::new() }];
     let variants = grid.as_ref().map_or(&ungridded[..], |g| g.variants());
     let mut templates = Templates::new(entries, grid.as_ref()).map_err(one)?;
+    let pipeline_dir = vars::pipeline_dir(path);
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut per_variant = Vec::with_capacity(variants.len());
     for variant in variants {
         let level_vars =
             grid.as_ref().map(|g| g.vars_of(variant, &root.location)).unwrap_or_default();
-        let vars = Vars::new(root.get("vars"), path, level_vars).map_err(one)?;
+        let vars = Vars::new(root.get("vars"), &pipeline_dir, level_vars).map_err(one)?;
         match templates.instantiate(&vars, variant, registry) {
             Ok(stages) => per_variant.push(stages),
             Err(errors) => {

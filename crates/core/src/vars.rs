@@ -15,11 +15,25 @@ pub(crate) struct Vars {
     used: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
+/// The built-in `pipeline_dir` of the pipeline file at `path`: its folder, absolute (a command
+/// stage's program runs in its staging folder, not here).
+pub(crate) fn pipeline_dir(path: &Path) -> Node {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let location = Location {
+        source: Arc::new(Source { name: path.into(), text: String::new() }),
+        line: 1,
+        column: 1,
+    };
+    Node { value: Value::Str(dir.display().to_string()), location }
+}
+
 impl Vars {
-    /// `vars:` of the file, overridden by `levels` (a grid variant's variables).
+    /// `vars:` of the file, overridden by `levels` (a grid variant's variables);
+    /// `pipeline_dir` from [`pipeline_dir`].
     pub(crate) fn new(
         node: Option<&Node>,
-        path: &Path,
+        pipeline_dir: &Node,
         levels: Vec<(Key, Node)>,
     ) -> Result<Self, Diagnostic> {
         let mut entries = match node {
@@ -32,18 +46,8 @@ impl Vars {
                 None => entries.push((key, value)),
             }
         }
-        // Absolute: a command stage's program runs in its staging folder, not here.
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-        let location = Location {
-            source: Arc::new(Source { name: path.into(), text: String::new() }),
-            line: 1,
-            column: 1,
-        };
-        entries.push((
-            Key { name: "pipeline_dir".into(), location: location.clone() },
-            Node { value: Value::Str(dir.display().to_string()), location },
-        ));
+        let key = Key { name: "pipeline_dir".into(), location: pipeline_dir.location.clone() };
+        entries.push((key, pipeline_dir.clone()));
         Ok(Vars { entries, used: Default::default() })
     }
 
