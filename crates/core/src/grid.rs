@@ -65,6 +65,11 @@ struct Factor {
 pub struct Selector(Vec<(String, Vec<String>)>);
 
 impl Selector {
+    /// The factors it names.
+    pub fn factors(&self) -> Vec<String> {
+        self.0.iter().map(|(factor, _)| factor.clone()).collect()
+    }
+
     pub fn matches(&self, variant: &Variant) -> bool {
         self.0.iter().all(|(factor, levels)| {
             variant.level(factor).is_some_and(|l| levels.iter().any(|x| x == l))

@@ -120,23 +120,14 @@ pub(super) fn confusion(
             }
         }
     }
-    let shared = |split: &str, template: &str| {
-        counted.iter().any(|(c, t, _)| c.split == split && *t != template)
-    };
-    let headings: Vec<Option<String>> = counted
+    let headings: Vec<String> = counted
         .iter()
-        .map(|(c, t, _)| shared(&c.split, t).then(|| format!("{t}:{}", c.split)))
-        .collect();
-    counted
-        .into_iter()
-        .zip(headings)
-        .map(|((mut c, _, _), heading)| {
-            if let Some(heading) = heading {
-                c.split = heading;
-            }
-            c
+        .map(|(c, t, _)| {
+            let measured = counted.iter().map(|(c, t, _)| (*t, c.split.as_str()));
+            super::split_heading(t, &c.split, measured)
         })
-        .collect()
+        .collect();
+    counted.into_iter().zip(headings).map(|((c, _, _), split)| Confusion { split, ..c }).collect()
 }
 
 /// The split, thresholds (described) and per-label counts of one evaluation.

@@ -20,6 +20,21 @@ use super::report::{Pipeline, Report};
 use lineage::Lineage;
 use variants::Variants;
 
+/// How the report heads what evaluation stage `template` measured on `split`: the split,
+/// prefixed with the stage (`natural:offsite_test`) where another stage of `measured` (stage,
+/// split pairs) measured a split of that name, as `compare` names such columns.
+fn split_heading<'a>(
+    template: &str,
+    split: &str,
+    mut measured: impl Iterator<Item = (&'a str, &'a str)>,
+) -> String {
+    if measured.any(|(t, s)| s == split && t != template) {
+        format!("{template}:{split}")
+    } else {
+        split.to_string()
+    }
+}
+
 /// The report of `pipelines` (names; empty: every pipeline run with the cache), comparing
 /// `stages` (empty: the evaluations) with `options`, and the warnings of what was left out.
 pub fn report(

@@ -58,7 +58,6 @@ pub(super) fn heat_maps(c: &Comparison, variants: &Variants) -> Vec<report::Heat
             groups.push(group(i));
         }
     }
-    let shared = |split: Option<&str>| groups.iter().filter(|(_, s)| *s == split).count() > 1;
     groups
         .iter()
         .map(|&(template, split)| {
@@ -76,12 +75,8 @@ pub(super) fn heat_maps(c: &Comparison, variants: &Variants) -> Vec<report::Heat
                     }
                 })
                 .collect();
-            let split_name = split.unwrap_or("all");
-            let heading = if shared(split) {
-                format!("{template}:{split_name}")
-            } else {
-                split_name.to_string()
-            };
+            let measured = groups.iter().map(|&(t, s)| (t, s.unwrap_or("all")));
+            let heading = super::split_heading(template, split.unwrap_or("all"), measured);
             report::HeatMap {
                 title: format!("{heading}: F1 per label (mean over seeds)"),
                 labels: columns.iter().filter_map(|&i| c.columns[i].class.clone()).collect(),

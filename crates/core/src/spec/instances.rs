@@ -23,8 +23,8 @@ pub(super) struct Template<'a> {
     key: &'a Key,
     /// The stage's entry without `when`.
     node: Node,
-    /// The factors of its `when`, parsed once; `None`: every variant has the stage.
-    when: Option<(Selector, Vec<String>)>,
+    /// Its `when`, parsed once; `None`: every variant has the stage.
+    when: Option<Selector>,
     instances: Vec<Instance>,
 }
 
@@ -64,13 +64,7 @@ impl<'a> Templates<'a> {
                         )
                         .at(&when.location)
                     })?;
-                    let factors = match &when.value {
-                        Value::Map(entries) => {
-                            entries.iter().map(|(f, _)| f.name.clone()).collect()
-                        }
-                        _ => Vec::new(),
-                    };
-                    Some((grid.selector(&when, "`when`")?, factors))
+                    Some(grid.selector(&when, "`when`")?)
                 }
             };
             stages.push(Template { key, node, when, instances: Vec::new() });
@@ -91,7 +85,7 @@ impl<'a> Templates<'a> {
         let mut left_out: Vec<&str> = Vec::new();
         let mut diagnostics = Vec::new();
         for (s, template) in self.stages.iter_mut().enumerate() {
-            if template.when.as_ref().is_some_and(|(selector, _)| !selector.matches(variant)) {
+            if template.when.as_ref().is_some_and(|selector| !selector.matches(variant)) {
                 left_out.push(&template.key.name);
                 continue;
             }
@@ -189,8 +183,8 @@ impl<'a> Templates<'a> {
                     .iter()
                     .map(|m| template.instances[m.instance].spec.params.values())
                     .collect();
-                let when = template.when.as_ref().map_or(&[][..], |(_, f)| f.as_slice());
-                grid::instance_names(&template.key.name, &groups, &params, when)
+                let when = template.when.as_ref().map(Selector::factors).unwrap_or_default();
+                grid::instance_names(&template.key.name, &groups, &params, &when)
             })
             .collect();
         let name_of = |s: usize, identity: blake3::Hash| -> &str {
