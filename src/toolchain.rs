@@ -5,7 +5,9 @@
 //! CUDA runtime and cuDNN libtorch was built with. Those versions come from the worker binary,
 //! the process that links libtorch, never from how `ablate` was built: `ablate-torch
 //! toolchain` answers once per worker binary and the answer is kept in
-//! `cache/toolchain/<digest of the worker>.json`. Planning therefore never starts libtorch,
+//! `cache/toolchain/<digest of the worker>.json`, and beside the worker binary
+//! (`ablate-torch.toolchain.json`, naming the digest it is for), where a first `plan` finds it
+//! before any cache exists. Planning therefore starts libtorch at most once per worker binary,
 //! and with the stat cache the digest costs a `stat` after the first time.
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -46,7 +48,8 @@ pub fn toolchain(
     Ok(Toolchain { common, device })
 }
 
-/// The worker's versions, from the cache or, the first time for this binary, from the worker.
+/// The worker's versions, from the cache, else from the memo beside the worker binary (a first
+/// plan, before any cache exists), else, the first time for this binary, from the worker.
 fn worker_versions(store: &Store, digests: &FileDigests) -> anyhow::Result<Versions> {
     let worker = ablate_stages::worker::worker_path()?;
     let digest = digests.digest(&worker).with_context(|| {
@@ -61,12 +64,40 @@ fn worker_versions(store: &Store, digests: &FileDigests) -> anyhow::Result<Versi
     {
         return Ok(versions);
     }
-    let versions = ask(&worker)?;
+    let beside = beside_worker(&worker);
+    let remembered = std::fs::read(&beside)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<WorkerMemo>(&b).ok())
+        .filter(|m| m.worker_digest == digest);
+    let versions = match remembered {
+        Some(memo) => memo.versions,
+        None => {
+            let versions = ask(&worker)?;
+            let memo = WorkerMemo { worker_digest: digest.clone(), versions: versions.clone() };
+            // Best effort: the worker's folder may be read-only.
+            let _ = write_atomically(&beside, &serde_json::to_vec(&memo)?);
+            versions
+        }
+    };
     if store.writable() {
         std::fs::create_dir_all(memo.parent().expect("has a parent"))?;
         write_atomically(&memo, &serde_json::to_vec(&versions)?)?;
     }
     Ok(versions)
+}
+
+/// The memo kept beside a worker binary: its versions, for the binary of that digest.
+#[derive(Deserialize, serde::Serialize)]
+struct WorkerMemo {
+    worker_digest: String,
+    versions: Versions,
+}
+
+/// `target/release/ablate-torch` → `target/release/ablate-torch.toolchain.json`.
+fn beside_worker(worker: &Path) -> std::path::PathBuf {
+    let mut name = worker.file_name().unwrap_or_default().to_os_string();
+    name.push(".toolchain.json");
+    worker.with_file_name(name)
 }
 
 fn ask(worker: &Path) -> anyhow::Result<Versions> {

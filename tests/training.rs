@@ -220,3 +220,34 @@ fn bf16_autocast_trains_and_evaluation_reports_tuned_thresholds_beside_fixed_one
     .unwrap();
     assert_eq!(thresholds["tuned_on"], "val");
 }
+
+/// Ties between epochs decide which model is published: a training extended from a shorter
+/// one, or continued after a kill, must pick the same best epoch and publish the same bytes as
+/// an uninterrupted one (issue 26: a best macro-F1 read back one ULP low from the checkpoint
+/// made an equal later epoch count as better). With a learning rate of 1e-9 every epoch scores
+/// the same: epoch 1 must stay the best.
+#[test]
+fn ties_at_every_epoch_publish_the_same_model_straight_through_or_extended() {
+    let sets = ["function=focal", "lr=1e-9", "epochs=3"];
+    let (straight, pipeline) = setup();
+    run_text(&straight, &pipeline, &sets);
+    let model = |ws: &Workspace| {
+        std::fs::read(ws.output_of("recipes", "train").join("out/model.safetensors")).unwrap()
+    };
+    let best_epoch = |ws: &Workspace| {
+        let summary: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(ws.output_of("recipes", "train").join("record.json")).unwrap(),
+        )
+        .unwrap();
+        summary["summary"].as_str().unwrap_or_default().to_string()
+    };
+    assert!(best_epoch(&straight).contains("best epoch 1/3"), "{}", best_epoch(&straight));
+
+    let (extended, pipeline) = setup();
+    run_text(&extended, &pipeline, &["function=focal", "lr=1e-9", "epochs=1"]);
+    run_text(&extended, &pipeline, &["function=focal", "lr=1e-9", "epochs=2"]);
+    let output = run_text(&extended, &pipeline, &sets);
+    assert!(output.contains("continued from epoch 2"), "{output}");
+    assert_eq!(best_epoch(&extended), best_epoch(&straight));
+    assert!(model(&extended) == model(&straight), "extended: another model was published");
+}

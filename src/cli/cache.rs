@@ -2,7 +2,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use ablate_core::disk::{human_size, parse_size, size_of};
+use ablate_core::disk::{disk_usage, human_size, parse_size};
 use ablate_core::gc::{self, Garbage, Protected};
 use ablate_core::plan;
 use ablate_core::spec::PipelineSource;
@@ -72,9 +72,8 @@ pub(super) fn collect(
     let collection = gc::find(store, names, keep_runs, &protected)?;
     let chosen = match max_size {
         Some(budget) => {
-            let total = size_of(store.root());
-            let chosen = collection.within(total, budget);
-            let after = total - chosen.iter().map(|g| g.bytes).sum::<u64>().min(total);
+            let total = disk_usage(store.root());
+            let (chosen, after) = collection.within(total, budget);
             println!(
                 "cache {}: {} of a {} budget; {} after removing what follows",
                 store.root().display(),
@@ -171,6 +170,12 @@ impl Verify {
             ""
         };
         println!("{} results verified, {} corrupt{what}", report.verified, report.corrupt.len());
+        if report.metrics_unchecked > 0 {
+            println!(
+                "{} results were written before metrics had digests: their metrics.parquet is not checked",
+                report.metrics_unchecked
+            );
+        }
         Ok(exit(report.corrupt.is_empty() || self.repair))
     }
 }

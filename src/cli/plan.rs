@@ -1,9 +1,11 @@
 //! `ablate plan` and `ablate dag`: what a run would do, and the stage graph.
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
 use ablate_core::dag::Dag;
 use ablate_core::diagnostic::Diagnostics;
+use ablate_core::pipeline::StageOrigin;
 use ablate_core::plan::{LevelSummary, PlannedStage, Status, by_factor};
 use ablate_core::spec;
 use ablate_stages::registry;
@@ -28,6 +30,7 @@ impl Plan {
         if self.json {
             println!("{}", serde_json::to_string_pretty(&planned)?);
         } else {
+            print_origins(&session.pipeline.origins);
             print_plan(&planned, &by_factor(&session.pipeline, &planned));
         }
         // The process ends here: freeing thousands of stage specs and stat-cache entries one
@@ -64,6 +67,28 @@ impl DagCommand {
             }
         );
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// For a pipeline that `extends` another: which file defines each stage, and which file
+/// changed it.
+fn print_origins(origins: &BTreeMap<String, StageOrigin>) {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for (stage, origin) in origins {
+        let from = match &origin.changed_by {
+            None => format!("from {}", origin.file.display()),
+            Some(by) => format!("from {}, changed in {}", origin.file.display(), by.display()),
+        };
+        match groups.iter_mut().find(|(f, _)| *f == from) {
+            Some((_, stages)) => stages.push(stage),
+            None => groups.push((from, vec![stage])),
+        }
+    }
+    for (from, stages) in &groups {
+        println!("stages {from}: {}", stages.join(", "));
+    }
+    if !groups.is_empty() {
+        println!();
     }
 }
 

@@ -214,7 +214,7 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
 /// from the cache.
 fn read_metrics(store: &Store, key: &str) -> anyhow::Result<Option<Arc<Vec<MetricRow>>>> {
     let dir = store.entries_dir().join(key);
-    let path = dir.join("metrics.parquet");
+    let path = dir.join(ablate_core::store::METRICS);
     if path.exists() {
         let rows = read_parquet(&path)
             .with_context(|| format!("cannot read the metrics of cache entry {key}"))?;

@@ -1,4 +1,5 @@
 //! Sizes of files and folders, as `ablate status` and `ablate gc` report them.
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -12,6 +13,61 @@ pub fn size_of(path: &Path) -> u64 {
             .map_or(0, |entries| entries.flatten().map(|e| size_of(&e.path())).sum()),
         Ok(meta) => meta.len() / meta.nlink().max(1),
         Err(_) => 0,
+    }
+}
+
+/// Bytes under `path` as `du --apparent-size` counts them: a file with several hard links once.
+pub fn disk_usage(path: &Path) -> u64 {
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    walk_files(path, &mut |meta| {
+        if meta.nlink() <= 1 || seen.insert((meta.dev(), meta.ino())) {
+            total += meta.len();
+        }
+    });
+    total
+}
+
+/// What removing folders frees: a file with several hard links only when its last link goes
+/// (removing a training's workspace leaves its best weights to the result that links them).
+#[derive(Default)]
+pub struct Removal {
+    /// (device, inode) → links among the removed folders, for files with several links.
+    links: HashMap<(u64, u64), u64>,
+    freed: u64,
+}
+
+impl Removal {
+    /// Counts the files under `path` as removed.
+    pub fn add(&mut self, path: &Path) {
+        walk_files(path, &mut |meta| {
+            if meta.nlink() <= 1 {
+                self.freed += meta.len();
+                return;
+            }
+            let removed = self.links.entry((meta.dev(), meta.ino())).or_default();
+            *removed += 1;
+            if *removed == meta.nlink() {
+                self.freed += meta.len();
+            }
+        });
+    }
+
+    /// Bytes freed by removing everything added.
+    pub fn freed(&self) -> u64 {
+        self.freed
+    }
+}
+
+fn walk_files(path: &Path, visit: &mut dyn FnMut(&fs::Metadata)) {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            for entry in fs::read_dir(path).into_iter().flatten().flatten() {
+                walk_files(&entry.path(), visit);
+            }
+        }
+        Ok(meta) => visit(&meta),
+        Err(_) => {}
     }
 }
 

@@ -36,7 +36,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use super::clock::format_time;
-use super::disk::size_of;
+#[cfg(doc)]
+use super::disk::disk_usage;
+use super::disk::{Removal, size_of};
 use super::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,9 +104,10 @@ pub struct Collection {
 }
 
 impl Collection {
-    /// What to remove to bring a cache of `total` bytes within `budget` bytes, in the order of
-    /// the module doc; everything there may not suffice.
-    pub fn within(&self, total: u64, budget: u64) -> Vec<Garbage> {
+    /// What to remove to bring a cache of `total` bytes (as [`disk_usage`] counts them) within
+    /// `budget` bytes, in the order of the module doc (everything there may not suffice), and
+    /// the cache's size after removing it.
+    pub fn within(&self, total: u64, budget: u64) -> (Vec<Garbage>, u64) {
         let rank = |g: &Garbage| match g.why {
             Why::DeadStaging | Why::Corrupt | Why::StaleWorkspace | Why::ForgottenPipeline => 0,
             Why::IdleWorkspace => 1,
@@ -113,16 +116,16 @@ impl Collection {
         };
         let mut candidates: Vec<&Garbage> = self.garbage.iter().chain(&self.evictable).collect();
         candidates.sort_by_key(|g| (rank(g), g.used));
-        let mut size = total;
+        let mut removal = Removal::default();
         let mut chosen = Vec::new();
         for candidate in candidates {
-            if size <= budget {
+            if total.saturating_sub(removal.freed()) <= budget {
                 break;
             }
-            size = size.saturating_sub(candidate.bytes);
+            removal.add(&candidate.path);
             chosen.push(candidate.clone());
         }
-        chosen
+        (chosen, total.saturating_sub(removal.freed()))
     }
 }
 

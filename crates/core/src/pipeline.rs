@@ -26,6 +26,17 @@ pub struct Pipeline {
     pub whole: Option<WholeGrid>,
     /// What is worth saying about the file but is no error (an override that changes nothing).
     pub warnings: Vec<String>,
+    /// Stage name in the files → where it is defined, for a pipeline that `extends` another;
+    /// empty otherwise.
+    pub origins: BTreeMap<String, StageOrigin>,
+}
+
+/// The file that defines a stage of an extending pipeline, and the file that changed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageOrigin {
+    pub file: PathBuf,
+    /// The extending file, when it changes the stage's definition.
+    pub changed_by: Option<PathBuf>,
 }
 
 /// Every variant of a grid and every stage instance they use, with its kind.

@@ -208,6 +208,7 @@ mod tests {
             stage: "s".into(),
             fingerprint,
             output: String::new(),
+            metrics: None,
             created: 0,
             seconds: 0.0,
             summary: None,

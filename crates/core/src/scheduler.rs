@@ -336,7 +336,7 @@ impl Scheduler<'_> {
                 stage_key: &key,
                 timestamp_micros: now.as_micros() as i64,
             };
-            write_parquet(&staging.dir.join("metrics.parquet"), &source, &ctx.report.metrics)?;
+            write_parquet(&staging.dir.join(crate::store::METRICS), &source, &ctx.report.metrics)?;
         }
         let record = Record {
             key: key.clone(),
@@ -344,6 +344,7 @@ impl Scheduler<'_> {
             stage: spec.name.clone(),
             fingerprint,
             output: String::new(),
+            metrics: None,
             created: now.as_secs(),
             seconds,
             summary: ctx.report.summary.clone(),

@@ -14,11 +14,13 @@
 //! escapes) and validate kinds, parameters and input references → merge identical stage
 //! instances across variants → build the DAG (cycles rejected). Every problem found is reported
 //! with file, line, column and a hint before anything runs.
+mod extends;
 mod instances;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use extends::SourceFile;
 use instances::Templates;
 
 use super::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
@@ -42,14 +44,18 @@ pub fn load(
     PipelineSource::read(path, overrides)?.load(registry)
 }
 
-/// A pipeline file's text as read, with the overrides given for it: enough to load the same
-/// pipeline again later, after the file has changed (a queued Slurm job does).
+/// A pipeline file's text as read, with the files it extends and the overrides given for it:
+/// enough to load the same pipeline again later, after the files have changed (a queued Slurm
+/// job does).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PipelineSource {
     /// As given; names the pipeline by default and sets `${pipeline_dir}`.
     pub path: PathBuf,
     pub text: String,
     pub overrides: Vec<String>,
+    /// The files its `extends` chain reads, as read with it.
+    #[serde(default)]
+    pub bases: Vec<SourceFile>,
 }
 
 impl PipelineSource {
@@ -60,26 +66,59 @@ impl PipelineSource {
                 path.display()
             ))])
         })?;
-        Ok(PipelineSource { path: path.to_path_buf(), text, overrides: overrides.to_vec() })
+        let bases = match yaml::parse(path, &text) {
+            Ok(root) if root.as_map().is_some() => {
+                extends::compose(path, root, &mut read_file).map_err(one)?.bases
+            }
+            _ => Vec::new(),
+        };
+        Ok(PipelineSource { path: path.to_path_buf(), text, overrides: overrides.to_vec(), bases })
     }
 
     pub fn load(&self, registry: &Registry) -> Result<Pipeline, Diagnostics> {
-        parse(&self.path, &self.text, &self.overrides, registry)
+        let mut recorded = |path: &Path| match self.bases.iter().find(|b| b.path == path) {
+            Some(base) => Ok(base.text.clone()),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not among the files recorded with the pipeline",
+            )),
+        };
+        parse_extending(&self.path, &self.text, &mut recorded, &self.overrides, registry)
     }
 }
 
+fn read_file(path: &Path) -> std::io::Result<String> {
+    std::fs::read_to_string(path)
+}
+
+fn one(d: Diagnostic) -> Diagnostics {
+    Diagnostics(vec![d])
+}
+
+/// Parses a pipeline file's text; the files it extends are read from disk.
 pub fn parse(
     path: &Path,
     text: &str,
     overrides: &[String],
     registry: &Registry,
 ) -> Result<Pipeline, Diagnostics> {
-    let one = |d: Diagnostic| Diagnostics(vec![d]);
+    parse_extending(path, text, &mut read_file, overrides, registry)
+}
+
+fn parse_extending(
+    path: &Path,
+    text: &str,
+    read: &mut dyn FnMut(&Path) -> std::io::Result<String>,
+    overrides: &[String],
+    registry: &Registry,
+) -> Result<Pipeline, Diagnostics> {
     let mut root = yaml::parse(path, text).map_err(one)?;
     if root.value == Value::Null {
         root.value = Value::Map(Vec::new());
     }
     root.expect_map("a pipeline file").map_err(one)?;
+    let composed = extends::compose(path, root, read).map_err(one)?;
+    let mut root = composed.root;
     for assignment in overrides {
         apply_override(&mut root, assignment).map_err(one)?;
     }
@@ -89,6 +128,11 @@ pub fn parse(
         .get("stages")
         .ok_or_else(|| one(Diagnostic::new("pipeline has no `stages`").at(&root.location)))?;
     let entries = stages_node.expect_map("`stages`").map_err(one)?;
+    if entries.is_empty() {
+        return Err(one(Diagnostic::new("pipeline has no stages")
+            .at(&stages_node.location)
+            .hint("a pipeline runs at least one stage: `ablate kinds` lists them")));
+    }
     let misnamed: Vec<Diagnostic> = entries
         .iter()
         .filter_map(|(key, _)| {
@@ -152,19 +196,32 @@ pub fn parse(
     let mut pipeline = Pipeline {
         name,
         path: path.to_path_buf(),
-        text_digest: blake3::hash(text.as_bytes()).to_hex().to_string(),
+        text_digest: text_digest(text, &composed.bases),
         overrides: overrides.to_vec(),
         stages,
         variants,
         layout,
         whole: None,
         warnings,
+        origins: if composed.bases.is_empty() { BTreeMap::new() } else { composed.origins },
     };
     if let Some(grid) = grid.as_ref().filter(|g| !g.variants().iter().all(|v| g.selects(v))) {
         pipeline = pipeline.slice(|variant| grid.selects(variant));
     }
     super::dag::Dag::new(&pipeline).map_err(one)?;
     Ok(pipeline)
+}
+
+/// The digest of the file's text, and of the texts of the files it extends.
+fn text_digest(text: &str, bases: &[SourceFile]) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(text.as_bytes());
+    for base in bases {
+        hasher.update(base.path.as_os_str().as_encoded_bytes());
+        hasher.update(&[0]);
+        hasher.update(base.text.as_bytes());
+    }
+    hasher.finalize().to_hex().to_string()
 }
 
 /// Every variable a grid level sets must be used by some variant's stages, and every stage of
@@ -514,5 +571,88 @@ mod tests {
         );
         let err = load("stages:\n  a: {kind: fake, when: {k: 1}}\n", &[]).unwrap_err().to_string();
         assert!(err.contains("`when` selects variants of a `grid`"), "{err}");
+    }
+
+    const BASE: &str = "name: base\nvars: {n: 1, who: base}\ngrid:\n  factors:\n    m: {small: {n: 2}, big: {n: 3}, huge: {n: 4}}\n    k: [a, b]\n  exclude: [{m: huge, k: b}]\n  baseline: {m: small, k: a}\nstages:\n  a: {kind: fake, params: {n: '${n}', name: '${who}'}}\n  b: {kind: consumer, inputs: {x: a}, when: {m: [huge]}}\n  c: {kind: fake, params: {name: '${k}'}, when: {m: [small, huge], k: [a]}}\n";
+
+    /// Writes `files` into a fresh folder and loads the first one through `PipelineSource`.
+    fn load_files(files: &[(&str, &str)]) -> Result<(tempfile::TempDir, Pipeline), Diagnostics> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let registry = Registry::default().with(Fake).with(Consumer);
+        let pipeline = PipelineSource::read(&dir.path().join(files[0].0), &[])?.load(&registry)?;
+        Ok((dir, pipeline))
+    }
+
+    #[test]
+    fn an_extending_file_picks_levels_overrides_vars_and_drops_what_its_grid_leaves_out() {
+        let child = "extends: base.yaml\nvars: {who: child}\ngrid:\n  factors: {m: [small, big]}\n  baseline: {m: big, k: a}\nstages:\n  a: {params: {name: 'child ${who}'}}\n";
+        let (_dir, pipeline) = load_files(&[("child.yaml", child), ("base.yaml", BASE)]).unwrap();
+        assert_eq!(pipeline.name, "child", "a base's name never carries over");
+        let variants: Vec<String> = pipeline.variants.iter().map(|v| v.variant.name()).collect();
+        assert_eq!(variants, ["m=small,k=a", "m=small,k=b", "m=big,k=a", "m=big,k=b"]);
+        let names: Vec<&str> = pipeline.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a[m=small]", "a[m=big]", "c"], "b selected only `huge`");
+        assert_eq!(
+            params(&pipeline, "a[m=big]"),
+            serde_json::json!({"n": 3, "name": "child child"})
+        );
+        let origin = |stage: &str| {
+            let o = &pipeline.origins[stage];
+            let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+            (name(&o.file), o.changed_by.as_deref().map(name))
+        };
+        assert_eq!(origin("a"), ("base.yaml".into(), Some("child.yaml".into())));
+        assert_eq!(origin("c"), ("base.yaml".into(), None));
+        assert!(!pipeline.origins.contains_key("b"));
+        assert_eq!(pipeline.layout.unwrap().baseline.unwrap()[0].1, "big");
+    }
+
+    #[test]
+    fn the_extending_files_own_selectors_are_checked_as_ever() {
+        let child = "extends: base.yaml\ngrid:\n  factors: {m: [small]}\n  baseline: {m: small, k: a}\nstages:\n  c: {when: {m: [big]}}\n";
+        let err = load_files(&[("child.yaml", child), ("base.yaml", BASE)]).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("`m` has no level `big`") && err.contains("child.yaml:6"), "{err}");
+        // The base's baseline names a level the extension dropped: the base's line is named.
+        let child = "extends: base.yaml\ngrid:\n  factors: {m: [big]}\n";
+        let err = load_files(&[("child.yaml", child), ("base.yaml", BASE)]).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("has no level `small`") && err.contains("base.yaml:8"), "{err}");
+    }
+
+    #[test]
+    fn extends_cycles_and_missing_bases_are_errors_naming_the_line() {
+        let err = load_files(&[("a.yaml", "extends: b.yaml\n"), ("b.yaml", "extends: a.yaml\n")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("makes a cycle") && err.contains("b.yaml:1"), "{err}");
+        let err = load_files(&[("a.yaml", "extends: nowhere.yaml\nstages: {}\n")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read base pipeline") && err.contains("a.yaml:1"), "{err}");
+    }
+
+    #[test]
+    fn a_loaded_source_keeps_the_base_it_was_read_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let (child, base) = (dir.path().join("child.yaml"), dir.path().join("base.yaml"));
+        std::fs::write(&child, "extends: base.yaml\nvars: {n: 5}\n").unwrap();
+        std::fs::write(&base, "stages:\n  a: {kind: fake, params: {n: '${n}'}}\n").unwrap();
+        let source = PipelineSource::read(&child, &[]).unwrap();
+        std::fs::write(&base, "stages:\n  z: {kind: fake}\n").unwrap();
+        let registry = Registry::default().with(Fake).with(Consumer);
+        let pipeline = source.load(&registry).unwrap();
+        assert_eq!(params(&pipeline, "a")["n"], 5);
+        let now = PipelineSource::read(&child, &[]).unwrap().load(&registry).unwrap();
+        assert_ne!(now.text_digest, pipeline.text_digest, "the base's text is part of the digest");
+    }
+
+    #[test]
+    fn a_pipeline_without_stages_is_refused() {
+        let err = load("stages: {}\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("pipeline has no stages") && err.contains("p.yaml:1"), "{err}");
     }
 }

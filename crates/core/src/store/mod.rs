@@ -33,16 +33,20 @@ use anyhow::{Context, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::digest::hash_dir;
+use crate::digest::{hash_dir, hash_file};
 use crate::fingerprint::Previous;
 use crate::fingerprint::{Fingerprint, StageKey};
 use crate::run_record::RunReport;
 
 const OWNER: &str = "owner.json";
+/// A result's metrics, beside its `out/`.
+pub const METRICS: &str = "metrics.parquet";
 
 /// What `verify_all` found.
 pub struct Verification {
     pub verified: usize,
+    /// Results whose `metrics.parquet` predates metrics digests: their metrics are not checked.
+    pub metrics_unchecked: usize,
     /// Key and what is wrong with it.
     pub corrupt: Vec<(String, anyhow::Error)>,
 }
@@ -64,6 +68,11 @@ pub struct Record {
     pub fingerprint: Fingerprint,
     /// Digest of `out/`; downstream fingerprints chain on it.
     pub output: String,
+    /// Digest of `metrics.parquet` (kept out of `output`, so that timings do not defeat early
+    /// cutoff, but covered all the same); `None` without metrics, and in records written before
+    /// metrics were digested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
     /// Seconds since the Unix epoch.
     pub created: u64,
     pub seconds: f64,
@@ -189,7 +198,8 @@ impl Store {
         Ok(Some(Entry { dir, record }))
     }
 
-    /// Re-hashes an entry's output and compares it with its record.
+    /// Re-hashes an entry's output, and its metrics where its record has their digest, and
+    /// compares them with its record.
     pub fn verify(&self, entry: &Entry) -> anyhow::Result<()> {
         let actual = hash_dir(&entry.out_dir()).context("cannot read cached output")?;
         if actual != entry.record.output {
@@ -198,6 +208,22 @@ impl Store {
                 entry.dir.display(),
                 entry.record.output
             );
+        }
+        let metrics = entry.dir.join(METRICS);
+        match (&entry.record.metrics, metrics.exists()) {
+            (Some(recorded), true) => {
+                let actual = hash_file(&metrics).context("cannot read cached metrics")?;
+                if &actual != recorded {
+                    bail!(
+                        "cache entry {} is corrupt: the digest of its {METRICS} is {actual}, its record says {recorded}",
+                        entry.dir.display()
+                    );
+                }
+            }
+            (Some(_), false) => {
+                bail!("cache entry {} is corrupt: its {METRICS} is missing", entry.dir.display())
+            }
+            (None, _) => {}
         }
         Ok(())
     }
@@ -208,17 +234,30 @@ impl Store {
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
-        let corrupt: Vec<(String, anyhow::Error)> = keys
+        let checked: Vec<(String, anyhow::Result<bool>)> = keys
             .par_iter()
-            .filter_map(|key| {
+            .map(|key| {
                 let checked = self.entry(key).and_then(|entry| match entry {
-                    Some(entry) => self.verify(&entry),
+                    Some(entry) => self
+                        .verify(&entry)
+                        .map(|()| {
+                            entry.record.metrics.is_none() && entry.dir.join(METRICS).exists()
+                        })
+                        .with_context(|| {
+                            let Record { pipeline, stage, .. } = &entry.record;
+                            format!("stage `{stage}` of pipeline `{pipeline}`")
+                        }),
                     None => Err(anyhow::anyhow!("its record is missing")),
                 });
-                checked.err().map(|error| (key.clone(), error))
+                (key.clone(), checked)
             })
             .collect();
-        Ok(Verification { verified: keys.len(), corrupt })
+        let metrics_unchecked = checked.iter().filter(|(_, c)| matches!(c, Ok(true))).count();
+        let corrupt = checked
+            .into_iter()
+            .filter_map(|(key, checked)| checked.err().map(|error| (key, error)))
+            .collect();
+        Ok(Verification { verified: keys.len(), metrics_unchecked, corrupt })
     }
 
     /// Moves a corrupt entry aside so that its key is computed again.
@@ -305,6 +344,11 @@ impl Store {
     /// Writes the record into the staging folder and renames it into place.
     pub fn publish(&self, staging: Staging, mut record: Record) -> anyhow::Result<Entry> {
         record.output = hash_dir(&staging.out_dir()).context("cannot hash stage output")?;
+        let metrics = staging.dir.join(METRICS);
+        record.metrics = match metrics.exists() {
+            true => Some(hash_file(&metrics).context("cannot hash stage metrics")?),
+            false => None,
+        };
         write_atomically(&staging.dir.join("record.json"), &serde_json::to_vec_pretty(&record)?)?;
         sync_dir(&staging.out_dir());
         sync_dir(&staging.dir);

@@ -3,6 +3,7 @@
 //! `value` optional), become the stage's metrics in the long format of every stage. The file
 //! leaves the output folder (metrics such as timings differ from run to run, and must not make
 //! the output differ: early cutoff), and a line that is not such an object fails the stage.
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -37,6 +38,10 @@ pub(super) fn take(out: &Path) -> anyhow::Result<Vec<MetricRow>> {
 
 fn parse(text: &str) -> anyhow::Result<Vec<MetricRow>> {
     let mut rows = Vec::new();
+    // (split, epoch, class, metric) → the line that gave it: one number each, or `compare`
+    // would have to pick one of two.
+    let mut seen: HashMap<(Option<String>, Option<u32>, Option<String>, String), usize> =
+        HashMap::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let row: Line = serde_json::from_str(line).with_context(|| {
             format!(
@@ -47,6 +52,17 @@ fn parse(text: &str) -> anyhow::Result<Vec<MetricRow>> {
         })?;
         if row.metric.is_empty() {
             bail!("{FILE} line {}: `metric` is empty", n + 1);
+        }
+        let identity = (row.split.clone(), row.epoch, row.class.clone(), row.metric.clone());
+        if let Some(first) = seen.insert(identity, n + 1) {
+            bail!(
+                "{FILE} line {}: a second value of metric `{}`{}{}{} (line {first} gave one already)",
+                n + 1,
+                row.metric,
+                row.split.as_deref().map(|s| format!(" on split `{s}`")).unwrap_or_default(),
+                row.class.as_deref().map(|c| format!(" for class `{c}`")).unwrap_or_default(),
+                row.epoch.map(|e| format!(" at epoch {e}")).unwrap_or_default(),
+            );
         }
         rows.push(MetricRow {
             split: row.split,
@@ -83,5 +99,20 @@ mod tests {
             );
             assert!(error.starts_with("metrics.jsonl line 2:"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_second_value_of_the_same_number_is_refused_naming_both_lines() {
+        let text = "{\"split\": \"offsite_test\", \"metric\": \"macro_f1\", \"value\": 0.2422}\n{\"split\": \"val\", \"metric\": \"macro_f1\", \"value\": 0.5}\n{\"split\": \"offsite_test\", \"metric\": \"macro_f1\", \"value\": 0.99}\n";
+        let error = format!("{:#}", parse(text).unwrap_err());
+        assert!(
+            error.starts_with(
+                "metrics.jsonl line 3: a second value of metric `macro_f1` on split `offsite_test`"
+            ) && error.contains("line 1 gave one already"),
+            "{error}"
+        );
+        // The same metric per epoch or per class is no duplicate.
+        let per_epoch = "{\"metric\": \"loss\", \"value\": 1, \"epoch\": 1}\n{\"metric\": \"loss\", \"value\": 0.5, \"epoch\": 2}\n";
+        assert_eq!(parse(per_epoch).unwrap().len(), 2);
     }
 }
