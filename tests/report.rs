@@ -194,9 +194,8 @@ fn the_report_is_one_self_contained_page(ws: &Workspace) {
     assert!(html.matches("<img src=\"data:image/png;base64,").count() >= 4, "overlays inline");
     assert_eq!(html.matches("<g class=\"node ").count(), 32, "every stage in the graph");
     // Provenance: keys, parameters, and the environment of the run that computed them.
-    let key =
-        std::fs::read_to_string(ws.ref_path("study", "train[loss=bce,hidden=16,seed=0]")).unwrap();
-    assert!(html.contains(key.trim()), "the training's key");
+    let key = ws.ref_key("study", "train[loss=bce,hidden=16,seed=0]");
+    assert!(html.contains(&key), "the training's key");
     assert!(html.contains("<span class=\"k\">head_hidden</span> 16"), "its parameters");
     assert!(html.contains("<td>0.1.0</td>") && html.contains("cpu"), "the environment");
     if let Some(commit) = option_env!("ABLATE_COMMIT") {

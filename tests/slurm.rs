@@ -133,8 +133,8 @@ fn job_ids(record: &Value) -> Vec<String> {
 }
 
 fn key(cache: &Path, pipeline: &str, stage: &str) -> String {
-    let file = ablate_core::names::file_name;
-    std::fs::read_to_string(cache.join("refs").join(file(pipeline)).join(file(stage))).unwrap()
+    let store = ablate_core::store::Store::existing(cache).unwrap();
+    store.read_ref(pipeline, stage).expect("a ref")
 }
 
 #[test]

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use ablate_core::grid::Layout;
 use ablate_core::manifest::{Manifest, ManifestStage, ManifestVariant};
 use ablate_core::metrics::{MetricRow, MetricSource, write_parquet};
-use ablate_core::store::Store;
+use ablate_core::store::{RefEntry, Store};
 use common::{Workspace, text};
 use serde_json::Value;
 
@@ -74,7 +74,7 @@ fn stored(ws: &Workspace) {
             };
             let rows = [MetricRow::new("macro_f1", value).split("offsite_test")];
             write_parquet(&entry.join("metrics.parquet"), &source, &rows).unwrap();
-            store.write_ref("stats", &instance, &key).unwrap();
+            store.write_ref("stats", &instance, &plain_ref(&key)).unwrap();
         }
     }
     let models: Vec<String> = VALUES.iter().map(|(m, _)| m.to_string()).collect();
@@ -94,6 +94,7 @@ fn stored(ws: &Workspace) {
             }),
             stages,
             variants,
+            definitions: Default::default(),
         })
         .unwrap();
 }
@@ -287,7 +288,7 @@ fn rows_of_two_pipelines_show_their_own_n() {
         MetricSource { pipeline: "other", stage: "evaluate", stage_key: &key, timestamp_micros: 0 };
     let rows = [MetricRow::new("macro_f1", 0.5).split("val")];
     write_parquet(&entry.join("metrics.parquet"), &source, &rows).unwrap();
-    store.write_ref("other", "evaluate", &key).unwrap();
+    store.write_ref("other", "evaluate", &plain_ref(&key)).unwrap();
     let stage = ManifestStage {
         instance: "evaluate".into(),
         template: "evaluate".into(),
@@ -306,6 +307,7 @@ fn rows_of_two_pipelines_show_their_own_n() {
                 levels: Vec::new(),
                 stages: BTreeMap::from([("evaluate".to_string(), "evaluate".to_string())]),
             }],
+            definitions: Default::default(),
         })
         .unwrap();
     let rows = compare(&ws, &["stats", "other"]);
@@ -316,4 +318,9 @@ fn rows_of_two_pipelines_show_their_own_n() {
     let line = table.lines().find(|l| l.starts_with("other")).unwrap();
     assert!(line.starts_with("other     –      1  "), "{table}");
     assert!(table.contains("other: /studies/other.yaml (version 01234567"), "{table}");
+}
+
+/// A ref naming `key` without a definition, as refs were written before definitions.
+fn plain_ref(key: &str) -> RefEntry {
+    RefEntry { key: key.to_string(), definition: None, written: 0, overrides: Vec::new() }
 }

@@ -5,7 +5,7 @@ against PyTorch's seed-to-seed spread.
 
     python3 scripts/reference/train_torch.py --data ../shared/data/fundus-small --arch resnet18 \\
         --init INIT.safetensors --take all|backbone --freeze none|backbone --lr 2e-5 --epochs 25 \\
-        --batch-size 32 --seeds 0 1 2 --size 256 --device cuda --loss bce|focal|cb \\
+        --batch-size 32 [--patience 3] --seeds 0 1 2 --size 256 --device cuda --loss bce|focal|cb \\
         [--gamma 1 --alpha 0.5 --beta 0.999] --weight-decay 0 --out results.json
     python3 scripts/reference/train_torch.py --self-test
 
@@ -410,6 +410,10 @@ def run_seed(seed, args, data, device, labels, cb_weights, arch_info):
         if improved:
             best = {"epoch": epoch, "macro_f1": f1,
                     "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+        # ablate's early stopping (crates/torch/src/stages/train.rs): stop after `patience`
+        # epochs without a strictly better validation macro-F1.
+        if args.patience and epoch - best["epoch"] >= args.patience:
+            break
     model.load_state_dict(best["state"])
     result = {"seed": seed, "best_epoch": best["epoch"], "best_val_macro_f1": best["macro_f1"],
               "epochs": history, "init": init_notes, "frozen_tensors": len(frozen)}
@@ -565,6 +569,8 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--epochs", type=int, default=25, help="0: only evaluate the initial weights")
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--patience", type=int, default=0,
+                    help="stop after this many epochs without a better validation macro-F1 (0: never)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--loss", default="bce", choices=["bce", "focal", "cb"])
     ap.add_argument("--gamma", type=float, default=1.0, help="focal γ")

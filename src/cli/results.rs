@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ablate_core::grid::levels_name;
 use ablate_core::invalid;
 use ablate_core::store::Store;
 use anyhow::Context;
@@ -42,6 +43,11 @@ struct ResultArgs {
     /// The row Δ is computed against, as `factor=level,...` (default: the grid's baseline).
     #[arg(long)]
     baseline: Option<String>,
+    /// Also show results made under an earlier configuration than the pipeline's last run
+    /// (another parameter, a failed or sliced run left them), marked †; without, they are left
+    /// out and named below the table.
+    #[arg(long)]
+    stale: bool,
 }
 
 impl ResultArgs {
@@ -53,6 +59,7 @@ impl ResultArgs {
             filters: self.filters.clone(),
             sort: self.sort.clone(),
             reverse: self.reverse,
+            stale: self.stale,
             ..compare::Options::default()
         })
     }
@@ -63,8 +70,10 @@ impl ResultArgs {
         names: &[String],
         options: &compare::Options,
     ) -> anyhow::Result<compare::Comparison> {
-        let collected =
-            collect(store, &Selection { pipelines: names, stages: Stages::Named(&self.stages) })?;
+        let collected = collect(
+            store,
+            &Selection { pipelines: names, stages: Stages::Named(&self.stages), stale: self.stale },
+        )?;
         compare::compare(&collected, options)
     }
 }
@@ -163,7 +172,9 @@ impl Plot {
         let styling = plot::Styling::new(&comparison, self.by.as_deref())?;
         let named = self.curves_stage.iter().cloned().collect::<Vec<_>>();
         let stages = if named.is_empty() { Stages::FinalTraining } else { Stages::Named(&named) };
-        let trainings = collect(&store, &Selection { pipelines: &names, stages })?.results;
+        let trainings =
+            collect(&store, &Selection { pipelines: &names, stages, stale: self.results.stale })?
+                .results;
         let out = &self.out;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         println!("{}", plot::curves(&comparison, &trainings, &styling, out)?.display());
@@ -211,13 +222,32 @@ pub(super) struct Metrics {
     /// The file to write [default: metrics.parquet; CSV without --out goes to standard output].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write the results of an earlier configuration than the pipeline's last run, with
+    /// `stale` true (default: left out, and named on standard error).
+    #[arg(long)]
+    stale: bool,
 }
 
 impl Metrics {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.pipelines)?;
-        let collected = collect(&store, &Selection { pipelines: &names, stages: Stages::All })?;
+        let collected = collect(
+            &store,
+            &Selection { pipelines: &names, stages: Stages::All, stale: self.stale },
+        )?;
+        let stale: Vec<String> = collected
+            .missing
+            .iter()
+            .filter(|m| m.stale.is_some())
+            .map(|m| format!("{}: {}", m.pipeline, levels_name(&m.levels)))
+            .collect();
+        if !stale.is_empty() {
+            eprintln!(
+                "left out as stale (made under an earlier configuration than the last run's; --stale writes them): {}",
+                stale.join("; ")
+            );
+        }
         let table = Table::new(&collected);
         let csv_named =
             self.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e == "csv"));

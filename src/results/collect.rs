@@ -5,6 +5,11 @@
 //! `metrics.parquet` holds the numbers. Nothing is recomputed and no pipeline file is read, so
 //! results of pipelines run at different times, or whose files have changed since, compare
 //! side by side. Each metrics file is read once however many variants share it.
+//!
+//! A ref also records the definition its result was made under, and the manifest each
+//! instance's definition at the last run: where they differ (the last run changed a parameter
+//! and failed, or was a slice that left the variant out), the result is *stale*. It is left out
+//! as missing, with the reason, unless the caller asks for stale results, which are marked.
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -15,7 +20,7 @@ use rayon::prelude::*;
 use ablate_core::grid::SEED;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::{MetricRow, read_parquet};
-use ablate_core::store::Store;
+use ablate_core::store::{RefEntry, Store};
 
 /// The metrics of one stage instance, as used by one variant.
 #[derive(Debug, Clone)]
@@ -27,6 +32,19 @@ pub struct StageResult {
     pub instance: String,
     pub key: String,
     pub metrics: Arc<Vec<MetricRow>>,
+    /// Set when the result was made under another configuration than the manifest describes
+    /// (read only with [`Selection::stale`]).
+    pub stale: Option<Stale>,
+}
+
+/// A result recorded under another definition of its stage than the pipeline's last run has:
+/// other parameters, or other upstream stages (a slice or a failed stage left it in place).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stale {
+    /// Seconds since the Unix epoch when the result was recorded.
+    pub written: u64,
+    /// The `--set` overrides of the run that recorded it.
+    pub overrides: Vec<String>,
 }
 
 impl StageResult {
@@ -45,6 +63,9 @@ pub struct Selection<'a> {
     /// Pipeline names; empty means every pipeline run with the cache.
     pub pipelines: &'a [String],
     pub stages: Stages<'a>,
+    /// Read stale results too (marked); without, a variant whose result is stale counts as
+    /// missing, with the reason.
+    pub stale: bool,
 }
 
 /// Which stages of each variant to read.
@@ -72,6 +93,8 @@ pub struct Missing {
     pub pipeline: String,
     /// The variant's levels, `seed` included.
     pub levels: Vec<(String, String)>,
+    /// Set when it has a result, of another configuration (left out).
+    pub stale: Option<Stale>,
 }
 
 pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected> {
@@ -91,12 +114,15 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
             }
         }
     }
-    let mut refs: HashMap<(usize, &str), Option<String>> = HashMap::new();
+    let mut refs: HashMap<(usize, &str), Option<(String, Option<Stale>)>> = HashMap::new();
     for (m, _, _, instance) in &wanted {
-        refs.entry((*m, instance.as_str()))
-            .or_insert_with(|| store.read_ref(&manifests[*m].pipeline, instance));
+        refs.entry((*m, instance.as_str())).or_insert_with(|| {
+            let entry = store.read_ref_entry(&manifests[*m].pipeline, instance)?;
+            let stale = staleness(&manifests[*m], instance, &entry);
+            Some((entry.key, stale))
+        });
     }
-    let mut keys: Vec<&str> = refs.values().flatten().map(String::as_str).collect();
+    let mut keys: Vec<&str> = refs.values().flatten().map(|(key, _)| key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
     let metrics: HashMap<&str, Option<Arc<Vec<MetricRow>>>> = keys
@@ -105,33 +131,48 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
         .collect::<anyhow::Result<_>>()?;
 
     let mut results = Vec::new();
-    let mut missing = Vec::new();
+    let mut missing: Vec<Missing> = Vec::new();
     for (m, v, template, instance) in &wanted {
         let manifest = &manifests[*m];
         let stored = refs[&(*m, instance.as_str())]
-            .as_deref()
-            .and_then(|key| Some((key, metrics[key].clone()?)));
+            .as_ref()
+            .and_then(|(key, stale)| Some((key, stale, metrics[key.as_str()].clone()?)));
         match stored {
-            Some((key, metrics)) => results.push(StageResult {
-                pipeline: manifest.pipeline.clone(),
-                levels: manifest.variants[*v].levels.clone(),
-                template: template.clone(),
-                instance: instance.clone(),
-                key: key.to_string(),
-                metrics,
-            }),
-            None => {
+            Some((key, stale, metrics)) if stale.is_none() || selection.stale => {
+                results.push(StageResult {
+                    pipeline: manifest.pipeline.clone(),
+                    levels: manifest.variants[*v].levels.clone(),
+                    template: template.clone(),
+                    instance: instance.clone(),
+                    key: key.to_string(),
+                    metrics,
+                    stale: stale.clone(),
+                })
+            }
+            stored => {
                 let variant = Missing {
                     pipeline: manifest.pipeline.clone(),
                     levels: manifest.variants[*v].levels.clone(),
+                    stale: stored.and_then(|(_, stale, _)| stale.clone()),
                 };
-                if !missing.contains(&variant) {
+                if !missing
+                    .iter()
+                    .any(|m| m.pipeline == variant.pipeline && m.levels == variant.levels)
+                {
                     missing.push(variant);
                 }
             }
         }
     }
     Ok(Collected { manifests, results, missing })
+}
+
+/// Whether the ref's result was made under another definition of `instance` than the
+/// manifest's (unknown for refs and manifests written before definitions: taken as current).
+fn staleness(manifest: &Manifest, instance: &str, entry: &RefEntry) -> Option<Stale> {
+    let now = manifest.definitions.get(instance)?;
+    let then = entry.definition.as_ref()?;
+    (now != then).then(|| Stale { written: entry.written, overrides: entry.overrides.clone() })
 }
 
 fn chosen_manifests(store: &Store, names: &[String]) -> anyhow::Result<Vec<Manifest>> {

@@ -21,7 +21,7 @@ use ablate_core::metrics::MetricRow;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::collect::{Collected, StageResult, factor_levels};
+use super::collect::{Collected, StageResult, Stale, factor_levels};
 use super::significance::{self, Cell, Sample, Settings};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,8 @@ pub struct Row {
     /// Distinct results pooled: the most of any of its cells.
     pub n: usize,
     pub cells: Vec<Option<Cell>>,
+    /// Whether some of its numbers come from an earlier configuration (`--stale`).
+    pub stale: bool,
 }
 
 impl Row {
@@ -101,6 +103,23 @@ pub struct NotRun {
     pub seeds: Vec<String>,
 }
 
+/// Results of a variant made under an earlier configuration than the table describes: shown
+/// (marked) with `--stale`, else left out and named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleNote {
+    pub pipeline: String,
+    /// The variant's name (levels without `seed`).
+    pub variant: String,
+    /// The seeds concerned; empty without seeds.
+    pub seeds: Vec<String>,
+    /// When the stale result was recorded (the latest of the seeds'), Unix seconds.
+    pub written: u64,
+    /// The overrides of the run that recorded it.
+    pub overrides: Vec<String>,
+    /// Whether its numbers are in the table.
+    pub shown: bool,
+}
+
 /// The variant the others are compared with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
@@ -140,6 +159,7 @@ pub struct Comparison {
     /// One row per variant and seed (`--per-seed`).
     pub per_seed: bool,
     pub not_run: Vec<NotRun>,
+    pub stale: Vec<StaleNote>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -158,6 +178,8 @@ pub struct Options {
     /// One row per variant and seed instead of pooling the seeds.
     pub per_seed: bool,
     pub settings: Settings,
+    /// Show results of an earlier configuration (marked) instead of leaving them out.
+    pub stale: bool,
 }
 
 const DEFAULT_METRICS: &[&str] = &["macro_f1", "f1"];
@@ -191,6 +213,7 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
 
     let mut rows: Vec<Row> = Vec::new();
     let mut values: Vec<RowValues> = Vec::new();
+    let mut stale_notes: Vec<StaleNote> = Vec::new();
     for result in collected.results.iter().filter(|r| seed_kept(&r.levels)) {
         let mut levels = result.row_levels();
         if options.per_seed
@@ -210,6 +233,7 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
                     seeds: Vec::new(),
                     n: 0,
                     cells: Vec::new(),
+                    stale: false,
                 });
                 values.push(vec![BTreeMap::new(); columns.len()]);
                 rows.len() - 1
@@ -220,6 +244,10 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
             && !rows[r].seeds.contains(seed)
         {
             rows[r].seeds.push(seed.clone());
+        }
+        if let Some(stale) = &result.stale {
+            rows[r].stale = true;
+            note_stale(&mut stale_notes, &result.pipeline, &result.levels, stale, true);
         }
         for row in result.metrics.iter().filter(|m| m.epoch.is_none()) {
             if let Some(c) = columns.iter().position(|c| matches(c, result, row)) {
@@ -322,7 +350,7 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
         .filter(|m| shown.contains(&m.pipeline))
         .map(Source::of)
         .collect();
-    let not_run = not_run(collected, &rows, &seed_filters, &row_filters);
+    let not_run = not_run(collected, &rows, &seed_filters, &row_filters, &mut stale_notes);
     Ok(Comparison {
         pipelines: shown,
         sources,
@@ -335,7 +363,46 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
         settings: options.settings,
         per_seed: options.per_seed,
         not_run,
+        stale: stale_notes,
     })
+}
+
+/// Adds a stale result of the variant with `levels` to the notes, one note per variant.
+fn note_stale(
+    notes: &mut Vec<StaleNote>,
+    pipeline: &str,
+    levels: &[(String, String)],
+    stale: &Stale,
+    shown: bool,
+) {
+    let variant_levels: Vec<(String, String)> =
+        levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
+    let variant = levels_name(&variant_levels);
+    let seed = levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l.clone());
+    let at = notes.iter().position(|n| n.pipeline == pipeline && n.variant == variant);
+    let note = match at {
+        Some(at) => &mut notes[at],
+        None => {
+            notes.push(StaleNote {
+                pipeline: pipeline.to_string(),
+                variant,
+                seeds: Vec::new(),
+                written: 0,
+                overrides: Vec::new(),
+                shown,
+            });
+            notes.last_mut().expect("just pushed")
+        }
+    };
+    if let Some(seed) = seed
+        && !note.seeds.contains(&seed)
+    {
+        note.seeds.push(seed);
+    }
+    if stale.written >= note.written {
+        note.written = stale.written;
+        note.overrides = stale.overrides.clone();
+    }
 }
 
 impl Row {
@@ -376,6 +443,7 @@ fn not_run(
     rows: &[Row],
     seed_filters: &[&Filter],
     row_filters: &[&Filter],
+    stale_notes: &mut Vec<StaleNote>,
 ) -> Vec<NotRun> {
     let mut not_run: Vec<NotRun> = Vec::new();
     for missing in collected.missing.iter().filter(|m| keeps_seed(seed_filters, &m.levels)) {
@@ -387,8 +455,13 @@ fn not_run(
             seeds: Vec::new(),
             n: 0,
             cells: Vec::new(),
+            stale: false,
         };
         if !row_filters.iter().filter(|f| !f.is_on_value()).all(|f| f.keeps(&probe)) {
+            continue;
+        }
+        if let Some(stale) = &missing.stale {
+            note_stale(stale_notes, &missing.pipeline, &missing.levels, stale, false);
             continue;
         }
         let variant = levels_name(&levels);
@@ -717,6 +790,7 @@ pub(crate) fn of_rows(factors: &[&str], columns: Vec<Column>, rows: Vec<Row>) ->
         settings: Settings::default(),
         per_seed: false,
         not_run: vec![],
+        stale: vec![],
     }
 }
 
@@ -740,6 +814,7 @@ mod tests {
             seeds: vec![],
             n: 1,
             cells: vec![Some(Cell { mean, n: 1, ..Cell::default() })],
+            stale: false,
         };
         let parse = |f: &str| Filter::parse(f, &factors, &["p".to_string()], &columns);
         let keeps = |f: &str, r: &Row| parse(f).unwrap().keeps(r);

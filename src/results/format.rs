@@ -125,7 +125,7 @@ fn grid(comparison: &Comparison) -> Grid {
             cells.push(row.pipeline.clone());
         }
         cells.extend(comparison.factors.iter().map(|f| row.level(f).unwrap_or("–").to_string()));
-        cells.push(row.n.to_string());
+        cells.push(if row.stale { format!("{} {STALE_MARK}", row.n) } else { row.n.to_string() });
         cells.extend(row.cells.iter().map(|c| cell_text(c, row.n)));
         if let Some(p) = compared {
             let cell = row.cells[p].as_ref();
@@ -289,6 +289,7 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
     if let Some(baseline) = &comparison.baseline_not_run {
         out += &format!("no Δ: the baseline {baseline} has no results yet\n");
     }
+    out += &stale_lines(comparison);
     if !comparison.not_run.is_empty() {
         let several =
             comparison.not_run.iter().any(|n| n.pipeline != comparison.not_run[0].pipeline)
@@ -312,6 +313,58 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
     }
     for source in &comparison.sources {
         out += &format!("{}\n", describe(source));
+    }
+    out
+}
+
+/// Marks a row with numbers of an earlier configuration (`--stale`).
+const STALE_MARK: &str = "†";
+
+/// The stale results: those shown (marked) and those left out, each with when and under which
+/// overrides it was recorded.
+pub(crate) fn stale_lines(comparison: &Comparison) -> String {
+    let several = comparison.pipelines.len() > 1;
+    let describe = |shown: bool| -> Vec<String> {
+        comparison
+            .stale
+            .iter()
+            .filter(|s| s.shown == shown)
+            .map(|s| {
+                let mut text =
+                    if s.variant.is_empty() { s.pipeline.clone() } else { s.variant.clone() };
+                if several && !s.variant.is_empty() {
+                    text = format!("{}: {text}", s.pipeline);
+                }
+                if !s.seeds.is_empty() {
+                    text += &format!(" (seed {})", s.seeds.join(", "));
+                }
+                let mut when = match s.written {
+                    0 => "recorded before refs dated their results".to_string(),
+                    at => format!("recorded {} UTC", format_time(at)),
+                };
+                if !s.overrides.is_empty() {
+                    let sets: Vec<String> =
+                        s.overrides.iter().map(|o| format!("--set {o}")).collect();
+                    when += &format!(" with {}", sets.join(" "));
+                }
+                format!("{text}, {when}")
+            })
+            .collect()
+    };
+    let mut out = String::new();
+    let shown = describe(true);
+    if !shown.is_empty() {
+        out += &format!(
+            "{STALE_MARK} stale: numbers of an earlier configuration than the last run's, shown with --stale: {}\n",
+            shown.join("; ")
+        );
+    }
+    let hidden = describe(false);
+    if !hidden.is_empty() {
+        out += &format!(
+            "left out as stale (made under an earlier configuration than the last run's; --stale shows them): {}\n",
+            hidden.join("; ")
+        );
     }
     out
 }
@@ -381,7 +434,7 @@ fn csv(comparison: &Comparison) -> anyhow::Result<String> {
     for column in &comparison.columns {
         header.extend(CSV_STATISTICS.map(|s| format!("{}.{s}", column.name)));
     }
-    header.extend(["file".to_string(), "file_version".to_string()]);
+    header.extend(["file".to_string(), "file_version".to_string(), "stale".to_string()]);
     writer.write_record(&header)?;
     for row in &comparison.rows {
         let mut record: Vec<String> = vec![row.pipeline.clone(), row.name()];
@@ -394,6 +447,7 @@ fn csv(comparison: &Comparison) -> anyhow::Result<String> {
         let source = source_of(comparison, row);
         record.push(source.map_or(String::new(), |s| s.file.clone()));
         record.push(source.map_or(String::new(), |s| s.version().to_string()));
+        record.push(row.stale.to_string());
         writer.write_record(&record)?;
     }
     Ok(String::from_utf8(writer.into_inner()?)?)
@@ -451,6 +505,7 @@ fn json(comparison: &Comparison) -> Value {
                 "n": row.n,
                 "metrics": metrics,
                 "source": source,
+                "stale": row.stale,
             })
         })
         .collect();
@@ -520,6 +575,7 @@ mod tests {
                 seeds: vec!["0".into(), "1".into()],
                 n: 2,
                 cells: vec![cell(0.6), cell(0.7), cell(0.8)],
+                stale: false,
             }],
             primary: Some(0),
             baseline: Some(Baseline {
@@ -534,6 +590,7 @@ mod tests {
                 variant: "model=vit".into(),
                 seeds: vec![],
             }],
+            stale: vec![],
         }
     }
 

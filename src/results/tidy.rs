@@ -2,12 +2,13 @@
 //! table, for pandas, polars and DuckDB.
 //!
 //! Columns: `pipeline, variant, <one per factor>, seed, stage, stage_key, split, epoch, class,
-//! metric, value`. Each variant contributes the metric rows of every stage it uses (`stage` is
+//! metric, value, stale`. Each variant contributes the metric rows of every stage it uses (`stage` is
 //! the stage of the file, `stage_key` the result's cache key), so a result that several
 //! variants share (the data, a pre-training) appears once per variant, beside that variant's
 //! levels; factors a pipeline lacks are empty. Factor names never clash with the fixed columns
-//! (`names::RESERVED_FACTORS`). Written as Parquet (strings, `epoch` uint32, `value` float64;
-//! see `ablate_core::columns`) or CSV.
+//! (`names::RESERVED_FACTORS`). Written as Parquet (strings, `seed` and `epoch` uint32, `value`
+//! float64, `stale` boolean; see `ablate_core::columns`) or CSV. Results of an earlier
+//! configuration than the pipeline's last run are left out unless asked for (`stale` true).
 use std::fs::File;
 use std::path::Path;
 
@@ -30,7 +31,7 @@ struct TidyRow<'a> {
     variant: String,
     /// One per factor of [`Table::factors`].
     levels: Vec<Option<&'a str>>,
-    seed: Option<&'a str>,
+    seed: Option<u32>,
     stage: &'a str,
     stage_key: &'a str,
     split: Option<&'a str>,
@@ -38,6 +39,8 @@ struct TidyRow<'a> {
     class: Option<&'a str>,
     metric: &'a str,
     value: f64,
+    /// Made under an earlier configuration than the pipeline's last run (read with `--stale`).
+    stale: bool,
 }
 
 /// The tidy table of what `collected` holds.
@@ -63,7 +66,7 @@ impl<'a> Table<'a> {
                     pipeline: &result.pipeline,
                     variant: levels_name(&result.row_levels()),
                     levels: factors.iter().map(|f| level(f)).collect(),
-                    seed: result.seed(),
+                    seed: result.seed().and_then(|s| s.parse().ok()),
                     stage: &result.template,
                     stage_key: &result.key,
                     split: metric.split.as_deref(),
@@ -71,6 +74,7 @@ impl<'a> Table<'a> {
                     class: metric.class.as_deref(),
                     metric: &metric.metric,
                     value: metric.value,
+                    stale: result.stale.is_some(),
                 });
             }
         }
@@ -89,7 +93,7 @@ impl<'a> Table<'a> {
         let mut header = vec!["pipeline".to_string(), "variant".to_string()];
         header.extend(self.factors.iter().cloned());
         header.extend(
-            ["seed", "stage", "stage_key", "split", "epoch", "class", "metric", "value"]
+            ["seed", "stage", "stage_key", "split", "epoch", "class", "metric", "value", "stale"]
                 .map(String::from),
         );
         header
@@ -113,7 +117,7 @@ impl<'a> Table<'a> {
             let mut record = vec![row.pipeline.to_string(), row.variant.clone()];
             record.extend(row.levels.iter().map(|l| text(*l)));
             record.extend([
-                text(row.seed),
+                row.seed.map_or(String::new(), |s| s.to_string()),
                 row.stage.to_string(),
                 row.stage_key.to_string(),
                 text(row.split),
@@ -121,6 +125,7 @@ impl<'a> Table<'a> {
                 text(row.class),
                 row.metric.to_string(),
                 row.value.to_string(),
+                row.stale.to_string(),
             ]);
             writer.write_record(record)?;
         }
@@ -139,7 +144,7 @@ impl<'a> Table<'a> {
             columns.push(text(factor, rows, |r| r.levels[i], true));
         }
         columns.extend([
-            text("seed", rows, |r| r.seed, true),
+            Column::u32("seed", rows.iter().map(|r| r.seed).collect(), true),
             text("stage", rows, |r| Some(r.stage), false),
             text("stage_key", rows, |r| Some(r.stage_key), false),
             text("split", rows, |r| r.split, true),
@@ -147,6 +152,7 @@ impl<'a> Table<'a> {
             text("class", rows, |r| r.class, true),
             text("metric", rows, |r| Some(r.metric), false),
             Column::f64("value", rows.iter().map(|r| r.value).collect()),
+            Column::bool("stale", rows.iter().map(|r| r.stale).collect()),
         ]);
         debug_assert_eq!(columns.iter().map(|c| c.name).collect::<Vec<_>>(), header);
         columns::write(file, &columns)

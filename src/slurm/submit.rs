@@ -17,6 +17,7 @@ use ablate_core::manifest::Manifest;
 use ablate_core::names::file_name;
 use ablate_core::plan::{PlannedStage, Status};
 use ablate_core::spec::PipelineSource;
+use ablate_core::store::RefEntry;
 
 /// The options `ablate run --executor slurm` passes on to sbatch.
 #[derive(Debug, Clone, Default)]
@@ -66,10 +67,11 @@ pub fn submit(
     let (cached, to_run): (Vec<&PlannedStage>, Vec<&PlannedStage>) =
         planned.iter().partition(|p| p.status == Status::Cached);
     for stage in &cached {
+        let key = stage.key.as_deref().expect("cached stages have keys");
         store.write_ref(
             &pipeline.name,
             &stage.stage,
-            stage.key.as_deref().expect("cached stages have keys"),
+            &RefEntry::of(pipeline, &stage.stage, key),
         )?;
     }
     if to_run.is_empty() {

@@ -85,8 +85,14 @@ impl Workspace {
 
     /// The published output folder of `stage` in the last run of `pipeline_name`.
     pub fn output_of(&self, pipeline_name: &str, stage: &str) -> PathBuf {
-        let key = std::fs::read_to_string(self.ref_path(pipeline_name, stage)).unwrap();
-        self.path(&format!("cache/entries/{}", key.trim()))
+        self.path(&format!("cache/entries/{}", self.ref_key(pipeline_name, stage)))
+    }
+
+    /// The key `stage`'s ref in `pipeline_name` names.
+    pub fn ref_key(&self, pipeline_name: &str, stage: &str) -> String {
+        let text = std::fs::read_to_string(self.ref_path(pipeline_name, stage)).unwrap();
+        let entry: Value = serde_json::from_str(&text).expect("a ref is JSON");
+        entry["key"].as_str().expect("a ref names a key").to_string()
     }
 
     /// Where the cache keeps the key of `stage`'s last result in `pipeline_name`.

@@ -1,7 +1,7 @@
 //! Tables of typed columns written as one Parquet file through parquet's own column writers,
 //! without Arrow (whose crates were a fifth of a fresh build's compile time). Each column gets
 //! the logical type Arrow would give it, so pandas, polars and DuckDB read UTF-8 strings,
-//! unsigned 32-bit integers, doubles and UTC microsecond timestamps as before.
+//! unsigned 32-bit integers, doubles, booleans and UTC microsecond timestamps as before.
 use std::fs::File;
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ pub enum Values<'a> {
     Text(Vec<Option<&'a str>>),
     U32(Vec<Option<u32>>),
     F64(Vec<f64>),
+    Bool(Vec<bool>),
     /// Microseconds since the Unix epoch, UTC.
     Timestamp(Vec<i64>),
 }
@@ -40,6 +41,10 @@ impl<'a> Column<'a> {
         Column { name, nullable: false, values: Values::F64(values) }
     }
 
+    pub fn bool(name: &'a str, values: Vec<bool>) -> Column<'a> {
+        Column { name, nullable: false, values: Values::Bool(values) }
+    }
+
     pub fn timestamp(name: &'a str, values: Vec<i64>) -> Column<'a> {
         Column { name, nullable: false, values: Values::Timestamp(values) }
     }
@@ -49,6 +54,7 @@ impl<'a> Column<'a> {
             Values::Text(_) => (Physical::BYTE_ARRAY, Some(LogicalType::String)),
             Values::U32(_) => (Physical::INT32, Some(LogicalType::integer(32, false))),
             Values::F64(_) => (Physical::DOUBLE, None),
+            Values::Bool(_) => (Physical::BOOLEAN, None),
             Values::Timestamp(_) => {
                 (Physical::INT64, Some(LogicalType::timestamp(true, TimeUnit::MICROS)))
             }
@@ -65,6 +71,7 @@ impl<'a> Column<'a> {
             Values::Text(v) => v.len(),
             Values::U32(v) => v.len(),
             Values::F64(v) => v.len(),
+            Values::Bool(v) => v.len(),
             Values::Timestamp(v) => v.len(),
         }
     }
@@ -96,6 +103,9 @@ pub fn write(file: File, columns: &[Column]) -> anyhow::Result<()> {
                 w.write_batch(&bits, levels.as_deref(), None)?;
             }
             (ColumnWriter::DoubleColumnWriter(w), Values::F64(values)) => {
+                w.write_batch(values, None, None)?;
+            }
+            (ColumnWriter::BoolColumnWriter(w), Values::Bool(values)) => {
                 w.write_batch(values, None, None)?;
             }
             (ColumnWriter::Int64ColumnWriter(w), Values::Timestamp(values)) => {

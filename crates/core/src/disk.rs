@@ -16,12 +16,13 @@ pub fn size_of(path: &Path) -> u64 {
     }
 }
 
-/// Bytes under `path` as `du --apparent-size` counts them: a file with several hard links once.
+/// Bytes under `path` as `du --apparent-size` counts them: folders too, and a file with several
+/// hard links once.
 pub fn disk_usage(path: &Path) -> u64 {
     let mut seen = HashSet::new();
     let mut total = 0;
-    walk_files(path, &mut |meta| {
-        if meta.nlink() <= 1 || seen.insert((meta.dev(), meta.ino())) {
+    walk(path, &mut |meta| {
+        if meta.is_dir() || meta.nlink() <= 1 || seen.insert((meta.dev(), meta.ino())) {
             total += meta.len();
         }
     });
@@ -38,10 +39,10 @@ pub struct Removal {
 }
 
 impl Removal {
-    /// Counts the files under `path` as removed.
+    /// Counts `path` and everything under it as removed.
     pub fn add(&mut self, path: &Path) {
-        walk_files(path, &mut |meta| {
-            if meta.nlink() <= 1 {
+        walk(path, &mut |meta| {
+            if meta.is_dir() || meta.nlink() <= 1 {
                 self.freed += meta.len();
                 return;
             }
@@ -59,15 +60,14 @@ impl Removal {
     }
 }
 
-fn walk_files(path: &Path, visit: &mut dyn FnMut(&fs::Metadata)) {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => {
-            for entry in fs::read_dir(path).into_iter().flatten().flatten() {
-                walk_files(&entry.path(), visit);
-            }
+/// Visits `path` and everything under it, folders included (as `du` counts them).
+fn walk(path: &Path, visit: &mut dyn FnMut(&fs::Metadata)) {
+    let Ok(meta) = fs::symlink_metadata(path) else { return };
+    visit(&meta);
+    if meta.is_dir() {
+        for entry in fs::read_dir(path).into_iter().flatten().flatten() {
+            walk(&entry.path(), visit);
         }
-        Ok(meta) => visit(&meta),
-        Err(_) => {}
     }
 }
 

@@ -7,7 +7,8 @@
 //! (`refs/<pipeline>/<instance>`), written when the instance completes; the manifest itself is
 //! written when a run starts, so it always describes the pipeline as last run: its whole grid,
 //! also when the run was limited to a slice of it (`grid.only`), and which file (path and
-//! digest) and overrides it came from.
+//! digest) and overrides it came from, and each instance's definition, which tells a current
+//! result from one of an earlier configuration (see `refs`).
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,10 @@ pub struct Manifest {
     pub stages: Vec<ManifestStage>,
     /// One per variant of the grid; a pipeline without a grid is one variant without levels.
     pub variants: Vec<ManifestVariant>,
+    /// Instance → its definition at that run (`Pipeline::definition`): a ref whose result was
+    /// made under another definition is stale. Empty in manifests written before.
+    #[serde(default)]
+    pub definitions: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +97,10 @@ impl Manifest {
             layout: pipeline.layout.clone(),
             stages,
             variants,
+            definitions: match &pipeline.whole {
+                Some(whole) => whole.definitions.clone(),
+                None => pipeline.definitions(),
+            },
         }
     }
 

@@ -40,6 +40,7 @@ pub const RESERVED_FACTORS: &[&str] = &[
     "class",
     "epoch",
     "value",
+    "stale",
 ];
 
 impl NameKind {

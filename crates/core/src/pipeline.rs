@@ -45,6 +45,8 @@ pub struct WholeGrid {
     pub variants: Vec<VariantSpec>,
     /// (instance, kind).
     pub instances: Vec<(String, String)>,
+    /// Instance → its [`Pipeline::definition`].
+    pub definitions: BTreeMap<String, String>,
 }
 
 /// One variant of a grid and the stage instances it consists of.
@@ -70,6 +72,32 @@ impl Pipeline {
         self.stages.iter().find(|s| s.name == name)
     }
 
+    /// What a stage instance is, whatever its upstream stages output: the blake3 digest of its
+    /// kind, its keyed parameters and, by input role, the definitions of its upstream stages.
+    /// Refs record it beside the key of each result, so that a result can be told to come from
+    /// the configuration a manifest describes, or from an earlier one (a stale row). Unlike the
+    /// key, it is known before anything runs, also for stages a run never reaches.
+    pub fn definition(&self, stage: &str) -> String {
+        let mut hasher = blake3::Hasher::new();
+        if let Some(spec) = self.stage(stage) {
+            hasher.update(spec.kind.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(serde_json::Value::Object(spec.params.keyed()).to_string().as_bytes());
+            for (role, upstream) in &spec.inputs {
+                hasher.update(&[0]);
+                hasher.update(role.as_bytes());
+                hasher.update(&[0]);
+                hasher.update(self.definition(upstream).as_bytes());
+            }
+        }
+        hasher.finalize().to_hex().to_string()
+    }
+
+    /// Every instance's [`Pipeline::definition`].
+    pub fn definitions(&self) -> BTreeMap<String, String> {
+        self.stages.iter().map(|s| (s.name.clone(), self.definition(&s.name))).collect()
+    }
+
     /// The pipeline file's absolute path, as manifests record it.
     pub fn file(&self) -> String {
         std::fs::canonicalize(&self.path)
@@ -84,6 +112,7 @@ impl Pipeline {
         let whole = WholeGrid {
             variants: self.variants.clone(),
             instances: self.stages.iter().map(|s| (s.name.clone(), s.kind.clone())).collect(),
+            definitions: self.definitions(),
         };
         let variants: Vec<VariantSpec> =
             self.variants.into_iter().filter(|v| keep(&v.variant)).collect();

@@ -29,7 +29,7 @@ use super::progress::Progress;
 use super::run_record::{Outcome, RunReport};
 use super::run_state::{Ended, Next, Node, RunState};
 use super::stage::{Registry, Resource, StageContext, StageReport};
-use super::store::{Entry, Record, Store, WorkspaceOwner};
+use super::store::{Entry, Record, RefEntry, Store, WorkspaceOwner};
 
 /// An upstream output that did not match its digest when a stage was about to read it; it has
 /// been set aside, so computing `stage` again replaces it.
@@ -262,7 +262,11 @@ impl Scheduler<'_> {
         let key = fingerprint.key().expect("all upstream outputs are known");
         let pipeline = &self.pipeline.name;
         let cached = |entry: Entry| -> anyhow::Result<(Outcome, Entry)> {
-            self.store.write_ref(pipeline, &spec.name, &key)?;
+            self.store.write_ref(
+                pipeline,
+                &spec.name,
+                &RefEntry::of(self.pipeline, &spec.name, &key),
+            )?;
             self.progress.line(&format!("· {} cached", spec.name));
             Ok((Outcome::Cached { key: key.clone(), summary: entry.record.summary.clone() }, entry))
         };
@@ -350,7 +354,11 @@ impl Scheduler<'_> {
             summary: ctx.report.summary.clone(),
         };
         let entry = self.store.publish(staging, record)?;
-        self.store.write_ref(pipeline, &spec.name, &key)?;
+        self.store.write_ref(
+            pipeline,
+            &spec.name,
+            &RefEntry::of(self.pipeline, &spec.name, &key),
+        )?;
         if let (Some((dir, _lock)), Some([])) = (&workspace, extendable) {
             std::fs::remove_dir_all(dir)
                 .with_context(|| format!("cannot remove workspace {}", dir.display()))?;

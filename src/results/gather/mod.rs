@@ -43,7 +43,10 @@ pub fn report(
     stages: &[String],
     options: &compare::Options,
 ) -> anyhow::Result<(Report, Vec<String>)> {
-    let collected = collect(store, &Selection { pipelines, stages: Stages::Named(stages) })?;
+    let collected = collect(
+        store,
+        &Selection { pipelines, stages: Stages::Named(stages), stale: options.stale },
+    )?;
     let comparison = compare(&collected, options)?;
     let variants = Variants::new(&comparison);
     let manifests: Vec<_> = collected
@@ -54,16 +57,21 @@ pub fn report(
         .collect();
     let mut warnings = Vec::new();
 
-    let trainings = collect(store, &Selection { pipelines, stages: Stages::FinalTraining })?;
-    let evaluations: Vec<_> =
-        collect(store, &Selection { pipelines, stages: Stages::Evaluations })?
-            .results
-            .into_iter()
-            .filter(|r| {
-                let manifest = manifests.iter().find(|m| m.pipeline == r.pipeline);
-                manifest.and_then(|m| m.stage(&r.instance)).is_some_and(|s| s.kind == "evaluate")
-            })
-            .collect();
+    let trainings = collect(
+        store,
+        &Selection { pipelines, stages: Stages::FinalTraining, stale: options.stale },
+    )?;
+    let evaluations: Vec<_> = collect(
+        store,
+        &Selection { pipelines, stages: Stages::Evaluations, stale: options.stale },
+    )?
+    .results
+    .into_iter()
+    .filter(|r| {
+        let manifest = manifests.iter().find(|m| m.pipeline == r.pipeline);
+        manifest.and_then(|m| m.stage(&r.instance)).is_some_and(|s| s.kind == "evaluate")
+    })
+    .collect();
     let mut lineage = Lineage::new(store, &manifests)?;
     let report = Report {
         title: format!("Ablation report: {}", comparison.pipelines.join(", ")),

@@ -26,6 +26,7 @@ pub(super) fn comparison(c: &Comparison, variants: &Variants) -> report::Compari
             seeds: row.seeds.clone(),
             n: row.n,
             cells: row.cells.clone(),
+            stale: row.stale,
         })
         .collect();
     let baseline = c.baseline.as_ref().and_then(|b| {
@@ -41,6 +42,7 @@ pub(super) fn comparison(c: &Comparison, variants: &Variants) -> report::Compari
         alpha: c.settings.alpha,
         ci_level: c.settings.ci.unwrap_or(0.95),
         adjustment: c.settings.adjustment.name().to_string(),
+        notes: crate::results::format::stale_lines(c).lines().map(str::to_string).collect(),
     }
 }
 
@@ -114,6 +116,7 @@ mod tests {
             seeds: vec!["0".into()],
             n: 1,
             cells,
+            stale: false,
         };
         crate::results::compare::of_rows(&["lever"], columns, vec![row])
     }

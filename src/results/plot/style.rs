@@ -231,6 +231,7 @@ mod tests {
                 seeds: vec![],
                 n: 1,
                 cells: vec![],
+                stale: false,
             })
             .collect();
         crate::results::compare::of_rows(factors, vec![], rows)

@@ -83,6 +83,8 @@ pub struct Comparison {
     pub ci_level: f64,
     /// Multiple-comparison adjustment of `p_adjusted`, e.g. `Holm`, `Benjamini–Hochberg`, `none`.
     pub adjustment: String,
+    /// Lines under the table: stale results shown (†) or left out.
+    pub notes: Vec<String>,
 }
 
 /// A metric column: one final metric of one split, for one class or for none.
@@ -116,6 +118,8 @@ pub struct Row {
     pub n: usize,
     /// One cell per column; `None` where the variant has no such metric.
     pub cells: Vec<Option<Cell>>,
+    /// Some of its numbers come from an earlier configuration (shown with `--stale`).
+    pub stale: bool,
 }
 
 /// One metric of one variant, seeds pooled, and its comparison with the baseline: the cell of
@@ -311,6 +315,7 @@ impl Default for Comparison {
             alpha: 0.05,
             ci_level: 0.95,
             adjustment: "none".to_string(),
+            notes: Vec::new(),
         }
     }
 }

@@ -73,9 +73,10 @@ pub(super) fn comparison(c: &Comparison, palette: &Palette) -> String {
             let _ = write!(body, "<td{v}>{}{badge}</td>", escape(level));
         }
         let seeds = row.seeds.len().max(row.n);
+        let stale = if row.stale { " †" } else { "" };
         body.push_str(&format!(
             "<td class=\"num\" data-v=\"{seeds}\" title=\"seeds: {}; distinct results: \
-             {}\">{seeds}</td>",
+             {}\">{seeds}{stale}</td>",
             escape(&row.seeds.join(", ")),
             row.n
         ));
@@ -85,6 +86,9 @@ pub(super) fn comparison(c: &Comparison, palette: &Palette) -> String {
         body.push_str("</tr>\n");
     }
     let legend = legend(c);
+    let notes: String =
+        c.notes.iter().map(|n| format!("<p class=\"note\">{}</p>\n", escape(n))).collect();
+    let legend = legend + &notes;
     let table = format!(
         "<div class=\"table-wrap\"><table class=\"compare sortable\">\n<thead><tr>{head1}</tr>\n\
          <tr>{head2}</tr></thead>\n<tbody>\n{body}</tbody></table></div>\n{legend}"

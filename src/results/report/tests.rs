@@ -42,6 +42,7 @@ fn full_report() -> Report {
         seeds: vec!["0".into(), "1".into(), "2".into()],
         n: 3,
         cells,
+        stale: false,
     };
     let mut baseline = cell(0.5, 0.0, None, None);
     baseline.as_mut().unwrap().test = None;
@@ -111,6 +112,7 @@ fn full_report() -> Report {
             primary: Some(0),
             baseline: Some("model=a".into()),
             adjustment: "Holm".into(),
+            notes: vec![],
             ..Comparison::default()
         },
         heat_maps: vec![HeatMap {

@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 mod refs;
 
+pub use refs::RefEntry;
+
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
 //! Refs and manifests: `refs/<pipeline>/<instance>` holds the key of a stage instance's last
-//! result, `refs/<pipeline>/manifest.json` what the pipeline consisted of at its last run (see
+//! result with the definition it was made under ([`RefEntry`]), `refs/<pipeline>/manifest.json` what the pipeline consisted of at its last run (see
 //! `manifest`). Folder and file names come from `names::file_name`, so every pipeline and
 //! instance name has its own, whatever it holds, and none leaves its folder. Caches written
 //! before kept refs under a lossy name (`p q` and `p_q` shared one); opening a writable cache
@@ -9,28 +9,77 @@ use std::io;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
 use super::{Store, write_atomically};
+use crate::clock::unix_seconds;
 use crate::fingerprint::StageKey;
 use crate::manifest::Manifest;
 use crate::names::file_name;
+use crate::pipeline::Pipeline;
 
 const MANIFEST: &str = "manifest.json";
 
-impl Store {
-    pub fn read_ref(&self, pipeline: &str, stage: &str) -> Option<StageKey> {
-        fs::read_to_string(self.ref_path(pipeline, stage)).ok().map(|s| s.trim().to_string())
+/// What `refs/<pipeline>/<instance>` records: the key of the instance's last result and the
+/// configuration it was made under, so that a table can tell a current row from a stale one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefEntry {
+    pub key: StageKey,
+    /// The instance's [`Pipeline::definition`] when the result was recorded; `None` in refs
+    /// written before definitions were (a plain key).
+    #[serde(default)]
+    pub definition: Option<String>,
+    /// Seconds since the Unix epoch when the result was first recorded under this definition.
+    #[serde(default)]
+    pub written: u64,
+    /// The `--set` overrides of the run that recorded it.
+    #[serde(default)]
+    pub overrides: Vec<String>,
+}
+
+impl RefEntry {
+    /// The ref of `key` as the result of `stage` of `pipeline` as loaded now.
+    pub fn of(pipeline: &Pipeline, stage: &str, key: &str) -> RefEntry {
+        RefEntry {
+            key: key.to_string(),
+            definition: Some(pipeline.definition(stage)),
+            written: unix_seconds(),
+            overrides: pipeline.overrides.clone(),
+        }
     }
 
-    /// Records `key` as the last result of `stage` of `pipeline` (not in a read-only cache); a
-    /// ref that already says so is left alone, so that a no-op run syncs nothing to disk.
-    pub fn write_ref(&self, pipeline: &str, stage: &str, key: &str) -> anyhow::Result<()> {
-        if !self.writable || self.read_ref(pipeline, stage).as_deref() == Some(key) {
+    fn parse(text: &str) -> Option<RefEntry> {
+        let text = text.trim();
+        if text.starts_with('{') {
+            return serde_json::from_str(text).ok();
+        }
+        let key = (!text.is_empty()).then(|| text.to_string())?;
+        Some(RefEntry { key, definition: None, written: 0, overrides: Vec::new() })
+    }
+}
+
+impl Store {
+    /// The key of the last result of `stage` of `pipeline`, if any.
+    pub fn read_ref(&self, pipeline: &str, stage: &str) -> Option<StageKey> {
+        self.read_ref_entry(pipeline, stage).map(|r| r.key)
+    }
+
+    /// What the ref of `stage` of `pipeline` records, if there is one.
+    pub fn read_ref_entry(&self, pipeline: &str, stage: &str) -> Option<RefEntry> {
+        RefEntry::parse(&fs::read_to_string(self.ref_path(pipeline, stage)).ok()?)
+    }
+
+    /// Records `entry` as the last result of `stage` of `pipeline` (not in a read-only cache);
+    /// a ref that already names its key under its definition is left alone, so that a no-op run
+    /// syncs nothing to disk and the ref keeps when the result was first recorded.
+    pub fn write_ref(&self, pipeline: &str, stage: &str, entry: &RefEntry) -> anyhow::Result<()> {
+        let same = |old: RefEntry| old.key == entry.key && old.definition == entry.definition;
+        if !self.writable || self.read_ref_entry(pipeline, stage).is_some_and(same) {
             return Ok(());
         }
         let path = self.ref_path(pipeline, stage);
         fs::create_dir_all(path.parent().expect("refs have a parent"))?;
-        write_atomically(&path, key.as_bytes())
+        write_atomically(&path, &serde_json::to_vec(entry)?)
     }
 
     /// Records what `manifest.pipeline` consists of (see `manifest`); returns the manifest it
@@ -85,8 +134,10 @@ impl Store {
             if !new.join(MANIFEST).exists() {
                 for stage in &manifest.stages {
                     let from = old.join(legacy_file_name(&stage.instance));
-                    if let Ok(key) = fs::read_to_string(from) {
-                        let _ = self.write_ref(&manifest.pipeline, &stage.instance, key.trim());
+                    if let Some(entry) =
+                        fs::read_to_string(from).ok().and_then(|t| RefEntry::parse(&t))
+                    {
+                        let _ = self.write_ref(&manifest.pipeline, &stage.instance, &entry);
                     }
                 }
                 let _ = self.write_manifest(&manifest);

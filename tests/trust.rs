@@ -1,0 +1,225 @@
+//! Numbers a user can trust (issue 26), through the binary: a row comes from the configuration
+//! its table claims or says that it does not, duplicate metrics are refused, `verify` covers
+//! everything a command reads, and `gc --max-size` predicts what `du` sees.
+mod common;
+
+use common::{Workspace, text};
+use serde_json::Value;
+
+/// A grid of command stages whose metric is `scale × level`; `mode: fail` fails level `b`.
+const GRID: &str = r#"
+name: trust
+vars: {scale: 1, mode: ok}
+grid:
+  factors:
+    k: {a: {x: 1}, b: {x: 2}}
+  seeds: 2
+stages:
+  score:
+    kind: command
+    params:
+      run: [sh, -c, 'if [ "$MODE" = fail ] && [ "$X" = 2 ]; then exit 3; fi; echo "{\"split\": \"test\", \"metric\": \"macro_f1\", \"value\": $(( $X * $SCALE ))}" > "$ABLATE_OUT/metrics.jsonl"']
+      env: {X: "${x}", SCALE: "${scale}", MODE: "${mode}", SEED: "${seed}"}
+"#;
+
+fn compare(ws: &Workspace, args: &[&str]) -> (Vec<Value>, String) {
+    let mut json = vec!["compare", "trust", "--stage", "score", "--format", "json"];
+    json.extend(args);
+    let output = ws.ablate(&json);
+    assert!(output.status.success(), "{}", text(&output));
+    let rows = serde_json::from_slice(&output.stdout).expect("JSON");
+    let mut table = vec!["compare", "trust", "--stage", "score"];
+    table.extend(args);
+    let output = ws.ablate(&table);
+    assert!(output.status.success(), "{}", text(&output));
+    (rows, text(&output))
+}
+
+fn mean(rows: &[Value], level: &str) -> Option<f64> {
+    let row = rows.iter().find(|r| r["levels"]["k"] == level)?;
+    row["metrics"]["test.macro_f1"]["mean"].as_f64()
+}
+
+#[test]
+fn a_slice_under_other_parameters_leaves_the_other_rows_out_as_stale() {
+    let ws = Workspace::new();
+    ws.write("trust.yaml", GRID);
+    ws.run("trust.yaml", &[]);
+    let (rows, _) = compare(&ws, &[]);
+    assert_eq!((mean(&rows, "a"), mean(&rows, "b")), (Some(1.0), Some(2.0)));
+
+    // A slice with another scale: `b` keeps its results of scale 1, which are stale now.
+    ws.run("trust.yaml", &["scale=3", "grid.only={k: a}"]);
+    let (rows, table) = compare(&ws, &[]);
+    assert_eq!(mean(&rows, "a"), Some(3.0));
+    assert_eq!(mean(&rows, "b"), None, "a stale row was shown as current:\n{table}");
+    assert!(
+        table.contains("left out as stale") && table.contains("k=b (seed 0, 1), recorded"),
+        "{table}"
+    );
+    assert!(table.contains("--set scale=3"), "the source names the last run's overrides:\n{table}");
+
+    let (rows, table) = compare(&ws, &["--stale"]);
+    assert_eq!(mean(&rows, "b"), Some(2.0));
+    let b = rows.iter().find(|r| r["levels"]["k"] == "b").unwrap();
+    assert_eq!(b["stale"], true);
+    assert!(table.contains("† stale") && table.contains("2 †"), "{table}");
+
+    // The tidy table leaves them out too, and marks them with --stale.
+    let output = ws.ablate(&["metrics", "trust", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&output.stdout);
+    assert!(!csv.contains("k=b"), "{csv}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("left out as stale"));
+    let output = ws.ablate(&["metrics", "trust", "--format", "csv", "--stale"]);
+    let csv = String::from_utf8(output.stdout).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",value,stale"), "{csv}");
+    assert!(csv.lines().any(|l| l.contains("k=b") && l.ends_with(",true")), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("trust,k=a,a,0,") && l.ends_with(",false")), "{csv}");
+
+    // Running the whole grid again makes every row current.
+    ws.run("trust.yaml", &["scale=3"]);
+    let (rows, table) = compare(&ws, &[]);
+    assert_eq!(mean(&rows, "b"), Some(6.0));
+    assert!(!table.contains("stale"), "{table}");
+}
+
+#[test]
+fn a_stage_that_fails_under_new_parameters_does_not_leave_its_old_numbers_as_current() {
+    let ws = Workspace::new();
+    ws.write("trust.yaml", GRID);
+    ws.run("trust.yaml", &[]);
+    let output = ws.ablate(&["run", "trust.yaml", "--set", "mode=fail", "--set", "scale=2"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let (rows, table) = compare(&ws, &[]);
+    assert_eq!(mean(&rows, "a"), Some(2.0));
+    assert_eq!(mean(&rows, "b"), None, "{table}");
+    assert!(table.contains("left out as stale"), "{table}");
+}
+
+#[test]
+fn a_command_stage_writing_one_metric_twice_fails_naming_the_line() {
+    let ws = Workspace::new();
+    ws.write(
+        "dup.yaml",
+        r#"
+stages:
+  score:
+    kind: command
+    params:
+      run: [sh, -c, 'printf "%s\n%s\n" "{\"split\": \"offsite_test\", \"metric\": \"macro_f1\", \"value\": 0.2422}" "{\"split\": \"offsite_test\", \"metric\": \"macro_f1\", \"value\": 0.99}" > "$ABLATE_OUT/metrics.jsonl"']
+"#,
+    );
+    let output = ws.ablate(&["run", "dup.yaml"]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(
+            "metrics.jsonl line 2: a second value of metric `macro_f1` on split `offsite_test`"
+        ),
+        "{out}"
+    );
+    assert!(!ws.ref_path("dup", "score").exists(), "nothing published");
+}
+
+#[test]
+fn verify_finds_a_flipped_bit_in_metrics_and_names_the_stage() {
+    let ws = Workspace::new();
+    ws.write("trust.yaml", GRID);
+    ws.run("trust.yaml", &["grid.seeds=1"]);
+    let entry = ws.output_of("trust", "score[k=a]");
+    let metrics = entry.join("metrics.parquet");
+    let mut bytes = std::fs::read(&metrics).unwrap();
+    // The value 1.0 as a little-endian double: flip one bit of its mantissa.
+    let one = 1.0f64.to_le_bytes();
+    let at = bytes.windows(8).position(|w| w == one).expect("the value is stored plainly");
+    bytes[at] ^= 1;
+    std::fs::write(&metrics, &bytes).unwrap();
+    let output = ws.ablate(&["verify"]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("stage `score[k=a]` of pipeline `trust`") && out.contains("metrics.parquet"),
+        "{out}"
+    );
+    assert!(out.contains("2 results verified, 1 corrupt"), "{out}");
+}
+
+#[test]
+fn an_empty_stages_mapping_is_refused() {
+    let ws = Workspace::new();
+    ws.write("empty.yaml", "stages: {}\n");
+    let output = ws.ablate(&["run", "empty.yaml"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("pipeline has no stages"), "{}", text(&output));
+}
+
+const TRAINING: &str = r#"
+name: gcsize
+stages:
+  data:
+    kind: synthetic
+    params: {size: 32, train: 64, val: 16, offsite_test: 16, onsite_test: 8}
+  model:
+    kind: backbone
+    params: {arch: resnet18}
+  train:
+    kind: train
+    inputs: {data: data, model: model}
+    params: {epochs: 1, batch_size: 16, head_hidden: 16, checkpoint_seconds: 0}
+"#;
+
+/// Bytes under `path` as `du --apparent-size --bytes` counts them (hard links once).
+fn du(path: &std::path::Path) -> u64 {
+    let output = std::process::Command::new("du").arg("-sb").arg(path).output().unwrap();
+    let out = String::from_utf8(output.stdout).unwrap();
+    out.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn gc_max_size_predicts_what_du_sees_when_best_weights_are_linked() {
+    let ws = Workspace::new();
+    ws.write("gcsize.yaml", TRAINING);
+    ws.run("gcsize.yaml", &[]);
+    let cache = ws.path("cache");
+    let total = du(&cache);
+    // One byte under: the finished training's workspace goes first; its best weights stay
+    // with the result, which links them.
+    let budget = (total - 1).to_string();
+    let output = ws.ablate(&["gc", "--max-size", &budget, "--apply"]);
+    let out = text(&output);
+    assert!(output.status.success(), "{out}");
+    assert!(out.contains("workspace of a completed training"), "{out}");
+    let after = du(&cache);
+    assert!(after < total, "{out}");
+    let predicted = format!("{} after removing", ablate_core::disk::human_size(after));
+    assert!(out.contains(&predicted), "du sees {after} bytes afterwards:\n{out}");
+}
+
+#[test]
+fn a_first_plan_without_a_cache_asks_the_worker_once() {
+    let ws = Workspace::new();
+    ws.write("gcsize.yaml", TRAINING);
+    // The worker, through a wrapper that counts `toolchain` questions.
+    let log = ws.path("asked.log");
+    let wrapper = ws.write(
+        "worker.sh",
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = toolchain ] && echo asked >> {}\nexec {} \"$@\"\n",
+            log.display(),
+            env!("CARGO_BIN_EXE_ablate-torch")
+        ),
+    );
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    for cache in ["first", "second"] {
+        let output = ws
+            .command(&["plan", "gcsize.yaml", "--cache", cache])
+            .env("ABLATE_TORCH_WORKER", &wrapper)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        assert!(!ws.path(cache).exists(), "planning creates no cache");
+    }
+    let asked = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(asked.lines().count(), 1, "the memo beside the worker answers the second plan");
+}
