@@ -112,3 +112,53 @@ fn the_best_model_grid_shares_the_baselines_trainings() {
     );
     assert!(names.contains(&"backbone[arch=efficientnet_lite2]"), "{names:?}");
 }
+
+/// `pipelines/study-cpu.yaml` extends `paper.yaml`: the CPU edition's plan at a tiny size has
+/// exactly the stages its grid needs, shares the head-only training of Tasks 1.2 and 1.3 and
+/// the VAE of each seed, drops the pre-training that Lite0 does not use, and names the file
+/// each stage comes from.
+#[test]
+fn the_cpu_edition_extends_the_paper_grid_and_shares_its_stages() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pipeline = root.join("pipelines/study-cpu.yaml");
+    let pipeline = pipeline.to_str().unwrap();
+    let ws = Workspace::new();
+    let shared = root.join("../shared");
+    let sets = [
+        format!("data={}", shared.join("data/fundus-small").display()),
+        format!(
+            "lite0_weights={}",
+            shared.join("weights/tf_efficientnet_lite0.in1k.safetensors").display()
+        ),
+        "size=64".into(),
+        "limit=16".into(),
+        "epochs=1".into(),
+        "vae_epochs=2".into(),
+    ];
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let plan = ws.plan(pipeline, &sets);
+    let stages: Vec<String> =
+        plan.iter().map(|s| s["stage"].as_str().unwrap().to_string()).collect();
+    assert_eq!(stages.len(), 128, "{stages:?}");
+    let count = |name: &str| stages.iter().filter(|s| s.split('[').next() == Some(name)).count();
+    assert_eq!(count("pretrain") + count("load_odir8"), 0, "Lite0 starts from ImageNet");
+    assert_eq!((count("load"), count("backbone"), count("loss")), (1, 1, 3));
+    assert_eq!(count("head"), 3, "one head-only training per seed, shared by 1.2 and 1.3");
+    assert_eq!(count("finetune"), 18, "1.3, 2.1, 2.2, 3.1, 3.2 and 4c-mha, three seeds");
+    assert_eq!((count("vae"), count("vae_head"), count("vae_finetune")), (3, 3, 6));
+    assert_eq!(count("gradcam"), 6, "3.2 and 4c-mha, three seeds");
+    for evaluation in ["validate", "offsite", "submission"] {
+        assert_eq!(count(evaluation), 27, "nine tasks, three seeds");
+    }
+    let output = ws.ablate(&["plan", pipeline, "--set", sets[0], "--set", sets[1]]);
+    let out = common::text(&output);
+    assert!(output.status.success(), "{out}");
+    assert!(
+        out.contains("stages from ") && out.contains("paper.yaml: attention, backbone"),
+        "{out}"
+    );
+    assert!(
+        out.contains("paper.yaml, changed in ") && out.contains("study-cpu.yaml: gradcam"),
+        "{out}"
+    );
+}
