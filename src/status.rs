@@ -3,7 +3,7 @@ use std::fs;
 
 use ablate_core::clock::format_time;
 use ablate_core::disk::{human_size, size_of};
-use ablate_core::run_record::Outcome;
+use ablate_core::run_record::{Outcome, RunState};
 use ablate_core::store::Store;
 
 pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
@@ -27,9 +27,11 @@ pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
         let failed = count(|o| matches!(o, Outcome::Failed { .. }));
         let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
         let interrupted = count(|o| matches!(o, Outcome::Interrupted { .. }));
-        let state = match (interrupted, failed + skipped) {
-            (1.., _) => "INTERRUPTED",
-            (0, 1..) => "FAILED",
+        let state = match (run.state(), interrupted, failed + skipped) {
+            (RunState::Killed, _, _) => "KILLED",
+            (RunState::Running, _, _) => "RUNNING",
+            (RunState::Ended, 1.., _) => "INTERRUPTED",
+            (RunState::Ended, 0, 1..) => "FAILED",
             _ => "ok",
         };
         println!(

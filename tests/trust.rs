@@ -223,3 +223,57 @@ fn a_first_plan_without_a_cache_asks_the_worker_once() {
     let asked = std::fs::read_to_string(&log).unwrap();
     assert_eq!(asked.lines().count(), 1, "the memo beside the worker answers the second plan");
 }
+
+const SLOW: &str = r#"
+name: killed
+vars: {delay: 0}
+stages:
+  score:
+    kind: command
+    params:
+      run: [sh, -c, 'echo "{\"split\": \"test\", \"metric\": \"macro_f1\", \"value\": 0.5}" > "$ABLATE_OUT/metrics.jsonl"']
+  slow:
+    kind: command
+    params:
+      run: [sh, -c, 'sleep "$DELAY"; echo done > "$ABLATE_OUT/done.txt"']
+      env: {DELAY: "${delay}"}
+"#;
+
+#[test]
+fn a_killed_run_is_listed_as_killed_and_the_footnote_names_the_run_that_made_the_rows() {
+    let ws = Workspace::new();
+    ws.write("killed.yaml", SLOW);
+    ws.run("killed.yaml", &[]);
+    let first = std::fs::read_dir(ws.path("cache/runs")).unwrap().next().unwrap().unwrap();
+    let first_started: u64 =
+        first.file_name().to_string_lossy().split('-').next().unwrap().parse().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    let mut child = ws.command(&["run", "killed.yaml", "--set", "delay=60"]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // The run has started `slow` once its journal has the cached `score`.
+    while !std::fs::read_dir(ws.path("cache/runs"))
+        .unwrap()
+        .flatten()
+        .any(|e| e.path().extension().is_some_and(|x| x == "journal"))
+    {
+        assert!(std::time::Instant::now() < deadline, "the run never journaled a stage");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no record is written at the end
+    child.wait().unwrap();
+
+    let output = ws.ablate(&["status"]);
+    let status = text(&output);
+    assert!(!status.contains("no runs yet"), "{status}");
+    let killed =
+        status.lines().find(|l| l.contains("KILLED")).unwrap_or_else(|| panic!("{status}"));
+    assert!(killed.contains("1 cached"), "the journal kept the cached stage:\n{status}");
+
+    let output = ws.ablate(&["compare", "killed", "--stage", "score"]);
+    let table = text(&output);
+    assert!(output.status.success(), "{table}");
+    let first_run = ablate_core::clock::format_time(first_started);
+    assert!(table.contains(&format!("run {first_run} UTC")), "{table}");
+    assert!(!table.contains("killed;"), "the rows come from the first run:\n{table}");
+}

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use ablate_core::grid::SEED;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::{MetricRow, read_parquet};
+use ablate_core::run_record::RunReport;
 use ablate_core::store::{RefEntry, Store};
 
 /// The metrics of one stage instance, as used by one variant.
@@ -35,6 +36,8 @@ pub struct StageResult {
     /// Set when the result was made under another configuration than the manifest describes
     /// (read only with [`Selection::stale`]).
     pub stale: Option<Stale>,
+    /// When its ref was first written under its definition, Unix seconds (0 for older refs).
+    pub recorded: u64,
 }
 
 /// A result recorded under another definition of its stage than the pipeline's last run has:
@@ -82,6 +85,8 @@ pub enum Stages<'a> {
 
 pub struct Collected {
     pub manifests: Vec<Manifest>,
+    /// The chosen pipelines' recorded runs, oldest first.
+    pub runs: Vec<RunReport>,
     pub results: Vec<StageResult>,
     /// Variants with a chosen stage instance that has no result: not run yet, or failed.
     pub missing: Vec<Missing>,
@@ -114,15 +119,16 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
             }
         }
     }
-    let mut refs: HashMap<(usize, &str), Option<(String, Option<Stale>)>> = HashMap::new();
+    let mut refs: HashMap<(usize, &str), Option<(RefEntry, Option<Stale>)>> = HashMap::new();
     for (m, _, _, instance) in &wanted {
         refs.entry((*m, instance.as_str())).or_insert_with(|| {
             let entry = store.read_ref_entry(&manifests[*m].pipeline, instance)?;
             let stale = staleness(&manifests[*m], instance, &entry);
-            Some((entry.key, stale))
+            Some((entry, stale))
         });
     }
-    let mut keys: Vec<&str> = refs.values().flatten().map(|(key, _)| key.as_str()).collect();
+    let mut keys: Vec<&str> =
+        refs.values().flatten().map(|(entry, _)| entry.key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
     let metrics: HashMap<&str, Option<Arc<Vec<MetricRow>>>> = keys
@@ -136,17 +142,18 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
         let manifest = &manifests[*m];
         let stored = refs[&(*m, instance.as_str())]
             .as_ref()
-            .and_then(|(key, stale)| Some((key, stale, metrics[key.as_str()].clone()?)));
+            .and_then(|(entry, stale)| Some((entry, stale, metrics[entry.key.as_str()].clone()?)));
         match stored {
-            Some((key, stale, metrics)) if stale.is_none() || selection.stale => {
+            Some((entry, stale, metrics)) if stale.is_none() || selection.stale => {
                 results.push(StageResult {
                     pipeline: manifest.pipeline.clone(),
                     levels: manifest.variants[*v].levels.clone(),
                     template: template.clone(),
                     instance: instance.clone(),
-                    key: key.to_string(),
+                    key: entry.key.clone(),
                     metrics,
                     stale: stale.clone(),
+                    recorded: entry.written,
                 })
             }
             stored => {
@@ -164,7 +171,12 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
             }
         }
     }
-    Ok(Collected { manifests, results, missing })
+    let runs = store
+        .runs()?
+        .into_iter()
+        .filter(|run| manifests.iter().any(|m| m.pipeline == run.pipeline))
+        .collect();
+    Ok(Collected { manifests, runs, results, missing })
 }
 
 /// Whether the ref's result was made under another definition of `instance` than the

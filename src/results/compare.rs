@@ -18,6 +18,7 @@ use ablate_core::grid::{SEED, levels_name};
 use ablate_core::invalid;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::MetricRow;
+use ablate_core::run_record::{RunReport, RunState};
 use anyhow::Context;
 use serde::Serialize;
 
@@ -70,20 +71,30 @@ pub struct Source {
     pub file: String,
     /// blake3 of the file's text; empty in manifests written before it was recorded.
     pub digest: String,
-    /// When that run started, Unix seconds.
+    /// When the run that recorded the newest of the shown results started, Unix seconds (the
+    /// last run's start where refs do not date their results).
     pub run: u64,
     /// Its `--set` overrides.
     pub overrides: Vec<String>,
+    /// That run was killed before it ended (its finished stages were kept).
+    pub killed: bool,
 }
 
 impl Source {
-    fn of(manifest: &Manifest) -> Source {
+    /// Where `manifest`'s shown `results` come from: the run that recorded the newest of them.
+    fn of(manifest: &Manifest, runs: &[RunReport], results: &[&StageResult]) -> Source {
+        let newest = results.iter().map(|r| r.recorded).max().unwrap_or(0);
+        let run = runs
+            .iter()
+            .filter(|run| run.pipeline == manifest.pipeline && newest > 0 && run.started <= newest)
+            .max_by_key(|run| run.started);
         Source {
             pipeline: manifest.pipeline.clone(),
             file: manifest.file.clone(),
             digest: manifest.file_digest.clone(),
-            run: manifest.written,
-            overrides: manifest.overrides.clone(),
+            run: run.map_or(manifest.written, |r| r.started),
+            overrides: run.map_or_else(|| manifest.overrides.clone(), |r| r.overrides.clone()),
+            killed: run.is_some_and(|r| r.state() == RunState::Killed),
         }
     }
 
@@ -348,7 +359,11 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
         .manifests
         .iter()
         .filter(|m| shown.contains(&m.pipeline))
-        .map(Source::of)
+        .map(|m| {
+            let results: Vec<&StageResult> =
+                collected.results.iter().filter(|r| r.pipeline == m.pipeline).collect();
+            Source::of(m, &collected.runs, &results)
+        })
         .collect();
     let not_run = not_run(collected, &rows, &seed_filters, &row_filters, &mut stale_notes);
     Ok(Comparison {

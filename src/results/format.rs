@@ -375,7 +375,8 @@ fn describe(source: &Source) -> String {
     if !source.digest.is_empty() {
         detail.push(format!("version {}", source.version()));
     }
-    let mut run = format!("run {} UTC", format_time(source.run));
+    let killed = if source.killed { " (killed; what it finished was kept)" } else { "" };
+    let mut run = format!("run {} UTC{killed}", format_time(source.run));
     if !source.overrides.is_empty() {
         let sets: Vec<String> = source.overrides.iter().map(|o| format!("--set {o}")).collect();
         run += &format!(" with {}", sets.join(" "));
@@ -562,6 +563,7 @@ mod tests {
                 digest: "3f2a9c1b0000".into(),
                 run: 1_764_102_600,
                 overrides: vec!["a=b".into()],
+                killed: false,
             }],
             factors: vec!["model".into()],
             columns: vec![

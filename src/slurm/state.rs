@@ -165,6 +165,7 @@ mod tests {
                 path: "p.yaml".into(),
                 text: String::new(),
                 overrides: Vec::new(),
+                bases: Vec::new(),
             },
             workdir: "/".into(),
             device: "cpu".into(),

@@ -248,6 +248,7 @@ mod tests {
                 path: "p.yaml".into(),
                 text: String::new(),
                 overrides: Vec::new(),
+                bases: Vec::new(),
             },
             workdir: "/w".into(),
             device: "cuda".into(),

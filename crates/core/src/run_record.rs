@@ -48,6 +48,30 @@ pub struct RunReport {
     pub started: u64,
     pub seconds: f64,
     pub stages: Vec<(String, Outcome)>,
+    /// Whether the run ended (finished, failed or was interrupted) and wrote this record:
+    /// `false` in the record a run writes when it starts, which is all that is left of a run
+    /// killed outright, with the outcomes its journal kept (`Store::runs`).
+    #[serde(default = "ended_by_default")]
+    pub ended: bool,
+    /// The process that ran it (0 in records written before it was recorded).
+    #[serde(default)]
+    pub pid: u32,
+}
+
+/// Records written before runs recorded their start were written at their end.
+fn ended_by_default() -> bool {
+    true
+}
+
+/// Where a run stands, as `ablate status` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// It ended and wrote its record.
+    Ended,
+    /// Its process is still alive.
+    Running,
+    /// It never wrote its record, and its process is gone (SIGKILL, a crash, a power cut).
+    Killed,
 }
 
 /// The build of ablate and the machine a run was on, as the HTML report's provenance shows
@@ -84,6 +108,19 @@ impl RunReport {
             started,
             seconds,
             stages,
+            ended: true,
+            pid: std::process::id(),
+        }
+    }
+
+    /// Whether the run ended, runs or was killed.
+    pub fn state(&self) -> RunState {
+        if self.ended {
+            RunState::Ended
+        } else if self.pid != 0 && std::path::Path::new(&format!("/proc/{}", self.pid)).exists() {
+            RunState::Running
+        } else {
+            RunState::Killed
         }
     }
 

@@ -96,13 +96,22 @@ impl Scheduler<'_> {
                 (name.to_string(), Outcome::Skipped { because: "the run was interrupted".into() })
             })
             .collect();
-        interrupt::begin(RunReport::new(
+        let record = RunReport::new(
             self.pipeline,
             self.options.device_kind(),
             started_at,
             0.0,
-            order,
-        ));
+            order.clone(),
+        );
+        interrupt::begin(record.clone());
+        // What a run killed outright leaves: this record and the journal of its outcomes.
+        let killed = Outcome::Skipped { because: "the run was killed before it ended".into() };
+        let order: Vec<(String, Outcome)> =
+            order.into_iter().map(|(name, _)| (name, killed.clone())).collect();
+        let journal = RunReport { ended: false, stages: order, ..record };
+        if let Err(error) = self.store.write_run(&journal) {
+            self.progress.line(&format!("warning: cannot record the run's start: {error:#}"));
+        }
         let nodes = self
             .dag
             .topological()
@@ -145,6 +154,7 @@ impl Scheduler<'_> {
                 let (name, device, ended) = rx.recv().expect("workers send before exiting");
                 if let Ended::Ok(outcome, _) = &ended {
                     interrupt::ended(name, outcome);
+                    self.store.journal_outcome(&journal, name, outcome);
                 }
                 let published = |key: &str| self.store.entries_dir().join(key).exists();
                 match state.finish(name, device, ended, published) {
@@ -154,7 +164,9 @@ impl Scheduler<'_> {
                         .line(&format!("! {name}: {error}; set aside, {upstream} runs again")),
                     Next::Failed(error) => {
                         self.progress.line(&format!("✗ {name} failed: {error}"));
-                        interrupt::ended(name, &Outcome::Failed { error });
+                        let outcome = Outcome::Failed { error };
+                        self.store.journal_outcome(&journal, name, &outcome);
+                        interrupt::ended(name, &outcome);
                     }
                 }
             }

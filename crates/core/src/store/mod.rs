@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::{hash_dir, hash_file};
 use crate::fingerprint::Previous;
 use crate::fingerprint::{Fingerprint, StageKey};
-use crate::run_record::RunReport;
+use crate::run_record::{Outcome, RunReport};
 
 const OWNER: &str = "owner.json";
 /// A result's metrics, beside its `out/`.
@@ -395,15 +395,20 @@ impl Store {
         self.root.join("runs")
     }
 
-    /// The recorded runs, oldest first; unreadable records are skipped.
+    /// The recorded runs, oldest first; unreadable records are skipped. A run that has not
+    /// ended (it runs, or was killed) has the outcomes of its journal.
     pub fn runs(&self) -> anyhow::Result<Vec<RunReport>> {
         // Runs that started in the same second are ordered by when their record was written.
         let mut runs: Vec<(u64, std::time::SystemTime, RunReport)> = fs::read_dir(self.runs_dir())?
             .flatten()
+            .filter(|entry| entry.path().extension().is_some_and(|e| e == "json"))
             .filter_map(|entry| {
                 let written = entry.metadata().and_then(|m| m.modified()).ok()?;
-                let report: RunReport =
+                let mut report: RunReport =
                     serde_json::from_slice(&fs::read(entry.path()).ok()?).ok()?;
+                if !report.ended {
+                    self.apply_journal(&mut report);
+                }
                 Some((report.started, written, report))
             })
             .collect();
@@ -420,13 +425,47 @@ impl Store {
         })
     }
 
-    /// Records a run's report in `runs/`, for `ablate status` (not in a read-only cache).
+    /// Records a run's report in `runs/`, for `ablate status` (not in a read-only cache): at its
+    /// start (`ended` false) and when it ends, which replaces the first and its journal.
     pub fn write_run(&self, report: &RunReport) -> anyhow::Result<()> {
         if !self.writable {
             return Ok(());
         }
-        let path = self.runs_dir().join(format!("{}-{}.json", report.started, std::process::id()));
-        write_atomically(&path, &serde_json::to_vec_pretty(report)?)
+        write_atomically(&self.run_file(report, "json"), &serde_json::to_vec_pretty(report)?)?;
+        if report.ended {
+            let _ = fs::remove_file(self.run_file(report, "journal"));
+        }
+        Ok(())
+    }
+
+    /// Appends how `stage` ended to the journal of a run in progress (one JSON line, not
+    /// synced: a journal only matters for a run that never writes its final record).
+    pub fn journal_outcome(&self, report: &RunReport, stage: &str, outcome: &Outcome) {
+        if !self.writable {
+            return;
+        }
+        let Ok(mut line) = serde_json::to_vec(&(stage, outcome)) else { return };
+        line.push(b'\n');
+        let file =
+            fs::OpenOptions::new().create(true).append(true).open(self.run_file(report, "journal"));
+        if let Ok(mut file) = file {
+            let _ = io::Write::write_all(&mut file, &line);
+        }
+    }
+
+    fn run_file(&self, report: &RunReport, extension: &str) -> PathBuf {
+        self.runs_dir().join(format!("{}-{}.{extension}", report.started, report.pid))
+    }
+
+    fn apply_journal(&self, report: &mut RunReport) {
+        let Ok(text) = fs::read_to_string(self.run_file(report, "journal")) else { return };
+        for (stage, outcome) in
+            text.lines().filter_map(|l| serde_json::from_str::<(String, Outcome)>(l).ok())
+        {
+            if let Some(entry) = report.stages.iter_mut().find(|(name, _)| *name == stage) {
+                entry.1 = outcome;
+            }
+        }
     }
 }
 
