@@ -277,3 +277,49 @@ fn a_killed_run_is_listed_as_killed_and_the_footnote_names_the_run_that_made_the
     assert!(table.contains(&format!("run {first_run} UTC")), "{table}");
     assert!(!table.contains("killed;"), "the rows come from the first run:\n{table}");
 }
+
+/// Smaller faults a user met (issue 26, item 10), each through the binary.
+#[test]
+fn plans_list_variants_in_declaration_order_and_out_takes_levels_in_any_order() {
+    let ws = Workspace::new();
+    ws.write("trust.yaml", GRID);
+    let plan = ws.plan("trust.yaml", &[]);
+    let order: Vec<&str> = plan.iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    assert_eq!(
+        order,
+        ["score[k=a,seed=0]", "score[k=a,seed=1]", "score[k=b,seed=0]", "score[k=b,seed=1]"]
+    );
+    ws.run("trust.yaml", &[]);
+    let out = |stage: &str| {
+        let output = ws.ablate(&["out", "trust", stage]);
+        (output.status.success(), text(&output))
+    };
+    let (ok, declared) = out("score[k=a,seed=1]");
+    assert!(ok, "{declared}");
+    assert_eq!(out("score[seed=1,k=a]"), (true, declared), "levels in another order");
+    let (ok, said) = out("score[k=aa,seed=1]");
+    assert!(!ok && said.contains("did you mean `score[k=a,seed=1]`?"), "{said}");
+}
+
+#[test]
+fn seeds_that_no_stage_reads_are_warned_about() {
+    let ws = Workspace::new();
+    ws.write(
+        "seeds.yaml",
+        r#"
+grid: {factors: {k: [a, b]}, seeds: 3}
+stages:
+  score:
+    kind: command
+    params: {run: [sh, -c, 'echo "{\"metric\": \"macro_f1\", \"value\": 1}" > "$ABLATE_OUT/metrics.jsonl"'], env: {K: "${k}"}}
+"#,
+    );
+    let output = ws.ablate(&["run", "seeds.yaml"]);
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("`grid.seeds` gives 3 seeds, but no stage uses `${seed}`"), "{said}");
+    // Without a baseline, compare says how to get a Δ.
+    let output = ws.ablate(&["compare", "seeds", "--stage", "score"]);
+    let table = text(&output);
+    assert!(table.contains("no Δ: no baseline") && table.contains("--baseline"), "{table}");
+}

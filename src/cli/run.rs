@@ -235,7 +235,8 @@ fn interruption(record: &RunReport) -> String {
     } else {
         format!("; on the next run {}", running.join(", "))
     };
-    format!("{done} stages are done and cached{next}")
+    let stages = if done == 1 { "1 stage is" } else { &format!("{done} stages are") };
+    format!("{stages} done and cached{next}")
 }
 
 /// `ablate run --executor slurm`: plans as a local run would, with the device kind asked for,

@@ -269,11 +269,23 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
             .iter()
             .filter(|r| r.cells[p].as_ref().is_some_and(|c| c.p_value.is_some()))
             .count();
+        let tests = match family {
+            0 => format!(
+                "p: none, no row could be tested ({paired} where a row ran the baseline's seeds, else Welch's t-test: each needs at least two seeds a side, and the Wilcoxon test differences that are not all zero)"
+            ),
+            1 => format!(
+                "p: {paired} where a row ran the baseline's seeds, else Welch's t-test (one row tested: nothing to adjust); * p < {}",
+                settings.alpha
+            ),
+            n => format!(
+                "p: {paired} where a row ran the baseline's seeds, else Welch's t-test, adjusted across {n} rows ({}); * adjusted p < {}",
+                settings.adjustment.name(),
+                settings.alpha
+            ),
+        };
         out += &format!(
-            "Δ: {} minus the baseline {baseline}{interval}; p: {paired} where a row ran the baseline's seeds, else Welch's t-test, adjusted across {family} rows ({}); * adjusted p < {}\n",
-            comparison.columns[p].name,
-            settings.adjustment.name(),
-            settings.alpha
+            "Δ: {} minus the baseline {baseline}{interval}; {tests}\n",
+            comparison.columns[p].name
         );
         if settings.seeds_needed {
             out += &format!(
@@ -288,6 +300,8 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
     }
     if let Some(baseline) = &comparison.baseline_not_run {
         out += &format!("no Δ: the baseline {baseline} has no results yet\n");
+    } else if comparison.baseline.is_none() && comparison.rows.len() > 1 {
+        out += "no Δ: no baseline (the grid names none); --baseline factor=level compares every row with that one\n";
     }
     out += &stale_lines(comparison);
     if !comparison.not_run.is_empty() {
@@ -457,9 +471,9 @@ fn csv(comparison: &Comparison) -> anyhow::Result<String> {
 /// A cell's statistics in the order of [`CSV_STATISTICS`], empty where unknown.
 fn csv_cell(cell: Option<&Cell>) -> [String; CSV_STATISTICS.len()] {
     let Some(cell) = cell else { return Default::default() };
-    let number = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    let number = |v: Option<f64>| v.map_or(String::new(), csv_number);
     [
-        cell.mean.to_string(),
+        csv_number(cell.mean),
         number(cell.std),
         cell.n.to_string(),
         number(cell.ci_low),
@@ -474,6 +488,12 @@ fn csv_cell(cell: Option<&Cell>) -> [String; CSV_STATISTICS.len()] {
         cell.note.clone().unwrap_or_default(),
         cell.seeds_needed.map_or(String::new(), |n| n.to_string()),
     ]
+}
+
+/// A number as CSV readers parse it, in full precision: tiny p-values in exponent form
+/// (`3.2e-48`) instead of 48 digits of zeros.
+fn csv_number(value: f64) -> String {
+    if value != 0.0 && value.abs() < 1e-4 { format!("{value:e}") } else { value.to_string() }
 }
 
 fn source_of<'a>(comparison: &'a Comparison, row: &Row) -> Option<&'a Source> {
@@ -622,7 +642,7 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("adjusted across 1 rows (Holm); * adjusted p < 0.05"), "{text}");
+        assert!(text.contains("one row tested: nothing to adjust); * p < 0.05"), "{text}");
     }
 
     #[test]

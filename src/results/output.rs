@@ -4,8 +4,10 @@
 //! The stage is named as in the pipeline's manifest: an instance (`export[model=lite0,seed=0]`)
 //! or a stage of the file (`export`) that has one instance. Its ref gives the key of its latest
 //! result, whose output is `entries/<key>/out`.
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use ablate_core::diagnostic::did_you_mean;
 use ablate_core::invalid;
 use ablate_core::manifest::Manifest;
 use ablate_core::store::Store;
@@ -34,10 +36,48 @@ pub fn output_folder(store: &Store, pipeline: &str, stage: &str) -> anyhow::Resu
     Ok(std::path::absolute(entry.out_dir())?)
 }
 
-/// The instance `stage` names: itself, or the one instance of a stage of the file.
+/// The instance `stage` names: itself; the one instance of a stage of the file; or, for
+/// `template[factor=level,…]` with levels in any order, the instance of the template that the
+/// variants with those levels use (`export[task=1.3,model=lite0,seed=0]`).
 fn instance_named(manifest: &Manifest, stage: &str) -> anyhow::Result<String> {
     if manifest.stage(stage).is_some() {
         return Ok(stage.to_string());
+    }
+    if let Some((template, levels)) = split_levels(stage) {
+        let used: BTreeSet<&str> = manifest
+            .variants
+            .iter()
+            .filter(|v| {
+                levels.iter().all(|(f, l)| v.levels.iter().any(|(vf, vl)| vf == f && vl == l))
+            })
+            .filter_map(|v| v.stages.get(template).map(String::as_str))
+            .collect();
+        match used.len() {
+            1 => return Ok(used.into_iter().next().expect("one").to_string()),
+            0 => {
+                let instances = manifest.stages.iter().filter(|s| s.template == template);
+                let names: Vec<&str> = instances.map(|s| s.instance.as_str()).collect();
+                if !names.is_empty() {
+                    let close = did_you_mean(stage, names.iter().copied());
+                    invalid!(
+                        "no variant of `{}` with {} uses stage `{template}`{}; its instances: {}",
+                        manifest.pipeline,
+                        levels
+                            .iter()
+                            .map(|(f, l)| format!("{f}={l}"))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        close.map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default(),
+                        names.join(", ")
+                    );
+                }
+            }
+            _ => invalid!(
+                "the variants with those levels use {} instances of `{template}`; name more levels: {}",
+                used.len(),
+                used.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        }
     }
     let instances: Vec<&str> = manifest
         .stages
@@ -72,4 +112,12 @@ fn instance_named(manifest: &Manifest, stage: &str) -> anyhow::Result<String> {
             many.join(", ")
         ),
     }
+}
+
+/// `export[model=a,seed=0]` → (`export`, [(model, a), (seed, 0)]).
+fn split_levels(stage: &str) -> Option<(&str, Vec<(&str, &str)>)> {
+    let (template, rest) = stage.split_once('[')?;
+    let levels = rest.strip_suffix(']')?;
+    let pairs = levels.split(',').map(|pair| pair.split_once('=')).collect::<Option<Vec<_>>>()?;
+    Some((template, pairs))
 }

@@ -1,5 +1,9 @@
 //! The stage graph: one node per stage, an edge from each upstream stage to its consumer.
-use petgraph::algo::{tarjan_scc, toposort};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use petgraph::Direction;
+use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::diagnostic::Diagnostic;
@@ -16,19 +20,18 @@ impl Dag {
         let mut graph = DiGraph::new();
         let nodes: Vec<NodeIndex> =
             pipeline.stages.iter().map(|s| graph.add_node(s.name.clone())).collect();
-        let index_of =
-            |name: &str| pipeline.stages.iter().position(|s| s.name == name).map(|i| nodes[i]);
+        let index: HashMap<&str, NodeIndex> =
+            pipeline.stages.iter().map(|s| s.name.as_str()).zip(nodes.iter().copied()).collect();
         for (stage, &node) in pipeline.stages.iter().zip(&nodes) {
             for upstream in stage.inputs.values() {
-                let from = index_of(upstream).expect("inputs are validated");
-                graph.add_edge(from, node, ());
+                graph.add_edge(index[upstream.as_str()], node, ());
             }
         }
-        let order = toposort(&graph, None).map_err(|_| {
+        let order = declaration_order(&graph).ok_or_else(|| {
             let cycle = tarjan_scc(&graph)
                 .into_iter()
                 .find(|scc| scc.len() > 1 || graph.contains_edge(scc[0], scc[0]))
-                .expect("toposort found a cycle");
+                .expect("a graph without a topological order has a cycle");
             let mut names: Vec<&str> = cycle.iter().rev().map(|&n| graph[n].as_str()).collect();
             names.push(names[0]);
             let first = pipeline.stage(names[0]).expect("stage exists");
@@ -92,4 +95,27 @@ fn dot_quoted(text: &str) -> String {
 /// Text inside a Mermaid quoted label: quotes as the `#quot;` entity.
 fn mermaid_text(text: &str) -> String {
     text.replace('"', "#quot;")
+}
+
+/// Kahn's algorithm taking, of the stages ready, the one declared first: stages run and are
+/// listed in the file's order (a grid's variants in declaration order) as far as their inputs
+/// allow. `None` when there is a cycle.
+fn declaration_order(graph: &DiGraph<String, ()>) -> Option<Vec<NodeIndex>> {
+    let mut waiting: Vec<usize> = graph
+        .node_indices()
+        .map(|n| graph.neighbors_directed(n, Direction::Incoming).count())
+        .collect();
+    let mut ready: BinaryHeap<Reverse<NodeIndex>> =
+        graph.node_indices().filter(|n| waiting[n.index()] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(graph.node_count());
+    while let Some(Reverse(node)) = ready.pop() {
+        order.push(node);
+        for next in graph.neighbors_directed(node, Direction::Outgoing) {
+            waiting[next.index()] -= 1;
+            if waiting[next.index()] == 0 {
+                ready.push(Reverse(next));
+            }
+        }
+    }
+    (order.len() == graph.node_count()).then_some(order)
 }

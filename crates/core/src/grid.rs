@@ -189,9 +189,22 @@ impl Grid {
         };
         let only = node.get("only").map(|n| grid.selector(n, "`grid.only`")).transpose()?;
         grid.baseline = baseline;
-        let kept: Vec<Vec<(String, String)>> = points
+        // Seeds first: an `exclude` or `only` entry may name seeds (`{task: "1.1", seed: [1, 2]}`).
+        let seeds: Vec<Option<i64>> = if grid.seeds.is_empty() {
+            vec![None]
+        } else {
+            grid.seeds.iter().copied().map(Some).collect()
+        };
+        let kept: Vec<Variant> = points
             .into_iter()
-            .filter(|p| !exclusions.iter().any(|e| e.matches(&Variant { levels: p.clone() })))
+            .flat_map(|levels| {
+                seeds.iter().map(move |seed| {
+                    let mut levels = levels.clone();
+                    levels.extend(seed.map(|s| (SEED.to_string(), s.to_string())));
+                    Variant { levels }
+                })
+            })
+            .filter(|variant| !exclusions.iter().any(|e| e.matches(variant)))
             .collect();
         if kept.is_empty() {
             return Err(
@@ -199,7 +212,7 @@ impl Grid {
             );
         }
         if let Some(only) = &only
-            && !kept.iter().any(|p| only.matches(&Variant { levels: p.clone() }))
+            && !kept.iter().any(|variant| only.matches(variant))
         {
             let at = &node.get("only").expect("present").location;
             return Err(
@@ -207,21 +220,7 @@ impl Grid {
             );
         }
         grid.only = only;
-        grid.variants = kept
-            .into_iter()
-            .flat_map(|levels| {
-                let seeds: Vec<Option<i64>> = if grid.seeds.is_empty() {
-                    vec![None]
-                } else {
-                    grid.seeds.iter().copied().map(Some).collect()
-                };
-                seeds.into_iter().map(move |seed| {
-                    let mut levels = levels.clone();
-                    levels.extend(seed.map(|s| (SEED.to_string(), s.to_string())));
-                    Variant { levels }
-                })
-            })
-            .collect();
+        grid.variants = kept;
         Ok(grid)
     }
 
@@ -622,6 +621,16 @@ mod tests {
             grid("factors: {a: [x, y, z], b: [1, 2]}\nexclude: [{a: z, b: 2}]\nonly: {a: [y, z]}")
                 .unwrap();
         assert_eq!(names(&g), ["a=y,b=1", "a=y,b=2", "a=z,b=1"]);
+    }
+
+    #[test]
+    fn exclude_and_only_may_name_seeds() {
+        let g = grid("factors: {a: [x, y]}\nseeds: 3\nexclude: [{a: y, seed: [1, 2]}]").unwrap();
+        assert_eq!(names(&g), ["a=x,seed=0", "a=x,seed=1", "a=x,seed=2", "a=y,seed=0"]);
+        let g = grid("factors: {a: [x, y]}\nseeds: 2\nonly: {seed: 1}").unwrap();
+        let selected: Vec<String> =
+            g.variants().iter().filter(|v| g.selects(v)).map(Variant::name).collect();
+        assert_eq!(selected, ["a=x,seed=1", "a=y,seed=1"]);
     }
 
     #[test]

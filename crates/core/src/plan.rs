@@ -10,10 +10,11 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::dag::Dag;
-use super::fingerprint::{DirtyReason, Previous, why_dirty};
+use super::fingerprint::{DirtyReason, Fingerprint, Previous, why_dirty};
 use super::interrupt::continues_from;
 use super::keys::Fingerprinter;
-use super::pipeline::Pipeline;
+use super::pipeline::{Pipeline, StageSpec};
+use super::stage::KindInfo;
 use super::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,23 +73,7 @@ pub fn plan(
                 ran_before = matches!(last, Previous::Result { .. });
                 let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint);
                 let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
-                let extendable = kind.info().workspace.extended(&spec.params).unwrap_or(&[]);
-                let continues = fingerprint
-                    .workspace_key(extendable)
-                    .filter(|_| kind.info().workspace.extended(&spec.params).is_some())
-                    .and_then(|wkey| continues_from(&store.workspaces_dir().join(wkey)));
-                let extended = reasons.iter().any(|r| {
-                    matches!(r, DirtyReason::ParamChanged { name, .. } if extendable.contains(&name.as_str()))
-                });
-                match continues {
-                    Some(from) => {
-                        // An earlier run got that far: not "never run".
-                        reasons.retain(|r| *r != DirtyReason::NeverRun);
-                        reasons.push(DirtyReason::Continues { from });
-                    }
-                    None if extended => reasons.push(DirtyReason::StartsOver),
-                    None => {}
-                }
+                workspace_reasons(store, kind.info(), spec, &fingerprint, &mut reasons);
                 (Status::Run, reasons, None)
             }
         };
@@ -145,4 +130,30 @@ pub fn by_factor(pipeline: &Pipeline, planned: &[PlannedStage]) -> Vec<LevelSumm
         }
     }
     summary
+}
+
+/// What a stage's workspace adds to why it runs: it continues from where an earlier run got
+/// (not "never run"), or starts over although a parameter it could extend changed.
+pub(crate) fn workspace_reasons(
+    store: &Store,
+    kind: &KindInfo,
+    spec: &StageSpec,
+    fingerprint: &Fingerprint,
+    reasons: &mut Vec<DirtyReason>,
+) {
+    let Some(extendable) = kind.workspace.extended(&spec.params) else { return };
+    let continues = fingerprint
+        .workspace_key(extendable)
+        .and_then(|wkey| continues_from(&store.workspaces_dir().join(wkey)));
+    let extended = reasons.iter().any(|r| {
+        matches!(r, DirtyReason::ParamChanged { name, .. } if extendable.contains(&name.as_str()))
+    });
+    match continues {
+        Some(from) => {
+            reasons.retain(|r| *r != DirtyReason::NeverRun);
+            reasons.push(DirtyReason::Continues { from });
+        }
+        None if extended => reasons.push(DirtyReason::StartsOver),
+        None => {}
+    }
 }

@@ -25,6 +25,7 @@ use super::keys::Fingerprinter;
 use super::manifest::Manifest;
 use super::metrics::{MetricSource, write_parquet};
 use super::pipeline::{Pipeline, StageSpec};
+use super::plan::workspace_reasons;
 use super::progress::Progress;
 use super::run_record::{Outcome, RunReport};
 use super::run_state::{Ended, Next, Node, RunState};
@@ -285,8 +286,10 @@ impl Scheduler<'_> {
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
         }
-        let reasons =
+        let mut reasons =
             why_dirty(&self.store.last_result(pipeline, &spec.name)?, Some(&key), &fingerprint);
+        let kind = self.registry.get(&spec.kind).expect("validated");
+        workspace_reasons(self.store, kind.info(), spec, &fingerprint, &mut reasons);
         let _lock = self.store.lock(&key)?;
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
@@ -309,7 +312,6 @@ impl Scheduler<'_> {
             verified.lock().expect("verified set").insert(entry.record.key.clone());
         }
 
-        let kind = self.registry.get(&spec.kind).expect("validated");
         let extendable = kind.info().workspace.extended(&spec.params);
         let workspace = match extendable {
             Some(params) => {

@@ -24,7 +24,7 @@ pub use extends::SourceFile;
 use instances::Templates;
 
 use super::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
-use super::grid::{Grid, Variant};
+use super::grid::{Grid, SEED, Variant};
 use super::names::{self, NameKind};
 use super::overrides::{TOP_LEVEL_KEYS, apply_override};
 use super::params::Params;
@@ -189,7 +189,10 @@ fn parse_extending(
     if let Some(grid) = &grid {
         check_use(grid, &templates).map_err(Diagnostics)?;
     }
-    let warnings = grid.as_ref().map(|g| shadowed_overrides(g, overrides)).unwrap_or_default();
+    let mut warnings = grid.as_ref().map(|g| shadowed_overrides(g, overrides)).unwrap_or_default();
+    if let Some(grid) = &grid {
+        warnings.extend(unused_seeds(grid, &templates));
+    }
     let (stages, variant_specs) = templates.merge(variants, &per_variant);
     let variants = if grid.is_some() { variant_specs } else { Vec::new() };
     let layout = grid.as_ref().map(Grid::layout);
@@ -263,6 +266,18 @@ fn check_use(grid: &Grid, templates: &Templates) -> Result<(), Vec<Diagnostic>> 
         );
     }
     if diagnostics.is_empty() { Ok(()) } else { Err(diagnostics) }
+}
+
+/// Seeds that no stage reads: every seed of a variant shares one result, so its n is 1.
+fn unused_seeds(grid: &Grid, templates: &Templates) -> Option<String> {
+    let layout = grid.layout();
+    let seeds = layout.factors.iter().find(|(f, _)| f == SEED).map_or(0, |(_, l)| l.len());
+    (seeds > 1 && !templates.used_variables().contains(SEED)).then(|| {
+        format!(
+            "`grid.seeds` gives {seeds} seeds, but no stage uses `${{seed}}`: every seed shares one \
+             result (n = 1); pass `seed: ${{seed}}` to the stages that draw random numbers"
+        )
+    })
 }
 
 /// Overrides of a variable that every level of a factor sets: the levels win, so the

@@ -297,9 +297,10 @@ impl Trainer {
             self.last_checkpoint = Instant::now();
         }
         Ok(format!(
-            "loss {train_loss:.4}{}  val macro-F1 {val_f1:.4}{}  {images_per_second:.0} img/s",
+            "loss {train_loss:.4}{}  val macro-F1 {val_f1:.4}{}  {} img/s",
             cam_loss.map(|c| format!("  cam {c:.4}")).unwrap_or_default(),
             if improved { " *" } else { "" },
+            three_figures(images_per_second),
         ))
     }
 
@@ -515,4 +516,14 @@ fn freeze(vs: &VarStore, freeze: &Freeze) -> anyhow::Result<String> {
         }
     }
     Ok(format!("; {frozen} tensors frozen ({})", prefixes.join(", ")))
+}
+
+/// A rate to about three significant figures: `412`, `41.2`, `4.12`, `0.412`.
+fn three_figures(value: f64) -> String {
+    match value.abs() {
+        v if v >= 100.0 => format!("{value:.0}"),
+        v if v >= 10.0 => format!("{value:.1}"),
+        v if v >= 1.0 => format!("{value:.2}"),
+        _ => format!("{value:.3}"),
+    }
 }
