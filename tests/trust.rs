@@ -323,3 +323,82 @@ stages:
     let table = text(&output);
     assert!(table.contains("no Δ: no baseline") && table.contains("--baseline"), "{table}");
 }
+
+const TWO_EPOCHS: &str = r#"
+name: watched
+stages:
+  data:
+    kind: synthetic
+    params: {size: 32, train: 32, val: 16, offsite_test: 8, onsite_test: 8}
+  model:
+    kind: backbone
+    params: {arch: resnet18}
+  train:
+    kind: train
+    inputs: {data: data, model: model}
+    params: {epochs: 2, batch_size: 16, head_hidden: 16}
+"#;
+
+/// Off a terminal (a log, CI) the run's status is a plain line: stages done of all, epochs
+/// done of those planned, elapsed, an ETA and what runs now.
+#[test]
+fn a_long_run_says_where_it_stands_in_plain_lines_off_a_terminal() {
+    let ws = Workspace::new();
+    ws.write("watched.yaml", TWO_EPOCHS);
+    let output = ws
+        .command(&["run", "watched.yaml", "--device", "cpu"])
+        .env("ABLATE_STATUS_EVERY", "0")
+        .output()
+        .unwrap();
+    let log = text(&output);
+    assert!(output.status.success(), "{log}");
+    let status: Vec<&str> = log.lines().filter(|l| l.starts_with("status: ")).collect();
+    assert!(
+        status.iter().any(|l| l.contains("0/3 stages done, 0 running, 3 left; epochs 0/2")),
+        "{log}"
+    );
+    assert!(
+        status
+            .iter()
+            .any(|l| l.contains("epochs 1/2; ETA ") && l.contains("now: train (epoch 2/2)")),
+        "{log}"
+    );
+    assert!(
+        status.last().unwrap().contains("3/3 stages done, 0 running, 0 left; epochs 2/2"),
+        "{log}"
+    );
+    assert!(!log.contains('\x1b'), "no escape codes off a terminal:\n{log}");
+}
+
+/// On a terminal the status is a bar above the task bars, in colour unless NO_COLOR is set.
+#[test]
+fn the_status_bar_is_coloured_on_a_terminal_unless_no_color() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: no `script` to give the run a terminal");
+        return;
+    }
+    let ws = Workspace::new();
+    ws.write("watched.yaml", TWO_EPOCHS);
+    let on_a_terminal = |no_color: bool, cache: &str| {
+        let command = format!(
+            "{} --cache {cache} run watched.yaml --device cpu",
+            env!("CARGO_BIN_EXE_ablate")
+        );
+        let mut script = std::process::Command::new("script");
+        script.args(["-qec", &command, "/dev/null"]).current_dir(ws.path("")).env("TERM", "xterm");
+        script.env("ABLATE_TORCH_WORKER", env!("CARGO_BIN_EXE_ablate-torch"));
+        if no_color {
+            script.env("NO_COLOR", "1");
+        } else {
+            script.env_remove("NO_COLOR");
+        }
+        let output = script.output().unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let coloured = on_a_terminal(false, "a");
+    assert!(coloured.contains("stages done") && coloured.contains("\x1b[32m"), "{coloured}");
+    assert!(!coloured.contains("status: "), "bars, not plain lines, on a terminal");
+    let plain = on_a_terminal(true, "b");
+    assert!(plain.contains("stages done") && !plain.contains("\x1b[32m"), "{plain}");
+}

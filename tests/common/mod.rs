@@ -59,6 +59,7 @@ impl Workspace {
             std::fs::read_dir(self.path("cache/runs"))
                 .unwrap()
                 .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
                 .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
                 .collect();
         runs.sort();

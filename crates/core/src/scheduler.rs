@@ -113,6 +113,16 @@ impl Scheduler<'_> {
         if let Err(error) = self.store.write_run(&journal) {
             self.progress.line(&format!("warning: cannot record the run's start: {error:#}"));
         }
+        self.progress.begin_run(
+            self.dag
+                .topological()
+                .map(|name| {
+                    let spec = self.pipeline.stage(name).expect("dag nodes are stages");
+                    let kind = self.registry.get(&spec.kind).expect("validated");
+                    (name.to_string(), spec.kind.clone(), kind.planned_units(&spec.params))
+                })
+                .collect(),
+        );
         let nodes = self
             .dag
             .topological()
@@ -130,9 +140,11 @@ impl Scheduler<'_> {
             loop {
                 let skipped = |name: &str, blocker: &str| {
                     self.progress.line(&format!("  skip {name} (upstream {blocker} failed)"));
+                    self.progress.stage_ended(name, false, 0.0);
                 };
                 for (name, device, upstream) in state.start_ready(skipped) {
                     let spec = self.pipeline.stage(name).expect("stage exists");
+                    self.progress.stage_started(name);
                     let (tx, verified) = (tx.clone(), &verified);
                     scope.spawn(move || {
                         let ended =
@@ -153,6 +165,12 @@ impl Scheduler<'_> {
                     break;
                 }
                 let (name, device, ended) = rx.recv().expect("workers send before exiting");
+                match &ended {
+                    Ended::Ok(Outcome::Ran { seconds, .. }, _) => {
+                        self.progress.stage_ended(name, true, *seconds)
+                    }
+                    _ => self.progress.stage_ended(name, false, 0.0),
+                }
                 if let Ended::Ok(outcome, _) = &ended {
                     interrupt::ended(name, outcome);
                     self.store.journal_outcome(&journal, name, outcome);
@@ -172,6 +190,7 @@ impl Scheduler<'_> {
                 }
             }
         });
+        self.progress.end_run();
         let seconds = started.elapsed().as_secs_f64();
         RunReport::new(
             self.pipeline,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::metrics::MetricRow;
 use super::params::{ParamProblem, ParamSpec, Params};
-use super::progress::Progress;
+use super::progress::{Progress, Units};
 
 /// What a stage competes for while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +114,11 @@ pub trait StageKind: Send + Sync {
     /// file that does not exist), reported with the parameter's position before anything runs.
     fn check(&self, _params: &Params) -> Vec<ParamProblem> {
         Vec::new()
+    }
+    /// The units of work a stage of this kind plans with these parameters (a training's
+    /// epochs), which a run's status counts; none by default.
+    fn planned_units(&self, _params: &Params) -> Option<Units> {
+        None
     }
     /// Files read from outside the cache. Errors here are reported before anything runs.
     fn input_files(&self, _params: &Params) -> anyhow::Result<Vec<InputFile>> {

@@ -27,6 +27,7 @@ pub mod vae_augment;
 pub mod worker;
 
 use ablate_core::params::{Choice, Params};
+use ablate_core::progress::Units;
 use ablate_core::stage::{InputFile, KindInfo, Registry, StageContext, StageKind};
 
 /// Every stage kind: those that run here, then those that run in a worker.
@@ -74,6 +75,15 @@ impl StageKind for WorkerKind {
         match self {
             WorkerKind::Backbone => backbone::input_files(params),
             _ => Ok(Vec::new()),
+        }
+    }
+
+    fn planned_units(&self, params: &Params) -> Option<Units> {
+        match self {
+            WorkerKind::Train => {
+                Some(Units { name: "epochs", planned: u64::try_from(params.int("epochs")).ok()? })
+            }
+            _ => None,
         }
     }
 

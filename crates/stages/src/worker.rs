@@ -4,7 +4,9 @@
 //! run` start in milliseconds. The process boundary also isolates crashes inside libtorch. The
 //! parent writes a [`Request`] as JSON, sends its path to a worker (a line on the worker's stdin)
 //! and waits for the reply line; the worker runs the stage's `execute`, writes a [`Reply`]
-//! (metrics, summary or error) and replies.
+//! (metrics, summary or error) and replies. On the way, the stage's progress (its lines, task
+//! bars and epochs done) arrives on the same channel as `ablate_core::progress::Event` lines,
+//! which the parent shows beside every other stage's.
 //!
 //! Workers are kept between stages, one pool per device name, so that a grid pays the start of
 //! a worker (loading libtorch and creating the CUDA context: 0.5–1.5 s) once per device slot, not
@@ -23,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use ablate_core::params::Choice;
 use ablate_core::params::Params;
-use ablate_core::progress::Progress;
+use ablate_core::progress::{Event, Progress};
 use ablate_core::stage::{StageContext, StageKind, StageReport};
 
 use crate::WorkerKind;
@@ -85,7 +87,7 @@ pub fn delegate(kind: WorkerKind, ctx: &mut StageContext) -> anyhow::Result<()> 
         Some(worker) => worker,
         None => Worker::start(job.device.clone())?,
     };
-    let finished = worker.run(&job_path);
+    let finished = worker.run(&job_path, ctx.progress, ctx.stage);
     let result: Reply = match std::fs::read(&job.result) {
         Ok(bytes) => serde_json::from_slice(&bytes).context("unreadable worker result")?,
         Err(_) => Reply::default(),
@@ -137,15 +139,19 @@ impl Worker {
         Ok(Worker { device, child, jobs, replies })
     }
 
-    /// Sends one job and waits for its reply; an error means the worker died.
-    fn run(&mut self, job_path: &Path) -> anyhow::Result<()> {
-        let mut reply = String::new();
+    /// Sends one job and waits for its reply, showing the progress it reports on the way
+    /// ([`Event`] lines before [`DONE`]); an error means the worker died.
+    fn run(&mut self, job_path: &Path, progress: &Progress, stage: &str) -> anyhow::Result<()> {
         let sent = writeln!(self.jobs, "{}", job_path.display()).and_then(|()| self.jobs.flush());
-        if sent.is_ok()
-            && self.replies.read_line(&mut reply).is_ok()
-            && reply == format!("{DONE}\n")
-        {
-            return Ok(());
+        let mut line = String::new();
+        while sent.is_ok() && matches!(self.replies.read_line(&mut line), Ok(1..)) {
+            if line.trim_end() == DONE {
+                return Ok(());
+            }
+            if let Ok(event) = serde_json::from_str::<Event>(&line) {
+                progress.replay(stage, event);
+            }
+            line.clear();
         }
         let _ = self.child.kill();
         let status = self.child.wait().context("waiting for the device worker")?;
@@ -161,6 +167,8 @@ const DONE: &str = "done";
 /// [`DONE`] on stdout after each; exits when stdin closes.
 pub fn serve(execute: impl Fn(WorkerKind, &mut StageContext) -> anyhow::Result<()>) -> i32 {
     let mut replies = reply_channel();
+    let Ok(events) = replies.try_clone() else { return 1 };
+    let progress = Progress::forwarding(Box::new(events));
     let (tx, rx) = std::sync::mpsc::channel::<PathBuf>();
     // Reading on another thread notices a closed stdin (ablate gone) also while a job runs.
     std::thread::spawn(move || {
@@ -174,7 +182,7 @@ pub fn serve(execute: impl Fn(WorkerKind, &mut StageContext) -> anyhow::Result<(
         unsafe { libc::_exit(0) }
     });
     for job_path in rx {
-        if let Err(error) = run_job(&job_path, &execute) {
+        if let Err(error) = run_job(&job_path, &execute, &progress) {
             eprintln!("error: {error:#}");
             return 2;
         }
@@ -200,6 +208,7 @@ fn reply_channel() -> std::fs::File {
 fn run_job(
     job_path: &Path,
     execute: &impl Fn(WorkerKind, &mut StageContext) -> anyhow::Result<()>,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(job_path)
         .with_context(|| format!("cannot read job {}", job_path.display()))?;
@@ -208,7 +217,6 @@ fn run_job(
     let kind = WorkerKind::from_name(&job.kind)
         .ok_or_else(|| anyhow::anyhow!("`{}` is not a worker stage kind", job.kind))?;
     let params = Params::from_values(kind.info().params, job.params);
-    let progress = Progress::new();
     let mut ctx = StageContext {
         stage: &job.stage,
         params: &params,
@@ -216,7 +224,7 @@ fn run_job(
         out_dir: job.out_dir,
         device: job.device,
         workspace: job.workspace,
-        progress: &progress,
+        progress,
         report: StageReport::default(),
     };
     let outcome = execute(kind, &mut ctx);

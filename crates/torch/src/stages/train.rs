@@ -102,6 +102,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let task = ctx.progress.task(format!("epoch {}/{}", epoch, p.epochs), batches as u64);
         let losses = trainer.run_epoch(&p, epoch, &data, || task.inc(1))?;
         task.finish(trainer.record_epoch(&p, epoch, losses, &data)?);
+        ctx.progress.unit_done(ctx.stage);
     }
 
     let model_file = checkpoint::save(&ctx.out_dir, &config, &trainer.best_weights)?;
