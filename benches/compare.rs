@@ -12,7 +12,7 @@ use ablate::results::format::{Format, render};
 use ablate_core::grid::Layout;
 use ablate_core::manifest::{Manifest, ManifestStage, ManifestVariant};
 use ablate_core::metrics::{MetricRow, MetricSource, write_parquet};
-use ablate_core::store::Store;
+use ablate_core::store::{RefEntry, Store};
 
 const LEVELS: usize = 10;
 const SEEDS: usize = 10;
@@ -25,8 +25,10 @@ fn main() -> anyhow::Result<()> {
     println!("wrote {files} metric files in {:.2}s", started.elapsed().as_secs_f64());
 
     let run = || -> anyhow::Result<usize> {
-        let collected =
-            collect(&store, &Selection { pipelines: &[], stages: Stages::Evaluations })?;
+        let collected = collect(
+            &store,
+            &Selection { pipelines: &[], stages: Stages::Evaluations, stale: false },
+        )?;
         let comparison = compare(&collected, &Options::default())?;
         Ok(render(&comparison, Format::Table)?.len())
     };
@@ -80,7 +82,13 @@ fn populate(store: &Store) -> anyhow::Result<usize> {
                     timestamp_micros: 0,
                 };
                 write_parquet(&entry.join("metrics.parquet"), &source, &rows)?;
-                store.write_ref("bench", &instance, &key)?;
+                let entry = RefEntry {
+                    key: key.clone(),
+                    definition: None,
+                    written: 0,
+                    overrides: Vec::new(),
+                };
+                store.write_ref("bench", &instance, &entry)?;
                 stages.push(ManifestStage {
                     instance: instance.clone(),
                     template: "evaluate".into(),
@@ -116,6 +124,7 @@ fn populate(store: &Store) -> anyhow::Result<usize> {
         layout: Some(layout),
         stages,
         variants,
+        definitions: BTreeMap::new(),
     })?;
     Ok(files)
 }

@@ -119,7 +119,8 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
             }
         }
     }
-    let mut refs: HashMap<(usize, &str), Option<(RefEntry, Option<Stale>)>> = HashMap::new();
+    // (manifest, instance) → its ref and whether the result is stale.
+    let mut refs: HashMap<(usize, &str), Option<ReadRef>> = HashMap::new();
     for (m, _, _, instance) in &wanted {
         refs.entry((*m, instance.as_str())).or_insert_with(|| {
             let entry = store.read_ref_entry(&manifests[*m].pipeline, instance)?;
@@ -178,6 +179,9 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
         .collect();
     Ok(Collected { manifests, runs, results, missing })
 }
+
+/// A ref as read, and whether its result is stale.
+type ReadRef = (RefEntry, Option<Stale>);
 
 /// Whether the ref's result was made under another definition of `instance` than the
 /// manifest's (unknown for refs and manifests written before definitions: taken as current).

@@ -36,12 +36,13 @@ pub(super) fn take(out: &Path) -> anyhow::Result<Vec<MetricRow>> {
     Ok(rows)
 }
 
+/// What a metric row measures: (split, epoch, class, metric).
+type Identity = (Option<String>, Option<u32>, Option<String>, String);
+
 fn parse(text: &str) -> anyhow::Result<Vec<MetricRow>> {
     let mut rows = Vec::new();
-    // (split, epoch, class, metric) → the line that gave it: one number each, or `compare`
-    // would have to pick one of two.
-    let mut seen: HashMap<(Option<String>, Option<u32>, Option<String>, String), usize> =
-        HashMap::new();
+    // The line that gave each number: one each, or `compare` would have to pick one of two.
+    let mut seen: HashMap<Identity, usize> = HashMap::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let row: Line = serde_json::from_str(line).with_context(|| {
             format!(
