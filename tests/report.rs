@@ -87,7 +87,8 @@ fn metrics_is_one_tidy_table_with_the_levels_as_columns(ws: &Workspace) {
             "epoch",
             "class",
             "metric",
-            "value"
+            "value",
+            "stale"
         ]
     );
     // The evaluations' macro-F1: one per variant and seed, equal to what compare pools.
@@ -106,7 +107,12 @@ fn metrics_is_one_tidy_table_with_the_levels_as_columns(ws: &Workspace) {
         let is_split = text("split").is_some();
         if text("stage") == Some("evaluate") && text("metric") == Some("macro_f1") && is_split {
             let Field::Double(value) = field("value") else { panic!("value is a double") };
-            found.push((text("variant").unwrap().into(), text("seed").unwrap().into(), *value));
+            // The seed is an integer column: `WHERE seed = 0` works in DuckDB.
+            let seed = match field("seed") {
+                Field::UInt(seed) => seed.to_string(),
+                other => panic!("seed is an unsigned integer, found {other:?}"),
+            };
+            found.push((text("variant").unwrap().into(), seed, *value));
         }
     }
     assert_eq!(found.len(), 12, "4 variants × 3 seeds: {found:?}");
@@ -122,7 +128,7 @@ fn metrics_is_one_tidy_table_with_the_levels_as_columns(ws: &Workspace) {
     // CSV to standard output, with the same rows.
     let csv = ok(ws, &["metrics", "--format", "csv"]);
     assert!(csv.starts_with(
-        "pipeline,variant,loss,hidden,seed,stage,stage_key,split,epoch,class,metric,value\n"
+        "pipeline,variant,loss,hidden,seed,stage,stage_key,split,epoch,class,metric,value,stale\n"
     ));
     assert_eq!(csv.lines().count(), table.len() + 1);
     assert!(csv.contains("study,\"loss=focal,hidden=32\",focal,32,2,evaluate,"), "{csv}");

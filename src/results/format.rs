@@ -662,7 +662,7 @@ mod tests {
         assert!(csv.starts_with("pipeline,variant,model,val.macro_f1.mean,val.macro_f1.std,val.macro_f1.n,val.macro_f1.ci_low,val.macro_f1.ci_high,val.macro_f1.delta,val.macro_f1.delta_ci_low,val.macro_f1.delta_ci_high,val.macro_f1.p_value,val.macro_f1.p_adjusted,val.macro_f1.test,val.macro_f1.significant"), "{csv}");
         assert!(csv.contains("p,model=resnet18,resnet18,0.6,0.01,2,,,"), "{csv}");
         assert!(csv.contains(",paired t,true,"), "{csv}");
-        assert!(csv.lines().nth(1).unwrap().ends_with(",/work/p.yaml,3f2a9c1b"), "{csv}");
+        assert!(csv.lines().nth(1).unwrap().ends_with(",/work/p.yaml,3f2a9c1b,false"), "{csv}");
         let json = json(&comparison());
         assert_eq!(json[0]["metrics"]["val.f1[D]"]["mean"], 0.7);
         assert_eq!(json[0]["metrics"]["val.f1[D]"]["test"], "paired t");

@@ -1,7 +1,8 @@
 //! A validated pipeline: its stage instances with their inputs and parameters, and its grid's
 //! variants. `spec` builds it from YAML; the DAG, keys, plans and runs read it.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use super::diagnostic::Location;
 use super::grid::{self, Variant};
@@ -29,6 +30,9 @@ pub struct Pipeline {
     /// Stage name in the files → where it is defined, for a pipeline that `extends` another;
     /// empty otherwise.
     pub origins: BTreeMap<String, StageOrigin>,
+    /// Instance name → its index in `stages`, built on first use (a grid of 10,000 stages is
+    /// looked up by name at every step of planning and running).
+    pub index: OnceLock<HashMap<String, usize>>,
 }
 
 /// The file that defines a stage of an extending pipeline, and the file that changed it.
@@ -69,7 +73,10 @@ pub struct StageSpec {
 
 impl Pipeline {
     pub fn stage(&self, name: &str) -> Option<&StageSpec> {
-        self.stages.iter().find(|s| s.name == name)
+        let index = self.index.get_or_init(|| {
+            self.stages.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect()
+        });
+        index.get(name).map(|&i| &self.stages[i])
     }
 
     /// What a stage instance is, whatever its upstream stages output: the blake3 digest of its
@@ -78,6 +85,19 @@ impl Pipeline {
     /// the configuration a manifest describes, or from an earlier one (a stale row). Unlike the
     /// key, it is known before anything runs, also for stages a run never reaches.
     pub fn definition(&self, stage: &str) -> String {
+        self.define(stage, &mut HashMap::new())
+    }
+
+    /// Every instance's [`Pipeline::definition`], each upstream stage's computed once.
+    pub fn definitions(&self) -> BTreeMap<String, String> {
+        let mut known = HashMap::new();
+        self.stages.iter().map(|s| (s.name.clone(), self.define(&s.name, &mut known))).collect()
+    }
+
+    fn define(&self, stage: &str, known: &mut HashMap<String, String>) -> String {
+        if let Some(definition) = known.get(stage) {
+            return definition.clone();
+        }
         let mut hasher = blake3::Hasher::new();
         if let Some(spec) = self.stage(stage) {
             hasher.update(spec.kind.as_bytes());
@@ -87,15 +107,12 @@ impl Pipeline {
                 hasher.update(&[0]);
                 hasher.update(role.as_bytes());
                 hasher.update(&[0]);
-                hasher.update(self.definition(upstream).as_bytes());
+                hasher.update(self.define(upstream, known).as_bytes());
             }
         }
-        hasher.finalize().to_hex().to_string()
-    }
-
-    /// Every instance's [`Pipeline::definition`].
-    pub fn definitions(&self) -> BTreeMap<String, String> {
-        self.stages.iter().map(|s| (s.name.clone(), self.definition(&s.name))).collect()
+        let definition = hasher.finalize().to_hex().to_string();
+        known.insert(stage.to_string(), definition.clone());
+        definition
     }
 
     /// The pipeline file's absolute path, as manifests record it.
@@ -119,6 +136,6 @@ impl Pipeline {
         let used: std::collections::BTreeSet<&String> =
             variants.iter().flat_map(|v| v.stages.values()).collect();
         let stages = self.stages.into_iter().filter(|s| used.contains(&s.name)).collect();
-        Pipeline { stages, variants, whole: Some(whole), ..self }
+        Pipeline { stages, variants, whole: Some(whole), index: OnceLock::new(), ..self }
     }
 }

@@ -207,6 +207,7 @@ fn parse_extending(
         whole: None,
         warnings,
         origins: if composed.bases.is_empty() { BTreeMap::new() } else { composed.origins },
+        index: Default::default(),
     };
     if let Some(grid) = grid.as_ref().filter(|g| !g.variants().iter().all(|v| g.selects(v))) {
         pipeline = pipeline.slice(|variant| grid.selects(variant));
