@@ -110,6 +110,7 @@ impl Session {
             fingerprinter: &fingerprinter,
             progress: &progress,
             options,
+            environment: self.environment(options),
         };
         let mut report = match only {
             Some(stage) => scheduler.run_only(stage)?,

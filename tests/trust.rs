@@ -153,21 +153,6 @@ fn an_empty_stages_mapping_is_refused() {
     assert!(text(&output).contains("pipeline has no stages"), "{}", text(&output));
 }
 
-const TRAINING: &str = r#"
-name: gcsize
-stages:
-  data:
-    kind: synthetic
-    params: {size: 32, train: 64, val: 16, offsite_test: 16, onsite_test: 8}
-  model:
-    kind: backbone
-    params: {arch: resnet18}
-  train:
-    kind: train
-    inputs: {data: data, model: model}
-    params: {epochs: 1, batch_size: 16, head_hidden: 16, checkpoint_seconds: 0}
-"#;
-
 /// Bytes under `path` as `du --apparent-size --bytes` counts them (hard links once).
 fn du(path: &std::path::Path) -> u64 {
     let output = std::process::Command::new("du").arg("-sb").arg(path).output().unwrap();
@@ -178,8 +163,8 @@ fn du(path: &std::path::Path) -> u64 {
 #[test]
 fn gc_max_size_predicts_what_du_sees_when_best_weights_are_linked() {
     let ws = Workspace::new();
-    ws.write("gcsize.yaml", TRAINING);
-    ws.run("gcsize.yaml", &[]);
+    ws.write("tiny.yaml", common::TINY);
+    ws.run("tiny.yaml", &[]);
     let cache = ws.path("cache");
     let total = du(&cache);
     // One byte under: the finished training's workspace goes first; its best weights stay
@@ -198,7 +183,7 @@ fn gc_max_size_predicts_what_du_sees_when_best_weights_are_linked() {
 #[test]
 fn a_first_plan_without_a_cache_asks_the_worker_once() {
     let ws = Workspace::new();
-    ws.write("gcsize.yaml", TRAINING);
+    ws.write("tiny.yaml", common::TINY);
     // The worker, through a wrapper that counts `toolchain` questions.
     let log = ws.path("asked.log");
     let wrapper = ws.write(
@@ -213,7 +198,7 @@ fn a_first_plan_without_a_cache_asks_the_worker_once() {
         .unwrap();
     for cache in ["first", "second"] {
         let output = ws
-            .command(&["plan", "gcsize.yaml", "--cache", cache])
+            .command(&["plan", "tiny.yaml", "--cache", cache])
             .env("ABLATE_TORCH_WORKER", &wrapper)
             .output()
             .unwrap();
@@ -324,29 +309,14 @@ stages:
     assert!(table.contains("no Δ: no baseline") && table.contains("--baseline"), "{table}");
 }
 
-const TWO_EPOCHS: &str = r#"
-name: watched
-stages:
-  data:
-    kind: synthetic
-    params: {size: 32, train: 32, val: 16, offsite_test: 8, onsite_test: 8}
-  model:
-    kind: backbone
-    params: {arch: resnet18}
-  train:
-    kind: train
-    inputs: {data: data, model: model}
-    params: {epochs: 2, batch_size: 16, head_hidden: 16}
-"#;
-
 /// Off a terminal (a log, CI) the run's status is a plain line: stages done of all, epochs
 /// done of those planned, elapsed, an ETA and what runs now.
 #[test]
 fn a_long_run_says_where_it_stands_in_plain_lines_off_a_terminal() {
     let ws = Workspace::new();
-    ws.write("watched.yaml", TWO_EPOCHS);
+    ws.write("tiny.yaml", common::TINY);
     let output = ws
-        .command(&["run", "watched.yaml", "--device", "cpu"])
+        .command(&["run", "tiny.yaml", "--device", "cpu", "--set", "train.epochs=2"])
         .env("ABLATE_STATUS_EVERY", "0")
         .output()
         .unwrap();
@@ -354,7 +324,7 @@ fn a_long_run_says_where_it_stands_in_plain_lines_off_a_terminal() {
     assert!(output.status.success(), "{log}");
     let status: Vec<&str> = log.lines().filter(|l| l.starts_with("status: ")).collect();
     assert!(
-        status.iter().any(|l| l.contains("0/3 stages done, 0 running, 3 left; epochs 0/2")),
+        status.iter().any(|l| l.contains("0/5 stages done, 0 running, 5 left; epochs 0/2")),
         "{log}"
     );
     assert!(
@@ -364,7 +334,7 @@ fn a_long_run_says_where_it_stands_in_plain_lines_off_a_terminal() {
         "{log}"
     );
     assert!(
-        status.last().unwrap().contains("3/3 stages done, 0 running, 0 left; epochs 2/2"),
+        status.last().unwrap().contains("5/5 stages done, 0 running, 0 left; epochs 2/2"),
         "{log}"
     );
     assert!(!log.contains('\x1b'), "no escape codes off a terminal:\n{log}");
@@ -378,12 +348,10 @@ fn the_status_bar_is_coloured_on_a_terminal_unless_no_color() {
         return;
     }
     let ws = Workspace::new();
-    ws.write("watched.yaml", TWO_EPOCHS);
+    ws.write("tiny.yaml", common::TINY);
     let on_a_terminal = |no_color: bool, cache: &str| {
-        let command = format!(
-            "{} --cache {cache} run watched.yaml --device cpu",
-            env!("CARGO_BIN_EXE_ablate")
-        );
+        let command =
+            format!("{} --cache {cache} run tiny.yaml --device cpu", env!("CARGO_BIN_EXE_ablate"));
         let mut script = std::process::Command::new("script");
         script.args(["-qec", &command, "/dev/null"]).current_dir(ws.path("")).env("TERM", "xterm");
         script.env("ABLATE_TORCH_WORKER", env!("CARGO_BIN_EXE_ablate-torch"));

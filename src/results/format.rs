@@ -311,17 +311,7 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
         let listed: Vec<String> = comparison
             .not_run
             .iter()
-            .map(|n| {
-                let mut text =
-                    if n.variant.is_empty() { n.pipeline.clone() } else { n.variant.clone() };
-                if several && !n.variant.is_empty() {
-                    text = format!("{}: {text}", n.pipeline);
-                }
-                if !n.seeds.is_empty() {
-                    text += &format!(" (seed {})", n.seeds.join(", "));
-                }
-                text
-            })
+            .map(|n| variant_text(&n.pipeline, &n.variant, &n.seeds, several))
             .collect();
         out += &format!("not run yet (or failed): {}\n", listed.join("; "));
     }
@@ -329,6 +319,20 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
         out += &format!("{}\n", describe(source));
     }
     out
+}
+
+/// `k=b (seed 0, 1)`, prefixed with its pipeline when the table shows several; a pipeline
+/// without a grid by its name.
+fn variant_text(pipeline: &str, variant: &str, seeds: &[String], several: bool) -> String {
+    let mut text = match (variant.is_empty(), several) {
+        (true, _) => pipeline.to_string(),
+        (false, true) => format!("{pipeline}: {variant}"),
+        (false, false) => variant.to_string(),
+    };
+    if !seeds.is_empty() {
+        text += &format!(" (seed {})", seeds.join(", "));
+    }
+    text
 }
 
 /// Marks a row with numbers of an earlier configuration (`--stale`).
@@ -344,14 +348,7 @@ pub(crate) fn stale_lines(comparison: &Comparison) -> String {
             .iter()
             .filter(|s| s.shown == shown)
             .map(|s| {
-                let mut text =
-                    if s.variant.is_empty() { s.pipeline.clone() } else { s.variant.clone() };
-                if several && !s.variant.is_empty() {
-                    text = format!("{}: {text}", s.pipeline);
-                }
-                if !s.seeds.is_empty() {
-                    text += &format!(" (seed {})", s.seeds.join(", "));
-                }
+                let text = variant_text(&s.pipeline, &s.variant, &s.seeds, several);
                 let mut when = match s.written {
                     0 => "recorded before refs dated their results".to_string(),
                     at => format!("recorded {} UTC", format_time(at)),

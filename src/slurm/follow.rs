@@ -92,15 +92,18 @@ pub fn wait(store: &Store, submission: &Submission) -> anyhow::Result<bool> {
     }
 }
 
+/// The states in the order the summary counts them, whatever order the jobs were submitted in.
+const SUMMARY_ORDER: [&str; 7] =
+    ["done", "running", "queued", "failed", "blocked", "cancelled", "lost"];
+
 fn print_header(submission: &Submission, states: &[JobState]) {
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for s in states {
-        match counts.iter_mut().find(|(word, _)| *word == s.state.word()) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((s.state.word(), 1)),
-        }
-    }
-    let counts: Vec<String> = counts.iter().map(|(word, n)| format!("{n} {word}")).collect();
+    let counts: Vec<String> = SUMMARY_ORDER
+        .iter()
+        .filter_map(|word| {
+            let n = states.iter().filter(|s| s.state.word() == *word).count();
+            (n > 0).then(|| format!("{n} {word}"))
+        })
+        .collect();
     println!(
         "slurm {}: submission {} at {}: {} jobs: {}; {} stages were cached",
         submission.pipeline,

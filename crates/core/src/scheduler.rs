@@ -27,7 +27,7 @@ use super::metrics::{MetricSource, write_parquet};
 use super::pipeline::{Pipeline, StageSpec};
 use super::plan::workspace_reasons;
 use super::progress::Progress;
-use super::run_record::{Outcome, RunReport};
+use super::run_record::{Environment, Outcome, RunReport};
 use super::run_state::{Ended, Next, Node, RunState};
 use super::stage::{Registry, Resource, StageContext, StageReport};
 use super::store::{Entry, Record, RefEntry, Store, WorkspaceOwner};
@@ -68,6 +68,8 @@ pub struct Scheduler<'a> {
     pub fingerprinter: &'a Fingerprinter<'a>,
     pub progress: &'a Progress,
     pub options: &'a RunOptions,
+    /// The build and machine of the run, as its record keeps them.
+    pub environment: Environment,
 }
 
 impl Scheduler<'_> {
@@ -97,13 +99,16 @@ impl Scheduler<'_> {
                 (name.to_string(), Outcome::Skipped { because: "the run was interrupted".into() })
             })
             .collect();
-        let record = RunReport::new(
-            self.pipeline,
-            self.options.device_kind(),
-            started_at,
-            0.0,
-            order.clone(),
-        );
+        let record = RunReport {
+            environment: self.environment.clone(),
+            ..RunReport::new(
+                self.pipeline,
+                self.options.device_kind(),
+                started_at,
+                0.0,
+                order.clone(),
+            )
+        };
         interrupt::begin(record.clone());
         // What a run killed outright leaves: this record and the journal of its outcomes.
         let killed = Outcome::Skipped { because: "the run was killed before it ended".into() };
