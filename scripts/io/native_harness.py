@@ -126,7 +126,11 @@ def run_worker(
             assert proc.stdin and proc.stdout
             proc.stdin.write(f"{job_path}\n")
             proc.stdin.flush()
-            reply = proc.stdout.readline()  # the worker exits when its stdin closes: wait first
+            # Progress events (a JSON value a line, ablate_core::progress::Event) come before
+            # the reply; the worker exits when its stdin closes: wait for the reply first.
+            reply = proc.stdout.readline()
+            while reply not in ("done\n", ""):
+                reply = proc.stdout.readline()
         finally:
             if proc.stdin:
                 proc.stdin.close()
