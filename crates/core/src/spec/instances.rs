@@ -8,7 +8,8 @@
 //! through other variables), and a variant whose definitions of those variables are the same
 //! gets the instance as it is, since interpolation reads nothing else. A 102-variant grid of 15
 //! stages validates a few dozen instances instead of some 1,500 stages.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use super::validate_stage;
 use crate::diagnostic::Diagnostic;
@@ -26,6 +27,11 @@ pub(super) struct Template<'a> {
     /// Its `when`, parsed once; `None`: every variant has the stage.
     when: Option<Selector>,
     instances: Vec<Instance>,
+    /// The lists of variables its instances resolved (usually one list for all), and by list
+    /// and the hash of their definitions, the instances: a variant finds its instance by hash
+    /// instead of comparing with every instance (a grid of 10,000 variants has as many).
+    resolved: Vec<Vec<String>>,
+    by_definitions: HashMap<(usize, u64), Vec<usize>>,
 }
 
 /// A stage interpolated and validated for the variants whose variables it used are the same.
@@ -67,7 +73,14 @@ impl<'a> Templates<'a> {
                     Some(grid.selector(&when, "`when`")?)
                 }
             };
-            stages.push(Template { key, node, when, instances: Vec::new() });
+            stages.push(Template {
+                key,
+                node,
+                when,
+                instances: Vec::new(),
+                resolved: Vec::new(),
+                by_definitions: HashMap::new(),
+            });
         }
         let names = entries.iter().map(|(k, _)| k.name.as_str()).collect();
         Ok(Templates { stages, names })
@@ -92,13 +105,18 @@ impl<'a> Templates<'a> {
             let same = |i: &Instance| {
                 i.definitions.iter().all(|(name, d)| vars.definition(name) == d.as_ref())
             };
-            if let Some(i) = template.instances.iter().position(same) {
+            let found = template.resolved.iter().enumerate().find_map(|(list, names)| {
+                let hash = definitions_hash(names.iter().map(|name| vars.definition(name)));
+                let candidates = template.by_definitions.get(&(list, hash))?;
+                candidates.iter().copied().find(|&i| same(&template.instances[i]))
+            });
+            if let Some(i) = found {
                 chosen.push((s, i));
                 continue;
             }
             let mut node = template.node.clone();
             vars.interpolate(&mut node, &mut Vec::new()).map_err(|d| vec![d])?;
-            let definitions = vars
+            let definitions: Vec<(String, Option<Node>)> = vars
                 .take_used()
                 .into_iter()
                 .map(|name| {
@@ -108,9 +126,20 @@ impl<'a> Templates<'a> {
                 .collect();
             match validate_stage(template.key, &node, &self.names, registry) {
                 Ok(spec) => {
+                    let names: Vec<String> = definitions.iter().map(|(n, _)| n.clone()).collect();
+                    let hash = definitions_hash(definitions.iter().map(|(_, d)| d.as_ref()));
+                    let list = match template.resolved.iter().position(|l| *l == names) {
+                        Some(list) => list,
+                        None => {
+                            template.resolved.push(names);
+                            template.resolved.len() - 1
+                        }
+                    };
                     let digest = own_digest(&spec);
                     template.instances.push(Instance { definitions, spec, digest });
-                    chosen.push((s, template.instances.len() - 1));
+                    let index = template.instances.len() - 1;
+                    template.by_definitions.entry((list, hash)).or_default().push(index);
+                    chosen.push((s, index));
                 }
                 Err(mut errors) => diagnostics.append(&mut errors),
             }
@@ -162,12 +191,18 @@ impl<'a> Templates<'a> {
         let identities: Vec<Vec<Option<blake3::Hash>>> =
             per_variant.iter().map(|stages| self.identities(stages)).collect();
         let mut by_stage: Vec<Vec<Merged>> = self.stages.iter().map(|_| Vec::new()).collect();
+        // Per stage, identity → its index in `by_stage`.
+        let mut position: Vec<HashMap<blake3::Hash, usize>> =
+            self.stages.iter().map(|_| HashMap::new()).collect();
         for (v, stages) in per_variant.iter().enumerate() {
             for &(s, instance) in stages {
                 let identity = identities[v][s].expect("a chosen stage has an identity");
-                match by_stage[s].iter_mut().find(|m| m.identity == identity) {
-                    Some(merged) => merged.variants.push(v),
-                    None => by_stage[s].push(Merged { identity, instance, variants: vec![v] }),
+                match position[s].get(&identity) {
+                    Some(&m) => by_stage[s][m].variants.push(v),
+                    None => {
+                        position[s].insert(identity, by_stage[s].len());
+                        by_stage[s].push(Merged { identity, instance, variants: vec![v] });
+                    }
                 }
             }
         }
@@ -187,10 +222,8 @@ impl<'a> Templates<'a> {
                 grid::instance_names(&template.key.name, &groups, &params, &when)
             })
             .collect();
-        let name_of = |s: usize, identity: blake3::Hash| -> &str {
-            let m = by_stage[s].iter().position(|m| m.identity == identity).expect("merged");
-            &names[s][m]
-        };
+        let name_of =
+            |s: usize, identity: blake3::Hash| -> &str { &names[s][position[s][&identity]] };
         let mut stages = Vec::new();
         for (s, merged) in by_stage.iter().enumerate() {
             for m in merged {
@@ -276,4 +309,40 @@ fn take_entry(node: &mut Node, name: &str) -> Option<Node> {
     let Value::Map(entries) = &mut node.value else { return None };
     let index = entries.iter().position(|(k, _)| k.name == name)?;
     Some(entries.remove(index).1)
+}
+
+/// A hash of variables' definitions consistent with their equality (values and where they are
+/// written), for looking instances up.
+fn definitions_hash<'n>(definitions: impl Iterator<Item = Option<&'n Node>>) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for definition in definitions {
+        match definition {
+            None => 0u8.hash(&mut hasher),
+            Some(node) => hash_node(node, &mut hasher),
+        }
+    }
+    hasher.finish()
+}
+
+fn hash_node(node: &Node, hasher: &mut impl Hasher) {
+    (node.location.line, node.location.column).hash(hasher);
+    node.location.source.name.hash(hasher);
+    match &node.value {
+        Value::Null => 1u8.hash(hasher),
+        Value::Bool(b) => (2u8, b).hash(hasher),
+        Value::Int(i) => (3u8, i).hash(hasher),
+        Value::Float(f) => (4u8, f.to_bits()).hash(hasher),
+        Value::Str(s) => (5u8, s).hash(hasher),
+        Value::Seq(items) => {
+            (6u8, items.len()).hash(hasher);
+            items.iter().for_each(|item| hash_node(item, hasher));
+        }
+        Value::Map(entries) => {
+            (7u8, entries.len()).hash(hasher);
+            for (key, value) in entries {
+                key.name.hash(hasher);
+                hash_node(value, hasher);
+            }
+        }
+    }
 }
