@@ -654,6 +654,14 @@ mod tests {
     }
 
     #[test]
+    fn csv_numbers_keep_full_precision_without_dozens_of_zeros() {
+        assert_eq!(csv_number(3.2e-48), "3.2e-48");
+        assert_eq!(csv_number(0.5), "0.5");
+        assert_eq!(csv_number(0.0), "0");
+        assert_eq!(csv_number(0.012), "0.012");
+    }
+
+    #[test]
     fn csv_and_json_carry_every_statistic() {
         let csv = csv(&comparison()).unwrap();
         assert!(csv.starts_with("pipeline,variant,model,val.macro_f1.mean,val.macro_f1.std,val.macro_f1.n,val.macro_f1.ci_low,val.macro_f1.ci_high,val.macro_f1.delta,val.macro_f1.delta_ci_low,val.macro_f1.delta_ci_high,val.macro_f1.p_value,val.macro_f1.p_adjusted,val.macro_f1.test,val.macro_f1.significant"), "{csv}");
