@@ -8,12 +8,13 @@ use std::path::Path;
 /// its result's model file) counts its share at each, so the parts of the cache add up to the
 /// whole.
 pub fn size_of(path: &Path) -> u64 {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => fs::read_dir(path)
-            .map_or(0, |entries| entries.flatten().map(|e| size_of(&e.path())).sum()),
-        Ok(meta) => meta.len() / meta.nlink().max(1),
-        Err(_) => 0,
-    }
+    let mut total = 0;
+    walk(path, &mut |meta| {
+        if !meta.is_dir() {
+            total += meta.len() / meta.nlink().max(1);
+        }
+    });
+    total
 }
 
 /// Bytes under `path` as `du --apparent-size` counts them: folders too, and a file with several

@@ -177,8 +177,7 @@ impl Scheduler<'_> {
                     _ => self.progress.stage_ended(name, false, 0.0),
                 }
                 if let Ended::Ok(outcome, _) = &ended {
-                    interrupt::ended(name, outcome);
-                    self.store.journal_outcome(&journal, name, outcome);
+                    self.record_outcome(&journal, name, outcome);
                 }
                 let published = |key: &str| self.store.entries_dir().join(key).exists();
                 match state.finish(name, device, ended, published) {
@@ -188,9 +187,7 @@ impl Scheduler<'_> {
                         .line(&format!("! {name}: {error}; set aside, {upstream} runs again")),
                     Next::Failed(error) => {
                         self.progress.line(&format!("✗ {name} failed: {error}"));
-                        let outcome = Outcome::Failed { error };
-                        self.store.journal_outcome(&journal, name, &outcome);
-                        interrupt::ended(name, &outcome);
+                        self.record_outcome(&journal, name, &Outcome::Failed { error });
                     }
                 }
             }
@@ -204,6 +201,13 @@ impl Scheduler<'_> {
             seconds,
             state.outcomes(),
         )
+    }
+
+    /// Keeps how `stage` ended where an interrupted run (its record) and a killed one (its
+    /// journal) find it.
+    fn record_outcome(&self, journal: &RunReport, stage: &str, outcome: &Outcome) {
+        interrupt::ended(stage, outcome);
+        self.store.journal_outcome(journal, stage, outcome);
     }
 
     /// Runs exactly `stage` (`ablate run --only`, one job of a Slurm submission). Its upstream
