@@ -2,7 +2,8 @@
 # How `ablate plan` scales with the number of stages: a grid of three factors with N levels
 # each over tiny trainings (N³ train stages plus the shared data and model), planned in a cache
 # that exists, for N = 10, 22 and 46 (about 1k, 10k and 100k stages). Prints per size the
-# stages, the fastest wall time of RUNS plans and the peak memory.
+# stages, the fastest wall time of RUNS plans, its CPU time (user + system: less sensitive to a
+# busy machine than the wall time) and the peak memory.
 #   scripts/bench/plan-scale.sh            # RUNS=3 SIZES="10 22 46" by default
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,10 +36,14 @@ for n in ${SIZES:-10 22 46}; do
     "$ablate" run "scale$n.yaml" --set 'grid.only={a: l1, b: l1, c: l1}' >/dev/null 2>&1
     best=""
     for ((r = 0; r < runs; r++)); do
-        /usr/bin/time -f "%e %M" -o time.txt "$ablate" plan "scale$n.yaml" >plan.txt
-        read -r seconds kb <time.txt
-        if [ -z "$best" ] || awk "BEGIN{exit !($seconds < $best)}"; then best=$seconds; mem=$kb; fi
+        /usr/bin/time -f "%e %U %S %M" -o time.txt "$ablate" plan "scale$n.yaml" >plan.txt
+        read -r seconds user system kb <time.txt
+        if [ -z "$best" ] || awk "BEGIN{exit !($seconds < $best)}"; then
+            best=$seconds
+            cpu=$(awk "BEGIN{print $user + $system}")
+            mem=$kb
+        fi
     done
     stages=$(tail -1 plan.txt | awk '{print $1}')
-    echo "N=$n: $stages stages, plan ${best} s, peak $((mem / 1024)) MB"
+    echo "N=$n: $stages stages, plan ${best} s (CPU ${cpu} s), peak $((mem / 1024)) MB"
 done

@@ -23,7 +23,8 @@
 //! interpolated and validated, then merged: two variants' instances of a stage are one stage
 //! when kind, parameters and (recursively) inputs are identical, so shared upstream stages run
 //! once. A stage with several instances is named by the levels that tell them apart
-//! (`train[backbone=resnet18,seed=1]`); one shared by all variants keeps its name.
+//! (`train[backbone=resnet18,seed=1]`, see `spec::naming`); one shared by all variants keeps its
+//! name.
 use super::diagnostic::{Diagnostic, Location};
 use super::names::{self, NameKind};
 use super::yaml::{Key, Node, Value};
@@ -463,127 +464,6 @@ fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
     Ok(Factor { name: key.name.clone(), levels })
 }
 
-/// Names the instances of one stage (see the module doc): by the factors constant within each
-/// instance and varying between them, and those its `when` selects on (so that an instance says
-/// which variants it belongs to); instances that would share a name get all their constant
-/// levels, then the fewest parameters that tell them apart, and a `#n` suffix as the last resort.
-pub fn instance_names(
-    stage: &str,
-    instances: &[Vec<&Variant>],
-    params: &[&serde_json::Map<String, serde_json::Value>],
-    when: &[String],
-) -> Vec<String> {
-    if instances.len() == 1 {
-        return vec![stage.to_string()];
-    }
-    let constant = |variants: &[&Variant]| -> Vec<(String, String)> {
-        variants[0]
-            .levels
-            .iter()
-            .filter(|(f, l)| variants.iter().all(|v| v.level(f) == Some(l)))
-            .cloned()
-            .collect()
-    };
-    let constants: Vec<Vec<(String, String)>> = instances.iter().map(|v| constant(v)).collect();
-    let factors: Vec<&String> = instances[0][0].levels.iter().map(|(f, _)| f).collect();
-    let shown: Vec<&String> = factors
-        .into_iter()
-        .filter(|f| {
-            let levels: Vec<Option<&String>> =
-                constants.iter().map(|c| c.iter().find(|(g, _)| g == *f).map(|(_, l)| l)).collect();
-            let varies = levels.iter().any(|l| *l != levels[0]);
-            levels.iter().all(Option::is_some) && (varies || when.contains(f))
-        })
-        .collect();
-    // A level shared by every instance tells none apart: never shown.
-    let everywhere = |factor: &str, level: &str| {
-        constants.iter().all(|c| c.iter().any(|(f, l)| f == factor && l == level))
-    };
-    let format = |parts: Vec<String>| format!("{stage}[{}]", parts.join(","));
-    // A factor some instance has one level of: an instance spread over several of its levels
-    // lists them (`lever=baseline+tta`), so that no instance goes without a name.
-    let told = |factor: &str| constants.iter().any(|c| c.iter().any(|(f, _)| f == factor));
-    let served = |i: usize, factor: &str| -> String {
-        let mut levels: Vec<&str> = Vec::new();
-        for variant in &instances[i] {
-            if let Some(level) = variant.level(factor).filter(|l| !levels.contains(l)) {
-                levels.push(level);
-            }
-        }
-        levels.join("+")
-    };
-    let level_parts = |i: usize, all: bool| -> Vec<String> {
-        let c = &constants[i];
-        if !all {
-            return c
-                .iter()
-                .filter(|(f, _)| shown.contains(&f))
-                .map(|(f, l)| format!("{f}={l}"))
-                .collect();
-        }
-        instances[i][0]
-            .levels
-            .iter()
-            .filter_map(|(f, _)| match c.iter().find(|(g, _)| g == f) {
-                Some((_, l)) if !everywhere(f, l) => Some(format!("{f}={l}")),
-                Some(_) => None,
-                None if told(f) => Some(format!("{f}={}", served(i, f))),
-                None => None,
-            })
-            .collect()
-    };
-    let mut names: Vec<String> =
-        (0..instances.len()).map(|i| format(level_parts(i, false))).collect();
-    let colliding =
-        |names: &[String], i: usize| names.iter().filter(|n| **n == names[i]).count() > 1;
-    let with_all_levels: Vec<String> = (0..names.len())
-        .map(|i| if colliding(&names, i) { format(level_parts(i, true)) } else { names[i].clone() })
-        .collect();
-    names = with_all_levels;
-    let with_params: Vec<String> = (0..names.len())
-        .map(|i| {
-            if !colliding(&names, i) {
-                return names[i].clone();
-            }
-            let group: Vec<usize> = (0..names.len()).filter(|&j| names[j] == names[i]).collect();
-            let differing: Vec<&String> = params[i]
-                .iter()
-                .filter(|(key, value)| group.iter().any(|&j| params[j].get(*key) != Some(*value)))
-                .map(|(key, _)| key)
-                .collect();
-            // The fewest of them, in the stage's order, that tell the group apart.
-            let telling = (1..=differing.len())
-                .find(|&n| {
-                    let values: Vec<Vec<Option<&serde_json::Value>>> = group
-                        .iter()
-                        .map(|&j| differing[..n].iter().map(|k| params[j].get(*k)).collect())
-                        .collect();
-                    (0..values.len()).all(|a| !values[a + 1..].contains(&values[a]))
-                })
-                .unwrap_or(differing.len());
-            let mut parts = level_parts(i, true);
-            for key in &differing[..telling] {
-                let value = &params[i][*key];
-                parts.push(format!(
-                    "{key}={}",
-                    value.as_str().map_or_else(|| value.to_string(), String::from)
-                ));
-            }
-            format(parts)
-        })
-        .collect();
-    names = with_params;
-    let mut seen: Vec<String> = Vec::new();
-    for name in names.iter_mut() {
-        let count = seen.iter().filter(|n| *n == name).count();
-        seen.push(name.clone());
-        if count > 0 {
-            *name = format!("{name}#{}", count + 1);
-        }
-    }
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -670,34 +550,5 @@ mod tests {
         assert!(e.message.contains("leave no variant"), "{}", e.message);
         let e = grid("factors: {a: [x, y]}\nonly: {a: z}").err().unwrap();
         assert!(e.message.contains("`grid.only`: `a` has no level `z`"), "{}", e.message);
-    }
-
-    #[test]
-    fn instances_are_named_by_the_levels_that_tell_them_apart() {
-        let v = |levels: &[(&str, &str)]| Variant {
-            levels: levels.iter().map(|(f, l)| (f.to_string(), l.to_string())).collect(),
-        };
-        let (a, b, c, d) = (
-            v(&[("att", "none"), ("heads", "4")]),
-            v(&[("att", "none"), ("heads", "8")]),
-            v(&[("att", "mha"), ("heads", "4")]),
-            v(&[("att", "mha"), ("heads", "8")]),
-        );
-        let params: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
-        let names =
-            instance_names("attention", &[vec![&a, &b], vec![&c], vec![&d]], &[&params; 3], &[]);
-        assert_eq!(
-            names,
-            ["attention[att=none]", "attention[att=mha,heads=4]", "attention[att=mha,heads=8]"]
-        );
-        assert_eq!(instance_names("load", &[vec![&a, &b, &c, &d]], &[&params], &[]), ["load"]);
-        // Neither instance has a level of its own: the differing parameter names them.
-        let bce = serde_json::json!({"function": "bce", "beta": 0.9}).as_object().unwrap().clone();
-        let balanced = serde_json::json!({"function": "class_balanced", "beta": 0.9})
-            .as_object()
-            .unwrap()
-            .clone();
-        let names = instance_names("loss", &[vec![&a, &d], vec![&b, &c]], &[&bce, &balanced], &[]);
-        assert_eq!(names, ["loss[function=bce]", "loss[function=class_balanced]"]);
     }
 }

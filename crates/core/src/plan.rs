@@ -5,7 +5,7 @@
 //! result from an earlier run, it runs only if that upstream output comes out different (early
 //! cutoff), so it is marked `if_upstream_changes`; one that never ran runs. A stage with a
 //! workspace left by an earlier run (a training killed or extended) says where it continues from.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -51,6 +51,7 @@ pub fn plan(
 ) -> anyhow::Result<Vec<PlannedStage>> {
     let mut outputs: HashMap<String, Option<String>> = HashMap::new();
     let mut planned = Vec::new();
+    let workspaces = store.workspace_names();
     for name in dag.topological() {
         let spec = pipeline.stage(name).expect("dag nodes are stages");
         let fingerprint = fingerprinter
@@ -73,7 +74,14 @@ pub fn plan(
                 ran_before = matches!(last, Previous::Result { .. });
                 let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint);
                 let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
-                workspace_reasons(store, kind.info(), spec, &fingerprint, &mut reasons);
+                workspace_reasons(
+                    store,
+                    &workspaces,
+                    kind.info(),
+                    spec,
+                    &fingerprint,
+                    &mut reasons,
+                );
                 (Status::Run, reasons, None)
             }
         };
@@ -134,17 +142,25 @@ pub fn by_factor(pipeline: &Pipeline, planned: &[PlannedStage]) -> Vec<LevelSumm
 
 /// What a stage's workspace adds to why it runs: it continues from where an earlier run got
 /// (not "never run"), or starts over although a parameter it could extend changed.
+/// `workspaces`: the store's workspace names (`Store::workspace_names`), listed once by a
+/// caller that asks for many stages; with none, no workspace key is computed.
 pub(crate) fn workspace_reasons(
     store: &Store,
+    workspaces: &HashSet<String>,
     kind: &KindInfo,
     spec: &StageSpec,
     fingerprint: &Fingerprint,
     reasons: &mut Vec<DirtyReason>,
 ) {
     let Some(extendable) = kind.workspace.extended(&spec.params) else { return };
-    let continues = fingerprint
-        .workspace_key(extendable)
-        .and_then(|wkey| continues_from(&store.workspaces_dir().join(wkey)));
+    let continues = if workspaces.is_empty() {
+        None
+    } else {
+        fingerprint
+            .workspace_key(extendable)
+            .filter(|wkey| workspaces.contains(wkey))
+            .and_then(|wkey| continues_from(&store.workspaces_dir().join(wkey)))
+    };
     let extended = reasons.iter().any(|r| {
         matches!(r, DirtyReason::ParamChanged { name, .. } if extendable.contains(&name.as_str()))
     });

@@ -16,6 +16,7 @@
 //! with file, line, column and a hint before anything runs.
 mod extends;
 mod instances;
+mod naming;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! From a grid's variants to one stage list: each variant keeps the stages its `when` selects,
 //! interpolated with its variables and validated, and instances of a stage that are equal
 //! across variants (kind, parameters, and inputs compared through their upstream instances)
-//! become one stage, named by `grid::instance_names`.
+//! become one stage, named by `naming::instance_names`.
 //!
 //! A stage is interpolated and validated once per distinct instance, not once per variant: an
 //! instance remembers the definitions of the variables its interpolation resolved (directly or
@@ -11,9 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 
-use super::validate_stage;
+use super::{naming, validate_stage};
 use crate::diagnostic::Diagnostic;
-use crate::grid::{self, Grid, Selector, Variant};
+use crate::grid::{Grid, Selector, Variant};
 use crate::pipeline::{StageSpec, VariantSpec};
 use crate::stage::Registry;
 use crate::vars::Vars;
@@ -219,7 +219,7 @@ impl<'a> Templates<'a> {
                     .map(|m| template.instances[m.instance].spec.params.values())
                     .collect();
                 let when = template.when.as_ref().map(Selector::factors).unwrap_or_default();
-                grid::instance_names(&template.key.name, &groups, &params, &when)
+                naming::instance_names(&template.key.name, &groups, &params, &when)
             })
             .collect();
         let name_of =

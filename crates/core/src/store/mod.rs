@@ -22,6 +22,7 @@
 //! Publishing is a `rename` of a complete staging folder, so a crash leaves either nothing or a
 //! whole entry, never a partial one. Two runs that need the same key serialise on its lock; the
 //! second finds the first's entry and reuses it instead of computing it again.
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -327,6 +328,12 @@ impl Store {
 
     pub fn workspaces_dir(&self) -> PathBuf {
         self.root.join("work")
+    }
+
+    /// The names (workspace keys) of the workspaces the store holds now.
+    pub fn workspace_names(&self) -> HashSet<String> {
+        let Ok(entries) = fs::read_dir(self.workspaces_dir()) else { return HashSet::new() };
+        entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect()
     }
 
     /// Who last used the workspace in `dir`, if it says.
