@@ -5,11 +5,12 @@
 #   scripts/study/cpu.sh run        # the grid under nice, logged to $LOGS/run.log (1.5–2 h on 2 cores)
 #   scripts/study/cpu.sh torch      # PyTorch's baseline on the same dataset artifact: Lite0
 #                                   # ImageNet, Task 1.2 then 1.3, the grid's recipe, 3 seeds
-#   scripts/study/cpu.sh publish    # compare's tables, curves, the report and its screenshot,
-#                                   # GradCAM overlays of 3.2 and 4c → docs/results/cpu/
+#   scripts/study/cpu.sh publish    # compare's tables, curves, the report's screenshot, GradCAM
+#                                   # maps of 3.2 and 4c and their sharpness → docs/results/cpu/
 #
-# Needs `make build` (and `make parity` for PyTorch's packages in .deps/py). LOGS (default
-# .study-cpu/) keeps the logs and PyTorch's JSON.
+# Needs `make build`, and scripts/parity/install-python-deps.sh for the packages of `torch` and
+# `publish` in .deps/py; `publish` screenshots the report with chromium when it is installed.
+# LOGS (default .study-cpu/) keeps the logs, PyTorch's JSON and the report page.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ablate=${ABLATE:-target/release/ablate}
@@ -45,25 +46,41 @@ for step in "$@"; do
             --freeze none --lr 1e-4
         ;;
     publish)
+        # Nothing here holds fundus pixels (their licence keeps them out of the repository):
+        # the report page, which embeds GradCAM overlays, stays in $logs beside its screenshot.
         mkdir -p "$out"
         "$ablate" compare study-cpu --split val,offsite_test --seeds-needed --format markdown \
             >"$out/compare.md"
+        "$ablate" compare study-cpu --split offsite_test --seeds-needed --format markdown \
+            >"$out/compare-offsite.md"
+        # The attention blocks against their own loss (Task 3 trains with class-balanced BCE,
+        # 2.2), and Task 4 against the 3.2 it changes.
+        "$ablate" compare study-cpu --split offsite_test --baseline model=lite0_imagenet,task=2.2 \
+            --where task=2.2,3.1,3.2 --seeds-needed --format markdown >"$out/compare-attention.md"
+        "$ablate" compare study-cpu --split offsite_test --baseline model=lite0_imagenet,task=3.2 \
+            --where task=3.2,4a-3.2,4c-mha --seeds-needed --format markdown >"$out/compare-task4.md"
         "$ablate" compare study-cpu --split offsite_test --metric macro_f1 --seeds-needed \
             --format json >"$out/compare.json"
         "$ablate" plot study-cpu --by task --out "$out"
-        "$ablate" report study-cpu --out "$out/report.html"
+        "$ablate" report study-cpu --out "$logs/report.html"
         if command -v chromium >/dev/null; then
             chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
                 --window-size=1400,2400 --screenshot="$out/report.png" \
-                "file://$PWD/$out/report.html" 2>/dev/null
+                "file://$PWD/$logs/report.html" 2>/dev/null
         fi
+        # GradCAM of 3.2 and 4c: how sharp the maps are over the seeds, and the maps alone.
+        cams=()
         for task in 3.2 4c-mha; do
-            cam=$("$ablate" out study-cpu "gradcam[model=lite0_imagenet,task=$task,seed=0]")
-            mkdir -p "$out/gradcam-$task"
-            cp "$cam"/*.png "$out/gradcam-$task/" 2>/dev/null || true
-            cp "$cam"/index.* "$out/gradcam-$task/" 2>/dev/null || true
+            cams+=(--task "$task")
+            for seed in 0 1 2; do
+                cams+=("$("$ablate" out study-cpu "gradcam[model=lite0_imagenet,task=$task,seed=$seed]")")
+            done
         done
+        PYTHONPATH=.deps/py python3 scripts/study/gradcam_maps.py "${cams[@]}" \
+            --out "$out/gradcam-maps.png" --json "$out/gradcam-maps.json" | tee "$out/gradcam-maps.txt"
+        "$ablate" plan pipelines/study-cpu.yaml >"$out/plan.txt"
         "$ablate" status >"$out/status.txt"
+        cp "$logs/run.log" "$out/run.log"
         ;;
     *)
         echo "unknown step $step (run, torch, publish)" >&2
