@@ -81,6 +81,10 @@ for step in "$@"; do
         "$ablate" plan pipelines/study-cpu.yaml >"$out/plan.txt"
         "$ablate" status >"$out/status.txt"
         cp "$logs/run.log" "$out/run.log"
+        if [ -f "$logs/torch-1.3.json" ]; then
+            mkdir -p "$out/torch"
+            cp "$logs"/torch-1.[23].log "$logs"/torch-1.[23].json "$out/torch/"
+        fi
         ;;
     *)
         echo "unknown step $step (run, torch, publish)" >&2
