@@ -22,10 +22,10 @@ LABELS = ["D", "G", "A"]
 
 
 def entropy(maps):
-    """Normalised entropy of each map: [images, labels]."""
+    """Normalised entropy of each map: [images, labels]; an all-zero map counts as flat."""
     flat = np.clip(maps.reshape(maps.shape[0], maps.shape[1], -1), 0, None).astype(np.float64)
-    total = flat.sum(-1, keepdims=True)
-    p = np.where(total > 0, flat / np.where(total > 0, total, 1), 1.0 / flat.shape[-1])
+    flat[flat.sum(-1) == 0] = 1.0
+    p = flat / flat.sum(-1, keepdims=True)
     h = -(p * np.log(np.where(p > 0, p, 1))).sum(-1)
     return h / math.log(flat.shape[-1])
 
@@ -38,12 +38,12 @@ def jet(v):
     return (np.stack([r, g, b], -1) * 255).astype(np.uint8)
 
 
-def picture(tasks):
-    """Rows: images; columns: for each task its D, G, A maps, a gap between tasks."""
-    first = [load_file(f"{dirs[0]}/maps.safetensors")["maps"] for _, dirs in tasks]
+def picture(first):
+    """Rows: images; columns: for each task (its first seed's maps) its D, G, A maps, a gap
+    between tasks."""
     n, labels, h, w = first[0].shape
     gap = CELL
-    width = len(tasks) * (labels * (w * CELL + 2) + gap)
+    width = len(first) * (labels * (w * CELL + 2) + gap)
     canvas = np.full((n * (h * CELL + 2), width, 3), 255, np.uint8)
     for t, maps in enumerate(first):
         for i in range(n):
@@ -64,18 +64,20 @@ def main():
     ap.add_argument("--json", required=True)
     args = ap.parse_args()
     tasks = [(t[0], t[1:]) for t in args.task]
-    summary = {}
+    summary, first = {}, []
     for task, dirs in tasks:
         per_seed = []
         for d in dirs:
             stored = load_file(f"{d}/maps.safetensors")
+            if d == dirs[0]:
+                first.append(stored["maps"])
             # The maps of the labels the model predicts: what the regulariser sharpens.
             per_seed.append(float(entropy(stored["maps"])[stored["selected"] > 0].mean()))
         summary[task] = {"entropy_per_seed": per_seed, "mean": float(np.mean(per_seed)),
                          "std": float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else 0.0}
         print(f"{task}: normalised map entropy {summary[task]['mean']:.4f} ± {summary[task]['std']:.4f}"
               f" over {len(dirs)} seeds ({', '.join(f'{e:.4f}' for e in per_seed)})")
-    picture(tasks).save(args.out)
+    picture(first).save(args.out)
     with open(args.json, "w") as f:
         json.dump(summary, f, indent=1)
 

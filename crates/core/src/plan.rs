@@ -76,7 +76,7 @@ pub fn plan(
                 let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
                 workspace_reasons(
                     store,
-                    &workspaces,
+                    Some(&workspaces),
                     kind.info(),
                     spec,
                     &fingerprint,
@@ -143,22 +143,23 @@ pub fn by_factor(pipeline: &Pipeline, planned: &[PlannedStage]) -> Vec<LevelSumm
 /// What a stage's workspace adds to why it runs: it continues from where an earlier run got
 /// (not "never run"), or starts over although a parameter it could extend changed.
 /// `workspaces`: the store's workspace names (`Store::workspace_names`), listed once by a
-/// caller that asks for many stages; with none, no workspace key is computed.
+/// caller that asks for many stages (with none, no workspace key is computed); `None`: look
+/// for this stage's workspace alone.
 pub(crate) fn workspace_reasons(
     store: &Store,
-    workspaces: &HashSet<String>,
+    workspaces: Option<&HashSet<String>>,
     kind: &KindInfo,
     spec: &StageSpec,
     fingerprint: &Fingerprint,
     reasons: &mut Vec<DirtyReason>,
 ) {
     let Some(extendable) = kind.workspace.extended(&spec.params) else { return };
-    let continues = if workspaces.is_empty() {
+    let continues = if workspaces.is_some_and(HashSet::is_empty) {
         None
     } else {
         fingerprint
             .workspace_key(extendable)
-            .filter(|wkey| workspaces.contains(wkey))
+            .filter(|wkey| workspaces.is_none_or(|names| names.contains(wkey)))
             .and_then(|wkey| continues_from(&store.workspaces_dir().join(wkey)))
     };
     let extended = reasons.iter().any(|r| {

@@ -317,14 +317,7 @@ impl Scheduler<'_> {
         let mut reasons =
             why_dirty(&self.store.last_result(pipeline, &spec.name)?, Some(&key), &fingerprint);
         let kind = self.registry.get(&spec.kind).expect("validated");
-        workspace_reasons(
-            self.store,
-            &self.store.workspace_names(),
-            kind.info(),
-            spec,
-            &fingerprint,
-            &mut reasons,
-        );
+        workspace_reasons(self.store, None, kind.info(), spec, &fingerprint, &mut reasons);
         let _lock = self.store.lock(&key)?;
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
