@@ -69,3 +69,13 @@ fn host_name() -> Option<String> {
     let name = String::from_utf8_lossy(&buffer[..end]).into_owned();
     (ok && !name.is_empty()).then_some(name)
 }
+
+/// This program as a report names its generator: `ablate 0.1.0 (3f2a1c7d9e0b)`, the commit where
+/// the build recorded one.
+pub fn generator() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    match option_env!("ABLATE_COMMIT") {
+        Some(commit) => format!("ablate {version} ({})", &commit[..12.min(commit.len())]),
+        None => format!("ablate {version}"),
+    }
+}

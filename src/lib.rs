@@ -5,7 +5,6 @@
 //! only the `ablate-torch` worker binary links.
 pub mod cli;
 pub mod environment;
-pub mod results;
 pub mod session;
 pub mod slurm;
 pub mod status;

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Expected values for the tests of src/results/stats.rs, computed with SciPy and statsmodels.
+"""Expected values for the tests of crates/results/src/stats/, computed with SciPy and statsmodels.
 
 Run from the repository root (the libraries go to a scratch folder, not into the repository):
 
     pip install --target /tmp/stats-py scipy==1.17.1 statsmodels==0.15.0 numpy==2.4.6 mpmath==1.3.0
     PYTHONPATH=/tmp/stats-py python3 scripts/dev/stats_fixtures.py            # prints the block
-    PYTHONPATH=/tmp/stats-py python3 scripts/dev/stats_fixtures.py --splice src/results/stats.rs
+    PYTHONPATH=/tmp/stats-py python3 scripts/dev/stats_fixtures.py --write crates/results/src/stats/tests/fixtures.rs
 
 SciPy 1.17's `nctdtr` (Boost) returns NaN in some far tails of the noncentral t (e.g.
 nctdtr(9, 15, -3)), which makes statsmodels' power NaN for many high-power cases. Where that
@@ -13,8 +13,8 @@ happens, and only there, the expected value comes from the same formula with the
 CDF integrated by mpmath at 40 digits (checked against SciPy wherever SciPy is defined), and
 the fixture is marked `scipy_nan`.
 
-The block goes between `// BEGIN GENERATED FIXTURES` and `// END GENERATED FIXTURES` inside
-`mod tests` of stats.rs. The data are deterministic (fixed seeds), so rerunning with the same
+The block is the whole of stats/tests/fixtures.rs (`--write` replaces it), a module of the
+tests that rustfmt skips. The data are deterministic (fixed seeds), so rerunning with the same
 library versions reproduces the block exactly.
 """
 
@@ -403,21 +403,12 @@ header = [
     f"// Made by scripts/dev/stats_fixtures.py with SciPy {scipy.__version__}, statsmodels "
     f"{statsmodels.__version__}, NumPy {np.__version__}, mpmath {mp.__version__}.",
     "// Do not edit by hand: rerun the script.",
-    "#[rustfmt::skip]",
-    "mod fixtures {",
-    "    use super::*;",
+    "use super::*;",
     "",
 ]
-body = ["    " + line if line else "" for line in out]
-block = "\n".join(header + body + ["}", "// END GENERATED FIXTURES"])
+block = "\n".join(header + out + ["// END GENERATED FIXTURES"]) + "\n"
 
-if len(sys.argv) == 3 and sys.argv[1] == "--splice":
-    path = sys.argv[2]
-    text = open(path, encoding="utf-8").read()
-    start = text.index("// BEGIN GENERATED FIXTURES")
-    end = text.index("// END GENERATED FIXTURES") + len("// END GENERATED FIXTURES")
-    indent = text[text.rfind("\n", 0, start) + 1 : start]
-    block = "\n".join((indent + line) if line else "" for line in block.split("\n"))
-    open(path, "w", encoding="utf-8").write(text[: start - len(indent)] + block + text[end:])
+if len(sys.argv) == 3 and sys.argv[1] == "--write":
+    open(sys.argv[2], "w", encoding="utf-8").write(block)
 else:
-    print(block)
+    print(block, end="")

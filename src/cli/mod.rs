@@ -6,6 +6,7 @@ mod info;
 mod plan;
 mod results;
 mod run;
+mod terminal;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

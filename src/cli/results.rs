@@ -9,12 +9,13 @@ use ablate_core::store::Store;
 use anyhow::Context;
 
 use super::pipeline_names;
-use crate::results::collect::{Selection, Stages, collect};
-use crate::results::format::{self, Format};
-use crate::results::output::output_folder;
-use crate::results::significance::{Adjustment, PairedTest, Settings};
-use crate::results::tidy::{Table, TableFormat};
-use crate::results::{compare, gather, plot, report};
+use super::terminal::terminal_width;
+use ablate_results::collect::{Selection, Stages, collect};
+use ablate_results::format::{self, Format};
+use ablate_results::output::output_folder;
+use ablate_results::significance::{Adjustment, PairedTest, Settings};
+use ablate_results::tidy::{Table, TableFormat};
+use ablate_results::{compare, gather, plot, report};
 
 /// Which stored results a command reads, and how it lays them out.
 #[derive(clap::Args)]
@@ -86,10 +87,10 @@ struct StatisticsArgs {
     ci: f64,
     /// The test of rows that ran the same seeds as the baseline (other rows: Welch's t-test).
     #[arg(long, value_enum, default_value = "t")]
-    test: PairedTest,
+    test: PairedTestArg,
     /// How p-values are adjusted across the rows of the table.
     #[arg(long, value_enum, default_value = "holm")]
-    adjust: Adjustment,
+    adjust: AdjustmentArg,
     /// Significance level of the adjusted p-values.
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
@@ -109,8 +110,8 @@ impl StatisticsArgs {
         }
         options.settings = Settings {
             ci,
-            paired_test: self.test,
-            adjustment: self.adjust,
+            paired_test: self.test.into(),
+            adjustment: self.adjust.into(),
             alpha: self.alpha,
             seeds_needed: false,
         };
@@ -131,7 +132,7 @@ pub(super) struct Compare {
     #[arg(long)]
     per_seed: bool,
     #[arg(long, value_enum, default_value = "table")]
-    format: Format,
+    format: FormatArg,
 }
 
 impl Compare {
@@ -143,7 +144,7 @@ impl Compare {
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
         let comparison = self.results.compare(&store, &names, &options)?;
-        print!("{}", format::render(&comparison, self.format)?);
+        print!("{}", format::render(&comparison, self.format.into(), terminal_width())?);
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -200,7 +201,9 @@ impl Report {
         self.statistics.apply(&mut options)?;
         let store = Store::existing(cache)?;
         let names = pipeline_names(&self.results.pipelines)?;
-        let (report, warnings) = gather::report(&store, &names, &self.results.stages, &options)?;
+        let generator = crate::environment::generator();
+        let (report, warnings) =
+            gather::report(&store, &names, &self.results.stages, &options, &generator)?;
         for warning in warnings {
             eprintln!("warning: {warning}");
         }
@@ -218,7 +221,7 @@ pub(super) struct Metrics {
     pipelines: Vec<String>,
     /// File format [default: csv when --out ends with .csv, else parquet].
     #[arg(long, value_enum)]
-    format: Option<TableFormat>,
+    format: Option<TableFormatArg>,
     /// The file to write [default: metrics.parquet; CSV without --out goes to standard output].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -251,8 +254,11 @@ impl Metrics {
         let table = Table::new(&collected);
         let csv_named =
             self.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e == "csv"));
-        let format =
-            self.format.unwrap_or(if csv_named { TableFormat::Csv } else { TableFormat::Parquet });
+        let format = self.format.map(TableFormat::from).unwrap_or(if csv_named {
+            TableFormat::Csv
+        } else {
+            TableFormat::Parquet
+        });
         let out = match (&self.out, format) {
             (Some(out), _) => out.clone(),
             (None, TableFormat::Csv) => {
@@ -292,4 +298,56 @@ fn parse_levels(text: &str) -> anyhow::Result<Vec<(String, String)>> {
             None => invalid!("`{pair}` in `{text}` is not `factor=level`"),
         })
         .collect()
+}
+
+/// A command-line mirror of an enum of the results crate, which knows no clap: clap parses the
+/// mirror (its variants' doc comments are the help), `From` gives the results' value.
+macro_rules! mirror {
+    ($(#[$meta:meta])* $name:ident => $target:ident { $($(#[$doc:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, clap::ValueEnum)]
+        enum $name {
+            $($(#[$doc])* $variant),+
+        }
+
+        impl From<$name> for $target {
+            fn from(value: $name) -> $target {
+                match value {
+                    $($name::$variant => $target::$variant),+
+                }
+            }
+        }
+    };
+}
+
+mirror! {
+    /// `compare --format`.
+    FormatArg => Format { Table, Markdown, Csv, Json }
+}
+
+mirror! {
+    /// `metrics --format`.
+    TableFormatArg => TableFormat { Parquet, Csv }
+}
+
+mirror! {
+    /// `--test`: the test of two rows that ran the same seeds.
+    PairedTestArg => PairedTest {
+        /// The paired t-test.
+        T,
+        /// The Wilcoxon signed-rank test (needs 6 pairs at alpha 0.05).
+        Wilcoxon,
+    }
+}
+
+mirror! {
+    /// `--adjust`: how the p-values of a column are adjusted for testing many rows.
+    AdjustmentArg => Adjustment {
+        /// Holm's step-down method (controls the family-wise error rate).
+        Holm,
+        /// Benjamini–Hochberg (controls the false discovery rate).
+        Bh,
+        /// No adjustment.
+        None,
+    }
 }

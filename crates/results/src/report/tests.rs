@@ -1,7 +1,7 @@
 //! The rendered page: self-contained, every section present and in order, empty sections say
 //! so, text escaped, and the data model survives JSON.
 use super::*;
-use crate::results::stats::TestKind;
+use crate::stats::TestKind;
 
 const SECTIONS: [&str; 8] =
     ["summary", "comparison", "per-class", "curves", "confusion", "gradcam", "graph", "provenance"];

@@ -5,7 +5,7 @@
 //! (`--where seed=…` keeps some).
 use ablate_core::grid::{SEED, levels_name};
 
-use crate::results::compare::{Comparison, Row};
+use crate::compare::{Comparison, Row};
 
 /// A row of the comparison, named.
 struct Variant {

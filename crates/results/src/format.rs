@@ -6,7 +6,6 @@
 //! p-value carries a footnote saying why. Under the table: what the numbers are, the variants
 //! not run yet and which file (and version of it) each pipeline was run from. CSV and JSON
 //! carry every statistic of every column.
-use std::io::IsTerminal;
 
 use ablate_core::clock::format_time;
 use serde_json::{Map, Value, json};
@@ -15,7 +14,7 @@ use super::compare::{Comparison, Row, Source};
 use super::significance::{Cell, POWER, PairedTest};
 use super::stats::MAX_SEEDS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Markdown,
@@ -23,9 +22,14 @@ pub enum Format {
     Json,
 }
 
-pub fn render(comparison: &Comparison, format: Format) -> anyhow::Result<String> {
+/// The comparison as `format`; a table is fitted into `width` columns when one is given.
+pub fn render(
+    comparison: &Comparison,
+    format: Format,
+    width: Option<usize>,
+) -> anyhow::Result<String> {
     Ok(match format {
-        Format::Table => table(comparison, terminal_width()),
+        Format::Table => table(comparison, width),
         Format::Markdown => markdown(comparison),
         Format::Csv => csv(comparison)?,
         Format::Json => serde_json::to_string_pretty(&json(comparison))? + "\n",
@@ -528,20 +532,6 @@ fn json(comparison: &Comparison) -> Value {
         })
         .collect();
     json!(rows)
-}
-
-/// `COLUMNS` when set, else the terminal's width when standard output is one, else no limit.
-fn terminal_width() -> Option<usize> {
-    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
-        return Some(columns);
-    }
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
-    let mut size = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: TIOCGWINSZ writes a `winsize` into the pointer given, which lives on this stack.
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    (ok && size.ws_col > 0).then_some(size.ws_col as usize)
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ impl Settings {
 
 /// The test of two rows that ran the same seeds (rows that did not are compared by Welch's
 /// t-test).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PairedTest {
     /// The paired t-test.
     T,
@@ -73,7 +73,7 @@ pub enum PairedTest {
 }
 
 /// How the p-values of a column are adjusted for testing many rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Adjustment {
     /// Holm's step-down method (controls the family-wise error rate).
     Holm,

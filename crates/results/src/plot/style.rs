@@ -7,7 +7,7 @@ use plotters::element::{DashedPathElement, EmptyElement};
 use plotters::prelude::*;
 
 use super::{DrawResult, FONT};
-use crate::results::compare::{Comparison, Row};
+use crate::compare::{Comparison, Row};
 use ablate_core::invalid;
 
 /// Matplotlib's `tab10` colours.
@@ -234,7 +234,7 @@ mod tests {
                 stale: false,
             })
             .collect();
-        crate::results::compare::of_rows(factors, vec![], rows)
+        crate::compare::of_rows(factors, vec![], rows)
     }
 
     #[test]

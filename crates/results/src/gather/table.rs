@@ -1,8 +1,8 @@
 //! The report's comparison table and per-class heat maps, from `ablate compare`'s comparison:
 //! the same rows, cells and statistics, the rows named as `variants` names them.
 use super::variants::Variants;
-use crate::results::compare::Comparison;
-use crate::results::report;
+use crate::compare::Comparison;
+use crate::report;
 
 pub(super) fn comparison(c: &Comparison, variants: &Variants) -> report::Comparison {
     let columns = c
@@ -42,7 +42,7 @@ pub(super) fn comparison(c: &Comparison, variants: &Variants) -> report::Compari
         alpha: c.settings.alpha,
         ci_level: c.settings.ci.unwrap_or(0.95),
         adjustment: c.settings.adjustment.name().to_string(),
-        notes: crate::results::format::stale_lines(c).lines().map(str::to_string).collect(),
+        notes: crate::format::stale_lines(c).lines().map(str::to_string).collect(),
     }
 }
 
@@ -92,8 +92,8 @@ pub(super) fn heat_maps(c: &Comparison, variants: &Variants) -> Vec<report::Heat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::compare::{Column, Row};
-    use crate::results::significance::Cell;
+    use crate::compare::{Column, Row};
+    use crate::significance::Cell;
 
     fn f1(template: &str, split: &str, class: &str, prefixed: bool) -> Column {
         let name = format!("{split}.f1[{class}]");
@@ -118,7 +118,7 @@ mod tests {
             cells,
             stale: false,
         };
-        crate::results::compare::of_rows(&["lever"], columns, vec![row])
+        crate::compare::of_rows(&["lever"], columns, vec![row])
     }
 
     #[test]

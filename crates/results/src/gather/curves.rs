@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::variants::Variants;
-use crate::results::collect::StageResult;
-use crate::results::report::{CurveSet, SeedCurve, VariantCurves};
+use crate::collect::StageResult;
+use crate::report::{CurveSet, SeedCurve, VariantCurves};
 
 /// A per-epoch series of a training's metrics.
 struct Series {

@@ -19,7 +19,7 @@ use anyhow::Context;
 use super::collect::{Collected, factor_levels};
 
 /// The file format of the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
     Parquet,
     Csv,

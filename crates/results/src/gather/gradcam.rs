@@ -7,7 +7,7 @@ use ablate_stages::gradcam::INDEX_FILE;
 use anyhow::Context;
 
 use super::variants::Variants;
-use crate::results::report::{GradcamStage, Overlay};
+use crate::report::{GradcamStage, Overlay};
 
 /// The `gradcam` instances of the shown variants that have a result; those whose files cannot
 /// be read are skipped with a warning.

@@ -14,8 +14,8 @@ use ablate_stages::data::dataset::{SplitLabels, read_split_labels};
 use anyhow::{Context, bail};
 
 use super::variants::Variants;
-use crate::results::collect::StageResult;
-use crate::results::report::{Confusion, LabelCounts};
+use crate::collect::StageResult;
+use crate::report::{Confusion, LabelCounts};
 
 /// What `evaluate` writes in `scores.json` that the counts need: the split and the decision
 /// thresholds, per label (results from before `decision` existed have one `threshold`).

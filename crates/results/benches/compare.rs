@@ -1,18 +1,18 @@
 //! `ablate compare` over 1,000 stored metric files: a 10 × 10 grid with 10 seeds, one
 //! evaluation per variant (13 metric rows each, as `evaluate` writes), read through the same
-//! code as the command (manifest → refs → Parquet → table). Run with `cargo bench --bench compare`;
+//! code as the command (manifest → refs → Parquet → table). Run with `cargo bench -p ablate-results --bench compare`;
 //! prints the cold (first) and warm (median of 20) times of the whole comparison.
 //! `ABLATE_BENCH_KEEP=1` keeps the generated cache and prints its path, to time the binary on it.
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use ablate::results::collect::{Selection, Stages, collect};
-use ablate::results::compare::{Options, compare};
-use ablate::results::format::{Format, render};
 use ablate_core::grid::Layout;
 use ablate_core::manifest::{Manifest, ManifestStage, ManifestVariant};
 use ablate_core::metrics::{MetricRow, MetricSource, write_parquet};
 use ablate_core::store::{RefEntry, Store};
+use ablate_results::collect::{Selection, Stages, collect};
+use ablate_results::compare::{Options, compare};
+use ablate_results::format::{Format, render};
 
 const LEVELS: usize = 10;
 const SEEDS: usize = 10;
@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
             &Selection { pipelines: &[], stages: Stages::Evaluations, stale: false },
         )?;
         let comparison = compare(&collected, &Options::default())?;
-        Ok(render(&comparison, Format::Table)?.len())
+        Ok(render(&comparison, Format::Table, None)?.len())
     };
     let cold = Instant::now();
     run()?;

@@ -36,12 +36,14 @@ fn split_heading<'a>(
 }
 
 /// The report of `pipelines` (names; empty: every pipeline run with the cache), comparing
-/// `stages` (empty: the evaluations) with `options`, and the warnings of what was left out.
+/// `stages` (empty: the evaluations) with `options`, and the warnings of what was left out;
+/// `generator` names the program that writes it (`ablate 0.1.0 (3f2a1c7d9e0b)`).
 pub fn report(
     store: &Store,
     pipelines: &[String],
     stages: &[String],
     options: &compare::Options,
+    generator: &str,
 ) -> anyhow::Result<(Report, Vec<String>)> {
     let collected = collect(
         store,
@@ -76,14 +78,7 @@ pub fn report(
     let report = Report {
         title: format!("Ablation report: {}", comparison.pipelines.join(", ")),
         generated_at: format!("{} UTC", format_time(unix_seconds())),
-        generator: match option_env!("ABLATE_COMMIT") {
-            Some(commit) => format!(
-                "ablate {} ({})",
-                env!("CARGO_PKG_VERSION"),
-                &commit[..12.min(commit.len())]
-            ),
-            None => format!("ablate {}", env!("CARGO_PKG_VERSION")),
-        },
+        generator: generator.to_string(),
         pipelines: manifests
             .iter()
             .map(|m| Pipeline {

@@ -15,7 +15,7 @@ use ablate_core::run_record::{Environment as RunEnvironment, Outcome, RunReport}
 use ablate_core::store::{Entry, Store};
 
 use super::variants::Variants;
-use crate::results::report::{Edge, Environment, Graph, Node, Provenance, StageProvenance, Status};
+use crate::report::{Edge, Environment, Graph, Node, Provenance, StageProvenance, Status};
 
 /// The manifests' stages and the run records, with each result read once.
 pub(super) struct Lineage<'a> {
