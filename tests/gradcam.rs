@@ -4,6 +4,7 @@
 mod common;
 
 use ablate_core::metrics::read_parquet;
+use ablate_stages::gradcam::Index;
 use common::{Workspace, text};
 
 /// `train` is GradCAM-guided; the maps are drawn of `probe`, a head trained on the frozen random
@@ -58,6 +59,15 @@ fn guided_training_and_gradcam_write_rgb_jet_overlays_maps_and_an_index() {
     let rows: Vec<&str> = index.lines().filter(|l| l.starts_with("| ![")).collect();
     assert_eq!(rows.len(), 3 * 3, "three images × all three labels:\n{index}");
     assert!(rows[0].contains("| val_00000.png | D |"), "{}", rows[0]);
+    let written = Index::read(&out, "not read: index.json has it", 0.0).unwrap();
+    assert_eq!((written.split.as_str(), written.images, written.map_size), ("val", 3, (2, 2)));
+    let shown = Index::read_legacy_markdown(&index, "val", written.threshold).unwrap();
+    assert_eq!(shown.overlays.len(), written.overlays.len());
+    for (page, json) in shown.overlays.iter().zip(&written.overlays) {
+        assert_eq!((&page.file, &page.image, &page.label), (&json.file, &json.image, &json.label));
+        assert_eq!((page.predicted, page.truth), (json.predicted, json.truth));
+        assert!((page.probability - json.probability).abs() <= 5e-5, "{page:?} vs {json:?}");
+    }
 
     let maps_bytes = std::fs::read(out.join("maps.safetensors")).unwrap();
     let maps_file = safetensors::SafeTensors::deserialize(&maps_bytes).unwrap();

@@ -103,5 +103,5 @@ record plot-cmd plot cmd --stage score --curves-stage score --out "$out/plots-cm
 # Where the files went, and a panic's thread id, differ from call to call.
 sed -i -e "s#$out#<out>#g" -e "s/thread 'main' ([0-9]*)/thread 'main'/" "$out"/*.out "$out"/*.err
 # The page's generation time differs from call to call; nothing else may.
-sed -i -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2})? UTC/<time>/g' -e 's/by ablate [0-9.]* \([0-9a-f]*\)/by ablate <version>/' "$out"/report*.html
+sed -i -E -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2})? UTC/<time>/g' -e 's/by ablate [0-9.]* \([0-9a-f]*\)/by ablate <version>/' "$out"/report*.html
 ls "$out" | wc -l

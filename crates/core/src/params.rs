@@ -416,6 +416,19 @@ impl Params {
         Params { values, keyed: specs.iter().filter(|s| s.keyed).map(|s| s.name).collect() }
     }
 
+    /// The parameters a result recorded (its keyed ones), the declared default filled in for
+    /// every other: what a reader of stored results decodes, whatever was added since.
+    pub fn recorded(specs: &[ParamSpec], recorded: &Map<String, Json>) -> Params {
+        let values = specs
+            .iter()
+            .filter_map(|spec| {
+                let value = recorded.get(spec.name).cloned().or_else(|| spec.default_value())?;
+                Some((spec.name.to_string(), value))
+            })
+            .collect();
+        Params::from_values(specs, values)
+    }
+
     pub fn values(&self) -> &Map<String, Json> {
         &self.values
     }

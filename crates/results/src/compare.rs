@@ -19,6 +19,7 @@ use ablate_core::invalid;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::MetricRow;
 use ablate_core::run_record::{RunReport, RunState};
+use ablate_stages::metric;
 use anyhow::Context;
 use serde::Serialize;
 
@@ -193,7 +194,7 @@ pub struct Options {
     pub stale: bool,
 }
 
-const DEFAULT_METRICS: &[&str] = &["macro_f1", "f1"];
+const DEFAULT_METRICS: &[&str] = &[metric::MACRO_F1, metric::F1];
 
 /// The values of one row: per column, instance → the seeds that used it and its value.
 type RowValues<'a> = Vec<BTreeMap<&'a str, (Vec<String>, f64)>>;
@@ -529,7 +530,7 @@ fn chosen_metrics(results: &[StageResult], options: &Options) -> anyhow::Result<
         let defaults: Vec<&str> =
             DEFAULT_METRICS.iter().copied().filter(|m| stored.contains(m)).collect();
         let macro_f1: Vec<&str> =
-            stored.iter().copied().filter(|m| m.contains("macro_f1")).collect();
+            stored.iter().copied().filter(|m| m.contains(metric::MACRO_F1)).collect();
         let chosen = [defaults, macro_f1, stored].into_iter().find(|m| !m.is_empty());
         let chosen = chosen.unwrap_or_default();
         return Ok(chosen.into_iter().map(str::to_string).collect());

@@ -19,6 +19,7 @@ pub mod export;
 pub mod gradcam;
 pub mod load;
 pub mod loss;
+pub mod metric;
 pub mod prediction;
 pub mod scoring;
 pub mod synthetic;

@@ -22,6 +22,8 @@ pub const THRESHOLD: ParamSpec = ParamSpec::new(
 
 ablate_core::choice! {
     /// Where a label's decision threshold comes from.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
     pub enum Decision {
         /// `threshold`, the same for every label.
         Fixed = "fixed",

@@ -11,52 +11,12 @@ use std::path::Path;
 
 use ablate_core::store::{Entry, Store};
 use ablate_stages::data::dataset::{SplitLabels, read_split_labels};
+use ablate_stages::evaluate::{PREDICTIONS_FILE, Scores};
 use anyhow::{Context, bail};
 
 use super::variants::Variants;
 use crate::collect::StageResult;
 use crate::report::{Confusion, LabelCounts};
-
-/// What `evaluate` writes in `scores.json` that the counts need: the split and the decision
-/// thresholds, per label (results from before `decision` existed have one `threshold`).
-#[derive(serde::Deserialize)]
-struct Scores {
-    split: String,
-    #[serde(default)]
-    decision: Option<String>,
-    #[serde(default)]
-    thresholds: Option<HashMap<String, f32>>,
-    #[serde(default)]
-    threshold: Option<f32>,
-}
-
-impl Scores {
-    /// The threshold of `label`.
-    fn threshold(&self, label: &str) -> anyhow::Result<f32> {
-        match (&self.thresholds, self.threshold) {
-            (Some(thresholds), _) => thresholds
-                .get(label)
-                .copied()
-                .with_context(|| format!("scores.json has no threshold for label {label}")),
-            (None, Some(threshold)) => Ok(threshold),
-            (None, None) => bail!("scores.json names no threshold"),
-        }
-    }
-
-    /// How the thresholds were chosen, for the report: `0.5`, or `tuned on validation`.
-    fn describe(&self) -> String {
-        if self.decision.as_deref() == Some("tuned") {
-            return "tuned on validation".into();
-        }
-        let mut values: Vec<String> = match &self.thresholds {
-            Some(thresholds) => thresholds.values().map(|t| t.to_string()).collect(),
-            None => self.threshold.iter().map(|t| t.to_string()).collect(),
-        };
-        values.sort();
-        values.dedup();
-        values.join(", ")
-    }
-}
 
 /// The counts of `evaluations` (results of `evaluate` stages) per variant and split; each
 /// evaluation that cannot be recounted is skipped with a warning.
@@ -137,8 +97,7 @@ fn recount(
     labels_of: &mut HashMap<(String, String), SplitLabels>,
 ) -> anyhow::Result<(String, String, Vec<LabelCounts>)> {
     let out = entry.out_dir();
-    let scores: Scores = serde_json::from_slice(&std::fs::read(out.join("scores.json"))?)
-        .context("scores.json is not an evaluation's")?;
+    let scores = Scores::read(&out)?;
     let data = entry.record.fingerprint.upstream.get("data").context("it has no data input")?;
     // The stage is named as in the pipeline whose run computed the evaluation.
     let key = store
@@ -154,8 +113,8 @@ fn recount(
             new.insert(read_split_labels(&dataset.out_dir(), &scores.split)?)
         }
     };
-    let counts = count(&out.join("predictions.csv"), truth, &scores)?;
-    Ok((scores.split.clone(), scores.describe(), counts))
+    let counts = count(&out.join(PREDICTIONS_FILE), truth, &scores)?;
+    Ok((scores.split.clone(), scores.describe_thresholds(), counts))
 }
 
 /// One-vs-rest counts per label of the predictions in `path` (`id,p_<label>,…`).

@@ -1,5 +1,7 @@
 //! The report's comparison table and per-class heat maps, from `ablate compare`'s comparison:
 //! the same rows, cells and statistics, the rows named as `variants` names them.
+use ablate_stages::metric;
+
 use super::variants::Variants;
 use crate::compare::Comparison;
 use crate::report;
@@ -13,7 +15,7 @@ pub(super) fn comparison(c: &Comparison, variants: &Variants) -> report::Compari
             split: column.split.clone(),
             metric: column.metric.clone(),
             class: column.class.clone(),
-            higher_is_better: !column.metric.contains("loss"),
+            higher_is_better: metric::higher_is_better(&column.metric),
         })
         .collect();
     let rows = c
@@ -51,7 +53,7 @@ pub(super) fn comparison(c: &Comparison, variants: &Variants) -> report::Compari
 /// get a map each, titled with the stage as `compare` names their columns.
 pub(super) fn heat_maps(c: &Comparison, variants: &Variants) -> Vec<report::HeatMap> {
     let per_class: Vec<usize> = (0..c.columns.len())
-        .filter(|&i| c.columns[i].metric == "f1" && c.columns[i].class.is_some())
+        .filter(|&i| c.columns[i].metric == metric::F1 && c.columns[i].class.is_some())
         .collect();
     let group = |i: usize| (c.columns[i].template.as_str(), c.columns[i].split.as_deref());
     let mut groups: Vec<(&str, Option<&str>)> = Vec::new();

@@ -6,6 +6,7 @@ use ablate_core::metrics::MetricRow;
 use ablate_core::stage::StageContext;
 use ablate_stages::data::dataset::Dataset;
 use ablate_stages::ensemble::{DATA, EnsembleParams};
+use ablate_stages::metric;
 use ablate_stages::scoring::{macro_f1, score_at, tune_thresholds};
 
 use crate::nn::predict::Predictor;
@@ -67,10 +68,12 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let thresholds = tune_thresholds(&probabilities, &split.labels, labels.len());
         let tuned = score_at(&probabilities, &split.labels, &thresholds);
         for ((label, t), s) in labels.iter().zip(&thresholds).zip(&tuned) {
-            ctx.metric(MetricRow::new("threshold", f64::from(*t)).split(&p.split).class(label));
-            ctx.metric(MetricRow::new("tuned_f1", s.f1).split(&p.split).class(label));
+            ctx.metric(
+                MetricRow::new(metric::THRESHOLD, f64::from(*t)).split(&p.split).class(label),
+            );
+            ctx.metric(MetricRow::new(metric::TUNED_F1, s.f1).split(&p.split).class(label));
         }
-        ctx.metric(MetricRow::new("tuned_macro_f1", macro_f1(&tuned)).split(&p.split));
+        ctx.metric(MetricRow::new(metric::TUNED_MACRO_F1, macro_f1(&tuned)).split(&p.split));
         checkpoint::write_thresholds(&ctx.out_dir, &labels, &thresholds, &p.split)?;
         summary += &format!(
             "; thresholds tuned on {} {:?} (macro-F1 {:.4}, optimistic)",

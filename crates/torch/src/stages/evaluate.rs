@@ -7,6 +7,8 @@ use crate::nn::checkpoint;
 use crate::nn::predict::{decision_thresholds, predict_split};
 use ablate_core::metrics::MetricRow;
 use ablate_core::stage::StageContext;
+use ablate_stages::evaluate::{PREDICTIONS_FILE, Scores, TunedScores};
+use ablate_stages::metric;
 use ablate_stages::prediction::{Decision, PredictionParams};
 use ablate_stages::scoring::{LabelScores, macro_f1 as macro_f1_of, score_at};
 
@@ -22,21 +24,28 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let macro_f1 = macro_f1_of(&scores);
 
     for (label, s) in labels.iter().zip(&scores) {
-        for (metric, value) in [("precision", s.precision), ("recall", s.recall), ("f1", s.f1)] {
-            ctx.metric(MetricRow::new(metric, value).split(&split).class(label));
+        for (name, value) in
+            [(metric::PRECISION, s.precision), (metric::RECALL, s.recall), (metric::F1, s.f1)]
+        {
+            ctx.metric(MetricRow::new(name, value).split(&split).class(label));
         }
     }
-    ctx.metric(MetricRow::new("macro_f1", macro_f1).split(&split));
+    ctx.metric(MetricRow::new(metric::MACRO_F1, macro_f1).split(&split));
     let by_label = |values: &[LabelScores]| -> BTreeMap<String, LabelScores> {
         labels.iter().cloned().zip(values.iter().copied()).collect()
     };
     let per_label = |values: &[f32]| -> BTreeMap<String, f32> {
         labels.iter().cloned().zip(values.iter().copied()).collect()
     };
-    let mut report = serde_json::json!({
-        "split": split, "decision": decision.to_string(), "thresholds": per_label(&thresholds),
-        "macro_f1": macro_f1, "labels": by_label(&scores),
-    });
+    let mut report = Scores {
+        decision: Some(decision),
+        labels: by_label(&scores),
+        macro_f1,
+        split: split.clone(),
+        threshold: None,
+        thresholds: Some(per_label(&thresholds)),
+        tuned: None,
+    };
     let mut summary = table(&split, labels, &scores, macro_f1);
     if decision == Decision::Tuned {
         summary += "\n  (at the thresholds tuned on validation the model carries)";
@@ -47,16 +56,20 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
             score_at(&predictions.probabilities, &predictions.truth, &tuned.thresholds);
         let tuned_macro = macro_f1_of(&tuned_scores);
         for (label, s) in labels.iter().zip(&tuned_scores) {
-            for (metric, value) in
-                [("tuned_precision", s.precision), ("tuned_recall", s.recall), ("tuned_f1", s.f1)]
-            {
-                ctx.metric(MetricRow::new(metric, value).split(&split).class(label));
+            for (name, value) in [
+                (metric::TUNED_PRECISION, s.precision),
+                (metric::TUNED_RECALL, s.recall),
+                (metric::TUNED_F1, s.f1),
+            ] {
+                ctx.metric(MetricRow::new(name, value).split(&split).class(label));
             }
         }
-        ctx.metric(MetricRow::new("tuned_macro_f1", tuned_macro).split(&split));
-        report["tuned"] = serde_json::json!({
-            "thresholds": per_label(&tuned.thresholds),
-            "tuned_on": tuned.tuned_on, "macro_f1": tuned_macro, "labels": by_label(&tuned_scores),
+        ctx.metric(MetricRow::new(metric::TUNED_MACRO_F1, tuned_macro).split(&split));
+        report.tuned = Some(TunedScores {
+            labels: by_label(&tuned_scores),
+            macro_f1: tuned_macro,
+            thresholds: per_label(&tuned.thresholds),
+            tuned_on: tuned.tuned_on.clone(),
         });
         if decision == Decision::Fixed {
             summary += &format!(
@@ -65,8 +78,8 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
             );
         }
     }
-    std::fs::write(ctx.out_dir.join("scores.json"), serde_json::to_vec_pretty(&report)?)?;
-    let mut csv = csv::Writer::from_path(ctx.out_dir.join("predictions.csv"))?;
+    report.write(&ctx.out_dir)?;
+    let mut csv = csv::Writer::from_path(ctx.out_dir.join(PREDICTIONS_FILE))?;
     csv.write_record(
         std::iter::once("id".to_string()).chain(labels.iter().map(|l| format!("p_{l}"))),
     )?;

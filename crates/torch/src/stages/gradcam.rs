@@ -1,8 +1,6 @@
 //! The torch implementation of `gradcam`, run in the `ablate-torch` worker; the kind's
 //! parameters and inputs are declared in `ablate_stages::gradcam`.
 
-use std::fmt::Write as _;
-
 use tch::{Kind, Tensor};
 
 use crate::nn::gradcam::{Selection, class_activation_maps, normalise, overlay};
@@ -90,32 +88,39 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let truth_columns: Vec<Option<usize>> =
         labels.iter().map(|l| dataset.label_names.iter().position(|d| d == l)).collect();
     let (h, w) = (maps.size()[2], maps.size()[3]);
-    let mut index = format!(
-        "# GradCAM: {} images of `{split_name}`\n\n{} with attention `{}`; maps on the final {h}×{w} feature map, normalised by \
-         their maximum, in jet colours (blue: none, dark red: the maximum) at opacity {} over the image. Predicted: probability \
-         above {threshold}.\n\n| overlay | image | label | predicted | probability | truth |\n|---|---|---|---|---|---|\n",
-        rows.len(),
-        config.arch.backbone,
-        serde_json::to_value(config.arch.attention)?.as_str().unwrap_or_default(),
-        p.opacity,
-    );
-    for (position, label, name) in &overlay_files {
-        let row = rows[*position];
-        let probability = probabilities[position * labels.len() + label];
-        let truth = match truth_columns[*label] {
-            Some(column) => split.labels[row * dataset.label_names.len() + column].to_string(),
-            None => "–".to_string(),
-        };
-        let predicted = if f64::from(probability) > threshold { "yes" } else { "no" };
-        let _ = writeln!(
-            index,
-            "| ![{0} {1}]({OVERLAY_DIR}/{name}) | {0} | {1} | {predicted} | {probability:.4} | {truth} |",
-            split.ids[row], labels[*label]
-        );
-    }
-    std::fs::write(ctx.out_dir.join(INDEX_FILE), index)?;
+    let overlays = overlay_files
+        .iter()
+        .map(|(position, label, name)| {
+            let row = rows[*position];
+            let probability = probabilities[position * labels.len() + label];
+            let truth = truth_columns[*label]
+                .map(|column| split.labels[row * dataset.label_names.len() + column] == 1);
+            IndexOverlay {
+                file: format!("{OVERLAY_DIR}/{name}"),
+                image: split.ids[row].clone(),
+                label: labels[*label].clone(),
+                predicted: f64::from(probability) > threshold,
+                probability: f64::from(probability),
+                truth,
+            }
+        })
+        .collect();
+    let index = Index {
+        split: split_name.to_string(),
+        images: rows.len(),
+        backbone: config.arch.backbone.clone(),
+        attention: serde_json::to_value(config.arch.attention)?
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        map_size: (h, w),
+        opacity: p.opacity,
+        threshold,
+        overlays,
+    };
+    index.write(&ctx.out_dir)?;
     let mut summary = format!(
-        "{split_name}: {} overlays of {} images ({} labels) on {h}×{w} maps → {INDEX_FILE}",
+        "{split_name}: {} overlays of {} images ({} labels) on {h}×{w} maps → {INDEX_PAGE}",
         overlay_files.len(),
         rows.len(),
         p.classes

@@ -13,6 +13,7 @@ use ablate_core::metrics::MetricRow;
 use ablate_core::stage::StageContext;
 use ablate_stages::data::dataset::Dataset;
 use ablate_stages::loss::LossConfig;
+use ablate_stages::metric;
 use ablate_stages::scoring::{macro_f1, score, score_at, tune_thresholds};
 use ablate_stages::train::{Freeze, Precision, Schedule, Take, TrainParams};
 use tch::nn::VarStore;
@@ -113,9 +114,9 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         ctx.metric(row.clone());
     }
     let (train_split, val_name) = (p.train_split.as_str(), p.val_split.as_str());
-    ctx.metric(MetricRow::new("best_epoch", f64::from(progress.best_epoch)).split(val_name));
-    ctx.metric(MetricRow::new("best_macro_f1", progress.best_macro_f1).split(val_name));
-    ctx.metric(MetricRow::new("epochs_run", f64::from(progress.epoch)).split(train_split));
+    ctx.metric(MetricRow::new(metric::BEST_EPOCH, f64::from(progress.best_epoch)).split(val_name));
+    ctx.metric(MetricRow::new(metric::BEST_MACRO_F1, progress.best_macro_f1).split(val_name));
+    ctx.metric(MetricRow::new(metric::EPOCHS_RUN, f64::from(progress.epoch)).split(train_split));
     let mut summary = format!(
         "{start}{frozen}; {}; best epoch {}/{}: val macro-F1 {:.4}",
         loss_config.describe(),
@@ -139,10 +140,12 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let thresholds = tune_thresholds(&probabilities, &data.val_truth, labels.len());
         let tuned = score_at(&probabilities, &data.val_truth, &thresholds);
         for ((label, t), s) in labels.iter().zip(&thresholds).zip(&tuned) {
-            ctx.metric(MetricRow::new("threshold", f64::from(*t)).split(val_name).class(label));
-            ctx.metric(MetricRow::new("tuned_f1", s.f1).split(val_name).class(label));
+            ctx.metric(
+                MetricRow::new(metric::THRESHOLD, f64::from(*t)).split(val_name).class(label),
+            );
+            ctx.metric(MetricRow::new(metric::TUNED_F1, s.f1).split(val_name).class(label));
         }
-        ctx.metric(MetricRow::new("tuned_macro_f1", macro_f1(&tuned)).split(val_name));
+        ctx.metric(MetricRow::new(metric::TUNED_MACRO_F1, macro_f1(&tuned)).split(val_name));
         checkpoint::write_thresholds(&ctx.out_dir, labels, &thresholds, val_name)?;
         summary += &format!(
             "; tuned thresholds {:?} (val macro-F1 {:.4}, optimistic)",
@@ -268,18 +271,20 @@ impl Trainer {
         let images_per_second = n / sums.seconds;
         let (train_split, val_split) = (p.train_split.as_str(), p.val_split.as_str());
         let rows = &mut self.progress.metrics;
-        rows.push(MetricRow::new("loss", train_loss).split(train_split).epoch(epoch));
+        rows.push(MetricRow::new(metric::LOSS, train_loss).split(train_split).epoch(epoch));
         if let Some(cam_loss) = cam_loss {
-            rows.push(MetricRow::new("cam_loss", cam_loss).split(train_split).epoch(epoch));
+            rows.push(MetricRow::new(metric::CAM_LOSS, cam_loss).split(train_split).epoch(epoch));
         }
         rows.push(
-            MetricRow::new("images_per_second", images_per_second).split(train_split).epoch(epoch),
+            MetricRow::new(metric::IMAGES_PER_SECOND, images_per_second)
+                .split(train_split)
+                .epoch(epoch),
         );
         let lr = self.schedule.lr(self.progress.step.saturating_sub(1));
-        rows.push(MetricRow::new("lr", lr).split(train_split).epoch(epoch));
-        rows.push(MetricRow::new("macro_f1", val_f1).split(val_split).epoch(epoch));
+        rows.push(MetricRow::new(metric::LR, lr).split(train_split).epoch(epoch));
+        rows.push(MetricRow::new(metric::MACRO_F1, val_f1).split(val_split).epoch(epoch));
         for (label, s) in data.labels.iter().zip(&scores) {
-            rows.push(MetricRow::new("f1", s.f1).split(val_split).epoch(epoch).class(label));
+            rows.push(MetricRow::new(metric::F1, s.f1).split(val_split).epoch(epoch).class(label));
         }
         if improved {
             self.keep_as_best();
