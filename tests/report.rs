@@ -372,3 +372,45 @@ stages:
         assert!(rows[0].1.iter().all(|c| c.iter().sum::<u64>() == images), "{heading}: {rows:?}");
     }
 }
+
+/// A training split named otherwise than `train` (here `fit`, from a folder of the user's) is
+/// still the training split: its per-epoch loss is drawn as the training loss by `plot` and the
+/// report, and its validation macro-F1 as validation.
+#[test]
+fn a_training_split_of_any_name_gets_its_loss_curves() {
+    let ws = Workspace::new();
+    common::write_odir_folder(&ws.path("odir"), &["fit", "holdout", "offsite_test"], 6);
+    ws.write(
+        "fit.yaml",
+        r#"
+name: fit
+grid: {factors: {hidden: [8, 16]}, baseline: {hidden: 8}}
+stages:
+  data: {kind: load, params: {root: odir, size: 16, splits: [fit, holdout, offsite_test]}}
+  model: {kind: backbone, params: {arch: resnet18}}
+  train:
+    kind: train
+    inputs: {data: data, model: model}
+    params: {epochs: 2, batch_size: 4, head_hidden: "${hidden}", train_split: fit, val_split: holdout}
+  evaluate: {kind: evaluate, inputs: {model: train, data: data}}
+"#,
+    );
+    ws.run("fit.yaml", &[]);
+
+    ok(&ws, &["report", "fit", "--out", "fit.html"]);
+    let html = std::fs::read_to_string(ws.path("fit.html")).unwrap();
+    for chart in ["Validation macro-F1", "Training loss"] {
+        assert!(html.contains(&format!("<figcaption>{chart}</figcaption>")), "no chart {chart}");
+    }
+
+    ok(&ws, &["plot", "fit", "--out", "plots"]);
+    let curves = image::open(ws.path("plots/curves.png")).unwrap().to_rgb8();
+    // The first variant's colour, in each half of the picture: validation left, loss right.
+    let first = image::Rgb([31, 119, 180]);
+    let half = curves.width() / 2;
+    let drawn = |x_range: std::ops::Range<u32>| {
+        curves.enumerate_pixels().filter(|(x, _, p)| x_range.contains(x) && **p == first).count()
+    };
+    assert!(drawn(0..half) > 50, "no validation curve");
+    assert!(drawn(half..curves.width()) > 50, "no training-loss curve");
+}

@@ -242,7 +242,7 @@ impl Metrics {
         let stale: Vec<String> = collected
             .missing
             .iter()
-            .filter(|m| m.stale.is_some())
+            .filter(|m| m.stale().is_some())
             .map(|m| format!("{}: {}", m.pipeline, levels_name(&m.levels)))
             .collect();
         if !stale.is_empty() {

@@ -10,7 +10,11 @@
 //! instance's definition at the last run: where they differ (the last run changed a parameter
 //! and failed, or was a slice that left the variant out), the result is *stale*. It is left out
 //! as missing, with the reason, unless the caller asks for stale results, which are marked.
-use std::collections::HashMap;
+//!
+//! A reader that needs several selections of one store (the report: the compared stages, the
+//! final trainings, the evaluations, the GradCAM stages) collects [`Stages::All`] once and
+//! takes each with [`Collected::select`], in memory.
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ablate_core::invalid;
@@ -20,8 +24,10 @@ use rayon::prelude::*;
 use ablate_core::grid::SEED;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::{MetricRow, read_parquet};
+use ablate_core::params::Choice;
 use ablate_core::run_record::RunReport;
 use ablate_core::store::{RefEntry, Store};
+use ablate_stages::WorkerKind;
 
 /// The metrics of one stage instance, as used by one variant.
 #[derive(Debug, Clone)]
@@ -31,6 +37,8 @@ pub struct StageResult {
     pub levels: Vec<(String, String)>,
     pub template: String,
     pub instance: String,
+    /// The stage's kind.
+    pub kind: String,
     pub key: String,
     pub metrics: Arc<Vec<MetricRow>>,
     /// Set when the result was made under another configuration than the manifest describes
@@ -72,11 +80,14 @@ pub struct Selection<'a> {
 }
 
 /// Which stages of each variant to read.
+#[derive(Clone, Copy)]
 pub enum Stages<'a> {
     /// These stages of the file (templates).
     Named(&'a [String]),
     /// Those of kind `evaluate`, or of kind `train` in a pipeline without evaluations.
     Evaluations,
+    /// Those of one kind (none is no error).
+    Kind(WorkerKind),
     /// Each variant's last `train` stage in file order: the training that made its model.
     FinalTraining,
     /// Every stage of the file.
@@ -98,30 +109,126 @@ pub struct Missing {
     pub pipeline: String,
     /// The variant's levels, `seed` included.
     pub levels: Vec<(String, String)>,
-    /// Set when it has a result, of another configuration (left out).
-    pub stale: Option<Stale>,
+    /// The chosen stages (templates) it lacks a result of, in file order, each with the stale
+    /// result it has where it has one (left out).
+    pub stages: Vec<(String, Option<Stale>)>,
 }
 
-pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected> {
-    let manifests = chosen_manifests(store, selection.pipelines)?;
-    let mut wanted: Vec<(usize, usize, String, String)> = Vec::new(); // manifest, variant, template, instance
+impl Missing {
+    /// The stale result of its first missing stage: set when the variant has a result, of
+    /// another configuration (left out), rather than none.
+    pub fn stale(&self) -> Option<&Stale> {
+        self.stages.first().and_then(|(_, stale)| stale.as_ref())
+    }
+}
+
+/// One stage of one variant that a selection reads: indices into the manifests and their
+/// variants, the stage of the file and the instance the variant uses.
+struct Wanted {
+    manifest: usize,
+    variant: usize,
+    template: String,
+    instance: String,
+}
+
+/// The stages `stages` selects of each variant of `manifests`.
+fn wanted(manifests: &[Manifest], stages: &Stages) -> anyhow::Result<Vec<Wanted>> {
+    let mut wanted = Vec::new();
     for (m, manifest) in manifests.iter().enumerate() {
-        let templates = chosen_templates(manifest, &selection.stages)?;
+        let templates = chosen_templates(manifest, stages)?;
         for (v, variant) in manifest.variants.iter().enumerate() {
             let used: Vec<&String> =
                 templates.iter().filter(|t| variant.stages.contains_key(*t)).collect();
-            let used = match selection.stages {
+            let used = match stages {
                 Stages::FinalTraining => used.last().copied().into_iter().collect(),
                 _ => used,
             };
             for template in used {
-                wanted.push((m, v, template.clone(), variant.stages[template].clone()));
+                let instance = variant.stages[template].clone();
+                wanted.push(Wanted {
+                    manifest: m,
+                    variant: v,
+                    template: template.clone(),
+                    instance,
+                });
             }
         }
     }
+    Ok(wanted)
+}
+
+/// A stage of the file (the last) of a variant (pipeline, levels).
+type StageOfVariant<'a> = (&'a str, &'a [(String, String)], &'a str);
+
+/// Adds the lack of `template`'s result to the variant's entry of `missing`.
+fn note_missing(
+    missing: &mut Vec<Missing>,
+    pipeline: &str,
+    levels: &[(String, String)],
+    template: &str,
+    stale: Option<Stale>,
+) {
+    let at = missing.iter().position(|m| m.pipeline == pipeline && m.levels == levels);
+    let entry = match at {
+        Some(at) => &mut missing[at],
+        None => {
+            missing.push(Missing {
+                pipeline: pipeline.to_string(),
+                levels: levels.to_vec(),
+                stages: Vec::new(),
+            });
+            missing.last_mut().expect("just pushed")
+        }
+    };
+    entry.stages.push((template.to_string(), stale));
+}
+
+impl Collected {
+    /// The results and missing variants of `stages` among those collected: what [`collect`]
+    /// with `stages` would give, when this was collected with [`Stages::All`].
+    pub fn select(&self, stages: &Stages) -> anyhow::Result<Collected> {
+        let wanted = wanted(&self.manifests, stages)?;
+        let wanted: HashSet<StageOfVariant> = wanted
+            .iter()
+            .map(|w| {
+                let manifest = &self.manifests[w.manifest];
+                let levels = manifest.variants[w.variant].levels.as_slice();
+                (manifest.pipeline.as_str(), levels, w.template.as_str())
+            })
+            .collect();
+        let chosen = |pipeline: &str, levels: &[(String, String)], template: &str| {
+            wanted.contains(&(pipeline, levels, template))
+        };
+        let results = self
+            .results
+            .iter()
+            .filter(|r| chosen(&r.pipeline, &r.levels, &r.template))
+            .cloned()
+            .collect();
+        let mut missing = Vec::new();
+        for variant in &self.missing {
+            for (template, stale) in &variant.stages {
+                if chosen(&variant.pipeline, &variant.levels, template) {
+                    let stale = stale.clone();
+                    note_missing(&mut missing, &variant.pipeline, &variant.levels, template, stale);
+                }
+            }
+        }
+        Ok(Collected {
+            manifests: self.manifests.clone(),
+            runs: self.runs.clone(),
+            results,
+            missing,
+        })
+    }
+}
+
+pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected> {
+    let manifests = chosen_manifests(store, selection.pipelines)?;
+    let wanted = wanted(&manifests, &selection.stages)?;
     // (manifest, instance) → its ref and whether the result is stale.
     let mut refs: HashMap<(usize, &str), Option<ReadRef>> = HashMap::new();
-    for (m, _, _, instance) in &wanted {
+    for Wanted { manifest: m, instance, .. } in &wanted {
         refs.entry((*m, instance.as_str())).or_insert_with(|| {
             let entry = store.read_ref_entry(&manifests[*m].pipeline, instance)?;
             let stale = staleness(&manifests[*m], instance, &entry);
@@ -139,8 +246,9 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
 
     let mut results = Vec::new();
     let mut missing: Vec<Missing> = Vec::new();
-    for (m, v, template, instance) in &wanted {
+    for Wanted { manifest: m, variant: v, template, instance } in &wanted {
         let manifest = &manifests[*m];
+        let levels = &manifest.variants[*v].levels;
         let stored = refs[&(*m, instance.as_str())]
             .as_ref()
             .and_then(|(entry, stale)| Some((entry, stale, metrics[entry.key.as_str()].clone()?)));
@@ -148,9 +256,10 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
             Some((entry, stale, metrics)) if stale.is_none() || selection.stale => {
                 results.push(StageResult {
                     pipeline: manifest.pipeline.clone(),
-                    levels: manifest.variants[*v].levels.clone(),
+                    levels: levels.clone(),
                     template: template.clone(),
                     instance: instance.clone(),
+                    kind: manifest.stage(instance).map(|s| s.kind.clone()).unwrap_or_default(),
                     key: entry.key.clone(),
                     metrics,
                     stale: stale.clone(),
@@ -158,17 +267,8 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
                 })
             }
             stored => {
-                let variant = Missing {
-                    pipeline: manifest.pipeline.clone(),
-                    levels: manifest.variants[*v].levels.clone(),
-                    stale: stored.and_then(|(_, stale, _)| stale.clone()),
-                };
-                if !missing
-                    .iter()
-                    .any(|m| m.pipeline == variant.pipeline && m.levels == variant.levels)
-                {
-                    missing.push(variant);
-                }
+                let stale = stored.and_then(|(_, stale, _)| stale.clone());
+                note_missing(&mut missing, &manifest.pipeline, levels, template, stale);
             }
         }
     }
@@ -235,11 +335,16 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
     };
     let stages = match stages {
         Stages::Named(stages) if !stages.is_empty() => stages,
-        Stages::FinalTraining => return Ok(of_kind("train")),
+        Stages::Kind(kind) => return Ok(of_kind(kind.name())),
+        Stages::FinalTraining => return Ok(of_kind(WorkerKind::Train.name())),
         Stages::All => return Ok(templates.iter().map(|t| t.to_string()).collect()),
         _ => {
-            let evaluations = of_kind("evaluate");
-            let chosen = if evaluations.is_empty() { of_kind("train") } else { evaluations };
+            let evaluations = of_kind(WorkerKind::Evaluate.name());
+            let chosen = if evaluations.is_empty() {
+                of_kind(WorkerKind::Train.name())
+            } else {
+                evaluations
+            };
             if chosen.is_empty() {
                 let stages: Vec<String> = templates
                     .iter()

@@ -476,7 +476,7 @@ fn not_run(
         if !row_filters.iter().filter(|f| !f.is_on_value()).all(|f| f.keeps(&probe)) {
             continue;
         }
-        if let Some(stale) = &missing.stale {
+        if let Some(stale) = missing.stale() {
             note_stale(stale_notes, &missing.pipeline, &missing.levels, stale, false);
             continue;
         }

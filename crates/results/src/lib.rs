@@ -1,11 +1,12 @@
 //! What stored results say, read from the cache alone (ablate-results): comparison tables with
 //! their statistics (`compare` on `collect`, `significance` on `stats`, written by `format`),
-//! the tidy table of every metric (`tidy`), plots (`plot`), the HTML report (`gather` fills it,
+//! the tidy table of every metric (`tidy`), learning curves (`curves`), plots (`plot`), the HTML report (`gather` fills it,
 //! `report` renders it) and where a stage's output is (`output`). Only manifests, refs and
 //! stored results are read; nothing is recomputed. The command line (`ablate compare`, …) is
 //! the binary's; nothing here parses arguments or asks the terminal.
 pub mod collect;
 pub mod compare;
+pub mod curves;
 pub mod format;
 pub mod gather;
 pub mod output;

@@ -1,34 +1,12 @@
 //! Learning curves per variant and seed, from the per-epoch rows of each variant's final
-//! training (the stage `plot` draws): validation macro-F1 and training loss.
+//! training (the stage `plot` draws), as `curves` extracts them: validation macro-F1 and
+//! training loss.
 use std::collections::BTreeMap;
 
 use super::variants::Variants;
 use crate::collect::StageResult;
+use crate::curves::{SERIES, Series};
 use crate::report::{CurveSet, SeedCurve, VariantCurves};
-
-/// A per-epoch series of a training's metrics.
-struct Series {
-    title: &'static str,
-    y_label: &'static str,
-    metric: &'static str,
-    /// Whether it is measured on the training split (the loss) or another (validation).
-    on_training: bool,
-}
-
-const SERIES: [Series; 2] = [
-    Series {
-        title: "Validation macro-F1",
-        y_label: "macro-F1 (0–1)",
-        metric: "macro_f1",
-        on_training: false,
-    },
-    Series {
-        title: "Training loss",
-        y_label: "loss per sample",
-        metric: "loss",
-        on_training: true,
-    },
-];
 
 pub(super) fn curves(trainings: &[StageResult], variants: &Variants) -> Vec<CurveSet> {
     SERIES
@@ -64,14 +42,7 @@ fn seed_curves(
     by_instance
         .into_values()
         .filter_map(|(seeds, result)| {
-            let mut points: Vec<(f64, f64)> = result
-                .metrics
-                .iter()
-                .filter(|m| m.metric == series.metric && m.class.is_none())
-                .filter(|m| (m.split.as_deref() == Some("train")) == series.on_training)
-                .filter_map(|m| Some((f64::from(m.epoch?), m.value)))
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let points = series.points(result);
             (!points.is_empty()).then(|| SeedCurve { seed: seeds.join(", "), points })
         })
         .collect()

@@ -2,43 +2,41 @@
 //! [`Index`] (split, threshold and per overlay its file, image, label, probability and ground
 //! truth) and the overlay PNGs.
 use ablate_core::manifest::Manifest;
-use ablate_core::params::{Choice, Params};
+use ablate_core::params::Params;
 use ablate_core::store::Store;
-use ablate_stages::WorkerKind;
 use ablate_stages::gradcam::{self, GradcamParams, Index};
 use anyhow::Context;
 
 use super::variants::Variants;
+use crate::collect::StageResult;
 use crate::report::{GradcamStage, Overlay};
 
-/// The `gradcam` instances of the shown variants that have a result; those whose files cannot
-/// be read are skipped with a warning.
+/// The `gradcam` results of the shown variants, in the manifests' order of their instances;
+/// those whose files cannot be read are skipped with a warning.
 pub(super) fn gradcam(
     store: &Store,
     manifests: &[Manifest],
+    results: &[StageResult],
     variants: &Variants,
     warnings: &mut Vec<String>,
 ) -> Vec<GradcamStage> {
     let mut stages = Vec::new();
     for manifest in manifests {
-        for stage in manifest
-            .stages
-            .iter()
-            .filter(|s| WorkerKind::from_name(&s.kind) == Some(WorkerKind::Gradcam))
-        {
-            let mut users: Vec<&str> = manifest
-                .variants
+        for stage in &manifest.stages {
+            let of_stage =
+                |r: &&StageResult| r.pipeline == manifest.pipeline && r.instance == stage.instance;
+            let Some(result) = results.iter().find(of_stage) else { continue };
+            let mut users: Vec<&str> = results
                 .iter()
-                .filter(|v| v.stages.values().any(|i| i == &stage.instance))
-                .filter_map(|v| variants.name(&manifest.pipeline, &v.levels))
+                .filter(of_stage)
+                .filter_map(|r| variants.name(&r.pipeline, &r.levels))
                 .collect();
             users.sort_unstable();
             users.dedup();
             if users.is_empty() {
                 continue; // of no variant shown
             }
-            let Some(key) = store.read_ref(&manifest.pipeline, &stage.instance) else { continue };
-            match read(store, &key) {
+            match read(store, &result.key) {
                 Ok((split, threshold, overlays)) => stages.push(GradcamStage {
                     instance: stage.instance.clone(),
                     variant: (users.len() == 1).then(|| users[0].to_string()),

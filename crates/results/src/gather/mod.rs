@@ -13,6 +13,7 @@ mod variants;
 
 use ablate_core::clock::{format_time, unix_seconds};
 use ablate_core::store::Store;
+use ablate_stages::WorkerKind;
 
 use super::collect::{Selection, Stages, collect};
 use super::compare::{self, compare};
@@ -45,35 +46,20 @@ pub fn report(
     options: &compare::Options,
     generator: &str,
 ) -> anyhow::Result<(Report, Vec<String>)> {
-    let collected = collect(
-        store,
-        &Selection { pipelines, stages: Stages::Named(stages), stale: options.stale },
-    )?;
-    let comparison = compare(&collected, options)?;
+    let snapshot =
+        collect(store, &Selection { pipelines, stages: Stages::All, stale: options.stale })?;
+    let comparison = compare(&snapshot.select(&Stages::Named(stages))?, options)?;
     let variants = Variants::new(&comparison);
-    let manifests: Vec<_> = collected
+    let manifests: Vec<_> = snapshot
         .manifests
         .iter()
         .filter(|m| comparison.pipelines.contains(&m.pipeline))
         .cloned()
         .collect();
     let mut warnings = Vec::new();
-
-    let trainings = collect(
-        store,
-        &Selection { pipelines, stages: Stages::FinalTraining, stale: options.stale },
-    )?;
-    let evaluations: Vec<_> = collect(
-        store,
-        &Selection { pipelines, stages: Stages::Evaluations, stale: options.stale },
-    )?
-    .results
-    .into_iter()
-    .filter(|r| {
-        let manifest = manifests.iter().find(|m| m.pipeline == r.pipeline);
-        manifest.and_then(|m| m.stage(&r.instance)).is_some_and(|s| s.kind == "evaluate")
-    })
-    .collect();
+    let trainings = snapshot.select(&Stages::FinalTraining)?.results;
+    let evaluations = snapshot.select(&Stages::Kind(WorkerKind::Evaluate))?.results;
+    let gradcams = snapshot.select(&Stages::Kind(WorkerKind::Gradcam))?.results;
     let mut lineage = Lineage::new(store, &manifests)?;
     let report = Report {
         title: format!("Ablation report: {}", comparison.pipelines.join(", ")),
@@ -89,9 +75,9 @@ pub fn report(
             .collect(),
         comparison: table::comparison(&comparison, &variants),
         heat_maps: table::heat_maps(&comparison, &variants),
-        curves: curves::curves(&trainings.results, &variants),
+        curves: curves::curves(&trainings, &variants),
         confusion: confusion::confusion(store, &evaluations, &variants, &mut warnings),
-        gradcam: gradcam::gradcam(store, &manifests, &variants, &mut warnings),
+        gradcam: gradcam::gradcam(store, &manifests, &gradcams, &variants, &mut warnings),
         graph: lineage.graph()?,
         provenance: lineage.provenance(&variants)?,
     };

@@ -19,6 +19,7 @@ use plotters::style::FontStyle;
 
 use super::collect::StageResult;
 use super::compare::{Comparison, Row};
+use super::curves::{Series, TRAINING_LOSS, VALIDATION_MACRO_F1};
 use style::{Look, draw_legend, draw_line, draw_markers, legend_height};
 
 mod style;
@@ -34,26 +35,20 @@ struct Curve {
 }
 
 /// One of a curve's series, (epoch, value) points.
-type Series = fn(&Curve) -> &Vec<(f64, f64)>;
+type PointsOf = fn(&Curve) -> &Vec<(f64, f64)>;
 
 fn curve(results: &[&StageResult]) -> Curve {
-    let mean_per_epoch = |metric: &str, training: bool| -> Vec<(f64, f64)> {
-        let mut sums: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
-        for result in results {
-            for row in result.metrics.iter().filter(|m| m.metric == metric && m.class.is_none()) {
-                if let Some(epoch) = row.epoch
-                    && (row.split.as_deref() == Some("train")) == training
-                {
-                    let sum = sums.entry(epoch).or_default();
-                    *sum = (sum.0 + row.value, sum.1 + 1);
-                }
-            }
+    let mean_per_epoch = |series: &Series| -> Vec<(f64, f64)> {
+        let mut sums: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
+        for (epoch, value) in results.iter().flat_map(|result| series.points(result)) {
+            let sum = sums.entry(epoch as u64).or_default();
+            *sum = (sum.0 + value, sum.1 + 1);
         }
-        sums.into_iter().map(|(epoch, (sum, n))| (f64::from(epoch), sum / n as f64)).collect()
+        sums.into_iter().map(|(epoch, (sum, n))| (epoch as f64, sum / n as f64)).collect()
     };
     Curve {
-        validation_f1: mean_per_epoch("macro_f1", false),
-        training_loss: mean_per_epoch("loss", true),
+        validation_f1: mean_per_epoch(&VALIDATION_MACRO_F1),
+        training_loss: mean_per_epoch(&TRAINING_LOSS),
     }
 }
 
@@ -93,7 +88,7 @@ pub fn curves(
     draw_png(&path, (width, height), |root| {
         let (charts, legend_area) = root.split_vertically(charts_height);
         let panels = charts.split_evenly((1, 2));
-        let panel_data: [(&str, Series); 2] = [
+        let panel_data: [(&str, PointsOf); 2] = [
             ("validation macro-F1", |c| &c.validation_f1),
             ("training loss", |c| &c.training_loss),
         ];
@@ -121,7 +116,7 @@ pub fn curves(
                 .axis_desc_style((FONT, 15))
                 .draw()?;
             let area = chart.plotting_area();
-            for (row, curve) in &lines {
+            for (row, curve) in lines.iter().filter(|(_, c)| !points_of(c).is_empty()) {
                 let points = points_of(curve);
                 let look = styling.look(row);
                 draw_line(area, points, look)?;
