@@ -59,7 +59,8 @@ fn stored(ws: &Workspace) {
                 kind: "evaluate".into(),
             });
             variants.push(ManifestVariant {
-                levels: vec![("model".into(), model.into()), ("seed".into(), seed.to_string())],
+                levels: vec![("model".into(), model.into()), ("seed".into(), seed.to_string())]
+                    .into(),
                 stages: BTreeMap::from([("evaluate".to_string(), instance.clone())]),
             });
             let Some(&value) = values.get(seed) else { continue };
@@ -90,7 +91,7 @@ fn stored(ws: &Workspace) {
                     ("model".into(), models),
                     ("seed".into(), (0..SEEDS).map(|s| s.to_string()).collect()),
                 ],
-                baseline: Some(vec![("model".into(), "a".into())]),
+                baseline: Some(vec![("model".into(), "a".into())].into()),
             }),
             stages,
             variants,
@@ -304,7 +305,7 @@ fn rows_of_two_pipelines_show_their_own_n() {
             layout: None,
             stages: vec![stage],
             variants: vec![ManifestVariant {
-                levels: Vec::new(),
+                levels: Vec::new().into(),
                 stages: BTreeMap::from([("evaluate".to_string(), "evaluate".to_string())]),
             }],
             definitions: Default::default(),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ablate_core::grid::levels_name;
+use ablate_core::grid::Levels;
 use ablate_core::invalid;
 use ablate_core::store::Store;
 use anyhow::Context;
@@ -243,7 +243,7 @@ impl Metrics {
             .missing
             .iter()
             .filter(|m| m.stale().is_some())
-            .map(|m| format!("{}: {}", m.pipeline, levels_name(&m.levels)))
+            .map(|m| format!("{}: {}", m.pipeline, m.levels.name()))
             .collect();
         if !stale.is_empty() {
             eprintln!(
@@ -291,7 +291,7 @@ impl Out {
 }
 
 /// `factor=level,factor=level`.
-fn parse_levels(text: &str) -> anyhow::Result<Vec<(String, String)>> {
+fn parse_levels(text: &str) -> anyhow::Result<Levels> {
     text.split(',')
         .map(|pair| match pair.split_once('=') {
             Some((factor, level)) => Ok((factor.trim().to_string(), level.trim().to_string())),

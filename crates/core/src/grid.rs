@@ -25,6 +25,10 @@
 //! once. A stage with several instances is named by the levels that tell them apart
 //! (`train[backbone=resnet18,seed=1]`, see `spec::naming`); one shared by all variants keeps its
 //! name.
+mod levels;
+
+pub use levels::Levels;
+
 use super::diagnostic::{Diagnostic, Location};
 use super::names::{self, NameKind};
 use super::yaml::{Key, Node, Value};
@@ -33,22 +37,17 @@ use super::yaml::{Key, Node, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
     /// (factor, level) in declaration order, then `seed` when seeds are given.
-    pub levels: Vec<(String, String)>,
+    pub levels: Levels,
 }
 
 impl Variant {
     pub fn name(&self) -> String {
-        levels_name(&self.levels)
+        self.levels.name()
     }
 
     pub fn level(&self, factor: &str) -> Option<&str> {
-        self.levels.iter().find(|(f, _)| f == factor).map(|(_, l)| l.as_str())
+        self.levels.level(factor)
     }
-}
-
-/// `factor=level,factor=level`: how variants and their rows are named.
-pub fn levels_name(levels: &[(String, String)]) -> String {
-    levels.iter().map(|(f, l)| format!("{f}={l}")).collect::<Vec<_>>().join(",")
 }
 
 struct Level {
@@ -94,7 +93,7 @@ pub struct Grid {
 pub struct Layout {
     pub factors: Vec<(String, Vec<String>)>,
     /// Levels of the baseline variant, when `grid.baseline` names one level per factor it lists.
-    pub baseline: Option<Vec<(String, String)>>,
+    pub baseline: Option<Levels>,
 }
 
 const GRID_KEYS: &[&str] = &["factors", "design", "baseline", "exclude", "only", "seeds"];
@@ -202,7 +201,7 @@ impl Grid {
                 seeds.iter().map(move |seed| {
                     let mut levels = levels.clone();
                     levels.extend(seed.map(|s| (SEED.to_string(), s.to_string())));
-                    Variant { levels }
+                    Variant { levels: levels.into() }
                 })
             })
             .filter(|variant| !exclusions.iter().any(|e| e.matches(variant)))

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::grid::Layout;
+use super::grid::{Layout, Levels};
 use super::pipeline::Pipeline;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +49,7 @@ pub struct ManifestStage {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestVariant {
-    pub levels: Vec<(String, String)>,
+    pub levels: Levels,
     /// Stage of the file (template) → the instance this variant uses.
     pub stages: BTreeMap<String, String>,
 }
@@ -64,7 +64,7 @@ impl Manifest {
         };
         let variants: Vec<ManifestVariant> = if all_variants.is_empty() {
             vec![ManifestVariant {
-                levels: Vec::new(),
+                levels: Levels::default(),
                 stages: instances.iter().map(|(name, _)| (name.clone(), name.clone())).collect(),
             }]
         } else {

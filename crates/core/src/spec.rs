@@ -25,7 +25,7 @@ pub use extends::SourceFile;
 use instances::Templates;
 
 use super::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
-use super::grid::{Grid, SEED, Variant};
+use super::grid::{Grid, Levels, SEED, Variant};
 use super::names::{self, NameKind};
 use super::overrides::{TOP_LEVEL_KEYS, apply_override};
 use super::params::Params;
@@ -163,7 +163,7 @@ fn parse_extending(
         }
     };
     let grid = root.get("grid").map(Grid::parse).transpose().map_err(one)?;
-    let ungridded = [Variant { levels: Vec::new() }];
+    let ungridded = [Variant { levels: Levels::default() }];
     let variants = grid.as_ref().map_or(&ungridded[..], |g| g.variants());
     let mut templates = Templates::new(entries, grid.as_ref()).map_err(one)?;
     let pipeline_dir = vars::pipeline_dir(path);

@@ -100,7 +100,7 @@ fn populate(store: &Store) -> anyhow::Result<usize> {
                     ("seed".into(), seed.clone()),
                 ];
                 variants.push(ManifestVariant {
-                    levels,
+                    levels: levels.into(),
                     stages: BTreeMap::from([("evaluate".to_string(), instance)]),
                 });
             }
@@ -112,7 +112,7 @@ fn populate(store: &Store) -> anyhow::Result<usize> {
             ("b".into(), level_names),
             ("seed".into(), seeds),
         ],
-        baseline: Some(vec![("a".into(), "l0".into()), ("b".into(), "l0".into())]),
+        baseline: Some(vec![("a".into(), "l0".into()), ("b".into(), "l0".into())].into()),
     };
     let files = stages.len();
     store.write_manifest(&Manifest {

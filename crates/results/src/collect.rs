@@ -21,7 +21,7 @@ use ablate_core::invalid;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
-use ablate_core::grid::SEED;
+use ablate_core::grid::Levels;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::{MetricRow, read_parquet};
 use ablate_core::params::Choice;
@@ -34,7 +34,7 @@ use ablate_stages::WorkerKind;
 pub struct StageResult {
     pub pipeline: String,
     /// The variant's levels, `seed` included.
-    pub levels: Vec<(String, String)>,
+    pub levels: Levels,
     pub template: String,
     pub instance: String,
     /// The stage's kind.
@@ -56,17 +56,6 @@ pub struct Stale {
     pub written: u64,
     /// The `--set` overrides of the run that recorded it.
     pub overrides: Vec<String>,
-}
-
-impl StageResult {
-    /// The levels that name the variant's row in a comparison: all but `seed`.
-    pub fn row_levels(&self) -> Vec<(String, String)> {
-        self.levels.iter().filter(|(f, _)| f != SEED).cloned().collect()
-    }
-
-    pub fn seed(&self) -> Option<&str> {
-        self.levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l.as_str())
-    }
 }
 
 /// Which results to read.
@@ -108,7 +97,7 @@ pub struct Collected {
 pub struct Missing {
     pub pipeline: String,
     /// The variant's levels, `seed` included.
-    pub levels: Vec<(String, String)>,
+    pub levels: Levels,
     /// The chosen stages (templates) it lacks a result of, in file order, each with the stale
     /// result it has where it has one (left out).
     pub stages: Vec<(String, Option<Stale>)>,
@@ -158,23 +147,23 @@ fn wanted(manifests: &[Manifest], stages: &Stages) -> anyhow::Result<Vec<Wanted>
 }
 
 /// A stage of the file (the last) of a variant (pipeline, levels).
-type StageOfVariant<'a> = (&'a str, &'a [(String, String)], &'a str);
+type StageOfVariant<'a> = (&'a str, &'a Levels, &'a str);
 
 /// Adds the lack of `template`'s result to the variant's entry of `missing`.
 fn note_missing(
     missing: &mut Vec<Missing>,
     pipeline: &str,
-    levels: &[(String, String)],
+    levels: &Levels,
     template: &str,
     stale: Option<Stale>,
 ) {
-    let at = missing.iter().position(|m| m.pipeline == pipeline && m.levels == levels);
+    let at = missing.iter().position(|m| m.pipeline == pipeline && m.levels == *levels);
     let entry = match at {
         Some(at) => &mut missing[at],
         None => {
             missing.push(Missing {
                 pipeline: pipeline.to_string(),
-                levels: levels.to_vec(),
+                levels: levels.clone(),
                 stages: Vec::new(),
             });
             missing.last_mut().expect("just pushed")
@@ -192,11 +181,11 @@ impl Collected {
             .iter()
             .map(|w| {
                 let manifest = &self.manifests[w.manifest];
-                let levels = manifest.variants[w.variant].levels.as_slice();
+                let levels = &manifest.variants[w.variant].levels;
                 (manifest.pipeline.as_str(), levels, w.template.as_str())
             })
             .collect();
-        let chosen = |pipeline: &str, levels: &[(String, String)], template: &str| {
+        let chosen = |pipeline: &str, levels: &Levels, template: &str| {
             wanted.contains(&(pipeline, levels, template))
         };
         let results = self

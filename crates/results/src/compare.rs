@@ -14,7 +14,7 @@
 //! rows left; `--sort` orders them.
 use std::collections::BTreeMap;
 
-use ablate_core::grid::{SEED, levels_name};
+use ablate_core::grid::{Levels, SEED};
 use ablate_core::invalid;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::MetricRow;
@@ -40,7 +40,7 @@ pub struct Column {
 pub struct Row {
     pub pipeline: String,
     /// Levels without `seed` (with it last in the per-seed view).
-    pub levels: Vec<(String, String)>,
+    pub levels: Levels,
     pub seeds: Vec<String>,
     /// Distinct results pooled: the most of any of its cells.
     pub n: usize,
@@ -51,16 +51,11 @@ pub struct Row {
 
 impl Row {
     pub fn name(&self) -> String {
-        levels_name(&self.levels)
+        self.levels.name()
     }
 
     pub fn level(&self, factor: &str) -> Option<&str> {
-        self.levels.iter().find(|(f, _)| f == factor).map(|(_, l)| l.as_str())
-    }
-
-    /// The levels that name the variant, without `seed`.
-    fn variant_levels(&self) -> Vec<(String, String)> {
-        self.levels.iter().filter(|(f, _)| f != SEED).cloned().collect()
+        self.levels.level(factor)
     }
 }
 
@@ -137,19 +132,19 @@ pub struct StaleNote {
 pub struct Baseline {
     pub pipeline: String,
     /// Its levels, without `seed`.
-    pub levels: Vec<(String, String)>,
+    pub levels: Levels,
 }
 
 impl Baseline {
     /// Whether `row` is (a seed of) the baseline variant.
     pub fn is(&self, row: &Row) -> bool {
-        row.pipeline == self.pipeline && row.variant_levels() == self.levels
+        row.pipeline == self.pipeline && row.levels.without_seed() == self.levels
     }
 }
 
 impl std::fmt::Display for Baseline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&levels_name(&self.levels))
+        f.write_str(&self.levels.name())
     }
 }
 
@@ -182,7 +177,7 @@ pub struct Options {
     /// Splits; empty means all.
     pub splits: Vec<String>,
     /// Overrides the grid's baseline.
-    pub baseline: Option<Vec<(String, String)>>,
+    pub baseline: Option<Levels>,
     pub filters: Vec<String>,
     /// A column or factor; metrics sort best (highest) first, factors in declaration order.
     pub sort: Option<String>,
@@ -221,17 +216,17 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (seed_filters, row_filters): (Vec<&Filter>, Vec<&Filter>) =
         filters.iter().partition(|f| f.is_on(SEED));
-    let seed_kept = |levels: &[(String, String)]| keeps_seed(&seed_filters, levels);
+    let seed_kept = |levels: &Levels| keeps_seed(&seed_filters, levels);
 
     let mut rows: Vec<Row> = Vec::new();
     let mut values: Vec<RowValues> = Vec::new();
     let mut stale_notes: Vec<StaleNote> = Vec::new();
     for result in collected.results.iter().filter(|r| seed_kept(&r.levels)) {
-        let mut levels = result.row_levels();
+        let mut levels = result.levels.without_seed();
         if options.per_seed
-            && let Some(seed) = result.seed()
+            && let Some(seed) = result.levels.seed()
         {
-            levels.push((SEED.to_string(), seed.to_string()));
+            levels.push(SEED, seed);
         }
         let r = match rows
             .iter()
@@ -251,7 +246,7 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
                 rows.len() - 1
             }
         };
-        let seed = result.seed().map(str::to_string);
+        let seed = result.levels.seed().map(str::to_string);
         if let Some(seed) = &seed
             && !rows[r].seeds.contains(seed)
         {
@@ -270,7 +265,7 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
             }
         }
     }
-    if options.per_seed && rows.iter().any(|r| r.level(SEED).is_some()) {
+    if options.per_seed && rows.iter().any(|r| r.levels.seed().is_some()) {
         factors.push(SEED.to_string());
     }
     let samples: Vec<Vec<Vec<Sample>>> = values
@@ -301,17 +296,16 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
     let mut baseline = None;
     let mut baseline_not_run = None;
     if let Some(levels) = &declared {
-        let levels: Vec<(String, String)> =
-            levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
-        let name = levels_name(&levels);
+        let levels: Levels = levels.without_seed();
+        let name = levels.name();
         if options.baseline.is_some() {
             check_baseline(&levels, &factor_levels)?;
         }
         let matching = |row: &Row| levels.iter().all(|(f, l)| row.level(f) == Some(l.as_str()));
-        let variants: Vec<(String, Vec<(String, String)>)> = unique(
+        let variants: Vec<(String, Levels)> = unique(
             rows.iter()
                 .filter(|row| matching(row))
-                .map(|row| (row.pipeline.clone(), row.variant_levels()))
+                .map(|row| (row.pipeline.clone(), row.levels.without_seed()))
                 .collect(),
         );
         match variants.as_slice() {
@@ -387,14 +381,13 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
 fn note_stale(
     notes: &mut Vec<StaleNote>,
     pipeline: &str,
-    levels: &[(String, String)],
+    levels: &Levels,
     stale: &Stale,
     shown: bool,
 ) {
-    let variant_levels: Vec<(String, String)> =
-        levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
-    let variant = levels_name(&variant_levels);
-    let seed = levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l.clone());
+    let variant_levels: Levels = levels.without_seed();
+    let variant = variant_levels.name();
+    let seed = levels.seed().map(str::to_string);
     let at = notes.iter().position(|n| n.pipeline == pipeline && n.variant == variant);
     let note = match at {
         Some(at) => &mut notes[at],
@@ -423,7 +416,7 @@ fn note_stale(
 
 impl Row {
     fn variant_name(&self) -> String {
-        let name = levels_name(&self.variant_levels());
+        let name = self.levels.without_seed().name();
         format!("{}: {}", self.pipeline, if name.is_empty() { "(no levels)" } else { &name })
     }
 }
@@ -436,8 +429,9 @@ fn compare_with_baseline(
     baseline: &Baseline,
     settings: &Settings,
 ) {
-    let baseline_of =
-        |row: &Row| rows.iter().position(|b| baseline.is(b) && b.level(SEED) == row.level(SEED));
+    let baseline_of = |row: &Row| {
+        rows.iter().position(|b| baseline.is(b) && b.levels.seed() == row.levels.seed())
+    };
     let baselines: Vec<Option<usize>> = rows.iter().map(baseline_of).collect();
     for (r, row) in rows.iter_mut().enumerate() {
         for (c, cell) in row.cells.iter_mut().enumerate() {
@@ -463,8 +457,7 @@ fn not_run(
 ) -> Vec<NotRun> {
     let mut not_run: Vec<NotRun> = Vec::new();
     for missing in collected.missing.iter().filter(|m| keeps_seed(seed_filters, &m.levels)) {
-        let levels: Vec<(String, String)> =
-            missing.levels.iter().filter(|(f, _)| f != SEED).cloned().collect();
+        let levels: Levels = missing.levels.without_seed();
         let probe = Row {
             pipeline: missing.pipeline.clone(),
             levels: levels.clone(),
@@ -480,10 +473,11 @@ fn not_run(
             note_stale(stale_notes, &missing.pipeline, &missing.levels, stale, false);
             continue;
         }
-        let variant = levels_name(&levels);
-        let has_results =
-            rows.iter().any(|r| r.pipeline == missing.pipeline && r.variant_levels() == levels);
-        let seed = missing.levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l.clone());
+        let variant = levels.name();
+        let has_results = rows
+            .iter()
+            .any(|r| r.pipeline == missing.pipeline && r.levels.without_seed() == levels);
+        let seed = missing.levels.seed().map(str::to_string);
         let at =
             not_run.iter().position(|n| n.pipeline == missing.pipeline && n.variant == variant);
         let entry = match at {
@@ -505,8 +499,8 @@ fn not_run(
 }
 
 /// Whether the `--where seed=…` filters keep a variant with these levels.
-fn keeps_seed(seed_filters: &[&Filter], levels: &[(String, String)]) -> bool {
-    let seed = levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l.as_str());
+fn keeps_seed(seed_filters: &[&Filter], levels: &Levels) -> bool {
+    let seed = levels.seed();
     seed_filters.iter().all(|f| f.keeps_level(seed))
 }
 
@@ -572,10 +566,7 @@ fn check_splits(results: &[StageResult], splits: &[String]) -> anyhow::Result<()
 }
 
 /// `--baseline` names factors that exist, and levels of theirs.
-fn check_baseline(
-    levels: &[(String, String)],
-    factor_levels: &[(String, Vec<String>)],
-) -> anyhow::Result<()> {
+fn check_baseline(levels: &Levels, factor_levels: &[(String, Vec<String>)]) -> anyhow::Result<()> {
     for (factor, level) in levels {
         let Some((_, known)) = factor_levels.iter().find(|(f, _)| f == factor) else {
             let factors: Vec<&str> =
@@ -826,7 +817,7 @@ mod tests {
         let factors = vec![("model".to_string(), vec!["a".to_string(), "b".to_string()])];
         let row = |model: &str, mean: f64| Row {
             pipeline: "p".into(),
-            levels: vec![("model".into(), model.into())],
+            levels: vec![("model".into(), model.into())].into(),
             seeds: vec![],
             n: 1,
             cells: vec![Some(Cell { mean, n: 1, ..Cell::default() })],

@@ -71,7 +71,7 @@ mod tests {
     fn training(rows: Vec<MetricRow>) -> StageResult {
         StageResult {
             pipeline: "p".into(),
-            levels: Vec::new(),
+            levels: Vec::new().into(),
             template: "train".into(),
             instance: "train".into(),
             kind: "train".into(),

@@ -580,7 +580,7 @@ mod tests {
             ],
             rows: vec![Row {
                 pipeline: "p".into(),
-                levels: vec![("model".into(), "resnet18".into())],
+                levels: vec![("model".into(), "resnet18".into())].into(),
                 seeds: vec!["0".into(), "1".into()],
                 n: 2,
                 cells: vec![cell(0.6), cell(0.7), cell(0.8)],
@@ -589,7 +589,7 @@ mod tests {
             primary: Some(0),
             baseline: Some(Baseline {
                 pipeline: "p".into(),
-                levels: vec![("model".into(), "resnet18".into())],
+                levels: vec![("model".into(), "resnet18".into())].into(),
             }),
             baseline_not_run: None,
             settings: Settings { ci: None, ..Settings::default() },

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::path::Path;
 
 use ablate_core::columns::{self, Column};
-use ablate_core::grid::{SEED, levels_name};
+use ablate_core::grid::SEED;
 use anyhow::Context;
 
 use super::collect::{Collected, factor_levels};
@@ -64,9 +64,9 @@ impl<'a> Table<'a> {
             for metric in result.metrics.iter() {
                 rows.push(TidyRow {
                     pipeline: &result.pipeline,
-                    variant: levels_name(&result.row_levels()),
+                    variant: result.levels.without_seed().name(),
                     levels: factors.iter().map(|f| level(f)).collect(),
-                    seed: result.seed().and_then(|s| s.parse().ok()),
+                    seed: result.levels.seed().and_then(|s| s.parse().ok()),
                     stage: &result.template,
                     stage_key: &result.key,
                     split: metric.split.as_deref(),

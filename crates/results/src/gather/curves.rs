@@ -37,7 +37,7 @@ fn seed_curves(
     let of_variant = |t: &&StageResult| variants.name(&t.pipeline, &t.levels) == Some(name);
     for result in trainings.iter().filter(of_variant) {
         let entry = by_instance.entry(&result.instance).or_insert((Vec::new(), result));
-        entry.0.extend(result.seed());
+        entry.0.extend(result.levels.seed());
     }
     by_instance
         .into_values()

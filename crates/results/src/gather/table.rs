@@ -114,7 +114,7 @@ mod tests {
             .collect();
         let row = Row {
             pipeline: "p".into(),
-            levels: vec![("lever".into(), "base".into())],
+            levels: vec![("lever".into(), "base".into())].into(),
             seeds: vec!["0".into()],
             n: 1,
             cells,

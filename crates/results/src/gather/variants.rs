@@ -3,7 +3,7 @@
 //! several pipelines are compared, or the pipeline's name for a pipeline without a grid. A
 //! result belongs to a row when its variant is the row's and its seed one the row pools
 //! (`--where seed=…` keeps some).
-use ablate_core::grid::{SEED, levels_name};
+use ablate_core::grid::Levels;
 
 use crate::compare::{Comparison, Row};
 
@@ -11,7 +11,7 @@ use crate::compare::{Comparison, Row};
 struct Variant {
     pipeline: String,
     /// Without `seed`.
-    levels: Vec<(String, String)>,
+    levels: Levels,
     name: String,
     seeds: Vec<String>,
 }
@@ -28,8 +28,8 @@ impl Variants {
             .rows
             .iter()
             .map(|row| {
-                let levels = without_seed(&row.levels);
-                let name = match (levels_name(&levels), several) {
+                let levels = row.levels.without_seed();
+                let name = match (levels.name(), several) {
                     (name, _) if name.is_empty() => row.pipeline.clone(),
                     (name, true) => format!("{}: {name}", row.pipeline),
                     (name, false) => name,
@@ -41,11 +41,11 @@ impl Variants {
     }
 
     /// The name of the row that pools the variant (and seed) with these levels in `pipeline`.
-    pub(super) fn name(&self, pipeline: &str, levels: &[(String, String)]) -> Option<&str> {
-        let seed = levels.iter().find(|(f, _)| f == SEED).map(|(_, l)| l);
-        let levels = without_seed(levels);
+    pub(super) fn name(&self, pipeline: &str, levels: &Levels) -> Option<&str> {
+        let seed = levels.seed();
+        let levels = levels.without_seed();
         let row = self.rows.iter().find(|v| v.pipeline == pipeline && v.levels == levels)?;
-        let pooled = seed.is_none_or(|seed| row.seeds.contains(seed));
+        let pooled = seed.is_none_or(|seed| row.seeds.iter().any(|s| s == seed));
         pooled.then_some(row.name.as_str())
     }
 
@@ -57,8 +57,4 @@ impl Variants {
     pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.rows.iter().map(|v| (v.pipeline.as_str(), v.name.as_str()))
     }
-}
-
-fn without_seed(levels: &[(String, String)]) -> Vec<(String, String)> {
-    levels.iter().filter(|(f, _)| f != SEED).cloned().collect()
 }

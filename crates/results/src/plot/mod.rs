@@ -66,7 +66,7 @@ pub fn curves(
         .map(|row| {
             let results: Vec<&StageResult> = trainings
                 .iter()
-                .filter(|t| t.pipeline == row.pipeline && t.row_levels() == row.levels)
+                .filter(|t| t.pipeline == row.pipeline && t.levels.without_seed() == row.levels)
                 .collect();
             (row, curve(&results))
         })

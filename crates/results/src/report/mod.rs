@@ -11,6 +11,7 @@
 //!
 //! Variants are referred to across sections by [`Row::variant`], the display name of a row of
 //! the comparison table (e.g. `model=resnet18,loss=focal`); colours follow the rows' order.
+use ablate_core::grid::Levels;
 use ablate_core::run_record::Environment as RunEnvironment;
 use serde::{Deserialize, Serialize};
 
@@ -111,7 +112,7 @@ pub struct Row {
     /// The pipeline the variant belongs to.
     pub pipeline: String,
     /// `(factor, level)` pairs without `seed`, in the order of [`Comparison::factors`].
-    pub levels: Vec<(String, String)>,
+    pub levels: Levels,
     /// The seeds pooled in this row.
     pub seeds: Vec<String>,
     /// Distinct results pooled (a stage shared by several seeds counts once).

@@ -38,7 +38,7 @@ fn full_report() -> Report {
     let row = |variant: &str, cells: Vec<Option<Cell>>| Row {
         variant: format!("model={variant}"),
         pipeline: "p".into(),
-        levels: vec![("model".into(), variant.into())],
+        levels: vec![("model".into(), variant.into())].into(),
         seeds: vec!["0".into(), "1".into(), "2".into()],
         n: 3,
         cells,
@@ -237,7 +237,8 @@ fn text_is_escaped() {
     let evil = "model=<script>alert(1)</script>,loss=\"x\"&'y'";
     let mut r = full_report();
     r.comparison.rows[1].variant = evil.to_string();
-    r.comparison.rows[1].levels[0].1 = "<script>alert(2)</script>".into();
+    let factor = r.comparison.rows[1].levels[0].0.clone();
+    r.comparison.rows[1].levels = vec![(factor, "<script>alert(2)</script>".into())].into();
     r.curves[0].variants[1].variant = evil.to_string();
     r.heat_maps[0].rows[0].variant = evil.to_string();
     r.confusion[0].variant = evil.to_string();
