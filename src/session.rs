@@ -51,7 +51,7 @@ impl Session {
         // pipeline is parsed.
         let (pipeline, digests) =
             rayon::join(|| source.load(&registry), || FileDigests::open(cache.join("stat-cache")));
-        let pipeline = pipeline?;
+        let mut pipeline = pipeline?;
         for warning in &pipeline.warnings {
             eprintln!("warning: {warning}");
         }
@@ -64,6 +64,7 @@ impl Session {
             registry.get(&s.kind).is_some_and(|k| k.resource(&s.params) == Resource::Device)
         });
         let toolchain = toolchain(&store, &digests, device_kind, device_stages)?;
+        pipeline.digest_inputs(&registry, &digests);
         Ok(Session { pipeline, dag, store, registry, digests, toolchain })
     }
 

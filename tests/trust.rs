@@ -96,6 +96,55 @@ fn a_stage_that_fails_under_new_parameters_does_not_leave_its_old_numbers_as_cur
     assert!(table.contains("left out as stale"), "{table}");
 }
 
+/// The same grid with its script in a file the stages list as `deps`; `b` fails when the
+/// script's FAIL line says so.
+const SCRIPTED: &str = r#"
+name: trust
+grid:
+  factors:
+    k: {a: {x: 1}, b: {x: 2}}
+stages:
+  score:
+    kind: command
+    params:
+      run: [sh, "${pipeline_dir}/score.sh"]
+      deps: ["${pipeline_dir}/score.sh"]
+      env: {X: "${x}"}
+"#;
+
+fn score_script(scale: u32, fail_b: bool) -> String {
+    format!(
+        "FAIL={fail_b}\nif [ \"$FAIL\" = true ] && [ \"$X\" = 2 ]; then exit 3; fi\necho \"{{\\\"split\\\": \\\"test\\\", \\\"metric\\\": \\\"macro_f1\\\", \\\"value\\\": $(( $X * {scale} ))}}\" > \"$ABLATE_OUT/metrics.jsonl\"\n"
+    )
+}
+
+/// An edited script is another configuration, as another parameter is: where the run under
+/// the new script failed for `b`, `b`'s numbers from the old script are stale, not current.
+#[test]
+fn a_stage_whose_script_changed_and_failed_does_not_leave_its_old_numbers_as_current() {
+    let ws = Workspace::new();
+    ws.write("trust.yaml", SCRIPTED);
+    ws.write("score.sh", &score_script(1, false));
+    ws.run("trust.yaml", &[]);
+    let (rows, _) = compare(&ws, &[]);
+    assert_eq!((mean(&rows, "a"), mean(&rows, "b")), (Some(1.0), Some(2.0)));
+
+    ws.write("score.sh", &score_script(5, true));
+    let output = ws.ablate(&["run", "trust.yaml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let (rows, table) = compare(&ws, &[]);
+    assert_eq!(mean(&rows, "a"), Some(5.0));
+    assert_eq!(mean(&rows, "b"), None, "the old script's row was shown as current:\n{table}");
+    assert!(table.contains("left out as stale"), "{table}");
+
+    // The script fixed, the whole grid runs under it: every row is current.
+    ws.write("score.sh", &score_script(5, false));
+    ws.run("trust.yaml", &[]);
+    let (rows, table) = compare(&ws, &[]);
+    assert_eq!((mean(&rows, "a"), mean(&rows, "b")), (Some(5.0), Some(10.0)));
+    assert!(!table.contains("stale"), "{table}");
+}
+
 #[test]
 fn a_command_stage_writing_one_metric_twice_fails_naming_the_line() {
     let ws = Workspace::new();

@@ -35,8 +35,10 @@ impl Fingerprinter<'_> {
                 (role.clone(), Upstream { stage: stage.clone(), output })
             })
             .collect();
-        let files = kind.input_files(&spec.params)?;
-        let files = self.digests.digest_all(&files)?;
+        let files = match &spec.files {
+            Some(files) => files.clone(),
+            None => self.digests.digest_all(&kind.input_files(&spec.params)?)?,
+        };
         let mut toolchain = self.toolchain.common.clone();
         if kind.resource(&spec.params) == Resource::Device {
             toolchain.extend(self.toolchain.device.clone());

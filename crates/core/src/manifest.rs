@@ -58,10 +58,9 @@ impl Manifest {
     /// The manifest of `pipeline`: of its whole grid when a run is limited to a slice.
     pub fn of(pipeline: &Pipeline, written: u64) -> Manifest {
         let all_variants = pipeline.whole.as_ref().map_or(&pipeline.variants, |w| &w.variants);
-        let instances: Vec<(String, String)> = match &pipeline.whole {
-            Some(whole) => whole.instances.clone(),
-            None => pipeline.stages.iter().map(|s| (s.name.clone(), s.kind.clone())).collect(),
-        };
+        let all_stages = pipeline.whole.as_ref().map_or(&pipeline.stages, |w| &w.stages);
+        let instances: Vec<(String, String)> =
+            all_stages.iter().map(|s| (s.name.clone(), s.kind.clone())).collect();
         let variants: Vec<ManifestVariant> = if all_variants.is_empty() {
             vec![ManifestVariant {
                 levels: Levels::default(),
@@ -98,7 +97,7 @@ impl Manifest {
             stages,
             variants,
             definitions: match &pipeline.whole {
-                Some(whole) => whole.definitions.clone(),
+                Some(whole) => whole.definitions(),
                 None => pipeline.definitions(),
             },
         }

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use super::diagnostic::Location;
+use super::digest::FileDigests;
 use super::grid::{self, Variant};
 use super::params::Params;
+use super::stage::Registry;
 
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -43,14 +45,18 @@ pub struct StageOrigin {
     pub changed_by: Option<PathBuf>,
 }
 
-/// Every variant of a grid and every stage instance they use, with its kind.
+/// Every variant of a grid and every stage instance they use.
 #[derive(Debug, Clone)]
 pub struct WholeGrid {
     pub variants: Vec<VariantSpec>,
-    /// (instance, kind).
-    pub instances: Vec<(String, String)>,
-    /// Instance → its [`Pipeline::definition`].
-    pub definitions: BTreeMap<String, String>,
+    pub stages: Vec<StageSpec>,
+}
+
+impl WholeGrid {
+    /// Every instance's [`Pipeline::definition`].
+    pub fn definitions(&self) -> BTreeMap<String, String> {
+        definitions(&self.stages)
+    }
 }
 
 /// One variant of a grid and the stage instances it consists of.
@@ -69,6 +75,9 @@ pub struct StageSpec {
     pub inputs: BTreeMap<String, String>,
     pub params: Params,
     pub location: Location,
+    /// The content digest of every external file it reads (label → digest), once
+    /// [`Pipeline::digest_inputs`] has read them; `None` before.
+    pub files: Option<BTreeMap<String, String>>,
 }
 
 impl Pipeline {
@@ -80,39 +89,44 @@ impl Pipeline {
     }
 
     /// What a stage instance is, whatever its upstream stages output: the blake3 digest of its
-    /// kind, its keyed parameters and, by input role, the definitions of its upstream stages.
-    /// Refs record it beside the key of each result, so that a result can be told to come from
-    /// the configuration a manifest describes, or from an earlier one (a stale row). Unlike the
-    /// key, it is known before anything runs, also for stages a run never reaches.
+    /// kind, its keyed parameters, the content of the external files it reads (its data, a
+    /// command's script; once [`Pipeline::digest_inputs`] has read them) and, by input role,
+    /// the definitions of its upstream stages. Refs record it beside the key of each result, so
+    /// that a result can be told to come from the configuration a manifest describes, or from
+    /// an earlier one (a stale row: other parameters, or an edited script or dataset). Unlike
+    /// the key, it is known before anything runs, also for stages a run never reaches.
     pub fn definition(&self, stage: &str) -> String {
-        self.define(stage, &mut HashMap::new())
+        let by_name = self.stages.iter().map(|s| (s.name.as_str(), s)).collect();
+        define(&by_name, stage, &mut HashMap::new())
     }
 
     /// Every instance's [`Pipeline::definition`], each upstream stage's computed once.
     pub fn definitions(&self) -> BTreeMap<String, String> {
-        let mut known = HashMap::new();
-        self.stages.iter().map(|s| (s.name.clone(), self.define(&s.name, &mut known))).collect()
+        definitions(&self.stages)
     }
 
-    fn define(&self, stage: &str, known: &mut HashMap<String, String>) -> String {
-        if let Some(definition) = known.get(stage) {
-            return definition.clone();
+    /// Reads the content digest of every external file each stage reads (of the whole grid too,
+    /// where a run is limited to a slice), for the stages' definitions and keys. A stage whose
+    /// files cannot be read keeps `files` unset: its key, computed when it is about to run,
+    /// fails it with the reason, as it fails no other stage.
+    pub fn digest_inputs(&mut self, registry: &Registry, digests: &FileDigests) {
+        let files = |spec: &StageSpec| -> Option<BTreeMap<String, String>> {
+            let kind = registry.get(&spec.kind).expect("kinds are validated");
+            digests.digest_all(&kind.input_files(&spec.params).ok()?).ok()
+        };
+        for spec in &mut self.stages {
+            spec.files = files(spec);
         }
-        let mut hasher = blake3::Hasher::new();
-        if let Some(spec) = self.stage(stage) {
-            hasher.update(spec.kind.as_bytes());
-            hasher.update(&[0]);
-            hasher.update(serde_json::Value::Object(spec.params.keyed()).to_string().as_bytes());
-            for (role, upstream) in &spec.inputs {
-                hasher.update(&[0]);
-                hasher.update(role.as_bytes());
-                hasher.update(&[0]);
-                hasher.update(self.define(upstream, known).as_bytes());
+        if let Some(whole) = &mut self.whole {
+            let sliced: HashMap<&str, &Option<BTreeMap<String, String>>> =
+                self.stages.iter().map(|s| (s.name.as_str(), &s.files)).collect();
+            for spec in &mut whole.stages {
+                spec.files = match sliced.get(spec.name.as_str()) {
+                    Some(files) => (*files).clone(),
+                    None => files(spec),
+                };
             }
         }
-        let definition = hasher.finalize().to_hex().to_string();
-        known.insert(stage.to_string(), definition.clone());
-        definition
     }
 
     /// The pipeline file's absolute path, as manifests record it.
@@ -126,11 +140,7 @@ impl Pipeline {
     /// The pipeline limited to the variants `keep` selects and the stage instances they use;
     /// the whole grid is kept in `whole`.
     pub fn slice(self, keep: impl Fn(&Variant) -> bool) -> Pipeline {
-        let whole = WholeGrid {
-            variants: self.variants.clone(),
-            instances: self.stages.iter().map(|s| (s.name.clone(), s.kind.clone())).collect(),
-            definitions: self.definitions(),
-        };
+        let whole = WholeGrid { variants: self.variants.clone(), stages: self.stages.clone() };
         let variants: Vec<VariantSpec> =
             self.variants.into_iter().filter(|v| keep(&v.variant)).collect();
         let used: std::collections::BTreeSet<&String> =
@@ -138,4 +148,43 @@ impl Pipeline {
         let stages = self.stages.into_iter().filter(|s| used.contains(&s.name)).collect();
         Pipeline { stages, variants, whole: Some(whole), index: OnceLock::new(), ..self }
     }
+}
+
+/// Every instance's definition (see [`Pipeline::definition`]), each computed once.
+fn definitions(stages: &[StageSpec]) -> BTreeMap<String, String> {
+    let by_name = stages.iter().map(|s| (s.name.as_str(), s)).collect();
+    let mut known = HashMap::new();
+    stages.iter().map(|s| (s.name.clone(), define(&by_name, &s.name, &mut known))).collect()
+}
+
+fn define(
+    stages: &HashMap<&str, &StageSpec>,
+    stage: &str,
+    known: &mut HashMap<String, String>,
+) -> String {
+    if let Some(definition) = known.get(stage) {
+        return definition.clone();
+    }
+    let mut hasher = blake3::Hasher::new();
+    if let Some(spec) = stages.get(stage) {
+        hasher.update(spec.kind.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(serde_json::Value::Object(spec.params.keyed()).to_string().as_bytes());
+        for (role, upstream) in &spec.inputs {
+            hasher.update(&[0]);
+            hasher.update(role.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(define(stages, upstream, known).as_bytes());
+        }
+        // Stages that read no file keep the definitions they had before files entered them.
+        for (label, digest) in spec.files.iter().flatten() {
+            hasher.update(&[1]);
+            hasher.update(label.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(digest.as_bytes());
+        }
+    }
+    let definition = hasher.finalize().to_hex().to_string();
+    known.insert(stage.to_string(), definition.clone());
+    definition
 }

@@ -415,6 +415,7 @@ fn validate_stage(
             inputs,
             params,
             location: key.location.clone(),
+            files: None,
         }),
         Ok(_) => Err(diagnostics),
         Err(mut errors) => {
