@@ -194,7 +194,69 @@ const DEFAULT_METRICS: &[&str] = &[metric::MACRO_F1, metric::F1];
 /// The values of one row: per column, instance → the seeds that used it and its value.
 type RowValues<'a> = Vec<BTreeMap<&'a str, (Vec<String>, f64)>>;
 
+/// Per row, per column, the distinct results pooled.
+type RowSamples = Vec<Vec<Vec<Sample>>>;
+
+/// The comparison of `collected`'s results, in the order of work the module doc gives.
 pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Comparison> {
+    let columns = chosen_columns(collected, options)?;
+    let factor_levels = factor_levels(&collected.manifests);
+    let pipelines: Vec<String> = collected.manifests.iter().map(|m| m.pipeline.clone()).collect();
+    let filters = options
+        .filters
+        .iter()
+        .map(|f| Filter::parse(f, &factor_levels, &pipelines, &columns))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (seed_filters, row_filters): (Vec<&Filter>, Vec<&Filter>) =
+        filters.iter().partition(|f| f.is_on(SEED));
+
+    let (mut rows, samples, mut stale_notes) = pool(collected, &columns, &seed_filters, options);
+    let mut factors: Vec<String> =
+        factor_levels.iter().map(|(f, _)| f.clone()).filter(|f| f != SEED).collect();
+    if options.per_seed && rows.iter().any(|r| r.levels.seed().is_some()) {
+        factors.push(SEED.to_string());
+    }
+    let sort_column = options.sort.as_ref().and_then(|s| columns.iter().position(|c| &c.name == s));
+    let primary = sort_column
+        .or_else(|| columns.iter().position(|c| c.class.is_none()))
+        .or((!columns.is_empty()).then_some(0));
+    let (baseline, baseline_not_run) =
+        baseline_of(collected, options, &factor_levels, &mut rows, &samples)?;
+
+    rows.retain(|row| row_filters.iter().all(|f| f.keeps(row)));
+    for c in 0..columns.len() {
+        let mut cells: Vec<&mut Cell> =
+            rows.iter_mut().filter_map(|row| row.cells[c].as_mut()).collect();
+        significance::adjust(&mut cells, &options.settings);
+    }
+    if let Some(sort) = &options.sort {
+        sort_rows(&mut rows, sort, sort_column, &factor_levels, &columns)?;
+    }
+    if options.reverse {
+        rows.reverse();
+    }
+    let shown: Vec<String> = unique(rows.iter().map(|row| row.pipeline.clone()).collect());
+    let sources = sources(collected, &shown);
+    let not_run = not_run(collected, &rows, &seed_filters, &row_filters, &mut stale_notes);
+    Ok(Comparison {
+        pipelines: shown,
+        sources,
+        factors,
+        columns,
+        rows,
+        primary,
+        baseline,
+        baseline_not_run,
+        settings: options.settings,
+        per_seed: options.per_seed,
+        not_run,
+        stale: stale_notes,
+    })
+}
+
+/// The columns of `--metric` and `--split` (checked against what the results stored), or the
+/// defaults.
+fn chosen_columns(collected: &Collected, options: &Options) -> anyhow::Result<Vec<Column>> {
     let metrics = chosen_metrics(&collected.results, options)?;
     check_splits(&collected.results, &options.splits)?;
     let columns = columns(&collected.results, &metrics, &options.splits);
@@ -205,23 +267,22 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
             unique(stages).join(", ")
         );
     }
-    let factor_levels = factor_levels(&collected.manifests);
-    let mut factors: Vec<String> =
-        factor_levels.iter().map(|(f, _)| f.clone()).filter(|f| f != SEED).collect();
-    let pipelines: Vec<String> = collected.manifests.iter().map(|m| m.pipeline.clone()).collect();
-    let filters = options
-        .filters
-        .iter()
-        .map(|f| Filter::parse(f, &factor_levels, &pipelines, &columns))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let (seed_filters, row_filters): (Vec<&Filter>, Vec<&Filter>) =
-        filters.iter().partition(|f| f.is_on(SEED));
-    let seed_kept = |levels: &Levels| keeps_seed(&seed_filters, levels);
+    Ok(columns)
+}
 
+/// One row per variant (per variant and seed with `--per-seed`) of the results the seed
+/// filters keep, its cells pooled from the distinct results; the samples of each cell; the
+/// stale results shown.
+fn pool(
+    collected: &Collected,
+    columns: &[Column],
+    seed_filters: &[&Filter],
+    options: &Options,
+) -> (Vec<Row>, RowSamples, Vec<StaleNote>) {
     let mut rows: Vec<Row> = Vec::new();
     let mut values: Vec<RowValues> = Vec::new();
     let mut stale_notes: Vec<StaleNote> = Vec::new();
-    for result in collected.results.iter().filter(|r| seed_kept(&r.levels)) {
+    for result in collected.results.iter().filter(|r| keeps_seed(seed_filters, &r.levels)) {
         let mut levels = result.levels.without_seed();
         if options.per_seed
             && let Some(seed) = result.levels.seed()
@@ -265,10 +326,7 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
             }
         }
     }
-    if options.per_seed && rows.iter().any(|r| r.levels.seed().is_some()) {
-        factors.push(SEED.to_string());
-    }
-    let samples: Vec<Vec<Vec<Sample>>> = values
+    let samples: RowSamples = values
         .iter()
         .map(|row| {
             row.iter()
@@ -285,72 +343,61 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
         row.cells = samples.iter().map(|s| Cell::pool(s, &options.settings)).collect();
         row.n = row.cells.iter().flatten().map(|c| c.n).max().unwrap_or(0);
     }
+    (rows, samples, stale_notes)
+}
 
-    let sort_column = options.sort.as_ref().and_then(|s| columns.iter().position(|c| &c.name == s));
-    let primary = sort_column
-        .or_else(|| columns.iter().position(|c| c.class.is_none()))
-        .or((!columns.is_empty()).then_some(0));
+/// The baseline variant (`--baseline`, else the grid's), with every row compared with it; or
+/// the declared baseline's name when it has no results. `--baseline` must match one variant.
+fn baseline_of(
+    collected: &Collected,
+    options: &Options,
+    factor_levels: &[(String, Vec<String>)],
+    rows: &mut [Row],
+    samples: &RowSamples,
+) -> anyhow::Result<(Option<Baseline>, Option<String>)> {
     let declared = options.baseline.clone().or_else(|| {
         collected.manifests.iter().find_map(|m| m.layout.as_ref().and_then(|l| l.baseline.clone()))
     });
-    let mut baseline = None;
-    let mut baseline_not_run = None;
-    if let Some(levels) = &declared {
-        let levels: Levels = levels.without_seed();
-        let name = levels.name();
-        if options.baseline.is_some() {
-            check_baseline(&levels, &factor_levels)?;
-        }
-        let matching = |row: &Row| levels.iter().all(|(f, l)| row.level(f) == Some(l.as_str()));
-        let variants: Vec<(String, Levels)> = unique(
-            rows.iter()
-                .filter(|row| matching(row))
-                .map(|row| (row.pipeline.clone(), row.levels.without_seed()))
-                .collect(),
-        );
-        match variants.as_slice() {
-            [(pipeline, levels)] => {
-                let variant = Baseline { pipeline: pipeline.clone(), levels: levels.clone() };
-                compare_with_baseline(&mut rows, &samples, &variant, &options.settings);
-                baseline = Some(variant);
-            }
-            [] if options.baseline.is_some() => {
-                let variants: Vec<String> = unique(rows.iter().map(Row::variant_name).collect());
-                invalid!(
-                    "--baseline {name} matches no row with results (rows: {})",
-                    variants.join("; ")
-                )
-            }
-            [] => baseline_not_run = Some(name),
-            _ if options.baseline.is_some() => {
-                invalid!(
-                    "--baseline {name} matches {} rows; name a level of more factors so that it matches one",
-                    variants.len()
-                )
-            }
-            _ => {}
-        }
+    let Some(levels) = declared else { return Ok((None, None)) };
+    let levels = levels.without_seed();
+    let name = levels.name();
+    if options.baseline.is_some() {
+        check_baseline(&levels, factor_levels)?;
     }
+    let matching = |row: &Row| levels.iter().all(|(f, l)| row.level(f) == Some(l.as_str()));
+    let variants: Vec<(String, Levels)> = unique(
+        rows.iter()
+            .filter(|row| matching(row))
+            .map(|row| (row.pipeline.clone(), row.levels.without_seed()))
+            .collect(),
+    );
+    match variants.as_slice() {
+        [(pipeline, levels)] => {
+            let variant = Baseline { pipeline: pipeline.clone(), levels: levels.clone() };
+            compare_with_baseline(rows, samples, &variant, &options.settings);
+            Ok((Some(variant), None))
+        }
+        [] if options.baseline.is_some() => {
+            let variants: Vec<String> = unique(rows.iter().map(Row::variant_name).collect());
+            invalid!(
+                "--baseline {name} matches no row with results (rows: {})",
+                variants.join("; ")
+            )
+        }
+        [] => Ok((None, Some(name))),
+        _ if options.baseline.is_some() => {
+            invalid!(
+                "--baseline {name} matches {} rows; name a level of more factors so that it matches one",
+                variants.len()
+            )
+        }
+        _ => Ok((None, None)),
+    }
+}
 
-    rows.retain(|row| row_filters.iter().all(|f| f.keeps(row)));
-    for c in 0..columns.len() {
-        let mut cells: Vec<&mut Cell> =
-            rows.iter_mut().filter_map(|row| row.cells[c].as_mut()).collect();
-        significance::adjust(&mut cells, &options.settings);
-    }
-    if let Some(sort) = &options.sort {
-        sort_rows(&mut rows, sort, sort_column, &factor_levels, &columns)?;
-    }
-    if options.reverse {
-        rows.reverse();
-    }
-    let mut shown: Vec<String> = Vec::new();
-    for row in &rows {
-        if !shown.contains(&row.pipeline) {
-            shown.push(row.pipeline.clone());
-        }
-    }
-    let sources = collected
+/// Where each shown pipeline's results come from.
+fn sources(collected: &Collected, shown: &[String]) -> Vec<Source> {
+    collected
         .manifests
         .iter()
         .filter(|m| shown.contains(&m.pipeline))
@@ -359,22 +406,7 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
                 collected.results.iter().filter(|r| r.pipeline == m.pipeline).collect();
             Source::of(m, &collected.runs, &results)
         })
-        .collect();
-    let not_run = not_run(collected, &rows, &seed_filters, &row_filters, &mut stale_notes);
-    Ok(Comparison {
-        pipelines: shown,
-        sources,
-        factors,
-        columns,
-        rows,
-        primary,
-        baseline,
-        baseline_not_run,
-        settings: options.settings,
-        per_seed: options.per_seed,
-        not_run,
-        stale: stale_notes,
-    })
+        .collect()
 }
 
 /// Adds a stale result of the variant with `levels` to the notes, one note per variant.
