@@ -31,6 +31,7 @@ pub use levels::Levels;
 
 use super::diagnostic::{Diagnostic, Location};
 use super::names::{self, NameKind};
+use super::params::Choice;
 use super::yaml::{Key, Node, Value};
 
 /// A factor or `seed`, with one level per variant.
@@ -102,61 +103,14 @@ pub const SEED: &str = "seed";
 impl Grid {
     pub fn parse(node: &Node) -> Result<Grid, Diagnostic> {
         super::yaml::check_keys(node, GRID_KEYS, "`grid`")?;
-        let factors_node = node
-            .get("factors")
-            .ok_or_else(|| Diagnostic::new("`grid` has no `factors`").at(&node.location))?;
-        let mut factors = Vec::new();
-        for (key, levels) in factors_node.expect_map("`grid.factors`")? {
-            if key.name == SEED {
-                return Err(
-                    Diagnostic::new("`seed` is not a factor; use `grid.seeds`").at(&key.location)
-                );
-            }
-            names::check(NameKind::Factor, &key.name)
-                .map_err(|e| Diagnostic::new(e).at(&key.location))?;
-            factors.push(parse_factor(key, levels)?);
-        }
-        check_variables_set_once(&factors)?;
-        let seeds = match node.get("seeds") {
-            None => Vec::new(),
-            Some(Node { value: Value::Int(n), location }) => {
-                if !(1..=1000).contains(n) {
-                    return Err(Diagnostic::new(format!(
-                        "`seeds: {n}` must be between 1 and 1000"
-                    ))
-                    .at(location));
-                }
-                (0..*n).collect()
-            }
-            Some(Node { value: Value::Seq(items), .. }) => items
-                .iter()
-                .map(|item| match item.value {
-                    Value::Int(seed) if seed >= 0 => Ok(seed),
-                    _ => Err(Diagnostic::new(format!(
-                        "a seed must be a non-negative integer, found {}",
-                        item.type_name()
-                    ))
-                    .at(&item.location)),
-                })
-                .collect::<Result<_, _>>()?,
-            Some(other) => {
-                return Err(Diagnostic::new(format!(
-                    "`seeds` must be a count or a list of integers, found {}",
-                    other.type_name()
-                ))
-                .at(&other.location));
-            }
-        };
+        let factors = parse_factors(node)?;
+        let seeds = parse_seeds(node.get("seeds"))?;
         let mut grid = Grid { factors, seeds, variants: Vec::new(), baseline: None, only: None };
-        let design = match node.get("design") {
-            None => "full",
-            Some(n) => n.expect_str("`grid.design`")?,
-        };
         let baseline =
             node.get("baseline").map(|n| grid.selector(n, "`grid.baseline`")).transpose()?;
-        let points = match design {
-            "full" => grid.full_factorial(),
-            "one_at_a_time" => {
+        let points = match Design::parse(node.get("design"))? {
+            Design::Full => grid.full_factorial(),
+            Design::OneAtATime => {
                 let location =
                     node.get("design").map(|n| n.location.clone()).unwrap_or(node.location.clone());
                 let baseline = baseline.as_ref().ok_or_else(|| {
@@ -166,11 +120,6 @@ impl Grid {
                     .at(&location)
                 })?;
                 grid.one_at_a_time(baseline, &location)?
-            }
-            other => {
-                return Err(Diagnostic::new(format!("unknown grid design `{other}`"))
-                    .at(&node.get("design").expect("present").location)
-                    .hint("use `full` or `one_at_a_time`"));
             }
         };
         let exclusions = match node.get("exclude") {
@@ -189,21 +138,8 @@ impl Grid {
         };
         let only = node.get("only").map(|n| grid.selector(n, "`grid.only`")).transpose()?;
         grid.baseline = baseline;
-        // Seeds first: an `exclude` or `only` entry may name seeds (`{task: "1.1", seed: [1, 2]}`).
-        let seeds: Vec<Option<i64>> = if grid.seeds.is_empty() {
-            vec![None]
-        } else {
-            grid.seeds.iter().copied().map(Some).collect()
-        };
-        let kept: Vec<Variant> = points
-            .into_iter()
-            .flat_map(|levels| {
-                seeds.iter().map(move |seed| {
-                    let mut levels = levels.clone();
-                    levels.extend(seed.map(|s| (SEED.to_string(), s.to_string())));
-                    Variant { levels: levels.into() }
-                })
-            })
+        let kept: Vec<Variant> = grid
+            .with_seeds(points)
             .filter(|variant| !exclusions.iter().any(|e| e.matches(variant)))
             .collect();
         if kept.is_empty() {
@@ -222,6 +158,29 @@ impl Grid {
         grid.only = only;
         grid.variants = kept;
         Ok(grid)
+    }
+
+    /// Each point of the design once per seed (once without seeds), seeds last: an `exclude` or
+    /// `only` entry may name seeds (`{task: "1.1", seed: [1, 2]}`).
+    fn with_seeds(
+        &self,
+        points: Vec<Vec<(String, String)>>,
+    ) -> impl Iterator<Item = Variant> + use<'_> {
+        let seeds: Vec<Option<i64>> = if self.seeds.is_empty() {
+            vec![None]
+        } else {
+            self.seeds.iter().copied().map(Some).collect()
+        };
+        points.into_iter().flat_map(move |levels| {
+            seeds
+                .iter()
+                .map(|seed| {
+                    let mut levels = levels.clone();
+                    levels.extend(seed.map(|s| (SEED.to_string(), s.to_string())));
+                    Variant { levels: levels.into() }
+                })
+                .collect::<Vec<_>>()
+        })
     }
 
     /// Every variant of the grid; a run of a slice runs those [`Grid::selects`].
@@ -410,6 +369,79 @@ fn check_variables_set_once(factors: &[Factor]) -> Result<(), Diagnostic> {
         }
     }
     Ok(())
+}
+
+/// `grid.factors`: each a name (not `seed`) and its levels.
+fn parse_factors(node: &Node) -> Result<Vec<Factor>, Diagnostic> {
+    let factors_node = node
+        .get("factors")
+        .ok_or_else(|| Diagnostic::new("`grid` has no `factors`").at(&node.location))?;
+    let mut factors = Vec::new();
+    for (key, levels) in factors_node.expect_map("`grid.factors`")? {
+        if key.name == SEED {
+            return Err(
+                Diagnostic::new("`seed` is not a factor; use `grid.seeds`").at(&key.location)
+            );
+        }
+        names::check(NameKind::Factor, &key.name)
+            .map_err(|e| Diagnostic::new(e).at(&key.location))?;
+        factors.push(parse_factor(key, levels)?);
+    }
+    check_variables_set_once(&factors)?;
+    Ok(factors)
+}
+
+/// `grid.seeds`: a count (seeds 0 to n − 1) or a list of seeds; none without.
+fn parse_seeds(node: Option<&Node>) -> Result<Vec<i64>, Diagnostic> {
+    match node {
+        None => Ok(Vec::new()),
+        Some(Node { value: Value::Int(n), location }) => {
+            if !(1..=1000).contains(n) {
+                return Err(Diagnostic::new(format!("`seeds: {n}` must be between 1 and 1000"))
+                    .at(location));
+            }
+            Ok((0..*n).collect())
+        }
+        Some(Node { value: Value::Seq(items), .. }) => items
+            .iter()
+            .map(|item| match item.value {
+                Value::Int(seed) if seed >= 0 => Ok(seed),
+                _ => Err(Diagnostic::new(format!(
+                    "a seed must be a non-negative integer, found {}",
+                    item.type_name()
+                ))
+                .at(&item.location)),
+            })
+            .collect(),
+        Some(other) => Err(Diagnostic::new(format!(
+            "`seeds` must be a count or a list of integers, found {}",
+            other.type_name()
+        ))
+        .at(&other.location)),
+    }
+}
+
+crate::choice! {
+    /// Which points of the factors' product a grid runs.
+    enum Design {
+        /// Every combination of levels.
+        Full = "full",
+        /// The baseline, and each other level of one factor at a time, the rest at baseline.
+        OneAtATime = "one_at_a_time",
+    }
+}
+
+impl Design {
+    /// `grid.design`; `full` when absent.
+    fn parse(node: Option<&Node>) -> Result<Design, Diagnostic> {
+        let Some(node) = node else { return Ok(Design::Full) };
+        let name = node.expect_str("`grid.design`")?;
+        Design::from_name(name).ok_or_else(|| {
+            Diagnostic::new(format!("unknown grid design `{name}`"))
+                .at(&node.location)
+                .hint("use `full` or `one_at_a_time`")
+        })
+    }
 }
 
 /// `[a, b]` (each level sets the variable named like the factor), or `{level: value}` (sets

@@ -153,7 +153,7 @@ pub(crate) fn workspace_reasons(
     fingerprint: &Fingerprint,
     reasons: &mut Vec<DirtyReason>,
 ) {
-    let Some(extendable) = kind.workspace.extended(&spec.params) else { return };
+    let Some(extendable) = kind.workspace.kept(&spec.params).left_out() else { return };
     let continues = if workspaces.is_some_and(HashSet::is_empty) {
         None
     } else {

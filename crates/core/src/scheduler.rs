@@ -19,7 +19,7 @@ use anyhow::{Context, anyhow};
 
 use super::clock::unix_seconds;
 use super::dag::Dag;
-use super::fingerprint::why_dirty;
+use super::fingerprint::{Fingerprint, why_dirty};
 use super::interrupt;
 use super::keys::Fingerprinter;
 use super::manifest::Manifest;
@@ -29,8 +29,8 @@ use super::plan::workspace_reasons;
 use super::progress::Progress;
 use super::run_record::{Environment, Outcome, RunReport};
 use super::run_state::{Ended, Next, Node, RunState};
-use super::stage::{Registry, Resource, StageContext, StageReport};
-use super::store::{Entry, Record, RefEntry, Store, WorkspaceOwner};
+use super::stage::{Kept, Registry, Resource, StageContext, StageReport};
+use super::store::{Entry, Record, RefEntry, Staging, Store, WorkspaceOwner};
 
 /// An upstream output that did not match its digest when a stage was about to read it; it has
 /// been set aside, so computing `stage` again replaces it.
@@ -77,47 +77,8 @@ impl Scheduler<'_> {
         let started = Instant::now();
         let started_at = unix_seconds();
         self.store.clean_staging();
-        match self.store.write_manifest(&Manifest::of(self.pipeline, started_at)) {
-            Ok(Some(previous)) if previous.file != self.pipeline.file() => {
-                self.progress.line(&format!(
-                    "warning: pipeline name `{}` was last run from {}; this run from {} replaces \
-                     its record, so `compare {}` shows this file's variants (give one file its \
-                     own `name:`)",
-                    self.pipeline.name,
-                    previous.file,
-                    self.pipeline.file(),
-                    self.pipeline.name
-                ));
-            }
-            Ok(_) => {}
-            Err(error) => self.progress.line(&format!("warning: {error:#}")),
-        }
-        let order: Vec<(String, Outcome)> = self
-            .dag
-            .topological()
-            .map(|name| {
-                (name.to_string(), Outcome::Skipped { because: "the run was interrupted".into() })
-            })
-            .collect();
-        let record = RunReport {
-            environment: self.environment.clone(),
-            ..RunReport::new(
-                self.pipeline,
-                self.options.device_kind(),
-                started_at,
-                0.0,
-                order.clone(),
-            )
-        };
-        interrupt::begin(record.clone());
-        // What a run killed outright leaves: this record and the journal of its outcomes.
-        let killed = Outcome::Skipped { because: "the run was killed before it ended".into() };
-        let order: Vec<(String, Outcome)> =
-            order.into_iter().map(|(name, _)| (name, killed.clone())).collect();
-        let journal = RunReport { ended: false, stages: order, ..record };
-        if let Err(error) = self.store.write_run(&journal) {
-            self.progress.line(&format!("warning: cannot record the run's start: {error:#}"));
-        }
+        self.record_manifest(started_at);
+        let journal = self.record_start(started_at);
         self.progress.begin_run(
             self.dag
                 .topological()
@@ -139,6 +100,71 @@ impl Scheduler<'_> {
             })
             .collect();
         let mut state = RunState::new(nodes, self.options.jobs, self.options.devices.clone());
+        self.run_until_done(&mut state, &journal);
+        self.progress.end_run();
+        let seconds = started.elapsed().as_secs_f64();
+        RunReport::new(
+            self.pipeline,
+            self.options.device_kind(),
+            started_at,
+            seconds,
+            state.outcomes(),
+        )
+    }
+
+    /// Records what the pipeline consists of, warning when its name was last run from another
+    /// file.
+    fn record_manifest(&self, started_at: u64) {
+        match self.store.write_manifest(&Manifest::of(self.pipeline, started_at)) {
+            Ok(Some(previous)) if previous.file != self.pipeline.file() => {
+                self.progress.line(&format!(
+                    "warning: pipeline name `{}` was last run from {}; this run from {} replaces \
+                     its record, so `compare {}` shows this file's variants (give one file its \
+                     own `name:`)",
+                    self.pipeline.name,
+                    previous.file,
+                    self.pipeline.file(),
+                    self.pipeline.name
+                ));
+            }
+            Ok(_) => {}
+            Err(error) => self.progress.line(&format!("warning: {error:#}")),
+        }
+    }
+
+    /// Records the run's start where an interrupt (every stage "interrupted" until it ends) and
+    /// a kill (the journal on disk: every stage "killed" until it ends) find it; returns the
+    /// journal.
+    fn record_start(&self, started_at: u64) -> RunReport {
+        let skipped = |because: &str| -> Vec<(String, Outcome)> {
+            let outcome = Outcome::Skipped { because: because.into() };
+            self.dag.topological().map(|name| (name.to_string(), outcome.clone())).collect()
+        };
+        let record = RunReport {
+            environment: self.environment.clone(),
+            ..RunReport::new(
+                self.pipeline,
+                self.options.device_kind(),
+                started_at,
+                0.0,
+                skipped("the run was interrupted"),
+            )
+        };
+        interrupt::begin(record.clone());
+        let journal = RunReport {
+            ended: false,
+            stages: skipped("the run was killed before it ended"),
+            ..record
+        };
+        if let Err(error) = self.store.write_run(&journal) {
+            self.progress.line(&format!("warning: cannot record the run's start: {error:#}"));
+        }
+        journal
+    }
+
+    /// Starts every stage `state` finds ready, each on its own thread, and feeds each ending
+    /// back into `state` (see `run_state`), until nothing runs.
+    fn run_until_done<'p>(&'p self, state: &mut RunState<'p>, journal: &RunReport) {
         let verified = Mutex::new(HashSet::new());
         let (tx, rx) = mpsc::channel::<(&str, Option<String>, Ended)>();
         std::thread::scope(|scope| {
@@ -177,7 +203,7 @@ impl Scheduler<'_> {
                     _ => self.progress.stage_ended(name, false, 0.0),
                 }
                 if let Ended::Ok(outcome, _) = &ended {
-                    self.record_outcome(&journal, name, outcome);
+                    self.record_outcome(journal, name, outcome);
                 }
                 let published = |key: &str| self.store.entries_dir().join(key).exists();
                 match state.finish(name, device, ended, published) {
@@ -187,20 +213,11 @@ impl Scheduler<'_> {
                         .line(&format!("! {name}: {error}; set aside, {upstream} runs again")),
                     Next::Failed(error) => {
                         self.progress.line(&format!("✗ {name} failed: {error}"));
-                        self.record_outcome(&journal, name, &Outcome::Failed { error });
+                        self.record_outcome(journal, name, &Outcome::Failed { error });
                     }
                 }
             }
         });
-        self.progress.end_run();
-        let seconds = started.elapsed().as_secs_f64();
-        RunReport::new(
-            self.pipeline,
-            self.options.device_kind(),
-            started_at,
-            seconds,
-            state.outcomes(),
-        )
     }
 
     /// Keeps how `stage` ended where an interrupted run (its record) and a killed one (its
@@ -326,25 +343,12 @@ impl Scheduler<'_> {
         let on = device.map(|d| format!(" on {d}")).unwrap_or_default();
         self.progress.line(&format!("▶ {} ({}){on}: {}", spec.name, spec.kind, reasons.join("; ")));
 
-        for (role, stage) in &spec.inputs {
-            let entry = &upstream[stage];
-            if verified.lock().expect("verified set").contains(&entry.record.key) {
-                continue;
-            }
-            if let Err(error) = self.store.verify(entry) {
-                // A consumer running beside this one may have set it aside already.
-                let _ = self.store.quarantine(&entry.record.key);
-                return Err(anyhow::Error::new(CorruptInput { stage: stage.clone() })
-                    .context(format!("input `{role}` (stage {stage}): {error:#}")));
-            }
-            verified.lock().expect("verified set").insert(entry.record.key.clone());
-        }
-
-        let extendable = kind.info().workspace.extended(&spec.params);
-        let workspace = match extendable {
-            Some(params) => {
+        self.verify_inputs(spec, upstream, verified)?;
+        let kept = kind.info().workspace.kept(&spec.params);
+        let workspace = match kept.left_out() {
+            Some(left_out) => {
                 let workspace_key =
-                    fingerprint.workspace_key(params).expect("all upstream outputs are known");
+                    fingerprint.workspace_key(left_out).expect("all upstream outputs are known");
                 let lock = self.store.lock(&format!("work-{workspace_key}"))?;
                 let owner = WorkspaceOwner {
                     pipeline: pipeline.clone(),
@@ -374,18 +378,64 @@ impl Scheduler<'_> {
         };
         kind.run(&mut ctx)?;
         let seconds = started.elapsed().as_secs_f64();
+        let entry = self.publish(spec, &key, fingerprint, staging, &ctx.report, seconds)?;
+        if let (Some((dir, _lock)), Kept::UntilPublished) = (&workspace, kept) {
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove workspace {}", dir.display()))?;
+        }
+        self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
+        verified.lock().expect("verified set").insert(key.clone());
+        Ok((Outcome::Ran { key, seconds, summary: ctx.report.summary }, entry))
+    }
+
+    /// Checks each input's result against its digest once per run; a corrupt one is set aside
+    /// and fails the stage.
+    fn verify_inputs(
+        &self,
+        spec: &StageSpec,
+        upstream: &HashMap<String, Entry>,
+        verified: &Mutex<HashSet<String>>,
+    ) -> anyhow::Result<()> {
+        for (role, stage) in &spec.inputs {
+            let entry = &upstream[stage];
+            if verified.lock().expect("verified set").contains(&entry.record.key) {
+                continue;
+            }
+            if let Err(error) = self.store.verify(entry) {
+                // A consumer running beside this one may have set it aside already.
+                let _ = self.store.quarantine(&entry.record.key);
+                return Err(anyhow::Error::new(CorruptInput { stage: stage.clone() })
+                    .context(format!("input `{role}` (stage {stage}): {error:#}")));
+            }
+            verified.lock().expect("verified set").insert(entry.record.key.clone());
+        }
+        Ok(())
+    }
+
+    /// Writes the stage's metrics beside its output, publishes it under `key` with its record
+    /// and points the stage's ref at it.
+    fn publish(
+        &self,
+        spec: &StageSpec,
+        key: &str,
+        fingerprint: Fingerprint,
+        staging: Staging,
+        report: &StageReport,
+        seconds: f64,
+    ) -> anyhow::Result<Entry> {
+        let pipeline = &self.pipeline.name;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).context("clock before 1970")?;
-        if !ctx.report.metrics.is_empty() {
+        if !report.metrics.is_empty() {
             let source = MetricSource {
                 pipeline,
                 stage: &spec.name,
-                stage_key: &key,
+                stage_key: key,
                 timestamp_micros: now.as_micros() as i64,
             };
-            write_parquet(&staging.dir.join(crate::store::METRICS), &source, &ctx.report.metrics)?;
+            write_parquet(&staging.dir.join(crate::store::METRICS), &source, &report.metrics)?;
         }
         let record = Record {
-            key: key.clone(),
+            key: key.to_string(),
             pipeline: pipeline.clone(),
             stage: spec.name.clone(),
             fingerprint,
@@ -393,21 +443,15 @@ impl Scheduler<'_> {
             metrics: None,
             created: now.as_secs(),
             seconds,
-            summary: ctx.report.summary.clone(),
+            summary: report.summary.clone(),
         };
         let entry = self.store.publish(staging, record)?;
         self.store.write_ref(
             pipeline,
             &spec.name,
-            &RefEntry::of(self.pipeline, &spec.name, &key),
+            &RefEntry::of(self.pipeline, &spec.name, key),
         )?;
-        if let (Some((dir, _lock)), Some([])) = (&workspace, extendable) {
-            std::fs::remove_dir_all(dir)
-                .with_context(|| format!("cannot remove workspace {}", dir.display()))?;
-        }
-        self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
-        verified.lock().expect("verified set").insert(key.clone());
-        Ok((Outcome::Ran { key, seconds, summary: ctx.report.summary }, entry))
+        Ok(entry)
     }
 }
 

@@ -69,13 +69,36 @@ pub enum Workspace {
     Resume { extend: &'static [&'static str], safe: fn(&Params) -> bool },
 }
 
-impl Workspace {
-    /// The parameters left out of the workspace key for a stage with `params`, or `None` when
-    /// the stage keeps no workspace.
-    pub fn extended(&self, params: &Params) -> Option<&'static [&'static str]> {
+/// What a stage with given parameters keeps between runs: [`Workspace`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Nothing.
+    Nothing,
+    /// A workspace of the stage's own key, removed once its result is published.
+    UntilPublished,
+    /// A workspace whose key leaves these parameters out, kept after the result is published
+    /// so that raising one of them continues from it.
+    Extendable(&'static [&'static str]),
+}
+
+impl Kept {
+    /// The parameters the workspace key leaves out; `None` without a workspace.
+    pub fn left_out(self) -> Option<&'static [&'static str]> {
         match self {
-            Workspace::None => None,
-            Workspace::Resume { extend, safe } => Some(if safe(params) { extend } else { &[] }),
+            Kept::Nothing => None,
+            Kept::UntilPublished => Some(&[]),
+            Kept::Extendable(params) => Some(params),
+        }
+    }
+}
+
+impl Workspace {
+    /// What a stage with `params` keeps between runs.
+    pub fn kept(&self, params: &Params) -> Kept {
+        match self {
+            Workspace::None => Kept::Nothing,
+            Workspace::Resume { extend, safe } if safe(params) => Kept::Extendable(extend),
+            Workspace::Resume { .. } => Kept::UntilPublished,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The torch implementation of `gradcam`, run in the `ablate-torch` worker; the kind's
 //! parameters and inputs are declared in `ablate_stages::gradcam`.
 
+use std::path::Path;
+
 use tch::{Kind, Tensor};
 
 use crate::nn::gradcam::{Selection, class_activation_maps, normalise, overlay};
@@ -29,6 +31,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let row_index =
         Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>()).to_device(device);
     let images = SplitTensors::new(&dataset, split, device).gather(&row_index);
+    let ids: Vec<&str> = rows.iter().map(|&r| split.ids[r].as_str()).collect();
     let overlay_dir = ctx.out_dir.join(OVERLAY_DIR);
     std::fs::create_dir_all(&overlay_dir)?;
 
@@ -50,22 +53,12 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         let pixels = to_rgb_bytes(&pictures);
         let flags =
             Vec::<bool>::try_from(pass.selected.flatten(0, -1).to_device(tch::Device::Cpu))?;
-        let picture_bytes = pixels.len() / (len * n_labels) as usize;
         let side = dataset.size as u32 * zoom(dataset.size);
-        for (k, (flag, bytes)) in flags.iter().zip(pixels.chunks(picture_bytes)).enumerate() {
-            if !flag {
-                continue;
-            }
-            let (position, label) = (start as usize + k / labels.len(), k % labels.len());
-            let name = format!(
-                "{}_{}.png",
-                file_stem(&split.ids[rows[position]]),
-                file_stem(&labels[label])
-            );
-            let picture = image::RgbImage::from_raw(side, side, bytes.to_vec())
-                .expect("overlay has the image's size");
-            picture.save(overlay_dir.join(&name))?;
-            overlay_files.push((position, label, name));
+        let batch_ids = &ids[start as usize..(start + len) as usize];
+        for (position, label, name) in
+            save_overlays(&overlay_dir, &pixels, &flags, batch_ids, labels, side)?
+        {
+            overlay_files.push((start as usize + position, label, name));
         }
         maps.push(batch_maps);
         probabilities.push(pass.logits.detach().sigmoid().to_kind(Kind::Float));
@@ -74,7 +67,6 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     }
     let maps = Tensor::cat(&maps, 0);
     let probabilities = Tensor::cat(&probabilities, 0);
-    let ids: Vec<&str> = rows.iter().map(|&r| split.ids[r].as_str()).collect();
     let metadata = (MAPS_INDEX_KEY, serde_json::json!({"ids": ids, "labels": labels}).to_string());
     let arrays = vec![
         ("maps".to_string(), maps.shallow_clone()),
@@ -83,28 +75,11 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     ];
     weights::write(&ctx.out_dir.join(MAPS_FILE), &arrays, Some(metadata))?;
 
+    let (h, w) = (maps.size()[2], maps.size()[3]);
     let probabilities =
         Vec::<f32>::try_from(probabilities.flatten(0, -1).to_device(tch::Device::Cpu))?;
-    let truth_columns: Vec<Option<usize>> =
-        labels.iter().map(|l| dataset.label_names.iter().position(|d| d == l)).collect();
-    let (h, w) = (maps.size()[2], maps.size()[3]);
-    let overlays = overlay_files
-        .iter()
-        .map(|(position, label, name)| {
-            let row = rows[*position];
-            let probability = probabilities[position * labels.len() + label];
-            let truth = truth_columns[*label]
-                .map(|column| split.labels[row * dataset.label_names.len() + column] == 1);
-            IndexOverlay {
-                file: format!("{OVERLAY_DIR}/{name}"),
-                image: split.ids[row].clone(),
-                label: labels[*label].clone(),
-                predicted: f64::from(probability) > threshold,
-                probability: f64::from(probability),
-                truth,
-            }
-        })
-        .collect();
+    let overlays =
+        index_overlays(&dataset, split, &rows, labels, &probabilities, &overlay_files, threshold);
     let index = Index {
         split: split_name.to_string(),
         images: rows.len(),
@@ -134,6 +109,65 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     }
     ctx.set_summary(summary);
     Ok(())
+}
+
+/// Saves the overlays `flags` selects of one batch (`pixels`: its images × labels, row-major,
+/// each `side`² RGB) as `<image>_<label>.png`; returns each one's position in the batch, its
+/// label's index and its file name.
+fn save_overlays(
+    dir: &Path,
+    pixels: &[u8],
+    flags: &[bool],
+    ids: &[&str],
+    labels: &[String],
+    side: u32,
+) -> anyhow::Result<Vec<(usize, usize, String)>> {
+    let mut saved = Vec::new();
+    let picture_bytes = pixels.len() / flags.len();
+    for (k, (flag, bytes)) in flags.iter().zip(pixels.chunks(picture_bytes)).enumerate() {
+        if !flag {
+            continue;
+        }
+        let (position, label) = (k / labels.len(), k % labels.len());
+        let name = format!("{}_{}.png", file_stem(ids[position]), file_stem(&labels[label]));
+        let picture = image::RgbImage::from_raw(side, side, bytes.to_vec())
+            .expect("overlay has the image's size");
+        picture.save(dir.join(&name))?;
+        saved.push((position, label, name));
+    }
+    Ok(saved)
+}
+
+/// The index's entry of each overlay saved: its image, label, probability (`probabilities`:
+/// the chosen rows × labels) and ground truth, where the dataset has the label.
+fn index_overlays(
+    dataset: &Dataset,
+    split: &Split,
+    rows: &[usize],
+    labels: &[String],
+    probabilities: &[f32],
+    saved: &[(usize, usize, String)],
+    threshold: f64,
+) -> Vec<IndexOverlay> {
+    let truth_columns: Vec<Option<usize>> =
+        labels.iter().map(|l| dataset.label_names.iter().position(|d| d == l)).collect();
+    saved
+        .iter()
+        .map(|(position, label, name)| {
+            let row = rows[*position];
+            let probability = f64::from(probabilities[position * labels.len() + label]);
+            let truth = truth_columns[*label]
+                .map(|column| split.labels[row * dataset.label_names.len() + column] == 1);
+            IndexOverlay {
+                file: format!("{OVERLAY_DIR}/{name}"),
+                image: split.ids[row].clone(),
+                label: labels[*label].clone(),
+                predicted: probability > threshold,
+                probability,
+                truth,
+            }
+        })
+        .collect()
 }
 
 /// Overlays are drawn at least this many pixels wide, whatever the images' size.

@@ -74,14 +74,8 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     }
 
     let batches = (data.train.len + p.batch_size - 1) / p.batch_size;
-    let warmup_steps = (p.warmup_epochs * batches as f64).round() as u64;
-    let total_steps = u64::from(p.epochs) * batches as u64;
-    let schedule = LrSchedule {
-        base_lr: p.lr,
-        warmup_steps,
-        cosine_steps: (p.schedule == Schedule::Cosine)
-            .then(|| total_steps.saturating_sub(warmup_steps)),
-    };
+    let schedule = lr_schedule(&p, batches);
+    let warmup_steps = schedule.warmup_steps;
     let mut trainer = Trainer {
         learner,
         loss: Loss::new(&loss_config, device),
@@ -135,26 +129,48 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
         summary += &format!("; {note}");
     }
     if p.tune_thresholds {
-        let labels = &config.labels;
-        let probabilities = predict::probabilities(&trainer.learner.model, &data.val, p.batch_size);
-        let thresholds = tune_thresholds(&probabilities, &data.val_truth, labels.len());
-        let tuned = score_at(&probabilities, &data.val_truth, &thresholds);
-        for ((label, t), s) in labels.iter().zip(&thresholds).zip(&tuned) {
-            ctx.metric(
-                MetricRow::new(metric::THRESHOLD, f64::from(*t)).split(val_name).class(label),
-            );
-            ctx.metric(MetricRow::new(metric::TUNED_F1, s.f1).split(val_name).class(label));
-        }
-        ctx.metric(MetricRow::new(metric::TUNED_MACRO_F1, macro_f1(&tuned)).split(val_name));
-        checkpoint::write_thresholds(&ctx.out_dir, labels, &thresholds, val_name)?;
-        summary += &format!(
-            "; tuned thresholds {:?} (val macro-F1 {:.4}, optimistic)",
-            thresholds,
-            macro_f1(&tuned)
-        );
+        summary += &tune_on_validation(ctx, &trainer, &data, &p)?;
     }
     ctx.set_summary(summary);
     Ok(())
+}
+
+/// Tunes each label's threshold on validation for the kept model, records them (metrics and
+/// beside the model) with the scores at them; returns what the summary says of them.
+fn tune_on_validation(
+    ctx: &mut StageContext,
+    trainer: &Trainer,
+    data: &Data,
+    p: &TrainParams,
+) -> anyhow::Result<String> {
+    let (labels, val_name) = (&data.labels, p.val_split.as_str());
+    let probabilities = predict::probabilities(&trainer.learner.model, &data.val, p.batch_size);
+    let thresholds = tune_thresholds(&probabilities, &data.val_truth, labels.len());
+    let tuned = score_at(&probabilities, &data.val_truth, &thresholds);
+    for ((label, t), s) in labels.iter().zip(&thresholds).zip(&tuned) {
+        ctx.metric(MetricRow::new(metric::THRESHOLD, f64::from(*t)).split(val_name).class(label));
+        ctx.metric(MetricRow::new(metric::TUNED_F1, s.f1).split(val_name).class(label));
+    }
+    ctx.metric(MetricRow::new(metric::TUNED_MACRO_F1, macro_f1(&tuned)).split(val_name));
+    checkpoint::write_thresholds(&ctx.out_dir, labels, &thresholds, val_name)?;
+    Ok(format!(
+        "; tuned thresholds {:?} (val macro-F1 {:.4}, optimistic)",
+        thresholds,
+        macro_f1(&tuned)
+    ))
+}
+
+/// The learning rate per step of a training of `batches` steps per epoch: warm-up over
+/// `warmup_epochs`, then constant or cosine down to the last step.
+fn lr_schedule(p: &TrainParams, batches: i64) -> LrSchedule {
+    let warmup_steps = (p.warmup_epochs * batches as f64).round() as u64;
+    let total_steps = u64::from(p.epochs) * batches as u64;
+    LrSchedule {
+        base_lr: p.lr,
+        warmup_steps,
+        cosine_steps: (p.schedule == Schedule::Cosine)
+            .then(|| total_steps.saturating_sub(warmup_steps)),
+    }
 }
 
 /// The loss of the `loss` input, or BCE without one; it must know the dataset's labels.
