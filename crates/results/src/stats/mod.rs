@@ -6,27 +6,33 @@
 //! Every value matches SciPy / statsmodels (the exact functions are named on each item; the
 //! tests pin them to 1e-9 against fixtures made by `scripts/dev/stats_fixtures.py` with SciPy
 //! 1.17.1 and statsmodels 0.15.0). Means and variances are summed in NumPy's pairwise order, so
-//! degenerate inputs (zero variance, ties, zero differences) take the same branch as SciPy.
-//! The special functions are implemented here: log-gamma (Lanczos, with a Stirling series
-//! for large arguments), the regularized incomplete beta (Lentz continued fraction), the
-//! normal CDF (incomplete gamma), Student's t CDF and quantile, and the noncentral t CDF
-//! (Poisson-mixture series summed outwards from its mode). Standard library only, but for the
-//! serde names of [`TestKind`].
+//! degenerate inputs (zero variance, ties, zero differences) take the same branch as SciPy
+//! (`numpy`). Here: intervals, the t-tests and the corrections; `wilcoxon` the signed-rank
+//! test, `power` the seeds a difference needs, `student_t` the t distribution, and `special`
+//! the special functions under them all (log-gamma, the regularized incomplete beta, the
+//! normal CDF, the noncentral t CDF). Standard library only, but for the serde names of
+//! [`TestKind`]. `tests` holds the SciPy-matched tests, `tests/fixtures.rs` their generated
+//! expected values.
 //!
 //! Inputs are per-seed metric values (e.g. macro-F1), seed i of one variant paired with seed i
 //! of the other in the paired tests. A test that has no p-value says why (`why_no_p`); a test
 //! that cannot be run at all returns [`TooFew`], whose message says why in words.
-
 use std::error::Error;
 use std::fmt;
 
 mod numpy;
+mod power;
 mod special;
+mod student_t;
 #[cfg(test)]
 mod tests;
+mod wilcoxon;
 
 use numpy::*;
+pub use power::{seeds_needed, t_test_power};
 use special::*;
+pub use student_t::{t_cdf, t_quantile};
+pub use wilcoxon::wilcoxon;
 
 /// The largest sample size [`seeds_needed`] considers.
 pub const MAX_SEEDS: u64 = 10_000;
@@ -252,106 +258,6 @@ pub fn welch_t(a: &[f64], b: &[f64], level: f64) -> Result<Difference, TooFew> {
     })
 }
 
-/// Wilcoxon signed-rank test of the per-seed differences `a − b`: the p-value and statistic of
-/// `scipy.stats.wilcoxon(a, b)` with its defaults (`zero_method='wilcox'`, `correction=False`,
-/// two-sided, `method='auto'`). `delta`, `low` and `high` are NOT a Hodges–Lehmann estimate:
-/// they are the mean difference and the paired-t interval of [`paired_t`].
-///
-/// Zero differences are dropped and ties get average ranks. `method='auto'` of SciPy 1.17
-/// is reproduced: with more than 50 pairs, the normal approximation; otherwise, without ties
-/// or zeros, the exact null distribution of R+; with ties or zeros and at most 13 pairs, the
-/// exact sign-flip permutation distribution (what SciPy's `PermutationMethod` enumerates);
-/// else the normal approximation with the tie correction and no continuity correction. Both
-/// exact distributions are computed here by dynamic programming over rank sums.
-///
-/// # Errors
-/// [`TooFew`] when the smallest two-sided p the signed-rank test can produce with this many
-/// non-zero differences, 2 / 2^n, exceeds `alpha`: below 6 pairs at `alpha = 0.05`.
-///
-/// # Panics
-/// If `a` and `b` differ in length, or `level` or `alpha` is not strictly between 0 and 1.
-pub fn wilcoxon(a: &[f64], b: &[f64], level: f64, alpha: f64) -> Result<Difference, TooFew> {
-    let d = differences(a, b);
-    check_level(level);
-    assert!(alpha > 0.0 && alpha < 1.0, "alpha must be in (0, 1), got {alpha}");
-    let n = d.len();
-    if let Some(why) = nan_input(&d) {
-        // SciPy propagates NaN (nan_policy='propagate').
-        let one = one_sample_t(&d, level);
-        return Ok(Difference {
-            delta: one.mean,
-            low: one.low,
-            high: one.high,
-            statistic: f64::NAN,
-            df: None,
-            p_value: None,
-            test: TestKind::Wilcoxon,
-            why_no_p: Some(why),
-        });
-    }
-    let nonzero: Vec<f64> = d.iter().copied().filter(|&v| v != 0.0).collect();
-    let m = nonzero.len();
-    let needed = wilcoxon_min_pairs(alpha);
-    if m < needed {
-        let zeros = n - m;
-        let what = if zeros == 0 {
-            format!("n = {m} {}", pairs(m))
-        } else {
-            format!(
-                "n = {m} {} with a non-zero difference ({zeros} zero difference{} dropped)",
-                pairs(m),
-                if zeros == 1 { " is" } else { "s are" }
-            )
-        };
-        return Err(TooFew {
-            test: TestKind::Wilcoxon,
-            n: m,
-            needed,
-            reason: format!(
-                "{what}: the signed-rank test cannot reach p ≤ {alpha} below {needed} pairs"
-            ),
-        });
-    }
-
-    let magnitudes: Vec<f64> = nonzero.iter().map(|v| v.abs()).collect();
-    let (ranks2, has_ties) = doubled_average_ranks(&magnitudes);
-    let r_plus2: u64 = nonzero.iter().zip(&ranks2).filter(|(v, _)| **v > 0.0).map(|(_, r)| r).sum();
-    let r_minus2: u64 =
-        nonzero.iter().zip(&ranks2).filter(|(v, _)| **v < 0.0).map(|(_, r)| r).sum();
-
-    // SciPy's method='auto': exact without ties or zeros, else an exact permutation test up to
-    // 13 pairs; the normal approximation above that, and always above 50 pairs.
-    let exact = n <= 50 && ((!has_ties && m == n) || n <= 13);
-    let p = if exact {
-        // Each of the 2^m sign patterns of the non-zero differences is equally likely.
-        let counts = subset_sum_counts(&ranks2);
-        let at_most: u64 = counts[..=r_plus2 as usize].iter().sum();
-        let at_least: u64 = counts[r_plus2 as usize..].iter().sum();
-        let total = (m as f64).exp2();
-        (2.0 * (at_most as f64 / total).min(at_least as f64 / total)).min(1.0)
-    } else {
-        let count = m as f64;
-        let mn = count * (count + 1.0) * 0.25;
-        let tie_correct = tie_sizes(&magnitudes).map(|t| t * t * t - t).sum::<f64>();
-        let se = count * (count + 1.0) * (2.0 * count + 1.0);
-        let se = ((se - tie_correct / 2.0) / 24.0).sqrt();
-        let z = (r_plus2 as f64 / 2.0 - mn) / se;
-        2.0 * normal_cdf(-z.abs())
-    };
-
-    let one = one_sample_t(&d, level);
-    Ok(Difference {
-        delta: one.mean,
-        low: one.low,
-        high: one.high,
-        statistic: r_plus2.min(r_minus2) as f64 / 2.0,
-        df: None,
-        p_value: finite_p(p),
-        test: TestKind::Wilcoxon,
-        why_no_p: p.is_nan().then(|| "the signed-rank p-value is undefined".to_string()),
-    })
-}
-
 /// Holm's step-down adjusted p-values, in the input order:
 /// `statsmodels.stats.multitest.multipletests(p, method='holm')[1]`.
 /// A NaN p-value stays NaN and does not affect the others (statsmodels sorts it last).
@@ -383,128 +289,6 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
         adjusted[i] = if running > 1.0 { 1.0 } else { running };
     }
     adjusted
-}
-
-/// Power of a two-sided t-test at level `alpha` for standardized effect size `effect_size`
-/// (|Δ| / σ), with `n` pairs (`paired`) or `n` seeds in each of two groups, computed as
-/// statsmodels does: `TTestPower().power(effect_size, n, alpha)` (df = n − 1) or
-/// `TTestIndPower().power(effect_size, n, alpha, ratio=1)` (df = 2n − 2, noncentrality
-/// d·√(n/2)). Both tails are added: `1 − F(t_{1−α/2}) + F(t_{α/2})` with F the noncentral t CDF.
-pub fn t_test_power(effect_size: f64, n: f64, alpha: f64, paired: bool) -> f64 {
-    let (nobs, df) =
-        if paired { (n, n - 1.0) } else { (1.0 / (1.0 / n + 1.0 / n), n - 1.0 + n - 1.0) };
-    let nc = effect_size * nobs.sqrt();
-    let half = alpha / 2.0;
-    let crit_upp = -t_quantile(half, df);
-    let crit_low = t_quantile(half, df);
-    if crit_upp.is_nan() || crit_low.is_nan() {
-        return f64::NAN;
-    }
-    (1.0 - nct_cdf(crit_upp, df, nc)) + nct_cdf(crit_low, df, nc)
-}
-
-/// The number of seeds a two-sided t-test at `alpha` needs to detect a true difference `delta`
-/// with probability `power`, when seeds vary with standard deviation `pooled_std`: the smallest
-/// n ≥ 2 (pairs when `paired`, else seeds per variant) with
-/// [`t_test_power`]`(|delta| / pooled_std, n, alpha, paired) ≥ power`, i.e. the smallest
-/// integer n for which statsmodels' `TTestPower().power` / `TTestIndPower().power(ratio=1)`
-/// reaches `power`.
-///
-/// `None` when `delta` is 0 or not finite, `pooled_std` is not a positive finite number,
-/// `alpha` or `power` is outside (0, 1), or more than [`MAX_SEEDS`] would be needed.
-pub fn seeds_needed(
-    delta: f64,
-    pooled_std: f64,
-    alpha: f64,
-    power: f64,
-    paired: bool,
-) -> Option<u64> {
-    let valid = delta.is_finite()
-        && delta != 0.0
-        && pooled_std.is_finite()
-        && pooled_std > 0.0
-        && alpha > 0.0
-        && alpha < 1.0
-        && power > 0.0
-        && power < 1.0;
-    if !valid {
-        return None;
-    }
-    let d = delta.abs() / pooled_std;
-    if !d.is_finite() {
-        return None;
-    }
-    let reaches = |n: u64| t_test_power(d, n as f64, alpha, paired) >= power;
-    // Power grows with n: double until it is reached, then bisect.
-    let (mut fails, mut hi) = (1, 2);
-    while !reaches(hi) {
-        if hi >= MAX_SEEDS {
-            return None;
-        }
-        fails = hi;
-        hi = (hi * 2).min(MAX_SEEDS);
-    }
-    while hi - fails > 1 {
-        let mid = fails + (hi - fails) / 2;
-        if reaches(mid) {
-            hi = mid;
-        } else {
-            fails = mid;
-        }
-    }
-    Some(hi)
-}
-
-/// Student's t cumulative distribution function with `df` degrees of freedom (any df > 0):
-/// `scipy.stats.t.cdf(t, df)` (`scipy.special.stdtr(df, t)`).
-pub fn t_cdf(t: f64, df: f64) -> f64 {
-    if t.is_nan() || df.is_nan() || df <= 0.0 {
-        return f64::NAN;
-    }
-    if t == 0.0 {
-        return 0.5;
-    }
-    if t.is_infinite() {
-        return if t > 0.0 { 1.0 } else { 0.0 };
-    }
-    if df.is_infinite() {
-        return normal_cdf(t);
-    }
-    // P(T > |t|) = I_x(df/2, 1/2) / 2 with x = df / (df + t²).
-    let tt = t * t;
-    let tail = if tt.is_finite() {
-        let x = df / (df + tt);
-        let y = tt / (df + tt);
-        0.5 * ibeta_parts(0.5 * df, 0.5, x, y, -(tt / df).ln_1p(), -(df / tt).ln_1p())
-    } else {
-        // |t| > 1e154: x = df / t² may underflow, but its logarithm does not.
-        let ln_x = df.ln() - 2.0 * t.abs().ln();
-        let x = ln_x.exp();
-        0.5 * ibeta_parts(0.5 * df, 0.5, x, 1.0 - x, ln_x, (-x).ln_1p())
-    };
-    if t < 0.0 { tail } else { 1.0 - tail }
-}
-
-/// Student's t quantile (inverse CDF): `scipy.stats.t.ppf(p, df)`
-/// (`scipy.special.stdtrit(df, p)`), found by safeguarded Newton iteration on [`t_cdf`]
-/// inside a bisection bracket. ±∞ at p = 0 and 1; NaN outside [0, 1].
-pub fn t_quantile(p: f64, df: f64) -> f64 {
-    if p.is_nan() || df.is_nan() || !(0.0..=1.0).contains(&p) || df <= 0.0 {
-        return f64::NAN;
-    }
-    if p == 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if p == 1.0 {
-        return f64::INFINITY;
-    }
-    if p == 0.5 {
-        return 0.0;
-    }
-    if p > 0.5 {
-        return -lower_t_quantile(1.0 - p, df);
-    }
-    lower_t_quantile(p, df)
 }
 
 struct OneSample {
@@ -554,74 +338,6 @@ fn nan_input(values: &[f64]) -> Option<String> {
 
 fn finite_p(p: f64) -> Option<f64> {
     (!p.is_nan()).then_some(p)
-}
-
-/// The fewest non-zero differences whose most extreme two-sided p, 2 / 2^n, is ≤ `alpha`.
-fn wilcoxon_min_pairs(alpha: f64) -> usize {
-    let mut n = 1;
-    while (1.0 - n as f64).exp2() > alpha {
-        n += 1;
-    }
-    n
-}
-
-/// Twice the average ranks of `x` (integers), and whether any two values tie.
-fn doubled_average_ranks(x: &[f64]) -> (Vec<u64>, bool) {
-    let order = argsort(x);
-    let mut ranks = vec![0; x.len()];
-    let mut has_ties = false;
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && x[order[end]] == x[order[start]] {
-            end += 1;
-        }
-        has_ties |= end - start > 1;
-        // Average of the 1-based ranks start + 1 ..= end, doubled.
-        let doubled = (start + 1 + end) as u64;
-        for &i in &order[start..end] {
-            ranks[i] = doubled;
-        }
-        start = end;
-    }
-    (ranks, has_ties)
-}
-
-/// Sizes of the groups of equal values in `x`, as floats.
-fn tie_sizes(x: &[f64]) -> impl Iterator<Item = f64> {
-    let mut sorted = x.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mut sizes = Vec::new();
-    let mut start = 0;
-    while start < sorted.len() {
-        let end = start + sorted[start..].iter().take_while(|&&v| v == sorted[start]).count();
-        sizes.push((end - start) as f64);
-        start = end;
-    }
-    sizes.into_iter()
-}
-
-/// `counts[s]`: how many of the 2^k subsets of `weights` add up to `s`.
-fn subset_sum_counts(weights: &[u64]) -> Vec<u64> {
-    let total: u64 = weights.iter().sum();
-    let mut counts = vec![0u64; total as usize + 1];
-    counts[0] = 1;
-    let mut reach = 0;
-    for &w in weights {
-        let w = w as usize;
-        for s in (0..=reach).rev() {
-            counts[s + w] += counts[s];
-        }
-        reach += w;
-    }
-    counts
-}
-
-/// Indices that sort `x` ascending (NaN last), stable.
-fn argsort(x: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&i, &j| x[i].total_cmp(&x[j]));
-    order
 }
 
 /// `np.maximum`: NaN propagates.

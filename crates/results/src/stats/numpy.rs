@@ -40,3 +40,10 @@ pub(super) fn scipy_var(a: &[f64]) -> f64 {
     let squares: Vec<f64> = a.iter().map(|v| (v - mean) * (v - mean)).collect();
     np_mean(&squares) * (n / (n - 1.0))
 }
+
+/// Indices that sort `x` ascending (NaN last), stable.
+pub(super) fn argsort(x: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_by(|&i, &j| x[i].total_cmp(&x[j]));
+    order
+}

@@ -4,7 +4,7 @@
 //! (Poisson-mixture series summed outwards from its mode). Each matches `scipy.special`.
 use std::f64::consts::PI;
 
-use super::t_cdf;
+use super::student_t::t_cdf;
 
 /// ln √(2π).
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
