@@ -8,9 +8,9 @@
 //! 1.17.1 and statsmodels 0.15.0). Means and variances are summed in NumPy's pairwise order, so
 //! degenerate inputs (zero variance, ties, zero differences) take the same branch as SciPy
 //! (`numpy`). Here: intervals, the t-tests and the corrections; `wilcoxon` the signed-rank
-//! test, `power` the seeds a difference needs, `student_t` the t distribution, and `special`
-//! the special functions under them all (log-gamma, the regularized incomplete beta, the
-//! normal CDF, the noncentral t CDF). Standard library only, but for the serde names of
+//! test, `power` the seeds a difference needs, `student_t` the central and noncentral t
+//! distributions, and `special` the functions under them (log-gamma, the regularized
+//! incomplete beta, the normal CDF). Standard library only, but for the serde names of
 //! [`TestKind`]. `tests` holds the SciPy-matched tests, `tests/fixtures.rs` their generated
 //! expected values.
 //!

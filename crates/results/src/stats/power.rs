@@ -1,5 +1,6 @@
 //! Power of the t-tests and the number of seeds a difference needs (statsmodels'
 //! `TTestPower` / `TTestIndPower`), from the noncentral t distribution.
+use super::student_t::nct_cdf;
 use super::*;
 
 /// Power of a two-sided t-test at level `alpha` for standardized effect size `effect_size`

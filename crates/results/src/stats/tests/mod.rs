@@ -6,6 +6,7 @@
 //! themselves form as 1 − F and so carry only absolute precision.
 use std::f64::consts::PI;
 
+use super::student_t::nct_cdf;
 use super::*;
 
 const REL: f64 = 1e-9;
