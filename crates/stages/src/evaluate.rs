@@ -20,8 +20,7 @@ pub const SCORES_FILE: &str = "scores.json";
 /// The probabilities: a row per image, `id` then `p_<label>` per label.
 pub const PREDICTIONS_FILE: &str = "predictions.csv";
 
-/// What an evaluation scored: the torch side writes it, the report reads it. Fields are in the
-/// order of the JSON written before this struct, so the bytes of a result do not change.
+/// What an evaluation scored: the torch side writes it, the report reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     /// How the thresholds were chosen; `None` in results from before the choice existed.
@@ -54,8 +53,10 @@ pub struct TunedScores {
 }
 
 impl Scores {
+    /// Writes `scores.json`, its keys sorted at every level (as the format promises).
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
-        Ok(std::fs::write(dir.join(SCORES_FILE), serde_json::to_vec_pretty(self)?)?)
+        let sorted = serde_json::to_value(self)?;
+        Ok(std::fs::write(dir.join(SCORES_FILE), serde_json::to_vec_pretty(&sorted)?)?)
     }
 
     pub fn read(dir: &Path) -> anyhow::Result<Scores> {
