@@ -30,7 +30,8 @@ pub const POWER: f64 = 0.8;
 const HIDDEN_LEVEL: f64 = 0.95;
 
 /// How cells are summarised and compared.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// Level of every confidence interval, in (0, 1); `None` hides them.
     pub ci: Option<f64>,
@@ -64,7 +65,8 @@ impl Settings {
 
 /// The test of two rows that ran the same seeds (rows that did not are compared by Welch's
 /// t-test).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PairedTest {
     /// The paired t-test.
     T,
@@ -73,7 +75,8 @@ pub enum PairedTest {
 }
 
 /// How the p-values of a column are adjusted for testing many rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Adjustment {
     /// Holm's step-down method (controls the family-wise error rate).
     Holm,

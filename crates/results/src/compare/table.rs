@@ -1,15 +1,20 @@
 //! What a comparison is: its columns, its rows with their cells, the baseline, where the
-//! results come from and what is left out (not run yet, stale). `format` writes it; the
-//! report shows it.
+//! results come from and what is left out (not run yet, stale). The one model that `format`
+//! writes as a table, markdown, CSV and JSON, and that the HTML report shows (serialisable, so
+//! that a report can be rendered from JSON alone).
 use ablate_core::grid::Levels;
 use ablate_core::manifest::Manifest;
 use ablate_core::run_record::{RunReport, RunState};
-use serde::Serialize;
+use ablate_stages::metric;
+use serde::{Deserialize, Serialize};
 
 use crate::collect::StageResult;
 use crate::significance::{Cell, Settings};
 
-#[derive(Debug, Clone, PartialEq)]
+/// A metric column: one final metric of one stage of the file on one split, for one class or
+/// for none.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Column {
     pub template: String,
     pub split: Option<String>,
@@ -19,7 +24,9 @@ pub struct Column {
     pub name: String,
 }
 
-#[derive(Debug, Clone)]
+/// A variant (a variant and seed in the per-seed view): its levels and one cell per column.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Row {
     pub pipeline: String,
     /// Levels without `seed` (with it last in the per-seed view).
@@ -43,7 +50,8 @@ impl Row {
 }
 
 /// Which file, and which version of it, a pipeline's results were last run from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Source {
     pub pipeline: String,
     /// The pipeline file's absolute path.
@@ -84,7 +92,7 @@ impl Source {
 }
 
 /// A variant of the chosen pipelines without results (or without some of its seeds').
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NotRun {
     pub pipeline: String,
     /// The variant's name (levels without `seed`).
@@ -95,7 +103,7 @@ pub struct NotRun {
 
 /// Results of a variant made under an earlier configuration than the table describes: shown
 /// (marked) with `--stale`, else left out and named.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StaleNote {
     pub pipeline: String,
     /// The variant's name (levels without `seed`).
@@ -111,7 +119,7 @@ pub struct StaleNote {
 }
 
 /// The variant the others are compared with.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Baseline {
     pub pipeline: String,
     /// Its levels, without `seed`.
@@ -131,7 +139,10 @@ impl std::fmt::Display for Baseline {
     }
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Comparison {
+    /// The pipelines of the rows shown, in row order.
     pub pipelines: Vec<String>,
     /// Where each shown pipeline's results come from.
     pub sources: Vec<Source>,
@@ -150,6 +161,37 @@ pub struct Comparison {
     pub per_seed: bool,
     pub not_run: Vec<NotRun>,
     pub stale: Vec<StaleNote>,
+}
+
+impl Comparison {
+    /// The name every section of the report gives `row`: its levels without the seed
+    /// (`loss=focal,hidden=32`), prefixed with the pipeline (`paper: …`) when rows of several
+    /// pipelines are shown, or the pipeline's name for a pipeline without a grid.
+    pub fn row_name(&self, row: &Row) -> String {
+        match row.levels.without_seed().name() {
+            name if name.is_empty() => row.pipeline.clone(),
+            name if self.pipelines.len() > 1 => format!("{}: {name}", row.pipeline),
+            name => name,
+        }
+    }
+
+    /// The name of the baseline's row, when Δ is computed and the row is shown.
+    pub fn baseline_name(&self) -> Option<String> {
+        let baseline = self.baseline.as_ref()?;
+        self.rows.iter().find(|row| baseline.is(row)).map(|row| self.row_name(row))
+    }
+
+    /// The level of the intervals shown (their default where they are hidden).
+    pub fn ci_level(&self) -> f64 {
+        self.settings.ci.unwrap_or(0.95)
+    }
+}
+
+impl Column {
+    /// Whether a larger value is better (F1: yes, loss: no); decides "best" and ▲/▼.
+    pub fn higher_is_better(&self) -> bool {
+        metric::higher_is_better(&self.metric)
+    }
 }
 
 #[derive(Debug, Clone, Default)]

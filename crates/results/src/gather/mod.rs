@@ -73,13 +73,13 @@ pub fn report(
                 digest: m.file_digest.clone(),
             })
             .collect(),
-        comparison: table::comparison(&comparison, &variants),
         heat_maps: table::heat_maps(&comparison, &variants),
         curves: curves::curves(&trainings, &variants),
         confusion: confusion::confusion(store, &evaluations, &variants, &mut warnings),
         gradcam: gradcam::gradcam(store, &manifests, &gradcams, &variants, &mut warnings),
         graph: lineage.graph()?,
         provenance: lineage.provenance(&variants)?,
+        comparison,
     };
     Ok((report, warnings))
 }

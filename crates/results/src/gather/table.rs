@@ -1,52 +1,10 @@
-//! The report's comparison table and per-class heat maps, from `ablate compare`'s comparison:
-//! the same rows, cells and statistics, the rows named as `variants` names them.
+//! The report's per-class heat maps, from `ablate compare`'s comparison: the same rows and
+//! cells, named as `variants` names them.
 use ablate_stages::metric;
 
 use super::variants::Variants;
 use crate::compare::Comparison;
 use crate::report;
-
-pub(super) fn comparison(c: &Comparison, variants: &Variants) -> report::Comparison {
-    let columns = c
-        .columns
-        .iter()
-        .map(|column| report::Column {
-            name: column.name.clone(),
-            split: column.split.clone(),
-            metric: column.metric.clone(),
-            class: column.class.clone(),
-            higher_is_better: metric::higher_is_better(&column.metric),
-        })
-        .collect();
-    let rows = c
-        .rows
-        .iter()
-        .map(|row| report::Row {
-            variant: variants.of_row(row).to_string(),
-            pipeline: row.pipeline.clone(),
-            levels: row.levels.clone(),
-            seeds: row.seeds.clone(),
-            n: row.n,
-            cells: row.cells.clone(),
-            stale: row.stale,
-        })
-        .collect();
-    let baseline = c.baseline.as_ref().and_then(|b| {
-        let row = c.rows.iter().find(|row| b.is(row))?;
-        Some(variants.of_row(row).to_string())
-    });
-    report::Comparison {
-        factors: c.factors.clone(),
-        columns,
-        rows,
-        primary: c.primary,
-        baseline,
-        alpha: c.settings.alpha,
-        ci_level: c.settings.ci.unwrap_or(0.95),
-        adjustment: c.settings.adjustment.name().to_string(),
-        notes: crate::format::stale_lines(c).lines().map(str::to_string).collect(),
-    }
-}
 
 /// One heat map per evaluated split with per-class `f1` columns: variants × labels. Two stages
 /// that measure splits of the same name (an evaluation of the same test split on two datasets)

@@ -1,8 +1,6 @@
-//! The names the report gives the comparison's rows, by which every section refers to a
-//! variant: its levels (`loss=focal,hidden=32`), prefixed with the pipeline (`paper: …`) when
-//! several pipelines are compared, or the pipeline's name for a pipeline without a grid. A
-//! result belongs to a row when its variant is the row's and its seed one the row pools
-//! (`--where seed=…` keeps some).
+//! Which row of the comparison a stored result belongs to, by the name every section of the
+//! report gives the row (`Comparison::row_name`): its variant is the row's and its seed one the
+//! row pools (`--where seed=…` keeps some).
 use ablate_core::grid::Levels;
 
 use crate::compare::{Comparison, Row};
@@ -23,18 +21,14 @@ pub(super) struct Variants {
 
 impl Variants {
     pub(super) fn new(comparison: &Comparison) -> Variants {
-        let several = comparison.pipelines.len() > 1;
         let rows = comparison
             .rows
             .iter()
-            .map(|row| {
-                let levels = row.levels.without_seed();
-                let name = match (levels.name(), several) {
-                    (name, _) if name.is_empty() => row.pipeline.clone(),
-                    (name, true) => format!("{}: {name}", row.pipeline),
-                    (name, false) => name,
-                };
-                Variant { pipeline: row.pipeline.clone(), levels, name, seeds: row.seeds.clone() }
+            .map(|row| Variant {
+                pipeline: row.pipeline.clone(),
+                levels: row.levels.without_seed(),
+                name: comparison.row_name(row),
+                seeds: row.seeds.clone(),
             })
             .collect();
         Variants { rows }

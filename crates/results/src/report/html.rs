@@ -118,7 +118,8 @@ impl Palette {
                 variants.push(v.to_string());
             }
         };
-        report.comparison.rows.iter().for_each(|r| add(&r.variant));
+        let rows = &report.comparison.rows;
+        rows.iter().for_each(|r| add(&report.comparison.row_name(r)));
         report.curves.iter().flat_map(|c| &c.variants).for_each(|v| add(&v.variant));
         Palette { variants }
     }

@@ -9,9 +9,9 @@
 //! Sections, in order: header and summary, comparison table, per-class F1 heat map, learning
 //! curves, confusion counts, GradCAM gallery, stage graph, provenance. An empty section says so.
 //!
-//! Variants are referred to across sections by [`Row::variant`], the display name of a row of
-//! the comparison table (e.g. `model=resnet18,loss=focal`); colours follow the rows' order.
-use ablate_core::grid::Levels;
+//! Variants are referred to across sections by [`Comparison::row_name`], the display name of a
+//! row of the comparison table (e.g. `model=resnet18,loss=focal`); colours follow the rows'
+//! order.
 use ablate_core::run_record::Environment as RunEnvironment;
 use serde::{Deserialize, Serialize};
 
@@ -64,68 +64,12 @@ pub struct Pipeline {
     pub digest: String,
 }
 
-/// The comparison table, as `ablate compare` computes it, plus statistics against the baseline.
-/// The default has α = 0.05, a 95% level and adjustment `none`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Comparison {
-    /// Factor names in declaration order, `seed` excluded.
-    pub factors: Vec<String>,
-    /// Metric columns, in display order.
-    pub columns: Vec<Column>,
-    /// One row per variant, in display order (the page's initial sort).
-    pub rows: Vec<Row>,
-    /// Index into `columns` of the column the headline and default sort refer to.
-    pub primary: Option<usize>,
-    /// The baseline row's [`Row::variant`], when Δ is computed.
-    pub baseline: Option<String>,
-    /// Significance level of the tests, e.g. 0.05.
-    pub alpha: f64,
-    /// Confidence level of every interval, e.g. 0.95.
-    pub ci_level: f64,
-    /// Multiple-comparison adjustment of `p_adjusted`, e.g. `Holm`, `Benjamini–Hochberg`, `none`.
-    pub adjustment: String,
-    /// Lines under the table: stale results shown (†) or left out.
-    pub notes: Vec<String>,
-}
-
-/// A metric column: one final metric of one split, for one class or for none.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Column {
-    /// The name `ablate compare` uses, e.g. `offsite_test.macro_f1`, `offsite_test.f1[G]`.
-    pub name: String,
-    /// The evaluation split, e.g. `offsite_test`.
-    pub split: Option<String>,
-    /// The metric, e.g. `macro_f1`, `f1`.
-    pub metric: String,
-    /// The class of a per-class metric, e.g. `G`.
-    pub class: Option<String>,
-    /// Whether a larger value is better (F1: yes, loss: no); decides "best" and ▲/▼.
-    pub higher_is_better: bool,
-}
-
-/// A variant: its levels and one cell per column.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Row {
-    /// Display name, unique in the report, e.g. `model=resnet18,loss=focal` (prefix the
-    /// pipeline, `paper: …`, when several pipelines are compared). Other sections refer to it.
-    pub variant: String,
-    /// The pipeline the variant belongs to.
-    pub pipeline: String,
-    /// `(factor, level)` pairs without `seed`, in the order of [`Comparison::factors`].
-    pub levels: Levels,
-    /// The seeds pooled in this row.
-    pub seeds: Vec<String>,
-    /// Distinct results pooled (a stage shared by several seeds counts once).
-    pub n: usize,
-    /// One cell per column; `None` where the variant has no such metric.
-    pub cells: Vec<Option<Cell>>,
-    /// Some of its numbers come from an earlier configuration (shown with `--stale`).
-    pub stale: bool,
-}
-
+/// The comparison table, as `ablate compare` computes it: its columns, rows and cells with
+/// their statistics against the baseline.
+pub use crate::compare::{Column, Comparison, Row};
 /// One metric of one variant, seeds pooled, and its comparison with the baseline: the cell of
 /// `ablate compare`.
-pub use super::significance::Cell;
+pub use crate::significance::Cell;
 
 /// A heat map of one per-class metric: variants × labels.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -142,7 +86,7 @@ pub struct HeatMap {
 /// One variant's values in a [`HeatMap`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HeatRow {
-    /// A [`Row::variant`].
+    /// A row name ([`Comparison::row_name`]).
     pub variant: String,
     /// One per label: mean over seeds; `None` where missing.
     pub means: Vec<Option<f64>>,
@@ -165,7 +109,7 @@ pub struct CurveSet {
 /// One variant's curves: one series per seed; the chart draws their mean and min–max band.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct VariantCurves {
-    /// A [`Row::variant`].
+    /// A row name ([`Comparison::row_name`]).
     pub variant: String,
     pub seeds: Vec<SeedCurve>,
 }
@@ -180,7 +124,7 @@ pub struct SeedCurve {
 /// Confusion counts of one variant on one split, per label, summed over the variant's seeds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Confusion {
-    /// A [`Row::variant`].
+    /// A row name ([`Comparison::row_name`]).
     pub variant: String,
     /// The evaluation split, e.g. `offsite_test`; `stage:split` where two evaluation stages
     /// measured splits of this name.
@@ -208,7 +152,7 @@ pub struct LabelCounts {
 pub struct GradcamStage {
     /// Stage instance name, e.g. `gradcam[model=resnet18,seed=0]`.
     pub instance: String,
-    /// The [`Row::variant`] it belongs to, when one.
+    /// The row name ([`Comparison::row_name`]) it belongs to, when one.
     pub variant: Option<String>,
     /// The split the images come from.
     pub split: String,
@@ -276,7 +220,7 @@ pub struct Edge {
 /// Where one variant's results come from.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Provenance {
-    /// A [`Row::variant`].
+    /// A row name ([`Comparison::row_name`]).
     pub variant: String,
     /// Every stage instance any of its seeds used, upstream first.
     pub stages: Vec<StageProvenance>,
@@ -303,35 +247,6 @@ pub struct Environment {
     pub run: RunEnvironment,
     /// When the results were computed.
     pub when: Option<String>,
-}
-
-impl Default for Comparison {
-    fn default() -> Comparison {
-        Comparison {
-            factors: Vec::new(),
-            columns: Vec::new(),
-            rows: Vec::new(),
-            primary: None,
-            baseline: None,
-            alpha: 0.05,
-            ci_level: 0.95,
-            adjustment: "none".to_string(),
-            notes: Vec::new(),
-        }
-    }
-}
-
-impl Default for Column {
-    /// Higher is better, as for every score `evaluate` reports.
-    fn default() -> Column {
-        Column {
-            name: String::new(),
-            split: None,
-            metric: String::new(),
-            class: None,
-            higher_is_better: true,
-        }
-    }
 }
 
 impl Default for Confusion {

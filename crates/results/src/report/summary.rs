@@ -91,21 +91,22 @@ pub(super) fn summary(report: &Report) -> String {
         _ => "—".to_string(),
     };
     facts.push(("Variants", format!("{} · {seeds}", c.rows.len())));
-    if let Some(b) = &c.baseline {
+    let baseline = c.baseline_name();
+    if let Some(b) = &baseline {
         facts.push(("Baseline", format!("<code>{}</code>", escape(b))));
     }
     if let Some(col) = c.primary.and_then(|p| c.columns.get(p)) {
-        let better = if col.higher_is_better { "higher is better" } else { "lower is better" };
+        let better = if col.higher_is_better() { "higher is better" } else { "lower is better" };
         facts.push(("Primary metric", format!("<code>{}</code> ({better})", escape(&col.name))));
     }
-    if c.baseline.is_some() {
+    if baseline.is_some() {
         facts.push((
             "Statistics",
             format!(
                 "{} confidence intervals; p-values adjusted ({}), significant at α = {}",
-                html::percent(c.ci_level),
-                escape(&c.adjustment),
-                c.alpha
+                html::percent(c.ci_level()),
+                escape(c.settings.adjustment.name()),
+                c.settings.alpha
             ),
         ));
     }
@@ -140,7 +141,7 @@ fn headline(c: &Comparison) -> String {
         .filter(|(_, cell)| cell.mean.is_finite())
         .max_by(|(_, a), (_, b)| {
             let order = a.mean.total_cmp(&b.mean);
-            if col.higher_is_better { order } else { order.reverse() }
+            if col.higher_is_better() { order } else { order.reverse() }
         });
     let Some((row, cell)) = best else {
         return html::empty("No variant has a value in the primary column.");
@@ -149,12 +150,13 @@ fn headline(c: &Comparison) -> String {
         "<p class=\"headline-label\">Best on <code>{}</code></p>\n<p class=\"headline-main\">\
          <span class=\"variant\">{}</span> <span class=\"value\">{}</span>{}</p>\n",
         escape(&col.name),
-        escape(&row.variant),
+        escape(&c.row_name(row)),
         html::num(cell.mean),
-        ci_text(cell, c.ci_level)
+        ci_text(cell, c.ci_level())
     );
-    let is_baseline = c.baseline.as_deref() == Some(row.variant.as_str());
-    let detail = if c.baseline.is_none() {
+    let baseline = c.baseline_name();
+    let is_baseline = baseline.as_ref() == Some(&c.row_name(row));
+    let detail = if baseline.is_none() {
         "No baseline: Δ and tests are not computed.".to_string()
     } else if is_baseline {
         "This is the baseline: no variant beats it.".to_string()
@@ -177,23 +179,23 @@ fn ci_text(cell: &Cell, level: f64) -> String {
 
 fn delta_sentence(cell: &Cell, c: &Comparison) -> String {
     let Some(delta) = cell.delta else { return "Δ not available.".to_string() };
-    let baseline = escape(c.baseline.as_deref().unwrap_or(""));
+    let baseline = escape(&c.baseline_name().unwrap_or_default());
     let mut s = format!("Δ <strong>{}</strong>", html::signed(delta));
     if let Some(ci) = html::interval(cell.delta_ci_low, cell.delta_ci_high, true) {
-        s.push_str(&format!(" ({} CI {ci})", html::percent(c.ci_level)));
+        s.push_str(&format!(" ({} CI {ci})", html::percent(c.ci_level())));
     }
     s.push_str(&format!(" against <code>{baseline}</code>"));
     match cell.p_adjusted {
         Some(p) => {
             let verdict = if cell.significant {
-                format!("<strong class=\"sig\">significant</strong> at α = {}", c.alpha)
+                format!("<strong class=\"sig\">significant</strong> at α = {}", c.settings.alpha)
             } else {
-                format!("not significant at α = {}", c.alpha)
+                format!("not significant at α = {}", c.settings.alpha)
             };
             s.push_str(&format!(
                 "; adjusted p = {} ({}): {verdict}.",
                 html::p_value(p),
-                escape(&c.adjustment)
+                escape(c.settings.adjustment.name())
             ));
         }
         None => {
@@ -205,16 +207,16 @@ fn delta_sentence(cell: &Cell, c: &Comparison) -> String {
 }
 
 fn significance_counts(c: &Comparison, p: usize, col: &Column) -> Option<String> {
-    let baseline = c.baseline.as_deref()?;
+    let baseline = c.baseline_name()?;
     let tested: Vec<&Cell> = c
         .rows
         .iter()
-        .filter(|r| r.variant != baseline)
+        .filter(|r| c.row_name(r) != baseline)
         .filter_map(|r| r.cells.get(p)?.as_ref())
         .filter(|cell| cell.p_adjusted.is_some())
         .collect();
     let better = |cell: &&&Cell| {
-        cell.significant && cell.delta.is_some_and(|d| (d > 0.0) == col.higher_is_better)
+        cell.significant && cell.delta.is_some_and(|d| (d > 0.0) == col.higher_is_better())
     };
     let up = tested.iter().filter(better).count();
     let down = tested.iter().filter(|cell| cell.significant).count() - up;

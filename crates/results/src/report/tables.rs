@@ -46,7 +46,7 @@ pub(super) fn comparison(c: &Comparison, palette: &Palette) -> String {
             "<th colspan=\"3\" class=\"group{primary}\"{title}>{}</th>",
             escape(&column.name)
         ));
-        let best = if column.higher_is_better { "desc" } else { "asc" };
+        let best = if column.higher_is_better() { "desc" } else { "asc" };
         head2.push_str(&sortable("mean", best, false, "num group-start"));
         head2.push_str(&sortable("Δ", best, false, "num"));
         head2.push_str(&sortable("p adj.", "asc", false, "num"));
@@ -55,13 +55,14 @@ pub(super) fn comparison(c: &Comparison, palette: &Palette) -> String {
     let mut body = String::new();
     let factor_levels: Vec<Vec<String>> = c.factors.iter().map(|f| levels_of(&c.rows, f)).collect();
     for row in &c.rows {
-        let is_base = c.baseline.as_deref() == Some(row.variant.as_str());
+        let name = c.row_name(row);
+        let is_base = c.baseline.as_ref().is_some_and(|b| b.is(row));
         let class = if is_base { " class=\"baseline\"" } else { "" };
         let _ = write!(
             body,
             "<tr{class} title=\"{}\"><td class=\"sw\">{}</td>",
-            escape(&row.variant),
-            palette.swatch(&row.variant)
+            escape(&name),
+            palette.swatch(&name)
         );
         if several_pipelines {
             let _ = write!(body, "<td>{}</td>", escape(&row.pipeline));
@@ -86,8 +87,10 @@ pub(super) fn comparison(c: &Comparison, palette: &Palette) -> String {
         body.push_str("</tr>\n");
     }
     let legend = legend(c);
-    let notes: String =
-        c.notes.iter().map(|n| format!("<p class=\"note\">{}</p>\n", escape(n))).collect();
+    let notes: String = crate::format::stale_lines(c)
+        .lines()
+        .map(|n| format!("<p class=\"note\">{}</p>\n", escape(n)))
+        .collect();
     let legend = legend + &notes;
     let table = format!(
         "<div class=\"table-wrap\"><table class=\"compare sortable\">\n<thead><tr>{head1}</tr>\n\
@@ -121,7 +124,7 @@ fn cells(cell: Option<&Cell>, column: &Column, c: &Comparison, is_base: bool) ->
     match cell.delta {
         _ if is_base => out.push_str("<td class=\"num ref\" data-v=\"0\">reference</td>"),
         Some(d) => {
-            let better = (d > 0.0) == column.higher_is_better;
+            let better = (d > 0.0) == column.higher_is_better();
             let (class, mark, word) = match (cell.significant, better) {
                 (true, true) => (" sig up", "▲ ", "significantly better"),
                 (true, false) => (" sig down", "▼ ", "significantly worse"),
@@ -154,7 +157,7 @@ fn cells(cell: Option<&Cell>, column: &Column, c: &Comparison, is_base: bool) ->
                 html::sort_key(p),
                 escape(&test),
                 raw.unwrap_or_default(),
-                escape(&c.adjustment),
+                escape(c.settings.adjustment.name()),
                 html::p_value(p),
                 html::p_value(p)
             );
@@ -179,19 +182,19 @@ fn legend(c: &Comparison) -> String {
     let mut text = format!(
         "Mean over seeds with the half-width of its {level} confidence interval beneath (or the \
          interval, when it is not symmetric).",
-        level = html::percent(c.ci_level)
+        level = html::percent(c.ci_level())
     );
-    if let Some(b) = &c.baseline {
+    if let Some(b) = c.baseline_name() {
         let _ = write!(
             text,
             " Δ = variant mean − mean of the baseline <code>{}</code>, with its {} CI likewise. \
              <span class=\"up\">▲</span> / <span class=\"down\">▼</span>: \
              significantly better / \
              worse than the baseline (p adjusted by {} &lt; α = {}).",
-            escape(b),
-            html::percent(c.ci_level),
-            escape(&c.adjustment),
-            c.alpha
+            escape(&b),
+            html::percent(c.ci_level()),
+            escape(c.settings.adjustment.name()),
+            c.settings.alpha
         );
         if !tests.is_empty() {
             let tests: Vec<String> = tests.iter().map(|t| escape(t)).collect();
@@ -227,7 +230,7 @@ pub(super) fn confusion(items: &[Confusion], c: &Comparison, palette: &Palette) 
         let group: Vec<&Confusion> = items.iter().filter(|i| &i.split == split).collect();
         let labels = dedup(group.iter().flat_map(|i| &i.labels).map(|l| l.label.clone()));
         let rows: Vec<Option<&super::Row>> =
-            group.iter().map(|i| c.rows.iter().find(|r| r.variant == i.variant)).collect();
+            group.iter().map(|i| c.rows.iter().find(|r| c.row_name(r) == i.variant)).collect();
         let by_levels = !c.factors.is_empty() && rows.iter().all(Option::is_some);
         let thresholds = dedup(group.iter().map(|i| i.threshold.clone()));
         let _ = write!(

@@ -1,6 +1,8 @@
 //! The rendered page: self-contained, every section present and in order, empty sections say
 //! so, text escaped, and the data model survives JSON.
 use super::*;
+use crate::compare::Baseline;
+use crate::significance::{Adjustment, Settings};
 use crate::stats::TestKind;
 
 const SECTIONS: [&str; 8] =
@@ -36,7 +38,6 @@ fn cell(mean: f64, delta: f64, p: Option<f64>, note: Option<&str>) -> Option<Cel
 
 fn full_report() -> Report {
     let row = |variant: &str, cells: Vec<Option<Cell>>| Row {
-        variant: format!("model={variant}"),
         pipeline: "p".into(),
         levels: vec![("model".into(), variant.into())].into(),
         seeds: vec!["0".into(), "1".into(), "2".into()],
@@ -79,6 +80,7 @@ fn full_report() -> Report {
             digest: "ab".repeat(32),
         }],
         comparison: Comparison {
+            pipelines: vec!["p".into()],
             factors: vec!["model".into()],
             columns: vec![
                 Column {
@@ -110,9 +112,11 @@ fn full_report() -> Report {
                 ),
             ],
             primary: Some(0),
-            baseline: Some("model=a".into()),
-            adjustment: "Holm".into(),
-            notes: vec![],
+            baseline: Some(Baseline {
+                pipeline: "p".into(),
+                levels: vec![("model".into(), "a".into())].into(),
+            }),
+            settings: Settings { adjustment: Adjustment::Holm, ..Settings::default() },
             ..Comparison::default()
         },
         heat_maps: vec![HeatMap {
@@ -236,9 +240,8 @@ fn an_empty_report_says_so() {
 fn text_is_escaped() {
     let evil = "model=<script>alert(1)</script>,loss=\"x\"&'y'";
     let mut r = full_report();
-    r.comparison.rows[1].variant = evil.to_string();
-    let factor = r.comparison.rows[1].levels[0].0.clone();
-    r.comparison.rows[1].levels = vec![(factor, "<script>alert(2)</script>".into())].into();
+    r.comparison.rows[1].levels = vec![("model".into(), "<script>alert(1)</script>".into())].into();
+    r.comparison.rows[2].levels = vec![("model".into(), "\"x\"&'y'".into())].into();
     r.curves[0].variants[1].variant = evil.to_string();
     r.heat_maps[0].rows[0].variant = evil.to_string();
     r.confusion[0].variant = evil.to_string();
