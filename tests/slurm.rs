@@ -134,7 +134,7 @@ fn job_ids(record: &Value) -> Vec<String> {
 
 fn key(cache: &Path, pipeline: &str, stage: &str) -> String {
     let store = ablate_core::store::Store::existing(cache).unwrap();
-    store.read_ref(pipeline, stage).expect("a ref")
+    store.read_ref(pipeline, stage).expect("a ref").to_string()
 }
 
 #[test]

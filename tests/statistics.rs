@@ -323,5 +323,5 @@ fn rows_of_two_pipelines_show_their_own_n() {
 
 /// A ref naming `key` without a definition, as refs were written before definitions.
 fn plain_ref(key: &str) -> RefEntry {
-    RefEntry { key: key.to_string(), definition: None, written: 0, overrides: Vec::new() }
+    RefEntry { key: key.into(), definition: None, written: 0, overrides: Vec::new() }
 }

@@ -28,8 +28,68 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-/// Hex blake3 digest identifying a stage result.
-pub type StageKey = String;
+/// Hex blake3 digest identifying a stage result (or a workspace): the hash of a
+/// [`Fingerprint`]. Recorded as a plain string; read as `str` wherever a path or a lookup
+/// needs one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StageKey(String);
+
+impl StageKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for StageKey {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for StageKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for StageKey {
+    fn as_ref(&self) -> &std::path::Path {
+        self.0.as_ref()
+    }
+}
+
+impl From<String> for StageKey {
+    fn from(key: String) -> StageKey {
+        StageKey(key)
+    }
+}
+
+impl From<&str> for StageKey {
+    fn from(key: &str) -> StageKey {
+        StageKey(key.to_string())
+    }
+}
+
+impl PartialEq<str> for StageKey {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for StageKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Display for StageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fingerprint {
@@ -102,7 +162,7 @@ impl Fingerprint {
         field(&mut out, "version");
         out.extend_from_slice(self.version.to_string().as_bytes());
         out.extend_from_slice(b",}");
-        Some(blake3::hash(&out).to_hex().to_string())
+        Some(StageKey(blake3::hash(&out).to_hex().to_string()))
     }
 
     /// The key of the stage's workspace (see `stage::Workspace`): the cache key of this
@@ -379,7 +439,7 @@ pub fn why_dirty(previous: &Previous, key: Option<&str>, now: &Fingerprint) -> V
     match previous {
         Previous::None => vec![DirtyReason::NeverRun],
         Previous::Gone { key: last } | Previous::Result { key: last, .. }
-            if key == Some(last.as_str()) =>
+            if key == Some(&**last) =>
         {
             vec![DirtyReason::ResultMissing]
         }
@@ -434,7 +494,7 @@ mod tests {
         json["upstream"] = serde_json::json!({"data": "aa", "model": "cc"});
         let mut canonical = Vec::new();
         write_canonical(&json, &mut canonical);
-        assert_eq!(f.key().unwrap(), blake3::hash(&canonical).to_hex().to_string());
+        assert_eq!(f.key().unwrap().as_str(), blake3::hash(&canonical).to_hex().to_string());
         // The key this fingerprint has always had: a change here re-keys every cache.
         assert_eq!(
             fingerprint().key().unwrap(),

@@ -39,6 +39,7 @@ use super::clock::format_time;
 #[cfg(doc)]
 use super::disk::disk_usage;
 use super::disk::{Removal, size_of};
+use super::fingerprint::StageKey;
 use super::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +92,7 @@ pub const RECENT_RUNS: usize = 5;
 /// A result kept whatever the refs say, and who keeps it (shown by the dry run).
 #[derive(Debug, Clone)]
 pub struct Protected {
-    pub key: String,
+    pub key: StageKey,
     pub by: String,
 }
 
@@ -150,12 +151,12 @@ pub fn find(
     let kept: Vec<_> =
         manifests.iter().filter(|m| keep.is_empty() || keep.contains(&m.pipeline)).collect();
     // key → who keeps it, the first reason found: the file as written, the refs, recent runs
-    let mut keepers: BTreeMap<String, String> = BTreeMap::new();
+    let mut keepers: BTreeMap<StageKey, String> = BTreeMap::new();
     for p in protected {
         keepers.entry(p.key.clone()).or_insert_with(|| p.by.clone());
     }
     let mut current: HashSet<(String, String)> = HashSet::new();
-    let mut by_refs: HashSet<String> = HashSet::new();
+    let mut by_refs: HashSet<StageKey> = HashSet::new();
     for manifest in &kept {
         let by = format!("the refs of {} (its last run)", manifest.pipeline);
         for stage in &manifest.stages {
@@ -186,7 +187,7 @@ pub fn find(
             keepers.entry(key.clone()).or_insert_with(|| by.clone());
         }
     }
-    let reachable: HashSet<String> = keepers.keys().cloned().collect();
+    let reachable: HashSet<StageKey> = keepers.keys().cloned().collect();
     let mut garbage = Vec::new();
     let mut evictable = Vec::new();
     let found = |path: PathBuf, why: Why, stage: Option<String>| {
@@ -197,9 +198,9 @@ pub fn find(
     for entry in read_dir(&store.entries_dir())? {
         let key = entry.file_name().to_string_lossy().into_owned();
         let stage = || store.entry(&key).ok().flatten().map(|e| e.record.stage);
-        if !reachable.contains(&key) {
+        if !reachable.contains(key.as_str()) {
             garbage.push(found(entry.path(), Why::Unreachable, stage()));
-        } else if !by_refs.contains(&key) {
+        } else if !by_refs.contains(key.as_str()) {
             evictable.push(found(entry.path(), Why::KeptResult, stage()));
         }
     }

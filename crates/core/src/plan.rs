@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::dag::Dag;
-use super::fingerprint::{DirtyReason, Fingerprint, Previous, why_dirty};
+use super::fingerprint::{DirtyReason, Fingerprint, Previous, StageKey, why_dirty};
 use super::interrupt::continues_from;
 use super::keys::Fingerprinter;
 use super::pipeline::{Pipeline, StageSpec};
@@ -29,7 +29,7 @@ pub struct PlannedStage {
     pub stage: String,
     pub kind: String,
     /// `None` when an upstream stage must run first: the key depends on its output.
-    pub key: Option<String>,
+    pub key: Option<StageKey>,
     pub status: Status,
     /// It runs only if the output of an upstream stage that runs first comes out different.
     pub if_upstream_changes: bool,
@@ -159,7 +159,7 @@ pub(crate) fn workspace_reasons(
     } else {
         fingerprint
             .workspace_key(extendable)
-            .filter(|wkey| workspaces.is_none_or(|names| names.contains(wkey)))
+            .filter(|wkey| workspaces.is_none_or(|names| names.contains(&wkey[..])))
             .and_then(|wkey| continues_from(&store.workspaces_dir().join(wkey)))
     };
     let extended = reasons.iter().any(|r| {

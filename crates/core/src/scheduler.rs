@@ -19,7 +19,7 @@ use anyhow::{Context, anyhow};
 
 use super::clock::unix_seconds;
 use super::dag::Dag;
-use super::fingerprint::{Fingerprint, why_dirty};
+use super::fingerprint::{Fingerprint, StageKey, why_dirty};
 use super::interrupt;
 use super::keys::Fingerprinter;
 use super::manifest::Manifest;
@@ -298,7 +298,7 @@ impl Scheduler<'_> {
         &self,
         spec: &StageSpec,
         upstream: &HashMap<String, Entry>,
-        verified: &Mutex<HashSet<String>>,
+        verified: &Mutex<HashSet<StageKey>>,
         device: Option<&str>,
     ) -> anyhow::Result<(Outcome, Entry)> {
         catch_unwind(AssertUnwindSafe(|| self.run_stage(spec, upstream, verified, device)))
@@ -309,7 +309,7 @@ impl Scheduler<'_> {
         &self,
         spec: &StageSpec,
         upstream: &HashMap<String, Entry>,
-        verified: &Mutex<HashSet<String>>,
+        verified: &Mutex<HashSet<StageKey>>,
         device: Option<&str>,
     ) -> anyhow::Result<(Outcome, Entry)> {
         let outputs = upstream
@@ -394,7 +394,7 @@ impl Scheduler<'_> {
         &self,
         spec: &StageSpec,
         upstream: &HashMap<String, Entry>,
-        verified: &Mutex<HashSet<String>>,
+        verified: &Mutex<HashSet<StageKey>>,
     ) -> anyhow::Result<()> {
         for (role, stage) in &spec.inputs {
             let entry = &upstream[stage];
@@ -435,7 +435,7 @@ impl Scheduler<'_> {
             write_parquet(&staging.dir.join(crate::store::METRICS), &source, &report.metrics)?;
         }
         let record = Record {
-            key: key.to_string(),
+            key: key.into(),
             pipeline: pipeline.clone(),
             stage: spec.name.clone(),
             fingerprint,

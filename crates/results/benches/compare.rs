@@ -83,7 +83,7 @@ fn populate(store: &Store) -> anyhow::Result<usize> {
                 };
                 write_parquet(&entry.join("metrics.parquet"), &source, &rows)?;
                 let entry = RefEntry {
-                    key: key.clone(),
+                    key: key.clone().into(),
                     definition: None,
                     written: 0,
                     overrides: Vec::new(),

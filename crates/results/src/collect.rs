@@ -21,6 +21,7 @@ use ablate_core::invalid;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
+use ablate_core::fingerprint::StageKey;
 use ablate_core::grid::Levels;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::{MetricRow, read_parquet};
@@ -39,7 +40,7 @@ pub struct StageResult {
     pub instance: String,
     /// The stage's kind.
     pub kind: String,
-    pub key: String,
+    pub key: StageKey,
     pub metrics: Arc<Vec<MetricRow>>,
     /// Set when the result was made under another configuration than the manifest describes
     /// (read only with [`Selection::stale`]).

@@ -347,7 +347,7 @@ impl Store {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("out"))
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Staging { dir, key: key.to_string() })
+        Ok(Staging { dir, key: key.into() })
     }
 
     /// Writes the record into the staging folder and renames it into place.

@@ -41,7 +41,7 @@ impl RefEntry {
     /// The ref of `key` as the result of `stage` of `pipeline` as loaded now.
     pub fn of(pipeline: &Pipeline, stage: &str, key: &str) -> RefEntry {
         RefEntry {
-            key: key.to_string(),
+            key: key.into(),
             definition: Some(pipeline.definition(stage)),
             written: unix_seconds(),
             overrides: pipeline.overrides.clone(),
@@ -53,7 +53,7 @@ impl RefEntry {
         if text.starts_with('{') {
             return serde_json::from_str(text).ok();
         }
-        let key = (!text.is_empty()).then(|| text.to_string())?;
+        let key = (!text.is_empty()).then(|| text.into())?;
         Some(RefEntry { key, definition: None, written: 0, overrides: Vec::new() })
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use ablate_core::fingerprint::StageKey;
 use ablate_core::store::{Entry, Store};
 use ablate_stages::data::dataset::{SplitLabels, read_split_labels};
 use ablate_stages::evaluate::{PREDICTIONS_FILE, Scores};
@@ -26,7 +27,7 @@ pub(super) fn confusion(
     variants: &Variants,
     warnings: &mut Vec<String>,
 ) -> Vec<Confusion> {
-    let mut labels_of: HashMap<(String, String), SplitLabels> = HashMap::new();
+    let mut labels_of: HashMap<(StageKey, String), SplitLabels> = HashMap::new();
     // With the stage of the file and the instances summed.
     let mut counted: Vec<(Confusion, &str, Vec<String>)> = Vec::new();
     for result in evaluations {
@@ -94,7 +95,7 @@ pub(super) fn confusion(
 fn recount(
     store: &Store,
     entry: &Entry,
-    labels_of: &mut HashMap<(String, String), SplitLabels>,
+    labels_of: &mut HashMap<(StageKey, String), SplitLabels>,
 ) -> anyhow::Result<(String, String, Vec<LabelCounts>)> {
     let out = entry.out_dir();
     let scores = Scores::read(&out)?;

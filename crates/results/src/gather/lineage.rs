@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use ablate_core::clock::format_time;
+use ablate_core::fingerprint::StageKey;
 use ablate_core::manifest::Manifest;
 use ablate_core::run_record::{Environment as RunEnvironment, Outcome, RunReport};
 use ablate_core::store::{Entry, Store};
@@ -27,7 +28,7 @@ pub(super) struct Lineage<'a> {
 /// The latest results of stage instances, read once.
 struct Results<'a> {
     store: &'a Store,
-    entries: HashMap<String, Option<Entry>>,
+    entries: HashMap<StageKey, Option<Entry>>,
 }
 
 impl Results<'_> {

@@ -12,6 +12,7 @@
 //! Variants are referred to across sections by [`Comparison::row_name`], the display name of a
 //! row of the comparison table (e.g. `model=resnet18,loss=focal`); colours follow the rows'
 //! order.
+use ablate_core::fingerprint::StageKey;
 use ablate_core::run_record::Environment as RunEnvironment;
 use serde::{Deserialize, Serialize};
 
@@ -234,7 +235,7 @@ pub struct StageProvenance {
     pub instance: String,
     pub kind: String,
     /// The result's cache key (hex); shown shortened, in full on hover.
-    pub key: String,
+    pub key: StageKey,
     /// Canonical parameters (defaults filled in), a JSON object.
     pub params: serde_json::Value,
 }

@@ -170,7 +170,7 @@ fn full_report() -> Report {
             stages: vec![StageProvenance {
                 instance: "train[model=a]".into(),
                 kind: "train".into(),
-                key: "cd".repeat(32),
+                key: "cd".repeat(32).into(),
                 params: serde_json::json!({"epochs": 2, "lr": 0.001}),
             }],
             environments: vec![environment],
