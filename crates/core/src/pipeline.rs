@@ -96,8 +96,7 @@ impl Pipeline {
     /// an earlier one (a stale row: other parameters, or an edited script or dataset). Unlike
     /// the key, it is known before anything runs, also for stages a run never reaches.
     pub fn definition(&self, stage: &str) -> String {
-        let by_name = self.stages.iter().map(|s| (s.name.as_str(), s)).collect();
-        define(&by_name, stage, &mut HashMap::new())
+        define(&|name| self.stage(name), stage, &mut HashMap::new())
     }
 
     /// Every instance's [`Pipeline::definition`], each upstream stage's computed once.
@@ -152,13 +151,15 @@ impl Pipeline {
 
 /// Every instance's definition (see [`Pipeline::definition`]), each computed once.
 fn definitions(stages: &[StageSpec]) -> BTreeMap<String, String> {
-    let by_name = stages.iter().map(|s| (s.name.as_str(), s)).collect();
+    let by_name: HashMap<&str, &StageSpec> = stages.iter().map(|s| (s.name.as_str(), s)).collect();
+    let lookup = |name: &str| by_name.get(name).copied();
     let mut known = HashMap::new();
-    stages.iter().map(|s| (s.name.clone(), define(&by_name, &s.name, &mut known))).collect()
+    stages.iter().map(|s| (s.name.clone(), define(&lookup, &s.name, &mut known))).collect()
 }
 
-fn define(
-    stages: &HashMap<&str, &StageSpec>,
+/// The definition of `stage`, its stages found by `lookup`, those already defined in `known`.
+fn define<'a>(
+    lookup: &impl Fn(&str) -> Option<&'a StageSpec>,
     stage: &str,
     known: &mut HashMap<String, String>,
 ) -> String {
@@ -166,7 +167,7 @@ fn define(
         return definition.clone();
     }
     let mut hasher = blake3::Hasher::new();
-    if let Some(spec) = stages.get(stage) {
+    if let Some(spec) = lookup(stage) {
         hasher.update(spec.kind.as_bytes());
         hasher.update(&[0]);
         hasher.update(serde_json::Value::Object(spec.params.keyed()).to_string().as_bytes());
@@ -174,7 +175,7 @@ fn define(
             hasher.update(&[0]);
             hasher.update(role.as_bytes());
             hasher.update(&[0]);
-            hasher.update(define(stages, upstream, known).as_bytes());
+            hasher.update(define(lookup, upstream, known).as_bytes());
         }
         // Stages that read no file keep the definitions they had before files entered them.
         for (label, digest) in spec.files.iter().flatten() {
