@@ -13,5 +13,5 @@ pub mod output;
 pub mod plot;
 pub mod report;
 pub mod significance;
-pub mod stats;
+mod stats;
 pub mod tidy;

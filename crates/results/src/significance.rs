@@ -20,7 +20,8 @@
 //! which matches SciPy and statsmodels.
 use serde::{Deserialize, Serialize};
 
-use super::stats::{self, Difference, TestKind};
+pub use super::stats::TestKind;
+use super::stats::{self, Difference};
 
 /// The power `--seeds-needed` aims for.
 pub const POWER: f64 = 0.8;

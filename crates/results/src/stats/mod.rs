@@ -29,27 +29,27 @@ mod tests;
 mod wilcoxon;
 
 use numpy::*;
-pub use power::{seeds_needed, t_test_power};
+pub(crate) use power::seeds_needed;
 use special::*;
-pub use student_t::{t_cdf, t_quantile};
-pub use wilcoxon::wilcoxon;
+pub(crate) use student_t::{t_cdf, t_quantile};
+pub(crate) use wilcoxon::wilcoxon;
 
 /// The largest sample size [`seeds_needed`] considers.
-pub const MAX_SEEDS: u64 = 10_000;
+pub(crate) const MAX_SEEDS: u64 = 10_000;
 
 /// A t-based confidence interval of a mean over seeds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MeanInterval {
+pub(crate) struct MeanInterval {
     /// Sample mean.
-    pub mean: f64,
+    pub(crate) mean: f64,
     /// Sample standard deviation (n − 1 in the denominator, `np.std(values, ddof=1)`).
-    pub std: f64,
+    pub(crate) std: f64,
     /// Number of values.
-    pub n: usize,
+    pub(crate) n: usize,
     /// Lower end of the interval.
-    pub low: f64,
+    pub(crate) low: f64,
     /// Upper end of the interval.
-    pub high: f64,
+    pub(crate) high: f64,
 }
 
 /// The two-sided confidence interval of the mean at `level` (e.g. 0.95):
@@ -61,7 +61,7 @@ pub struct MeanInterval {
 ///
 /// # Panics
 /// If `level` is not strictly between 0 and 1.
-pub fn mean_interval(values: &[f64], level: f64) -> Option<MeanInterval> {
+pub(crate) fn mean_interval(values: &[f64], level: f64) -> Option<MeanInterval> {
     check_level(level);
     let n = values.len();
     if n < 2 {
@@ -108,43 +108,43 @@ impl fmt::Display for TestKind {
 
 /// The difference `a − b` between two variants, its confidence interval and a test of it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Difference {
+pub(crate) struct Difference {
     /// Point estimate of `a − b`: the mean per-seed difference (paired tests) or the
     /// difference of the means (Welch).
-    pub delta: f64,
+    pub(crate) delta: f64,
     /// Lower end of the t-based confidence interval of `delta`.
-    pub low: f64,
+    pub(crate) low: f64,
     /// Upper end of the t-based confidence interval of `delta`.
-    pub high: f64,
+    pub(crate) high: f64,
     /// The test statistic as SciPy reports it: t (±∞ or NaN in the degenerate cases) or, for
     /// Wilcoxon, min(R+, R−).
-    pub statistic: f64,
+    pub(crate) statistic: f64,
     /// Degrees of freedom of the t distribution (`None` for Wilcoxon).
-    pub df: Option<f64>,
+    pub(crate) df: Option<f64>,
     /// Two-sided p-value; `None` where SciPy's is NaN, with the reason in `why_no_p`.
-    pub p_value: Option<f64>,
+    pub(crate) p_value: Option<f64>,
     /// The test that produced the p-value.
-    pub test: TestKind,
+    pub(crate) test: TestKind,
     /// Why there is no p-value, when there is none.
-    pub why_no_p: Option<String>,
+    pub(crate) why_no_p: Option<String>,
 }
 
 /// Why a test cannot be run on the data at hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TooFew {
+pub(crate) struct TooFew {
     /// The test that was refused.
-    pub test: TestKind,
+    pub(crate) test: TestKind,
     /// What the data had: pairs (paired t), seeds of the smaller group (Welch), pairs with a
     /// non-zero difference (Wilcoxon).
-    pub n: usize,
+    pub(crate) n: usize,
     /// The fewest that the test needs.
-    pub needed: usize,
+    pub(crate) needed: usize,
     reason: String,
 }
 
 impl TooFew {
     /// The explanation in words (also what `Display` prints).
-    pub fn reason(&self) -> &str {
+    pub(crate) fn reason(&self) -> &str {
         &self.reason
     }
 }
@@ -170,7 +170,7 @@ impl Error for TooFew {}
 ///
 /// # Panics
 /// If `a` and `b` differ in length, or `level` is not strictly between 0 and 1.
-pub fn paired_t(a: &[f64], b: &[f64], level: f64) -> Result<Difference, TooFew> {
+pub(crate) fn paired_t(a: &[f64], b: &[f64], level: f64) -> Result<Difference, TooFew> {
     let d = differences(a, b);
     check_level(level);
     let n = d.len();
@@ -213,7 +213,7 @@ pub fn paired_t(a: &[f64], b: &[f64], level: f64) -> Result<Difference, TooFew> 
 ///
 /// # Panics
 /// If `level` is not strictly between 0 and 1.
-pub fn welch_t(a: &[f64], b: &[f64], level: f64) -> Result<Difference, TooFew> {
+pub(crate) fn welch_t(a: &[f64], b: &[f64], level: f64) -> Result<Difference, TooFew> {
     check_level(level);
     let (n1, n2) = (a.len(), b.len());
     if n1 < 2 || n2 < 2 {
@@ -261,7 +261,7 @@ pub fn welch_t(a: &[f64], b: &[f64], level: f64) -> Result<Difference, TooFew> {
 /// Holm's step-down adjusted p-values, in the input order:
 /// `statsmodels.stats.multitest.multipletests(p, method='holm')[1]`.
 /// A NaN p-value stays NaN and does not affect the others (statsmodels sorts it last).
-pub fn holm(p: &[f64]) -> Vec<f64> {
+pub(crate) fn holm(p: &[f64]) -> Vec<f64> {
     let n = p.len();
     let order = argsort(p);
     let mut adjusted = vec![0.0; n];
@@ -278,7 +278,7 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
 /// `statsmodels.stats.multitest.multipletests(p, method='fdr_bh')[1]`.
 /// As in statsmodels, one NaN p-value makes every adjusted value NaN: leave tests without a
 /// p-value out of the family.
-pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+pub(crate) fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     let n = p.len();
     let order = argsort(p);
     let mut adjusted = vec![0.0; n];

@@ -8,7 +8,7 @@ use super::*;
 /// statsmodels does: `TTestPower().power(effect_size, n, alpha)` (df = n − 1) or
 /// `TTestIndPower().power(effect_size, n, alpha, ratio=1)` (df = 2n − 2, noncentrality
 /// d·√(n/2)). Both tails are added: `1 − F(t_{1−α/2}) + F(t_{α/2})` with F the noncentral t CDF.
-pub fn t_test_power(effect_size: f64, n: f64, alpha: f64, paired: bool) -> f64 {
+pub(crate) fn t_test_power(effect_size: f64, n: f64, alpha: f64, paired: bool) -> f64 {
     let (nobs, df) =
         if paired { (n, n - 1.0) } else { (1.0 / (1.0 / n + 1.0 / n), n - 1.0 + n - 1.0) };
     let nc = effect_size * nobs.sqrt();
@@ -30,7 +30,7 @@ pub fn t_test_power(effect_size: f64, n: f64, alpha: f64, paired: bool) -> f64 {
 ///
 /// `None` when `delta` is 0 or not finite, `pooled_std` is not a positive finite number,
 /// `alpha` or `power` is outside (0, 1), or more than [`MAX_SEEDS`] would be needed.
-pub fn seeds_needed(
+pub(crate) fn seeds_needed(
     delta: f64,
     pooled_std: f64,
     alpha: f64,

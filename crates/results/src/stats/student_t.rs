@@ -7,7 +7,7 @@ use super::special::*;
 
 /// Student's t cumulative distribution function with `df` degrees of freedom (any df > 0):
 /// `scipy.stats.t.cdf(t, df)` (`scipy.special.stdtr(df, t)`).
-pub fn t_cdf(t: f64, df: f64) -> f64 {
+pub(crate) fn t_cdf(t: f64, df: f64) -> f64 {
     if t.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
@@ -38,7 +38,7 @@ pub fn t_cdf(t: f64, df: f64) -> f64 {
 /// Student's t quantile (inverse CDF): `scipy.stats.t.ppf(p, df)`
 /// (`scipy.special.stdtrit(df, p)`), found by safeguarded Newton iteration on [`t_cdf`]
 /// inside a bisection bracket. ±∞ at p = 0 and 1; NaN outside [0, 1].
-pub fn t_quantile(p: f64, df: f64) -> f64 {
+pub(crate) fn t_quantile(p: f64, df: f64) -> f64 {
     if p.is_nan() || df.is_nan() || !(0.0..=1.0).contains(&p) || df <= 0.0 {
         return f64::NAN;
     }

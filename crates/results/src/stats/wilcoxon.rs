@@ -22,7 +22,7 @@ use super::*;
 ///
 /// # Panics
 /// If `a` and `b` differ in length, or `level` or `alpha` is not strictly between 0 and 1.
-pub fn wilcoxon(a: &[f64], b: &[f64], level: f64, alpha: f64) -> Result<Difference, TooFew> {
+pub(crate) fn wilcoxon(a: &[f64], b: &[f64], level: f64, alpha: f64) -> Result<Difference, TooFew> {
     let d = differences(a, b);
     check_level(level);
     assert!(alpha > 0.0 && alpha < 1.0, "alpha must be in (0, 1), got {alpha}");

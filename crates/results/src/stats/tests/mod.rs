@@ -6,6 +6,7 @@
 //! themselves form as 1 − F and so carry only absolute precision.
 use std::f64::consts::PI;
 
+use super::power::t_test_power;
 use super::student_t::nct_cdf;
 use super::*;
 
