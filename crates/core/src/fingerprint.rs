@@ -73,12 +73,6 @@ impl From<&str> for StageKey {
     }
 }
 
-impl PartialEq<str> for StageKey {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
 impl PartialEq<&str> for StageKey {
     fn eq(&self, other: &&str) -> bool {
         self.0 == *other

@@ -177,28 +177,12 @@ impl Collected {
     /// The results and missing variants of `stages` among those collected: what [`collect`]
     /// with `stages` would give, when this was collected with [`Stages::All`].
     pub fn select(&self, stages: &Stages) -> anyhow::Result<Collected> {
-        let wanted = wanted(&self.manifests, stages)?;
-        let wanted: HashSet<StageOfVariant> = wanted
-            .iter()
-            .map(|w| {
-                let manifest = &self.manifests[w.manifest];
-                let levels = &manifest.variants[w.variant].levels;
-                (manifest.pipeline.as_str(), levels, w.template.as_str())
-            })
-            .collect();
-        let chosen = |pipeline: &str, levels: &Levels, template: &str| {
-            wanted.contains(&(pipeline, levels, template))
-        };
-        let results = self
-            .results
-            .iter()
-            .filter(|r| chosen(&r.pipeline, &r.levels, &r.template))
-            .cloned()
-            .collect();
+        let wanted = self.wanted(stages)?;
         let mut missing = Vec::new();
         for variant in &self.missing {
             for (template, stale) in &variant.stages {
-                if chosen(&variant.pipeline, &variant.levels, template) {
+                if wanted.contains(&(variant.pipeline.as_str(), &variant.levels, template.as_str()))
+                {
                     let stale = stale.clone();
                     note_missing(&mut missing, &variant.pipeline, &variant.levels, template, stale);
                 }
@@ -207,9 +191,36 @@ impl Collected {
         Ok(Collected {
             manifests: self.manifests.clone(),
             runs: self.runs.clone(),
-            results,
+            results: self.results_in(&wanted),
             missing,
         })
+    }
+
+    /// Only the results of `stages` among those collected (see [`Collected::select`]).
+    pub fn results_of(&self, stages: &Stages) -> anyhow::Result<Vec<StageResult>> {
+        Ok(self.results_in(&self.wanted(stages)?))
+    }
+
+    /// The stages `stages` selects of each collected variant.
+    fn wanted(&self, stages: &Stages) -> anyhow::Result<HashSet<StageOfVariant<'_>>> {
+        Ok(wanted(&self.manifests, stages)?
+            .into_iter()
+            .map(|w| {
+                let manifest = &self.manifests[w.manifest];
+                let variant = &manifest.variants[w.variant];
+                // The template as the manifest holds it: `w` does not outlive this call.
+                let (template, _) = variant.stages.get_key_value(&w.template).expect("used");
+                (manifest.pipeline.as_str(), &variant.levels, template.as_str())
+            })
+            .collect())
+    }
+
+    fn results_in(&self, wanted: &HashSet<StageOfVariant>) -> Vec<StageResult> {
+        self.results
+            .iter()
+            .filter(|r| wanted.contains(&(r.pipeline.as_str(), &r.levels, r.template.as_str())))
+            .cloned()
+            .collect()
     }
 }
 

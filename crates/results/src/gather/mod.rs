@@ -57,9 +57,9 @@ pub fn report(
         .cloned()
         .collect();
     let mut warnings = Vec::new();
-    let trainings = snapshot.select(&Stages::FinalTraining)?.results;
-    let evaluations = snapshot.select(&Stages::Kind(WorkerKind::Evaluate))?.results;
-    let gradcams = snapshot.select(&Stages::Kind(WorkerKind::Gradcam))?.results;
+    let trainings = snapshot.results_of(&Stages::FinalTraining)?;
+    let evaluations = snapshot.results_of(&Stages::Kind(WorkerKind::Evaluate))?;
+    let gradcams = snapshot.results_of(&Stages::Kind(WorkerKind::Gradcam))?;
     let mut lineage = Lineage::new(store, &manifests)?;
     let report = Report {
         title: format!("Ablation report: {}", comparison.pipelines.join(", ")),
