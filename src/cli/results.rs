@@ -160,7 +160,7 @@ pub(super) struct Plot {
     /// The training stage whose curves to draw (default: each variant's last `train`).
     #[arg(long)]
     curves_stage: Option<String>,
-    /// Folder for the PNG files.
+    /// Folder for the figures (each as SVG and PNG).
     #[arg(long, default_value = "plots")]
     out: PathBuf,
 }
@@ -178,8 +178,11 @@ impl Plot {
                 .results;
         let out = &self.out;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        println!("{}", plot::curves(&comparison, &trainings, &styling, out)?.display());
-        println!("{}", plot::bars(&comparison, &styling, out)?.display());
+        let curves = plot::curves(&comparison, &trainings, &styling, out)?;
+        let bars = plot::bars(&comparison, &styling, out)?;
+        for path in curves.iter().chain(&bars) {
+            println!("{}", path.display());
+        }
         Ok(ExitCode::SUCCESS)
     }
 }

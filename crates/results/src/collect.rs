@@ -27,7 +27,7 @@ use ablate_core::manifest::Manifest;
 use ablate_core::metrics::{MetricRow, read_parquet};
 use ablate_core::params::Choice;
 use ablate_core::run_record::RunReport;
-use ablate_core::store::{RefEntry, Store};
+use ablate_core::store::{Entry, RefEntry, Store};
 use ablate_stages::WorkerKind;
 
 /// The metrics of one stage instance, as used by one variant.
@@ -40,13 +40,20 @@ pub struct StageResult {
     pub instance: String,
     /// The stage's kind.
     pub kind: String,
-    pub key: StageKey,
+    /// The result: its record (key, inputs, parameters) and folder.
+    pub entry: Arc<Entry>,
     pub metrics: Arc<Vec<MetricRow>>,
     /// Set when the result was made under another configuration than the manifest describes
     /// (read only with [`Selection::stale`]).
     pub stale: Option<Stale>,
     /// When its ref was first written under its definition, Unix seconds (0 for older refs).
     pub recorded: u64,
+}
+
+impl StageResult {
+    pub fn key(&self) -> &StageKey {
+        &self.entry.record.key
+    }
 }
 
 /// A result recorded under another definition of its stage than the pipeline's last run has:
@@ -86,7 +93,8 @@ pub enum Stages<'a> {
 
 pub struct Collected {
     pub manifests: Vec<Manifest>,
-    /// The chosen pipelines' recorded runs, oldest first.
+    /// Every recorded run, oldest first: a result the chosen pipelines use may have been
+    /// computed by another pipeline's run.
     pub runs: Vec<RunReport>,
     pub results: Vec<StageResult>,
     /// Variants with a chosen stage instance that has no result: not run yet, or failed.
@@ -240,9 +248,9 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
         refs.values().flatten().map(|(entry, _)| entry.key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
-    let metrics: HashMap<&str, Option<Arc<Vec<MetricRow>>>> = keys
+    let by_key: HashMap<&str, Option<Stored>> = keys
         .par_iter()
-        .map(|&key| Ok((key, read_metrics(store, key)?)))
+        .map(|&key| Ok((key, read_result(store, key)?)))
         .collect::<anyhow::Result<_>>()?;
 
     let mut results = Vec::new();
@@ -252,17 +260,17 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
         let levels = &manifest.variants[*v].levels;
         let stored = refs[&(*m, instance.as_str())]
             .as_ref()
-            .and_then(|(entry, stale)| Some((entry, stale, metrics[entry.key.as_str()].clone()?)));
+            .and_then(|(entry, stale)| Some((entry, stale, by_key[entry.key.as_str()].as_ref()?)));
         match stored {
-            Some((entry, stale, metrics)) if stale.is_none() || selection.stale => {
+            Some((entry, stale, (result, metrics))) if stale.is_none() || selection.stale => {
                 results.push(StageResult {
                     pipeline: manifest.pipeline.clone(),
                     levels: levels.clone(),
                     template: template.clone(),
                     instance: instance.clone(),
                     kind: manifest.stage(instance).map(|s| s.kind.clone()).unwrap_or_default(),
-                    key: entry.key.clone(),
-                    metrics,
+                    entry: result.clone(),
+                    metrics: metrics.clone(),
                     stale: stale.clone(),
                     recorded: entry.written,
                 })
@@ -273,12 +281,7 @@ pub fn collect(store: &Store, selection: &Selection) -> anyhow::Result<Collected
             }
         }
     }
-    let runs = store
-        .runs()?
-        .into_iter()
-        .filter(|run| manifests.iter().any(|m| m.pipeline == run.pipeline))
-        .collect();
-    Ok(Collected { manifests, runs, results, missing })
+    Ok(Collected { manifests, runs: store.runs()?, results, missing })
 }
 
 /// A ref as read, and whether its result is stale.
@@ -373,17 +376,23 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
     Ok(present)
 }
 
-/// The final (not per-epoch) and per-epoch rows of a result; `None` when the result is gone
-/// from the cache.
-fn read_metrics(store: &Store, key: &str) -> anyhow::Result<Option<Arc<Vec<MetricRow>>>> {
-    let dir = store.entries_dir().join(key);
-    let path = dir.join(ablate_core::store::METRICS);
-    if path.exists() {
-        let rows = read_parquet(&path)
-            .with_context(|| format!("cannot read the metrics of cache entry {key}"))?;
-        return Ok(Some(Arc::new(rows.into_iter().map(|m| m.row).collect())));
-    }
-    Ok(dir.join("record.json").exists().then(|| Arc::new(Vec::new())))
+/// A result as read: its entry and its final (not per-epoch) and per-epoch metric rows.
+type Stored = (Arc<Entry>, Arc<Vec<MetricRow>>);
+
+/// The result `key`; `None` when it is gone from the cache.
+fn read_result(store: &Store, key: &str) -> anyhow::Result<Option<Stored>> {
+    let Some(entry) = store.entry(key)? else { return Ok(None) };
+    let path = entry.dir.join(ablate_core::store::METRICS);
+    let rows = if path.exists() {
+        read_parquet(&path)
+            .with_context(|| format!("cannot read the metrics of cache entry {key}"))?
+            .into_iter()
+            .map(|m| m.row)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Some((Arc::new(entry), Arc::new(rows))))
 }
 
 /// The factors and their levels in the order the manifests declare them.

@@ -64,7 +64,9 @@ fn training_split(result: &StageResult) -> Option<&str> {
 mod tests {
     use std::sync::Arc;
 
+    use ablate_core::fingerprint::Fingerprint;
     use ablate_core::metrics::MetricRow;
+    use ablate_core::store::{Entry, Record};
 
     use super::*;
 
@@ -75,7 +77,27 @@ mod tests {
             template: "train".into(),
             instance: "train".into(),
             kind: "train".into(),
-            key: "k".into(),
+            entry: Arc::new(Entry {
+                dir: "k".into(),
+                record: Record {
+                    key: "k".into(),
+                    pipeline: "p".into(),
+                    stage: "train".into(),
+                    fingerprint: Fingerprint {
+                        kind: "train".into(),
+                        version: 1,
+                        params: Default::default(),
+                        upstream: Default::default(),
+                        files: Default::default(),
+                        toolchain: Default::default(),
+                    },
+                    output: String::new(),
+                    metrics: None,
+                    created: 0,
+                    seconds: 0.0,
+                    summary: None,
+                },
+            }),
             metrics: Arc::new(rows),
             stale: None,
             recorded: 0,

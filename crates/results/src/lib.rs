@@ -4,6 +4,7 @@
 //! `report` renders it) and where a stage's output is (`output`). Only manifests, refs and
 //! stored results are read; nothing is recomputed. The command line (`ablate compare`, …) is
 //! the binary's; nothing here parses arguments or asks the terminal.
+mod chart;
 pub mod collect;
 pub mod compare;
 pub mod curves;

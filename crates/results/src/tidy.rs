@@ -68,7 +68,7 @@ impl<'a> Table<'a> {
                     levels: factors.iter().map(|f| level(f)).collect(),
                     seed: result.levels.seed().and_then(|s| s.parse().ok()),
                     stage: &result.template,
-                    stage_key: &result.key,
+                    stage_key: result.key(),
                     split: metric.split.as_deref(),
                     epoch: metric.epoch,
                     class: metric.class.as_deref(),

@@ -1,7 +1,7 @@
 //! Confusion counts (TP, FP, FN, TN per label) of each variant's evaluations, recounted from
 //! what `evaluate` stored: `scores.json` (split and decision thresholds) and `predictions.csv`
 //! (a probability per image and label), against the labels of the dataset the evaluation read
-//! (its `data` input, found by its ref and checked against the output digest its record names).
+//! (its `data` input: the collected result whose output digest its record names).
 //! A label is predicted when its probability is above the label's threshold, as `evaluate`
 //! scores it. Counts are summed over the variant's seeds, per evaluation stage and split: two
 //! stages that evaluate splits of the same name (one test split of two datasets) are never
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use ablate_core::fingerprint::StageKey;
-use ablate_core::store::{Entry, Store};
+use ablate_core::store::Entry;
 use ablate_stages::data::dataset::{SplitLabels, read_split_labels};
 use ablate_stages::evaluate::{PREDICTIONS_FILE, Scores};
 use anyhow::{Context, bail};
@@ -19,23 +19,23 @@ use super::variants::Variants;
 use crate::collect::StageResult;
 use crate::report::{Confusion, LabelCounts};
 
-/// The counts of `evaluations` (results of `evaluate` stages) per variant and split; each
-/// evaluation that cannot be recounted is skipped with a warning.
+/// The counts of `evaluations` (results of `evaluate` stages) per variant and split, their
+/// datasets among `collected`; each evaluation that cannot be recounted is skipped with a
+/// warning.
 pub(super) fn confusion(
-    store: &Store,
     evaluations: &[StageResult],
+    collected: &[StageResult],
     variants: &Variants,
     warnings: &mut Vec<String>,
 ) -> Vec<Confusion> {
+    let outputs: HashMap<&str, &Entry> =
+        collected.iter().map(|r| (r.entry.record.output.as_str(), &*r.entry)).collect();
     let mut labels_of: HashMap<(StageKey, String), SplitLabels> = HashMap::new();
     // With the stage of the file and the instances summed.
     let mut counted: Vec<(Confusion, &str, Vec<String>)> = Vec::new();
     for result in evaluations {
         let Some(variant) = variants.name(&result.pipeline, &result.levels) else { continue };
-        let recounted = store.entry(&result.key).and_then(|entry| {
-            let entry = entry.context("its result is gone from the cache")?;
-            recount(store, &entry, &mut labels_of)
-        });
+        let recounted = recount(&result.entry, &outputs, &mut labels_of);
         let (split, threshold, labels) = match recounted {
             Ok(recounted) => recounted,
             Err(error) => {
@@ -93,22 +93,17 @@ pub(super) fn confusion(
 
 /// The split, thresholds (described) and per-label counts of one evaluation.
 fn recount(
-    store: &Store,
     entry: &Entry,
+    outputs: &HashMap<&str, &Entry>,
     labels_of: &mut HashMap<(StageKey, String), SplitLabels>,
 ) -> anyhow::Result<(String, String, Vec<LabelCounts>)> {
     let out = entry.out_dir();
     let scores = Scores::read(&out)?;
     let data = entry.record.fingerprint.upstream.get("data").context("it has no data input")?;
-    // The stage is named as in the pipeline whose run computed the evaluation.
-    let key = store
-        .read_ref(&entry.record.pipeline, &data.stage)
-        .with_context(|| format!("its data stage {} has no result", data.stage))?;
-    let dataset = store.entry(&key)?.context("its dataset is gone from the cache")?;
-    if Some(&dataset.record.output) != data.output.as_ref() {
+    let Some(dataset) = data.output.as_deref().and_then(|output| outputs.get(output)) else {
         bail!("the dataset it read is no longer {}'s latest result", data.stage);
-    }
-    let truth = match labels_of.entry((key, scores.split.clone())) {
+    };
+    let truth = match labels_of.entry((dataset.record.key.clone(), scores.split.clone())) {
         std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
         std::collections::hash_map::Entry::Vacant(new) => {
             new.insert(read_split_labels(&dataset.out_dir(), &scores.split)?)

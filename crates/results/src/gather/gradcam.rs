@@ -3,7 +3,7 @@
 //! truth) and the overlay PNGs.
 use ablate_core::manifest::Manifest;
 use ablate_core::params::Params;
-use ablate_core::store::Store;
+use ablate_core::store::Entry;
 use ablate_stages::gradcam::{self, GradcamParams, Index};
 use anyhow::Context;
 
@@ -14,7 +14,6 @@ use crate::report::{GradcamStage, Overlay};
 /// The `gradcam` results of the shown variants, in the manifests' order of their instances;
 /// those whose files cannot be read are skipped with a warning.
 pub(super) fn gradcam(
-    store: &Store,
     manifests: &[Manifest],
     results: &[StageResult],
     variants: &Variants,
@@ -36,7 +35,7 @@ pub(super) fn gradcam(
             if users.is_empty() {
                 continue; // of no variant shown
             }
-            match read(store, &result.key) {
+            match read(&result.entry) {
                 Ok((split, threshold, overlays)) => stages.push(GradcamStage {
                     instance: stage.instance.clone(),
                     variant: (users.len() == 1).then(|| users[0].to_string()),
@@ -53,9 +52,8 @@ pub(super) fn gradcam(
     stages
 }
 
-/// The split, threshold and overlays of the result `key`.
-fn read(store: &Store, key: &str) -> anyhow::Result<(String, f64, Vec<Overlay>)> {
-    let entry = store.entry(key)?.context("its result is gone from the cache")?;
+/// The split, threshold and overlays of a `gradcam` result.
+fn read(entry: &Entry) -> anyhow::Result<(String, f64, Vec<Overlay>)> {
     let recorded = Params::recorded(gradcam::INFO.params, &entry.record.fingerprint.params);
     let params = GradcamParams::decode(&recorded);
     let out = entry.out_dir();

@@ -3,54 +3,49 @@
 //!
 //! Stages and kinds come from the manifests; edges from each result's record (its inputs by
 //! role), so a stage without a result is drawn without its inputs. A stage's status is its
-//! outcome in the pipeline's latest run, else `cached` when it has a result and `pending` when
-//! not. A result's environment is that of the run record that computed it (ablate version and
+//! outcome in the pipeline's latest run, else `cached` when it has a collected result and
+//! `pending` when not (a stale result is not collected unless asked for). A result's environment is that of the run record that computed it (ablate version and
 //! commit, libtorch, device, driver, host), else what its key's toolchain says; `when` is when
 //! it was computed.
 use std::collections::HashMap;
 
 use ablate_core::clock::format_time;
-use ablate_core::fingerprint::StageKey;
 use ablate_core::manifest::Manifest;
 use ablate_core::run_record::{Environment as RunEnvironment, Outcome, RunReport};
-use ablate_core::store::{Entry, Store};
+use ablate_core::store::Entry;
 
 use super::variants::Variants;
+use crate::collect::StageResult;
 use crate::report::{Edge, Environment, Graph, Node, Provenance, StageProvenance, Status};
 
-/// The manifests' stages and the run records, with each result read once.
+/// The manifests' stages, the run records and the collected results.
 pub(super) struct Lineage<'a> {
     manifests: &'a [Manifest],
-    runs: Vec<RunReport>,
-    results: Results<'a>,
-}
-
-/// The latest results of stage instances, read once.
-struct Results<'a> {
-    store: &'a Store,
-    entries: HashMap<StageKey, Option<Entry>>,
-}
-
-impl Results<'_> {
-    /// The latest result of `instance` in `pipeline`.
-    fn latest(&mut self, pipeline: &str, instance: &str) -> anyhow::Result<Option<Entry>> {
-        let Some(key) = self.store.read_ref(pipeline, instance) else { return Ok(None) };
-        if !self.entries.contains_key(&key) {
-            let entry = self.store.entry(&key)?;
-            self.entries.insert(key.clone(), entry);
-        }
-        Ok(self.entries[&key].clone())
-    }
+    runs: &'a [RunReport],
+    /// (pipeline, instance) → its result.
+    results: HashMap<(&'a str, &'a str), &'a Entry>,
 }
 
 impl<'a> Lineage<'a> {
-    pub(super) fn new(store: &'a Store, manifests: &'a [Manifest]) -> anyhow::Result<Lineage<'a>> {
-        let results = Results { store, entries: HashMap::new() };
-        Ok(Lineage { manifests, runs: store.runs()?, results })
+    pub(super) fn new(
+        manifests: &'a [Manifest],
+        runs: &'a [RunReport],
+        collected: &'a [StageResult],
+    ) -> Lineage<'a> {
+        let results = collected
+            .iter()
+            .map(|r| ((r.pipeline.as_str(), r.instance.as_str()), &*r.entry))
+            .collect();
+        Lineage { manifests, runs, results }
+    }
+
+    /// The result of `instance` in `pipeline`, if collected.
+    fn latest(&self, pipeline: &str, instance: &str) -> Option<&'a Entry> {
+        self.results.get(&(pipeline, instance)).copied()
     }
 
     /// Every stage of the pipelines, named `pipeline: instance` when there are several.
-    pub(super) fn graph(&mut self) -> anyhow::Result<Graph> {
+    pub(super) fn graph(&self) -> Graph {
         let several = self.manifests.len() > 1;
         let mut graph = Graph::default();
         for manifest in self.manifests {
@@ -63,7 +58,7 @@ impl<'a> Lineage<'a> {
                 .unwrap_or_default();
             let mut nodes = Vec::new();
             for stage in &manifest.stages {
-                let entry = self.results.latest(&manifest.pipeline, &stage.instance)?;
+                let entry = self.latest(&manifest.pipeline, &stage.instance);
                 let status = match outcomes.get(stage.instance.as_str()) {
                     Some(Outcome::Ran { .. }) => Status::Ran,
                     Some(Outcome::Cached { .. }) => Status::Cached,
@@ -83,12 +78,12 @@ impl<'a> Lineage<'a> {
             }
             graph.nodes.extend(nodes);
         }
-        Ok(graph)
+        graph
     }
 
     /// Per variant shown, the stage instances any of its seeds used that have a result, and
     /// the environments those results were computed in.
-    pub(super) fn provenance(&mut self, variants: &Variants) -> anyhow::Result<Vec<Provenance>> {
+    pub(super) fn provenance(&self, variants: &Variants) -> Vec<Provenance> {
         let mut all = Vec::new();
         for (pipeline, name) in variants.iter() {
             let Some(manifest) = self.manifests.iter().find(|m| m.pipeline == pipeline) else {
@@ -103,19 +98,19 @@ impl<'a> Lineage<'a> {
             let mut provenance = Provenance { variant: name.to_string(), ..Provenance::default() };
             let mut computed: Vec<(RunEnvironment, u64)> = Vec::new();
             for stage in manifest.stages.iter().filter(|s| used.contains(&s.instance.as_str())) {
-                let Some(entry) = self.results.latest(pipeline, &stage.instance)? else { continue };
+                let Some(entry) = self.latest(pipeline, &stage.instance) else { continue };
                 provenance.stages.push(StageProvenance {
                     instance: stage.instance.clone(),
                     kind: stage.kind.clone(),
                     key: entry.record.key.clone(),
                     params: serde_json::Value::Object(entry.record.fingerprint.params.clone()),
                 });
-                computed.push((self.environment_of(&entry), entry.record.created));
+                computed.push((self.environment_of(entry), entry.record.created));
             }
             provenance.environments = distinct(computed);
             all.push(provenance);
         }
-        Ok(all)
+        all
     }
 
     /// The environment of the run that computed `entry`, else what its key's toolchain says.

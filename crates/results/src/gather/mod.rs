@@ -15,9 +15,9 @@ use ablate_core::clock::{format_time, unix_seconds};
 use ablate_core::store::Store;
 use ablate_stages::WorkerKind;
 
-use super::collect::{Selection, Stages, collect};
+use super::collect::{Selection, StageResult, Stages, collect};
 use super::compare::{self, compare};
-use super::report::{Pipeline, Report};
+use super::report::{CurveSet, Pipeline, Report};
 use lineage::Lineage;
 use variants::Variants;
 
@@ -34,6 +34,14 @@ fn split_heading<'a>(
     } else {
         split.to_string()
     }
+}
+
+/// The learning curves of the comparison's rows from their final `trainings`, per series.
+pub(crate) fn curve_sets(
+    comparison: &compare::Comparison,
+    trainings: &[StageResult],
+) -> Vec<CurveSet> {
+    curves::curves(trainings, &Variants::new(comparison))
 }
 
 /// The report of `pipelines` (names; empty: every pipeline run with the cache), comparing
@@ -60,7 +68,7 @@ pub fn report(
     let trainings = snapshot.results_of(&Stages::FinalTraining)?;
     let evaluations = snapshot.results_of(&Stages::Kind(WorkerKind::Evaluate))?;
     let gradcams = snapshot.results_of(&Stages::Kind(WorkerKind::Gradcam))?;
-    let mut lineage = Lineage::new(store, &manifests)?;
+    let lineage = Lineage::new(&manifests, &snapshot.runs, &snapshot.results);
     let report = Report {
         title: format!("Ablation report: {}", comparison.pipelines.join(", ")),
         generated_at: format!("{} UTC", format_time(unix_seconds())),
@@ -75,10 +83,10 @@ pub fn report(
             .collect(),
         heat_maps: table::heat_maps(&comparison, &variants),
         curves: curves::curves(&trainings, &variants),
-        confusion: confusion::confusion(store, &evaluations, &variants, &mut warnings),
-        gradcam: gradcam::gradcam(store, &manifests, &gradcams, &variants, &mut warnings),
-        graph: lineage.graph()?,
-        provenance: lineage.provenance(&variants)?,
+        confusion: confusion::confusion(&evaluations, &snapshot.results, &variants, &mut warnings),
+        gradcam: gradcam::gradcam(&manifests, &gradcams, &variants, &mut warnings),
+        graph: lineage.graph(),
+        provenance: lineage.provenance(&variants),
         comparison,
     };
     Ok((report, warnings))

@@ -2,50 +2,19 @@
 //! marker shape by the next factor that varies, dash pattern by the one after. Two variants
 //! that differ in any of these three factors never draw the same line. The legend names each
 //! combination and is drawn beside the charts, never over the data.
-use plotters::coord::Shift;
-use plotters::element::{DashedPathElement, EmptyElement};
-use plotters::prelude::*;
-
-use super::{DrawResult, FONT};
+use crate::chart::Marker;
 use crate::compare::{Comparison, Row};
 use ablate_core::invalid;
 
 /// Matplotlib's `tab10` colours.
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
+const PALETTE: [&str; 10] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf",
 ];
 
-/// A marker shape, one per level of the second factor.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Marker {
-    Circle,
-    Triangle,
-    Square,
-    Cross,
-    Diamond,
-}
-
-const MARKERS: [Marker; 5] =
-    [Marker::Circle, Marker::Triangle, Marker::Square, Marker::Cross, Marker::Diamond];
-
-/// A dash pattern, one per level of the third factor: solid, dashed, dotted.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Dash {
-    Solid,
-    Dashed,
-    Dotted,
-}
-
-const DASHES: [Dash; 3] = [Dash::Solid, Dash::Dashed, Dash::Dotted];
+/// Dash patterns (`stroke-dasharray`), one per level of the third factor: solid, dashed,
+/// dotted.
+const DASHES: [&str; 3] = ["", "9 6", "2 5"];
 
 /// A factor and its levels among the rows, in row order.
 struct Encoding {
@@ -70,9 +39,9 @@ pub struct Styling {
 /// How one row is drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Look {
-    pub(super) colour: RGBColor,
-    marker: Option<Marker>,
-    dash: Dash,
+    pub(super) colour: &'static str,
+    pub(super) marker: Option<Marker>,
+    pub(super) dash: &'static str,
 }
 
 impl Styling {
@@ -114,8 +83,8 @@ impl Styling {
     pub(super) fn look(&self, row: &Row) -> Look {
         Look {
             colour: PALETTE[self.colour.as_ref().map_or(0, |e| e.index(row)) % PALETTE.len()],
-            marker: self.marker.as_ref().map(|e| MARKERS[e.index(row) % MARKERS.len()]),
-            dash: self.dash.as_ref().map_or(Dash::Solid, |e| DASHES[e.index(row) % DASHES.len()]),
+            marker: self.marker.as_ref().map(|e| Marker::ALL[e.index(row) % Marker::ALL.len()]),
+            dash: self.dash.as_ref().map_or(DASHES[0], |e| DASHES[e.index(row) % DASHES.len()]),
         }
     }
 
@@ -128,90 +97,6 @@ impl Styling {
             .collect();
         if parts.is_empty() { row.pipeline.clone() } else { parts.join(", ") }
     }
-}
-
-/// Draws a line through `points` (pixels, or chart coordinates) in `look`'s colour and dash.
-pub(super) fn draw_line<DB: DrawingBackend, CT: CoordTranslate>(
-    area: &DrawingArea<DB, CT>,
-    points: &[CT::From],
-    look: Look,
-) -> DrawResult
-where
-    CT::From: Clone,
-    DB::ErrorType: 'static,
-{
-    let style = look.colour.stroke_width(2);
-    match look.dash {
-        Dash::Solid => area.draw(&PathElement::new(points.to_vec(), style))?,
-        Dash::Dashed => area.draw(&DashedPathElement::new(points.iter().cloned(), 9, 6, style))?,
-        Dash::Dotted => area.draw(&DashedPathElement::new(points.iter().cloned(), 2, 5, style))?,
-    }
-    Ok(())
-}
-
-/// Draws `look`'s marker, if it has one, at each of `points`.
-pub(super) fn draw_markers<DB: DrawingBackend, CT: CoordTranslate>(
-    area: &DrawingArea<DB, CT>,
-    points: impl IntoIterator<Item = CT::From>,
-    look: Look,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    let Some(marker) = look.marker else { return Ok(()) };
-    let (colour, filled) = (look.colour, look.colour.filled());
-    for point in points {
-        let at = EmptyElement::at(point);
-        match marker {
-            Marker::Circle => area.draw(&(at + Circle::new((0, 0), 5, filled)))?,
-            Marker::Triangle => area.draw(&(at + TriangleMarker::new((0, 0), 6, filled)))?,
-            Marker::Square => area.draw(&(at + Rectangle::new([(-4, -4), (4, 4)], filled)))?,
-            Marker::Cross => area.draw(&(at + Cross::new((0, 0), 5, colour.stroke_width(2))))?,
-            Marker::Diamond => {
-                area.draw(&(at + Polygon::new(vec![(0, -6), (6, 0), (0, 6), (-6, 0)], filled)))?
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The legend's height for `entries` (label, look) in an area `width` pixels wide.
-pub(super) fn legend_height(entries: &[(String, Look)], width: u32) -> u32 {
-    let (columns, _) = legend_grid(entries, width);
-    let rows = entries.len().div_ceil(columns) as u32;
-    if entries.is_empty() { 0 } else { 20 + rows * LEGEND_ROW }
-}
-
-const LEGEND_ROW: u32 = 26;
-/// Pixels per character of the legend's 14 px text, generously.
-const LEGEND_CHAR: u32 = 8;
-const SAMPLE: i32 = 40;
-
-/// Columns and column width of the legend's grid.
-fn legend_grid(entries: &[(String, Look)], width: u32) -> (usize, u32) {
-    let longest = entries.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0) as u32;
-    let column = SAMPLE as u32 + 16 + longest * LEGEND_CHAR + 24;
-    (((width.saturating_sub(40)) / column).max(1) as usize, column)
-}
-
-/// Draws the legend below the charts: a sample line with its marker, then the label.
-pub(super) fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[(String, Look)],
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    let (width, _) = area.dim_in_pixel();
-    let (columns, column) = legend_grid(entries, width);
-    for (i, (label, look)) in entries.iter().enumerate() {
-        let x = 40 + (i % columns) as i32 * column as i32;
-        let y = 10 + (i / columns) as i32 * LEGEND_ROW as i32 + LEGEND_ROW as i32 / 2;
-        draw_line(area, &[(x, y), (x + SAMPLE, y)], *look)?;
-        draw_markers(area, [(x + SAMPLE / 2, y)], *look)?;
-        area.draw(&Text::new(label.clone(), (x + SAMPLE + 10, y - 8), (FONT, 14)))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -267,14 +152,5 @@ mod tests {
         assert_ne!(styling.look(&comparison.rows[0]), styling.look(&comparison.rows[1]));
         let unknown = Styling::new(&comparison, Some("z")).err().unwrap().to_string();
         assert!(unknown.contains("--by z: no such factor (factors: a, b)"), "{unknown}");
-    }
-
-    #[test]
-    fn the_legend_gets_rows_of_its_own() {
-        let look = Look { colour: PALETTE[0], marker: None, dash: Dash::Solid };
-        let entries: Vec<(String, Look)> = (0..9).map(|i| (format!("variant {i}"), look)).collect();
-        let one_row = legend_height(&entries[..2], 1400);
-        assert!(one_row >= LEGEND_ROW && legend_height(&entries, 300) > one_row);
-        assert_eq!(legend_height(&[], 1400), 0);
     }
 }

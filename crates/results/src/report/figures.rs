@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::html::{self, Palette, escape};
-use super::svg::{self, LineChart, Series};
 use super::{CurveSet, GradcamStage, HeatMap, VariantCurves};
+use crate::chart::{self, LineChart, Series};
 
 /// Per-class heat maps: an HTML table coloured with viridis, values printed, a colour bar.
 pub(super) fn heat_maps(maps: &[HeatMap], palette: &Palette) -> String {
@@ -40,7 +40,7 @@ pub(super) fn heat_maps(maps: &[HeatMap], palette: &Palette) -> String {
                     continue;
                 };
                 let t = if hi > lo { (mean - lo) / (hi - lo) } else { 0.5 };
-                let ink = if svg::viridis_dark(t) { "#fff" } else { "#1b1b1b" };
+                let ink = if chart::viridis_dark(t) { "#fff" } else { "#1b1b1b" };
                 let std = row.stds.get(i).copied().flatten();
                 let sd = std.map(|s| format!("<span class=\"sd\">± {}</span>", html::num(s)));
                 let _ = write!(
@@ -48,7 +48,7 @@ pub(super) fn heat_maps(maps: &[HeatMap], palette: &Palette) -> String {
                     "<td class=\"cell\" style=\"background:{};color:{ink}\" title=\"{} · {}: \
                      {}{}\">\
                      {}{}</td>",
-                    svg::viridis(t),
+                    chart::viridis(t),
                     escape(&row.variant),
                     escape(label),
                     html::num(mean),
@@ -60,7 +60,7 @@ pub(super) fn heat_maps(maps: &[HeatMap], palette: &Palette) -> String {
             out.push_str("</tr>\n");
         }
         out.push_str("</tbody></table></div>\n");
-        out.push_str(&svg::colour_bar(&format!("heat-scale-{m}"), lo, hi, "F1, mean over seeds"));
+        out.push_str(&chart::colour_bar(&format!("heat-scale-{m}"), lo, hi, "F1, mean over seeds"));
         out.push_str("</figure>\n");
     }
     let intro = "Mean F1 per label over seeds (± standard deviation). Colour: viridis over the \
@@ -122,7 +122,7 @@ pub(super) fn curves(sets: &[CurveSet], palette: &Palette) -> String {
             out,
             "<figure class=\"chart\"><figcaption>{}</figcaption>\n{}</figure>\n",
             escape(&set.title),
-            svg::line_chart(&chart)
+            chart::line_chart(&chart)
         );
     }
     out.push_str("</div>\n</div>\n");
@@ -134,40 +134,13 @@ pub(super) fn curves(sets: &[CurveSet], palette: &Palette) -> String {
 
 /// Mean and min–max band over the seeds, per epoch present in any seed.
 fn series<'a>(v: &'a VariantCurves, palette: &Palette) -> Series<'a> {
-    let mut epochs: Vec<f64> = v
-        .seeds
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .filter(|x| x.is_finite())
-        .collect();
-    epochs.sort_by(f64::total_cmp);
-    epochs.dedup();
-    let mut line = Vec::new();
-    let mut band = Vec::new();
-    for x in epochs {
-        let ys: Vec<f64> = v
-            .seeds
-            .iter()
-            .filter_map(|s| s.points.iter().find(|p| p.0 == x).map(|p| p.1))
-            .filter(|y| y.is_finite())
-            .collect();
-        if ys.is_empty() {
-            continue;
-        }
-        let mean = ys.iter().sum::<f64>() / ys.len() as f64;
-        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        line.push((x, mean));
-        band.push((x, lo, hi));
-    }
-    if v.seeds.len() < 2 {
-        band.clear();
-    }
+    let (line, band) = chart::mean_and_band(v.seeds.iter().map(|s| s.points.as_slice()));
     Series {
         class: format!("s-{}", palette.index(&v.variant)),
         name: &v.variant,
         colour: palette.colour(&v.variant),
         dash: palette.dash(&v.variant),
+        marker: None,
         line,
         band,
     }

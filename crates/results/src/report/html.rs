@@ -4,21 +4,7 @@ use base64::Engine;
 
 use super::Report;
 
-/// Escapes text for HTML element content and double- or single-quoted attribute values.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub(super) use crate::chart::escape;
 
 /// A `data:` URI holding PNG bytes.
 pub(super) fn png_data_uri(png: &[u8]) -> String {

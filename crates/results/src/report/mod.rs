@@ -3,7 +3,7 @@
 //! The page is rendered from a [`Report`], plain serialisable data that the caller fills from the
 //! store (manifests, refs, `metrics.parquet`, run records); nothing here reads files or the
 //! network. Everything the page needs is inline: the stylesheet (`style.css`), a small sorting
-//! script (`sort.js`), charts as SVG drawn here (`svg.rs`), the stage graph laid out here
+//! script (`sort.js`), charts as SVG (`crate::chart`), the stage graph laid out here
 //! (`graph.rs`) and GradCAM overlays as base64 `data:` URIs. Every text is HTML-escaped.
 //!
 //! Sections, in order: header and summary, comparison table, per-class F1 heat map, learning
@@ -20,7 +20,6 @@ mod figures;
 mod graph;
 mod html;
 mod summary;
-mod svg;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -285,6 +284,7 @@ pub fn render(report: &Report) -> String {
     page.push_str(&format!("<title>{}</title>\n", html::escape(&page_title(report))));
     page.push_str("<style>\n");
     page.push_str(include_str!("style.css"));
+    page.push_str(crate::chart::CSS);
     page.push_str(&figures::highlight_css(palette.len()));
     page.push_str(&graph::highlight_css(report.graph.nodes.len()));
     page.push_str("</style>\n</head>\n<body>\n<main>\n");
