@@ -5,7 +5,8 @@
 //! `ablate-torch` crate's `stages` module, in a file of the same name.
 //!
 //! Also here, because both processes read them: the dataset format (`data`), device names
-//! (`device`), scores (`scoring`) and the options of `ablate bench` (`bench`).
+//! (`device`), scores at a threshold (`scoring`) and without one (`ranking`), and the options of
+//! `ablate bench` (`bench`).
 pub mod attention;
 pub mod backbone;
 pub mod bench;
@@ -21,6 +22,7 @@ pub mod load;
 pub mod loss;
 pub mod metric;
 pub mod prediction;
+pub mod ranking;
 pub mod scoring;
 pub mod synthetic;
 pub mod train;

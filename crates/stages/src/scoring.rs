@@ -58,7 +58,7 @@ pub fn macro_f1(scores: &[LabelScores]) -> f64 {
 }
 
 /// Column `c` of a row-major table with `n` columns.
-fn column<T: Copy>(table: &[T], c: usize, n: usize) -> Vec<T> {
+pub(crate) fn column<T: Copy>(table: &[T], c: usize, n: usize) -> Vec<T> {
     table.iter().skip(c).step_by(n).copied().collect()
 }
 
