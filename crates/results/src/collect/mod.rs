@@ -17,15 +17,17 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use ablate_core::invalid;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use rayon::prelude::*;
+
+mod choose;
+
+use choose::{Wanted, chosen_manifests, wanted};
 
 use ablate_core::fingerprint::StageKey;
 use ablate_core::grid::Levels;
 use ablate_core::manifest::Manifest;
 use ablate_core::metrics::{MetricRow, read_parquet};
-use ablate_core::params::Choice;
 use ablate_core::run_record::RunReport;
 use ablate_core::store::{Entry, RefEntry, Store};
 use ablate_stages::WorkerKind;
@@ -118,41 +120,6 @@ impl Missing {
     pub fn stale(&self) -> Option<&Stale> {
         self.stages.first().and_then(|(_, stale)| stale.as_ref())
     }
-}
-
-/// One stage of one variant that a selection reads: indices into the manifests and their
-/// variants, the stage of the file and the instance the variant uses.
-struct Wanted {
-    manifest: usize,
-    variant: usize,
-    template: String,
-    instance: String,
-}
-
-/// The stages `stages` selects of each variant of `manifests`.
-fn wanted(manifests: &[Manifest], stages: &Stages) -> anyhow::Result<Vec<Wanted>> {
-    let mut wanted = Vec::new();
-    for (m, manifest) in manifests.iter().enumerate() {
-        let templates = chosen_templates(manifest, stages)?;
-        for (v, variant) in manifest.variants.iter().enumerate() {
-            let used: Vec<&String> =
-                templates.iter().filter(|t| variant.stages.contains_key(*t)).collect();
-            let used = match stages {
-                Stages::FinalTraining => used.last().copied().into_iter().collect(),
-                _ => used,
-            };
-            for template in used {
-                let instance = variant.stages[template].clone();
-                wanted.push(Wanted {
-                    manifest: m,
-                    variant: v,
-                    template: template.clone(),
-                    instance,
-                });
-            }
-        }
-    }
-    Ok(wanted)
 }
 
 /// A stage of the file (the last) of a variant (pipeline, levels).
@@ -293,87 +260,6 @@ fn staleness(manifest: &Manifest, instance: &str, entry: &RefEntry) -> Option<St
     let now = manifest.definitions.get(instance)?;
     let then = entry.definition.as_ref()?;
     (now != then).then(|| Stale { written: entry.written, overrides: entry.overrides.clone() })
-}
-
-fn chosen_manifests(store: &Store, names: &[String]) -> anyhow::Result<Vec<Manifest>> {
-    let all = store.manifests()?;
-    if names.is_empty() {
-        if all.is_empty() {
-            bail!(
-                "no pipeline has run with the cache {} (a cache filled before `ablate compare` existed needs one `ablate run` of each pipeline, a no-op when cached)",
-                store.root().display()
-            );
-        }
-        return Ok(all);
-    }
-    let mut chosen = Vec::new();
-    for name in names {
-        match all.iter().find(|m| &m.pipeline == name) {
-            Some(manifest) => chosen.push(manifest.clone()),
-            None => {
-                let known: Vec<&str> = all.iter().map(|m| m.pipeline.as_str()).collect();
-                invalid!(
-                    "pipeline `{name}` has not run with the cache {} (pipelines there: {})",
-                    store.root().display(),
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
-                );
-            }
-        }
-    }
-    Ok(chosen)
-}
-
-/// The templates `stages` selects, in file order.
-fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<String>> {
-    let mut templates: Vec<&str> = Vec::new();
-    for stage in &manifest.stages {
-        if !templates.contains(&stage.template.as_str()) {
-            templates.push(&stage.template);
-        }
-    }
-    let kind_of = |template: &str| {
-        manifest.stages.iter().find(|s| s.template == template).map(|s| s.kind.as_str())
-    };
-    let of_kind = |kind: &str| -> Vec<String> {
-        templates.iter().filter(|t| kind_of(t) == Some(kind)).map(|t| t.to_string()).collect()
-    };
-    let stages = match stages {
-        Stages::Named(stages) if !stages.is_empty() => stages,
-        Stages::Kind(kind) => return Ok(of_kind(kind.name())),
-        Stages::FinalTraining => return Ok(of_kind(WorkerKind::Train.name())),
-        Stages::All => return Ok(templates.iter().map(|t| t.to_string()).collect()),
-        _ => {
-            let evaluations = of_kind(WorkerKind::Evaluate.name());
-            let chosen = if evaluations.is_empty() {
-                of_kind(WorkerKind::Train.name())
-            } else {
-                evaluations
-            };
-            if chosen.is_empty() {
-                let stages: Vec<String> = templates
-                    .iter()
-                    .map(|t| format!("{t} ({})", kind_of(t).unwrap_or_default()))
-                    .collect();
-                let stages = stages.join(", ");
-                invalid!(
-                    "pipeline `{}` has no `evaluate` or `train` stage to compare (its stages: {stages}); name the stages to read with --stage",
-                    manifest.pipeline
-                );
-            }
-            return Ok(chosen);
-        }
-    };
-    let present: Vec<String> =
-        stages.iter().filter(|s| templates.contains(&s.as_str())).cloned().collect();
-    if present.is_empty() {
-        invalid!(
-            "pipeline `{}` has no stage {} (its stages: {})",
-            manifest.pipeline,
-            stages.join(" or "),
-            templates.join(", ")
-        );
-    }
-    Ok(present)
 }
 
 /// A result as read: its entry and its final (not per-epoch) and per-epoch metric rows.
