@@ -10,6 +10,8 @@ the native stages use (see FORMATS.md beside this file), so that
   :func:`read_model`;
 - a script can hand a trained model to the native ``evaluate``, ``export`` and ``gradcam``
   stages (or to ``train`` with ``take: all``): :func:`write_model`, :func:`write_thresholds`;
+- a script's own model, of any kind, is scored by the native ``score`` stage exactly as
+  ``evaluate`` scores a native one: :func:`write_predictions`;
 - a script reports metrics the way ablate stores them: :class:`Metrics`, :func:`write_metrics`.
 
 Dependencies: numpy and safetensors (``safetensors.numpy``). torch is optional and never
@@ -62,6 +64,7 @@ __all__ = [
     "write_initial_model",
     "read_thresholds",
     "write_thresholds",
+    "write_predictions",
     "read_loss",
     "Metrics",
     "write_metrics",
@@ -298,6 +301,7 @@ MODEL_WEIGHTS = "model.safetensors"
 ARCHITECTURE = "architecture.json"
 INITIAL_WEIGHTS = "weights.safetensors"
 THRESHOLDS = "thresholds.json"
+PREDICTIONS = "predictions.csv"
 LOSS = "loss.json"
 
 #: Channels of each backbone's final feature map: the input width of `classifier.0`.
@@ -666,6 +670,32 @@ def write_thresholds(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _write_bytes(folder / THRESHOLDS, _json_pretty(record))
+
+
+def write_predictions(
+    folder: PathLike, ids: Iterable[str], labels: Iterable[str], probabilities: Any
+) -> None:
+    """Writes ``predictions.csv``: per image its id, then its probability of each label
+    (N×L, in [0, 1]), as ``evaluate`` writes it, for a native ``score`` stage to score against
+    the split's labels (every image of the split once, labels named as the dataset's)."""
+    ids, labels = [str(i) for i in ids], list(labels)
+    p = np.asarray(probabilities, dtype=np.float64)
+    if not _is_str_list(labels) or not labels:
+        raise ValueError("write_predictions: labels must be a non-empty list of names")
+    if p.shape != (len(ids), len(labels)):
+        raise ValueError(
+            f"write_predictions: probabilities of shape {p.shape}, expected "
+            f"({len(ids)}, {len(labels)}) (one row per id, one column per label)"
+        )
+    if not np.all(np.isfinite(p)) or p.min(initial=0.0) < 0.0 or p.max(initial=0.0) > 1.0:
+        raise ValueError("write_predictions: probabilities must be finite and in [0, 1]")
+    if len(set(ids)) != len(ids):
+        raise ValueError("write_predictions: an id appears twice")
+    lines = ["id," + ",".join(f"p_{label}" for label in labels)]
+    lines += [i + "," + ",".join(f"{v:.6f}" for v in row) for i, row in zip(ids, p)]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_bytes(folder / PREDICTIONS, ("\n".join(lines) + "\n").encode())
 
 
 def read_loss(folder: PathLike) -> Dict[str, Any]:

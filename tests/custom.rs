@@ -1,6 +1,7 @@
 //! Bring your own code, end to end: `pipelines/custom.yaml`, where a PyTorch script run as a
 //! `command` stage trains beside the native `train` on the native dataset, and the native
-//! stages read the model it writes. Needs numpy and safetensors in `.deps/python-io`
+//! stages read the model it writes; a model ablate does not know is scored from its
+//! predictions by `score`, beside both. Needs numpy and safetensors in `.deps/python-io`
 //! (`scripts/install-python-io.sh`; `make test` installs them); without them the tests say so
 //! and pass, unless ABLATE_REQUIRE_PYTHON_IO is set (CI sets it).
 mod common;
@@ -40,14 +41,25 @@ fn the_custom_pipeline_compares_a_python_training_with_a_native_one() {
     let pipeline = Path::new(ROOT).join("pipelines/custom.yaml");
     let pipeline = pipeline.to_str().unwrap();
     let ran = ws.run(pipeline, &["epochs=1"]);
-    let expected =
-        ["data", "evaluate[trainer=native]", "evaluate[trainer=python]", "fit", "model", "train"];
+    let expected = [
+        "data",
+        "evaluate[trainer=native]",
+        "evaluate[trainer=python]",
+        "fit",
+        "model",
+        "own",
+        "score[trainer=native]",
+        "score[trainer=own]",
+        "score[trainer=python]",
+        "train",
+    ];
     assert_eq!(ran, expected);
-    let compare = ws.ablate(&["compare", "custom", "--format", "csv"]);
+    let compare = ws.ablate(&["compare", "custom", "--stage", "score", "--format", "csv"]);
     let table = text(&compare);
     assert!(compare.status.success(), "{table}");
     let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("custom,trainer=")).collect();
-    assert_eq!(rows.len(), 2, "one row per trainer:\n{table}");
+    assert_eq!(rows.len(), 3, "one row per trainer, the model ablate does not know too:\n{table}");
+    assert!(table.lines().next().unwrap().contains("offsite_test.macro_auroc"), "{table}");
     let fit =
         ablate_core::metrics::read_parquet(&ws.output_of("custom", "fit").join("metrics.parquet"))
             .unwrap();

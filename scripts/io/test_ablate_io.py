@@ -343,6 +343,20 @@ def test_thresholds_round_trip_byte_identical(tmp_path):
         aio.write_thresholds(tmp_path, ["D"], [float("nan")])
 
 
+def test_predictions_are_written_as_evaluate_writes_them(tmp_path):
+    aio.write_predictions(tmp_path, ["b.jpg", "a.jpg"], ["D", "G"], [[0.25, 1.0], [0.5, 0.0]])
+    text = (tmp_path / "predictions.csv").read_text()
+    assert text == "id,p_D,p_G\nb.jpg,0.250000,1.000000\na.jpg,0.500000,0.000000\n"
+    for ids, probabilities, message in [
+        (["a"], [[0.5]], "shape"),
+        (["a"], [[1.5, 0.1]], "in \\[0, 1\\]"),
+        (["a"], [[float("nan"), 0.1]], "finite"),
+        (["a", "a"], [[0.1, 0.1], [0.2, 0.2]], "twice"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            aio.write_predictions(tmp_path, ids, ["D", "G"], probabilities)
+
+
 def test_initial_models_and_loss():
     arch, tensors = aio.read_model(NATIVE / "model")
     assert arch == {"backbone": "resnet18", "attention": "none", "se_reduction": 16,

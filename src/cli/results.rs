@@ -25,7 +25,8 @@ struct ResultArgs {
     /// Stages of the pipeline file to read (default: the `evaluate` stages, else `train`).
     #[arg(long = "stage", value_delimiter = ',')]
     stages: Vec<String>,
-    /// Metrics to show (repeat or separate with commas); default macro_f1 and f1.
+    /// Metrics to show (repeat or separate with commas); default macro_f1, macro_auroc,
+    /// macro_average_precision and per-class f1 (those stored).
     #[arg(long = "metric", value_delimiter = ',')]
     metrics: Vec<String>,
     /// Splits to show (repeat or separate with commas); default all.

@@ -1,8 +1,9 @@
 //! `evaluate`: per-label precision, recall and F1, and macro-F1, of a trained model on one split
-//! at its decision thresholds (`threshold` for every label, or with `decision: tuned` those the
+//! at its decision thresholds, and its threshold-free AUROC and average precision (`threshold` for every label, or with `decision: tuned` those the
 //! model carries). When the model carries thresholds tuned on validation, the scores at them are
 //! also reported as `tuned_*` metrics, so a fixed-threshold run shows them beside its own.
-//! Writes `scores.json` ([`Scores`]) and `predictions.csv` (probabilities per id).
+//! Writes `scores.json` ([`Scores`]) and `predictions.csv` (`predictions`); what it computes
+//! from the predictions is `evaluation`'s, shared with `score`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,14 +14,15 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::prediction::{self, Decision};
+use crate::ranking::LabelRanking;
 use crate::scoring::LabelScores;
 
 /// The [`Scores`] of an evaluation, as JSON.
 pub const SCORES_FILE: &str = "scores.json";
-/// The probabilities: a row per image, `id` then `p_<label>` per label.
-pub const PREDICTIONS_FILE: &str = "predictions.csv";
 
-/// What an evaluation scored: the torch side writes it, the report reads it.
+/// What an evaluation scored: the torch side and `score` write it, the report reads it. Fields
+/// are declared in alphabetical order, so the file's keys are sorted at every level (as the
+/// format promises) and each f32 threshold is written as its shortest decimal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     /// How the thresholds were chosen; `None` in results from before the choice existed.
@@ -29,7 +31,17 @@ pub struct Scores {
     /// Per label, at `thresholds`.
     #[serde(default)]
     pub labels: BTreeMap<String, LabelScores>,
+    /// The means of `ranking`'s values over the labels where they are defined; `None` where no
+    /// label's is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macro_auroc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macro_average_precision: Option<f64>,
     pub macro_f1: f64,
+    /// Per label, the threshold-free AUROC and average precision, each a value or the reason
+    /// it has none; empty in results from before they were computed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ranking: BTreeMap<String, LabelRanking>,
     pub split: String,
     /// One threshold for every label, in results from before per-label thresholds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,10 +65,9 @@ pub struct TunedScores {
 }
 
 impl Scores {
-    /// Writes `scores.json`, its keys sorted at every level (as the format promises).
+    /// Writes `scores.json`.
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
-        let sorted = serde_json::to_value(self)?;
-        Ok(std::fs::write(dir.join(SCORES_FILE), serde_json::to_vec_pretty(&sorted)?)?)
+        Ok(std::fs::write(dir.join(SCORES_FILE), serde_json::to_vec_pretty(self)?)?)
     }
 
     pub fn read(dir: &Path) -> anyhow::Result<Scores> {
@@ -97,10 +108,49 @@ const PARAMS: &[ParamSpec] = &prediction::params("offsite_test", "split to evalu
 
 pub const INFO: KindInfo = KindInfo {
     kind: "evaluate",
-    version: 2,
-    doc: "per-label precision, recall, F1 and macro-F1 on a split",
+    version: 3,
+    doc: "per-label precision, recall, F1, AUROC and average precision, and their macro means, on a split",
     params: PARAMS,
     inputs: prediction::MODEL_AND_DATA,
     resource: Resource::Device,
     workspace: Workspace::None,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ranking::{LabelRanking, Undefined};
+
+    #[test]
+    fn scores_json_has_sorted_keys_and_short_thresholds() {
+        let label = LabelScores { f1: 0.5, precision: 0.25, recall: 1.0, support: 3 };
+        let ranking =
+            LabelRanking { auroc: Err(Undefined::NoNegatives), average_precision: Ok(1.0) };
+        let scores = Scores {
+            decision: Some(Decision::Fixed),
+            labels: [("D".to_string(), label)].into(),
+            macro_auroc: None,
+            macro_average_precision: Some(1.0),
+            macro_f1: 0.5,
+            ranking: [("D".to_string(), ranking)].into(),
+            split: "test".into(),
+            threshold: None,
+            thresholds: Some([("D".to_string(), 0.4f32)].into()),
+            tuned: Some(TunedScores {
+                labels: [("D".to_string(), label)].into(),
+                macro_f1: 0.5,
+                thresholds: [("D".to_string(), 0.3f32)].into(),
+                tuned_on: "val".into(),
+            }),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        scores.write(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(SCORES_FILE)).unwrap();
+        let sorted: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let resorted = serde_json::to_string_pretty(&sorted).unwrap();
+        assert_eq!(text, resorted, "keys in sorted order");
+        assert!(text.contains("\"D\": 0.4\n") && text.contains("\"D\": 0.3\n"), "{text}");
+        assert!(text.contains("\"auroc\": {\n        \"reason\": \"no_negatives\""), "{text}");
+        assert_eq!(Scores::read(dir.path()).unwrap(), scores);
+    }
+}

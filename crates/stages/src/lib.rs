@@ -1,6 +1,6 @@
 //! The stage kinds as the engine sees them, one file each: parameters, inputs, resources and
-//! the files they read. Kinds that need no tensors (`load`, `loss`, `synthetic`, and `command`,
-//! which runs any program) run here, in the `ablate` process; the others (models, training, prediction) are delegated to an
+//! the files they read. Kinds that need no tensors (`load`, `loss`, `synthetic`, `score`, and
+//! `command`, which runs any program) run here, in the `ablate` process; the others (models, training, prediction) are delegated to an
 //! `ablate-torch` worker process (`worker`), which runs their implementation from the
 //! `ablate-torch` crate's `stages` module, in a file of the same name.
 //!
@@ -16,13 +16,16 @@ pub mod data;
 pub mod device;
 pub mod ensemble;
 pub mod evaluate;
+pub mod evaluation;
 pub mod export;
 pub mod gradcam;
 pub mod load;
 pub mod loss;
 pub mod metric;
 pub mod prediction;
+pub mod predictions;
 pub mod ranking;
+pub mod score;
 pub mod scoring;
 pub mod synthetic;
 pub mod train;
@@ -33,12 +36,17 @@ use ablate_core::params::{Choice, Params};
 use ablate_core::progress::Units;
 use ablate_core::stage::{InputFile, KindInfo, Registry, StageContext, StageKind};
 
+/// The kinds whose output is an evaluation's: `scores.json` (`evaluate::Scores`) and
+/// `predictions.csv` (`predictions::Predictions`).
+pub const SCORED_KINDS: [&str; 2] = [evaluate::INFO.kind, score::INFO.kind];
+
 /// Every stage kind: those that run here, then those that run in a worker.
 pub fn registry() -> Registry {
     let here = Registry::default()
         .with(load::LoadKind)
         .with(loss::LossKind)
         .with(synthetic::SyntheticKind)
+        .with(score::ScoreKind)
         .with(command::CommandKind);
     WorkerKind::ALL.iter().fold(here, |registry, &kind| registry.with(kind))
 }

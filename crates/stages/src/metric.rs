@@ -8,6 +8,12 @@ pub const MACRO_F1: &str = "macro_f1";
 pub const F1: &str = "f1";
 pub const PRECISION: &str = "precision";
 pub const RECALL: &str = "recall";
+/// Per-label area under the ROC curve and average precision (rows with a class), and their
+/// means over the labels where they are defined: threshold-free (see `ranking`).
+pub const AUROC: &str = "auroc";
+pub const AVERAGE_PRECISION: &str = "average_precision";
+pub const MACRO_AUROC: &str = "macro_auroc";
+pub const MACRO_AVERAGE_PRECISION: &str = "macro_average_precision";
 /// The same at the thresholds tuned on validation that the model carries.
 pub const TUNED_MACRO_F1: &str = "tuned_macro_f1";
 pub const TUNED_F1: &str = "tuned_f1";

@@ -5,10 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Fields in alphabetical order: `scores.json`'s keys are sorted.
 pub struct LabelScores {
+    pub f1: f64,
     pub precision: f64,
     pub recall: f64,
-    pub f1: f64,
     pub support: usize,
 }
 

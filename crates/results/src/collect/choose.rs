@@ -4,7 +4,7 @@ use ablate_core::invalid;
 use ablate_core::manifest::Manifest;
 use ablate_core::params::Choice;
 use ablate_core::store::Store;
-use ablate_stages::WorkerKind;
+use ablate_stages::{SCORED_KINDS, WorkerKind};
 use anyhow::bail;
 
 use super::Stages;
@@ -83,18 +83,20 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
     let kind_of = |template: &str| {
         manifest.stages.iter().find(|s| s.template == template).map(|s| s.kind.as_str())
     };
-    let of_kind = |kind: &str| -> Vec<String> {
-        templates.iter().filter(|t| kind_of(t) == Some(kind)).map(|t| t.to_string()).collect()
+    let of_kinds = |kinds: &[&str]| -> Vec<String> {
+        let chosen = |t: &&&str| kind_of(t).is_some_and(|kind| kinds.contains(&kind));
+        templates.iter().filter(chosen).map(|t| t.to_string()).collect()
     };
     let stages = match stages {
         Stages::Named(stages) if !stages.is_empty() => stages,
-        Stages::Kind(kind) => return Ok(of_kind(kind.name())),
-        Stages::FinalTraining => return Ok(of_kind(WorkerKind::Train.name())),
+        Stages::Kind(kind) => return Ok(of_kinds(&[kind.name()])),
+        Stages::Scored => return Ok(of_kinds(&SCORED_KINDS)),
+        Stages::FinalTraining => return Ok(of_kinds(&[WorkerKind::Train.name()])),
         Stages::All => return Ok(templates.iter().map(|t| t.to_string()).collect()),
         _ => {
-            let evaluations = of_kind(WorkerKind::Evaluate.name());
+            let evaluations = of_kinds(&SCORED_KINDS);
             let chosen = if evaluations.is_empty() {
-                of_kind(WorkerKind::Train.name())
+                of_kinds(&[WorkerKind::Train.name()])
             } else {
                 evaluations
             };
@@ -105,7 +107,7 @@ fn chosen_templates(manifest: &Manifest, stages: &Stages) -> anyhow::Result<Vec<
                     .collect();
                 let stages = stages.join(", ");
                 invalid!(
-                    "pipeline `{}` has no `evaluate` or `train` stage to compare (its stages: {stages}); name the stages to read with --stage",
+                    "pipeline `{}` has no `evaluate`, `score` or `train` stage to compare (its stages: {stages}); name the stages to read with --stage",
                     manifest.pipeline
                 );
             }

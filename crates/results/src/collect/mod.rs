@@ -83,8 +83,11 @@ pub struct Selection<'a> {
 pub enum Stages<'a> {
     /// These stages of the file (templates).
     Named(&'a [String]),
-    /// Those of kind `evaluate`, or of kind `train` in a pipeline without evaluations.
+    /// Those whose output is an evaluation's (`evaluate`, `score`), or of kind `train` in a
+    /// pipeline without any.
     Evaluations,
+    /// Those whose output is an evaluation's (none is no error).
+    Scored,
     /// Those of one kind (none is no error).
     Kind(WorkerKind),
     /// Each variant's last `train` stage in file order: the training that made its model.

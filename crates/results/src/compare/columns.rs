@@ -9,7 +9,8 @@ use ablate_stages::metric;
 use super::{Column, Options, unique};
 use crate::collect::{Collected, StageResult};
 
-pub(super) const DEFAULT_METRICS: &[&str] = &[metric::MACRO_F1, metric::F1];
+pub(super) const DEFAULT_METRICS: &[&str] =
+    &[metric::MACRO_F1, metric::MACRO_AUROC, metric::MACRO_AVERAGE_PRECISION, metric::F1];
 
 /// The columns of `--metric` and `--split` (checked against what the results stored), or the
 /// defaults.

@@ -1,5 +1,5 @@
 //! Confusion counts (TP, FP, FN, TN per label) of each variant's evaluations, recounted from
-//! what `evaluate` stored: `scores.json` (split and decision thresholds) and `predictions.csv`
+//! what an evaluation stored: `scores.json` (split and decision thresholds) and `predictions.csv`
 //! (a probability per image and label), against the labels of the dataset the evaluation read
 //! (its `data` input: the collected result whose output digest its record names).
 //! A label is predicted when its probability is above the label's threshold, as `evaluate`
@@ -12,7 +12,8 @@ use std::path::Path;
 use ablate_core::fingerprint::StageKey;
 use ablate_core::store::Entry;
 use ablate_stages::data::dataset::{SplitLabels, read_split_labels};
-use ablate_stages::evaluate::{PREDICTIONS_FILE, Scores};
+use ablate_stages::evaluate::Scores;
+use ablate_stages::predictions::Predictions;
 use anyhow::{Context, bail};
 
 use super::variants::Variants;
@@ -109,54 +110,34 @@ fn recount(
             new.insert(read_split_labels(&dataset.out_dir(), &scores.split)?)
         }
     };
-    let counts = count(&out.join(PREDICTIONS_FILE), truth, &scores)?;
+    let counts = count(&out, truth, &scores)?;
     Ok((scores.split.clone(), scores.describe_thresholds(), counts))
 }
 
-/// One-vs-rest counts per label of the predictions in `path` (`id,p_<label>,…`).
-fn count(path: &Path, truth: &SplitLabels, scores: &Scores) -> anyhow::Result<Vec<LabelCounts>> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let header = reader.headers()?.clone();
-    let n_labels = truth.label_names.len();
-    // Column of each prediction → the dataset's label column.
-    let columns: Vec<(usize, usize)> = header
+/// One-vs-rest counts per label of an evaluation's predictions (in `out`) against `truth`, at
+/// the labels' decision thresholds, as `evaluate` decides: a probability strictly above the
+/// threshold, in single precision.
+fn count(out: &Path, truth: &SplitLabels, scores: &Scores) -> anyhow::Result<Vec<LabelCounts>> {
+    let predictions = Predictions::read(out)?;
+    let truth = predictions.truth(truth, &scores.split)?;
+    let n_labels = predictions.labels.len();
+    predictions
+        .labels
         .iter()
         .enumerate()
-        .filter_map(|(i, name)| {
-            let label = name.strip_prefix("p_")?;
-            Some((i, truth.label_names.iter().position(|l| l == label)?))
-        })
-        .collect();
-    let mut counts: Vec<LabelCounts> = columns
-        .iter()
-        .map(|&(_, l)| LabelCounts {
-            label: truth.label_names[l].clone(),
-            ..LabelCounts::default()
-        })
-        .collect();
-    let rows: HashMap<&str, usize> =
-        truth.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    // As `evaluate` decides: a probability strictly above the label's threshold, in single
-    // precision.
-    let thresholds: Vec<f32> =
-        counts.iter().map(|c| scores.threshold(&c.label)).collect::<anyhow::Result<_>>()?;
-    for record in reader.records() {
-        let record = record?;
-        let id = record.get(0).unwrap_or_default();
-        let row = *rows.get(id).with_context(|| format!("image {id} is not in the split"))?;
-        for ((counts, &(column, label)), &threshold) in
-            counts.iter_mut().zip(&columns).zip(&thresholds)
-        {
-            let p: f32 = record.get(column).unwrap_or_default().parse()?;
-            let positive = truth.labels[row * n_labels + label] == 1;
-            match (p > threshold, positive) {
-                (true, true) => counts.tp += 1,
-                (true, false) => counts.fp += 1,
-                (false, true) => counts.fn_ += 1,
-                (false, false) => counts.tn += 1,
+        .map(|(c, label)| {
+            let threshold = scores.threshold(label)?;
+            let mut counts = LabelCounts { label: label.clone(), ..LabelCounts::default() };
+            let rows = predictions.probabilities.chunks(n_labels).zip(truth.chunks(n_labels));
+            for (p, y) in rows.map(|(p, y)| (p[c], y[c])) {
+                match (p > threshold, y == 1) {
+                    (true, true) => counts.tp += 1,
+                    (true, false) => counts.fp += 1,
+                    (false, true) => counts.fn_ += 1,
+                    (false, false) => counts.tn += 1,
+                }
             }
-        }
-    }
-    Ok(counts)
+            Ok(counts)
+        })
+        .collect()
 }

@@ -66,7 +66,7 @@ pub fn report(
         .collect();
     let mut warnings = Vec::new();
     let trainings = snapshot.results_of(&Stages::FinalTraining)?;
-    let evaluations = snapshot.results_of(&Stages::Kind(WorkerKind::Evaluate))?;
+    let evaluations = snapshot.results_of(&Stages::Scored)?;
     let gradcams = snapshot.results_of(&Stages::Kind(WorkerKind::Gradcam))?;
     let lineage = Lineage::new(&manifests, &snapshot.runs, &snapshot.results);
     let report = Report {

@@ -89,12 +89,48 @@ pub fn average_precision<S: Copy + Into<f64>>(
     Curve::new(scores, truth)?.average_precision()
 }
 
-/// Both ranking metrics of one label. Serialised, each is `{"Ok": value}` or
-/// `{"Err": {"reason": "no_positives"}}` (the reason in snake case, with its fields).
+/// Both ranking metrics of one label. Serialised, each is its value, or the reason it has
+/// none: `{"reason": "no_positives"}` (in snake case, with its fields).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LabelRanking {
+    #[serde(with = "value_or_reason")]
     pub auroc: Result<f64, Undefined>,
+    #[serde(with = "value_or_reason")]
     pub average_precision: Result<f64, Undefined>,
+}
+
+/// A metric's value as a number, or the reason it has none as an object.
+mod value_or_reason {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Undefined;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum ValueOrReason {
+        Value(f64),
+        Undefined(Undefined),
+    }
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Result<f64, Undefined>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match *value {
+            Ok(v) => ValueOrReason::Value(v),
+            Err(why) => ValueOrReason::Undefined(why),
+        }
+        .serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Result<f64, Undefined>, D::Error> {
+        Ok(match ValueOrReason::deserialize(deserializer)? {
+            ValueOrReason::Value(v) => Ok(v),
+            ValueOrReason::Undefined(why) => Err(why),
+        })
+    }
 }
 
 impl LabelRanking {

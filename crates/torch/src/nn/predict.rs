@@ -7,6 +7,7 @@ use std::path::Path;
 
 use ablate_stages::data::dataset::Dataset;
 use ablate_stages::prediction::{Decision, Tta};
+use ablate_stages::predictions::Predictions;
 use tch::nn::VarStore;
 use tch::{Kind, Tensor};
 
@@ -97,12 +98,11 @@ impl Predictor {
     }
 }
 
-/// A model's probabilities on one split of a dataset, with the split's ids and true labels.
-pub struct Predictions {
-    pub labels: Vec<String>,
-    pub ids: Vec<String>,
+/// A model's probabilities on one split of a dataset, with the split's true labels (0/1, in
+/// the predictions' row and label order).
+pub struct SplitPredictions {
+    pub predictions: Predictions,
     pub truth: Vec<u8>,
-    pub probabilities: Vec<f32>,
 }
 
 /// The per-label thresholds `decision` asks for: `threshold` for every label, or the tuned ones
@@ -137,7 +137,7 @@ pub fn predict_split(
     split: &str,
     device: tch::Device,
     tta: Tta,
-) -> anyhow::Result<Predictions> {
+) -> anyhow::Result<SplitPredictions> {
     let predictor = Predictor::load(model_dir, device)?;
     let dataset = Dataset::read(data_dir)?;
     let labels = predictor.labels();
@@ -157,11 +157,13 @@ pub fn predict_split(
     let all = predictor.probabilities(&tensors, 128, tta);
     let probabilities =
         all.chunks(labels.len()).flat_map(|row| columns.iter().map(|&c| row[c])).collect();
-    Ok(Predictions {
-        labels: dataset.label_names.clone(),
-        ids: split.ids.clone(),
+    Ok(SplitPredictions {
+        predictions: Predictions {
+            labels: dataset.label_names.clone(),
+            ids: split.ids.clone(),
+            probabilities,
+        },
         truth: split.labels.clone(),
-        probabilities,
     })
 }
 

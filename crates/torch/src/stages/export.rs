@@ -9,7 +9,7 @@ pub(crate) fn execute(ctx: &mut StageContext) -> anyhow::Result<()> {
     let PredictionParams { split, threshold, decision, tta } = PredictionParams::decode(ctx.params);
     let device = crate::nn::device::to_tch(ctx.device())?;
     let model = ctx.input("model");
-    let predictions = predict_split(model, ctx.input("data"), &split, device, tta)?;
+    let predictions = predict_split(model, ctx.input("data"), &split, device, tta)?.predictions;
     let thresholds = decision_thresholds(model, &predictions.labels, threshold, decision)?;
     let path = ctx.out_dir.join(FILE_NAME);
     let mut csv = csv::Writer::from_path(&path)?;
