@@ -4,15 +4,18 @@
 //! ablate's version and the git commit it was built from (`build.rs` records `git rev-parse
 //! HEAD` when the source is a git checkout); libtorch's version as the keys know it (from the
 //! worker binary, see `toolchain`); on a GPU its name and driver from `nvidia-smi`, on the CPU
-//! the processor's model name from `/proc/cpuinfo`; the host name. Whatever cannot be found is
-//! left out, never guessed.
+//! the processor's model name from `/proc/cpuinfo`; the host name; the git state of the pipeline
+//! file's folder (commit, dirty, the digest of its diff). Whatever cannot be found is left out,
+//! never guessed.
+use std::path::Path;
 use std::process::Command;
 
 use ablate_core::keys::Toolchain;
-use ablate_core::run_record::Environment;
+use ablate_core::run_record::{Environment, SourceState};
 
-/// The environment of a run on `device_kind` (`cpu` or `cuda`) with `toolchain`'s keys.
-pub fn current(toolchain: &Toolchain, device_kind: &str) -> Environment {
+/// The environment of a run on `device_kind` (`cpu` or `cuda`) with `toolchain`'s keys, of the
+/// pipeline in `pipeline_dir`.
+pub fn current(toolchain: &Toolchain, device_kind: &str, pipeline_dir: &Path) -> Environment {
     let (device_name, driver) = match device_kind {
         "cuda" => gpus(),
         _ => (cpu_model(), None),
@@ -24,7 +27,24 @@ pub fn current(toolchain: &Toolchain, device_kind: &str) -> Environment {
         device_name,
         driver,
         host: host_name(),
+        pipeline_source: source_state(pipeline_dir),
     }
+}
+
+/// The git state of the work tree holding `dir`; `None` outside one, or without git.
+fn source_state(dir: &Path) -> Option<SourceState> {
+    let git = |args: &[&str]| -> Option<Vec<u8>> {
+        let output = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+        output.status.success().then_some(output.stdout)
+    };
+    let commit = String::from_utf8(git(&["rev-parse", "--verify", "-q", "HEAD"])?).ok()?;
+    let status = git(&["status", "--porcelain", "--untracked-files=normal"])?;
+    let diff = git(&["diff", "HEAD", "--binary"])?;
+    Some(SourceState {
+        commit: commit.trim().to_string(),
+        dirty: !status.is_empty(),
+        diff: (!diff.is_empty()).then(|| blake3::hash(&diff).to_hex().to_string()),
+    })
 }
 
 /// The names of the GPUs (distinct, joined) and their driver version, from `nvidia-smi`.

@@ -94,7 +94,9 @@ impl Session {
 
     /// The build and machine a run with `options` is on (see `environment`).
     pub fn environment(&self, options: &RunOptions) -> Environment {
-        crate::environment::current(&self.toolchain, options.device_kind())
+        let file = std::path::Path::new(&self.pipeline.path);
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        crate::environment::current(&self.toolchain, options.device_kind(), dir)
     }
 
     /// Runs what is not cached, or with `only` exactly that stage (see `Scheduler::run_only`),

@@ -414,3 +414,62 @@ stages:
     assert!(drawn(0..half) > 50, "no validation curve");
     assert!(drawn(half..curves.width()) > 50, "no training-loss curve");
 }
+
+/// A run records the git state of the pipeline's folder (commit, dirty, the digest of the
+/// diff), and the report's provenance names it: which version of the user's files ran.
+#[test]
+fn a_run_records_the_git_state_of_the_pipeline_folder() {
+    let ws = Workspace::new();
+    let pipeline = "name: src\nstages:\n  a:\n    kind: command\n    params: {run: [sh, \"${pipeline_dir}/a.sh\"], deps: [\"${pipeline_dir}/a.sh\"]}\n";
+    let script = |value: &str| {
+        format!(
+            "echo '{{\"metric\": \"macro_f1\", \"value\": {value}}}' > \"$ABLATE_OUT/metrics.jsonl\"\n"
+        )
+    };
+    ws.write("repo/p.yaml", pipeline);
+    ws.write("repo/a.sh", &script("0.5"));
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .args(["-C", ws.path("repo").to_str().unwrap()])
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", text(&output));
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "first"]);
+    let commit = git(&["rev-parse", "HEAD"]);
+    // The source recorded by the run whose record is new since `seen`.
+    let source_of_new_run = |seen: &mut Vec<std::path::PathBuf>| {
+        let records = std::fs::read_dir(ws.path("cache/runs")).unwrap().flatten().map(|e| e.path());
+        let new: Vec<_> = records
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter(|p| !seen.contains(p))
+            .collect();
+        assert_eq!(new.len(), 1, "{new:?}");
+        seen.push(new[0].clone());
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&new[0]).unwrap()).unwrap();
+        record["environment"]["pipeline_source"].clone()
+    };
+    let mut seen = Vec::new();
+    ws.run("repo/p.yaml", &[]);
+    let clean = source_of_new_run(&mut seen);
+    assert_eq!(clean["commit"], commit.as_str());
+    assert_eq!(clean["dirty"], false, "{clean}");
+    assert!(clean.get("diff").is_none(), "{clean}");
+
+    ws.write("repo/a.sh", &script("0.6"));
+    ws.run("repo/p.yaml", &[]);
+    let dirty = source_of_new_run(&mut seen);
+    assert_eq!((&dirty["commit"], &dirty["dirty"]), (&clean["commit"], &true.into()), "{dirty}");
+    assert_eq!(dirty["diff"].as_str().map(str::len), Some(64), "the diff's digest: {dirty}");
+
+    ok(&ws, &["report", "src", "--stage", "a", "--out", "r.html"]);
+    let html = std::fs::read_to_string(ws.path("r.html")).unwrap();
+    let shown = format!("git {} + uncommitted changes (diff ", &commit[..12]);
+    assert!(html.contains(&shown), "the provenance names the source: {html}");
+}

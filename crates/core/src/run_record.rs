@@ -88,6 +88,36 @@ pub struct Environment {
     /// The GPU driver's version.
     pub driver: Option<String>,
     pub host: Option<String>,
+    /// The git state of the pipeline file's folder: which version of the user's configuration
+    /// and code ran; `None` outside a git work tree (and in records from before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline_source: Option<SourceState>,
+}
+
+/// A git work tree's state: its commit, and whether (and how) its files differ from it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceState {
+    pub commit: String,
+    /// Tracked files differ from the commit, or untracked files exist.
+    pub dirty: bool,
+    /// The blake3 digest of `git diff HEAD` (the tracked files' changes), when there are any: two
+    /// runs with the same commit and digest ran the same tracked files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+impl SourceState {
+    /// `3f2a1c7d9e0b`, or `3f2a1c7d9e0b + uncommitted changes (diff 1a2b3c4d)`.
+    pub fn describe(&self) -> String {
+        let commit = &self.commit[..self.commit.len().min(12)];
+        match (self.dirty, &self.diff) {
+            (false, _) => commit.to_string(),
+            (true, Some(diff)) => {
+                format!("{commit} + uncommitted changes (diff {})", &diff[..diff.len().min(8)])
+            }
+            (true, None) => format!("{commit} + untracked files"),
+        }
+    }
 }
 
 impl RunReport {

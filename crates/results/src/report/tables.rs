@@ -397,12 +397,13 @@ fn environments(envs: &[Environment]) -> String {
     let mut out = String::from(
         "<h4>Environment</h4>\n<div class=\"table-wrap\"><table class=\"plain\"><thead><tr>\
          <th>ablate</th>\
-         <th>commit</th><th>libtorch</th><th>device</th><th>driver</th><th>host</th><th>when</th>\
-         </tr></thead><tbody>\n",
+         <th>commit</th><th>libtorch</th><th>device</th><th>driver</th><th>host</th>\
+         <th>pipeline source</th><th>when</th></tr></thead><tbody>\n",
     );
     for e in envs {
         out.push_str("<tr>");
         let r = &e.run;
+        let source = r.pipeline_source.as_ref().map(|s| format!("git {}", s.describe()));
         for v in [
             &r.ablate_version,
             &r.ablate_commit,
@@ -410,6 +411,7 @@ fn environments(envs: &[Environment]) -> String {
             &r.device_name,
             &r.driver,
             &r.host,
+            &source,
             &e.when,
         ] {
             let _ = write!(out, "<td>{}</td>", v.as_deref().map(escape).unwrap_or("—".into()));
