@@ -300,3 +300,33 @@ fn two_concurrent_runs_compute_a_command_stage_once() {
     let both = format!("{}{}", text(&a), text(&b));
     assert!(both.contains("1 ran, 0 cached") && both.contains("0 ran, 1 cached"), "{both}");
 }
+
+/// Sweeps from the command line: `--set` reaches into a command stage's `vars`, and `--factor`
+/// adds a factor whose levels are named by their values, checked like the file's.
+#[test]
+fn sweeps_from_the_command_line_reach_a_command_stage() {
+    let ws = workspace();
+    ws.run("p.yaml", &["fit.vars.arch=wide"]);
+    let copied = std::fs::read_to_string(ws.output_of("cmd", "after").join("out/copy.txt"));
+    assert_eq!(copied.unwrap(), "lr=0.001 arch=wide");
+
+    // In a grid, the stage is `fit[lr=…]`.
+    let fit = FIT.replace(
+        r#"os.environ["ABLATE_STAGE"] == "fit""#,
+        r#"os.environ["ABLATE_STAGE"].startswith("fit[lr=")"#,
+    );
+    ws.write("scripts/fit.py", &fit);
+    let swept = ws.ablate(&["run", "p.yaml", "--factor", "lr=1e-4,3e-4"]);
+    assert!(swept.status.success(), "{}", text(&swept));
+    for (level, lr) in [("1e-4", "0.0001"), ("3e-4", "0.0003")] {
+        let after = ws.output_of("cmd", &format!("after[lr={level}]"));
+        let copied = std::fs::read_to_string(after.join("out/copy.txt")).unwrap();
+        assert_eq!(copied, format!("lr={lr} arch=tiny"));
+    }
+    let identical = ws.ablate(&["plan", "p.yaml", "--factor", "lr=1,2,1"]);
+    assert_eq!(exit_code(&identical), 2, "{}", text(&identical));
+    assert!(text(&identical).contains("factor `lr` lists level `1` twice"), "{}", text(&identical));
+    let malformed = ws.ablate(&["plan", "p.yaml", "--factor", "lr"]);
+    assert_eq!(exit_code(&malformed), 2, "{}", text(&malformed));
+    assert!(text(&malformed).contains("--factor `lr` is not of the form name=level,level,…"));
+}

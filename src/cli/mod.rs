@@ -11,6 +11,7 @@ mod terminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ablate_core::diagnostic::Diagnostics;
 use ablate_core::scheduler::device_kind;
 use ablate_core::spec::{self, PipelineSource};
 use ablate_stages::{device, registry};
@@ -83,6 +84,10 @@ struct PipelineArgs {
     /// Override a value: `vars.size=32`, `train.lr=2e-5` or `stages.train.params.lr=2e-5`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// Add or replace a grid factor: `lr=1e-4,3e-4,1e-3` sets variable `lr` in levels named by
+    /// their values, checked like the file's factors.
+    #[arg(long = "factor", value_name = "NAME=LEVEL,…")]
+    factor: Vec<String>,
     /// Compute device for device stages: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -90,7 +95,11 @@ struct PipelineArgs {
 
 impl PipelineArgs {
     fn source(&self) -> anyhow::Result<PipelineSource> {
-        Ok(PipelineSource::read(&self.pipeline, &self.set)?)
+        let factors = self.factor.iter().map(|f| spec::factor_assignment(f));
+        let mut overrides =
+            factors.collect::<Result<Vec<String>, _>>().map_err(|d| Diagnostics(vec![d]))?;
+        overrides.extend(self.set.iter().cloned());
+        Ok(PipelineSource::read(&self.pipeline, &overrides)?)
     }
 
     /// The pipeline against `cache`, with the device slots of `--device`.

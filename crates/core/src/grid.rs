@@ -58,6 +58,8 @@ struct Level {
 
 struct Factor {
     name: String,
+    /// Of its key in the file.
+    location: Location,
     levels: Vec<Level>,
 }
 
@@ -202,6 +204,31 @@ impl Grid {
         })
     }
 
+    /// Pairs of levels of one factor that set the same variables to the same values (setting
+    /// nothing included), with the factor: `(factor, level, earlier level, where)`.
+    pub fn alike_levels(&self) -> Vec<(&str, &str, &str, &Location)> {
+        let same = |a: &Level, b: &Level| {
+            a.vars.len() == b.vars.len()
+                && a.vars.iter().all(|(key, value)| {
+                    b.vars.iter().any(|(k, v)| k.name == key.name && v.value == value.value)
+                })
+        };
+        let mut alike = Vec::new();
+        for factor in &self.factors {
+            for (i, level) in factor.levels.iter().enumerate() {
+                if let Some(earlier) = factor.levels[..i].iter().find(|e| same(e, level)) {
+                    alike.push((
+                        factor.name.as_str(),
+                        level.name.as_str(),
+                        earlier.name.as_str(),
+                        &factor.location,
+                    ));
+                }
+            }
+        }
+        alike
+    }
+
     pub fn layout(&self) -> Layout {
         let mut factors: Vec<(String, Vec<String>)> = self
             .factors
@@ -339,11 +366,18 @@ fn level_name(node: &Node) -> Result<String, Diagnostic> {
     match &node.value {
         Value::Str(s) => Ok(s.clone()),
         Value::Int(i) => Ok(i.to_string()),
-        Value::Float(f) => Ok(f.to_string()),
+        Value::Float(f) => Ok(float_name(*f)),
         Value::Bool(b) => Ok(b.to_string()),
         _ => Err(Diagnostic::new(format!("a level must be a scalar, found {}", node.type_name()))
             .at(&node.location)),
     }
+}
+
+/// A float level's name: the shorter of its decimal and scientific forms (`1e-4`, not `0.0001`;
+/// `0.5`, not `5e-1`).
+fn float_name(f: f64) -> String {
+    let (decimal, scientific) = (f.to_string(), format!("{f:e}"));
+    if scientific.len() < decimal.len() { scientific } else { decimal }
 }
 
 /// A variable set by the levels of two factors would silently take the later one's value.
@@ -492,7 +526,7 @@ fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
             );
         }
     }
-    Ok(Factor { name: key.name.clone(), levels })
+    Ok(Factor { name: key.name.clone(), location: key.location.clone(), levels })
 }
 
 #[cfg(test)]

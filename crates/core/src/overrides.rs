@@ -7,10 +7,29 @@ use super::yaml::{self, Key, Node, Value};
 /// The top-level keys a full override path may start with.
 pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["name", "description", "vars", "grid", "stages"];
 
+/// `--factor name=a,b,c` as the `--set` that adds (or replaces) the factor:
+/// `grid.factors.name=[a, b, c]`, so that it is parsed and checked like a factor of the file.
+pub fn factor_assignment(factor: &str) -> Result<String, Diagnostic> {
+    let hint = "for example --factor lr=1e-4,3e-4,1e-3";
+    let (name, levels) = factor.split_once('=').ok_or_else(|| {
+        Diagnostic::new(format!("--factor `{factor}` is not of the form name=level,level,…"))
+            .hint(hint)
+    })?;
+    let levels: Vec<&str> = levels.split(',').map(str::trim).collect();
+    if name.is_empty() || name.contains('.') || levels.iter().any(|l| l.is_empty()) {
+        return Err(Diagnostic::new(format!(
+            "--factor `{factor}`: a factor name and its levels, separated by commas, are needed"
+        ))
+        .hint(hint));
+    }
+    Ok(format!("grid.factors.{name}=[{}]", levels.join(", ")))
+}
+
 /// Applies one `--set path=value` to the parsed file.
 ///
 /// `path` is a dotted path from the top (`stages.train.params.lr`), or a shorthand: a variable
-/// name (`size` = `vars.size`) or `stage.param` (`train.lr` = `stages.train.params.lr`).
+/// name (`size` = `vars.size`) or `stage.param…` (`train.lr` = `stages.train.params.lr`,
+/// `fit.vars.lr` = `stages.fit.params.vars.lr`).
 pub(crate) fn apply_override(root: &mut Node, assignment: &str) -> Result<(), Diagnostic> {
     let (path, value_text) = assignment.split_once('=').ok_or_else(|| {
         Diagnostic::new(format!("--set `{assignment}` is not of the form path=value"))
@@ -30,8 +49,8 @@ pub(crate) fn apply_override(root: &mut Node, assignment: &str) -> Result<(), Di
         segments
     } else if is_var && segments.len() == 1 {
         vec!["vars", first]
-    } else if is_stage && segments.len() == 2 {
-        vec!["stages", first, "params", segments[1]]
+    } else if is_stage && segments.len() >= 2 {
+        ["stages", first, "params"].into_iter().chain(segments[1..].iter().copied()).collect()
     } else {
         return Err(Diagnostic::new(format!(
             "--set `{assignment}`: `{first}` is neither a variable nor a stage"

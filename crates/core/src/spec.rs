@@ -21,6 +21,7 @@ mod naming;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use super::overrides::factor_assignment;
 pub use extends::SourceFile;
 use instances::Templates;
 
@@ -254,6 +255,19 @@ fn check_use(grid: &Grid, templates: &Templates) -> Result<(), Vec<Diagnostic>> 
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("use it as `${{{}}}` in a stage, or remove it", key.name),
                 }),
+            );
+        }
+    }
+    let told_apart = templates.when_factors();
+    for (factor, level, earlier, location) in grid.alike_levels() {
+        if !told_apart.contains(factor) {
+            diagnostics.push(
+                Diagnostic::new(format!(
+                    "levels `{earlier}` and `{level}` of factor `{factor}` set the same values, and \
+                     no stage's `when` tells them apart: their variants would be identical"
+                ))
+                .at(location)
+                .hint("give each level its own values, or remove one"),
             );
         }
     }
@@ -528,6 +542,37 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("variable cycle: a → b → a"), "{err}");
+    }
+
+    #[test]
+    fn a_factor_whose_levels_are_alike_only_multiplies_identical_variants() {
+        let stage = "stages:\n  s: {kind: fake, params: {n: '${n}'}}\n";
+        let same =
+            format!("grid: {{factors: {{m: {{a: {{n: 1}}, b: {{n: 2}}, c: {{n: 1}}}}}}}}\n{stage}");
+        let err = load(&same, &[]).unwrap_err().to_string();
+        assert!(err.contains("levels `a` and `c` of factor `m` set the same values"), "{err}");
+        let nothing = "grid: {factors: {m: {a: , b: }}}\nstages:\n  s: {kind: fake}\n";
+        let err = load(nothing, &[]).unwrap_err().to_string();
+        assert!(err.contains("levels `a` and `b` of factor `m`"), "{err}");
+        let told_apart = format!("{nothing}  t: {{kind: fake, when: {{m: [b]}}}}\n");
+        assert_eq!(load(&told_apart, &[]).unwrap().variants.len(), 2);
+    }
+
+    #[test]
+    fn a_factor_from_the_command_line_is_checked_like_the_file_s() {
+        let stage = "stages:\n  s: {kind: fake, params: {name: 'lr ${lr}'}}\n";
+        let factor = factor_assignment("lr=1e-4, 3e-4,0.5").unwrap();
+        assert_eq!(factor, "grid.factors.lr=[1e-4, 3e-4, 0.5]");
+        let pipeline = load(stage, &[&factor]).unwrap();
+        let names: Vec<String> = pipeline.variants.iter().map(|v| v.variant.name()).collect();
+        assert_eq!(names, ["lr=1e-4", "lr=3e-4", "lr=0.5"]);
+        assert_eq!(params(&pipeline, "s[lr=1e-4]")["name"], "lr 0.0001");
+        for bad in ["lr", "lr=", "lr=1,,2", "=1,2", "a.b=1"] {
+            assert!(factor_assignment(bad).is_err(), "{bad}");
+        }
+        let twice = factor_assignment("lr=1,1").unwrap();
+        let err = load(stage, &[&twice]).unwrap_err().to_string();
+        assert!(err.contains("factor `lr` lists level `1` twice"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! through other variables), and a variant whose definitions of those variables are the same
 //! gets the instance as it is, since interpolation reads nothing else. A 102-variant grid of 15
 //! stages validates a few dozen instances instead of some 1,500 stages.
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use super::{naming, validate_stage};
@@ -168,6 +168,13 @@ impl<'a> Templates<'a> {
     pub(super) fn used_variables(&self) -> BTreeSet<&str> {
         let instances = self.stages.iter().flat_map(|t| &t.instances);
         instances.flat_map(|i| i.definitions.iter().map(|(name, _)| name.as_str())).collect()
+    }
+
+    /// The factors some stage's `when` names: their levels tell variants apart whatever the
+    /// levels set.
+    pub(super) fn when_factors(&self) -> HashSet<String> {
+        let whens = self.stages.iter().filter_map(|t| t.when.as_ref());
+        whens.flat_map(Selector::factors).collect()
     }
 
     /// The stages no variant has (their `when` selects none).
