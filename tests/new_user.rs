@@ -131,7 +131,7 @@ fn compare_of_a_pipeline_without_evaluations_or_trainings_says_what_it_has() {
     assert_eq!(exit_code(&output), 2, "{}", text(&output));
     assert!(
         text(&output).contains(
-            "pipeline `p` has no `evaluate` or `train` stage to compare (its stages: d (synthetic))"
+            "pipeline `p` has no `evaluate`, `score` or `train` stage to compare (its stages: d (synthetic))"
         ),
         "{}",
         text(&output)
