@@ -11,6 +11,7 @@ mod terminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ablate_core::key_commands::KeyOutputs;
 use ablate_core::scheduler::device_kind;
 use ablate_core::spec::{self, PipelineSource};
 use ablate_stages::{device, registry};
@@ -83,7 +84,7 @@ struct PipelineArgs {
     /// Override a value: `vars.size=32`, `train.lr=2e-5` or `stages.train.params.lr=2e-5`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
-    /// Compute device for device stages: auto, cpu, cuda or cuda:N.
+    /// Compute device for device stages: auto, cpu, cuda, cuda:N, or GPUs cuda:N,M,….
     #[arg(long, default_value = "auto")]
     device: String,
 }
@@ -96,7 +97,8 @@ impl PipelineArgs {
     /// The pipeline against `cache`, with the device slots of `--device`.
     fn open(&self, cache: &Path, access: Access) -> anyhow::Result<(Session, Vec<String>)> {
         let devices = device::resolve(&self.device)?;
-        Ok((Session::open(cache, &self.source()?, device_kind(&devices), access)?, devices))
+        let known = KeyOutputs::default();
+        Ok((Session::open(cache, &self.source()?, device_kind(&devices), access, &known)?, devices))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod fingerprint;
 pub mod gc;
 pub mod grid;
 pub mod interrupt;
+pub mod key_commands;
 pub mod keys;
 pub mod line_diff;
 pub mod manifest;
