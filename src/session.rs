@@ -1,11 +1,14 @@
 //! One pipeline opened against one cache: what `run`, `plan`, a Slurm submission and a Slurm
 //! job all start from. The toolchain (see `toolchain`) enters the keys of every stage, so every
-//! command computes the same keys.
+//! command computes the same keys; the outputs of key commands (`key_cmd`) are computed here,
+//! once per distinct command, or taken from a Slurm submission (see
+//! `ablate_core::key_commands`).
 use std::path::Path;
 
 use ablate_core::dag::Dag;
 use ablate_core::diagnostic::Diagnostics;
 use ablate_core::digest::FileDigests;
+use ablate_core::key_commands::KeyOutputs;
 use ablate_core::keys::{Fingerprinter, Toolchain};
 use ablate_core::pipeline::Pipeline;
 use ablate_core::plan::{PlannedStage, plan};
@@ -35,16 +38,20 @@ pub struct Session {
     pub registry: Registry,
     pub digests: FileDigests,
     pub toolchain: Toolchain,
+    /// The output digests of the pipeline's key commands, as its keys hold them.
+    pub key_outputs: KeyOutputs,
 }
 
 impl Session {
     /// `device_kind` (`cpu` or `cuda`, see `scheduler::device_kind`) enters device stages' keys;
-    /// `access` says whether the cache may be created.
+    /// `access` says whether the cache may be created; `known`: outputs of key commands that
+    /// are not to run again (a Slurm submission's), empty to run every one.
     pub fn open(
         cache: &Path,
         source: &PipelineSource,
         device_kind: &str,
         access: Access,
+        known: &KeyOutputs,
     ) -> anyhow::Result<Session> {
         let registry = registry();
         // The stat cache (thousands of lines for a dataset of images) is read while the
@@ -60,12 +67,14 @@ impl Session {
             Access::Run => Store::open(cache)?,
             Access::Plan => Store::for_planning(cache)?,
         };
-        let device_stages = pipeline.stages.iter().any(|s| {
-            registry.get(&s.kind).is_some_and(|k| k.resource(&s.params) == Resource::Device)
-        });
+        let device_stages = pipeline
+            .stages
+            .iter()
+            .any(|s| registry.get(&s.kind).is_some_and(|k| k.resource(&s.params) != Resource::Cpu));
         let toolchain = toolchain(&store, &digests, device_kind, device_stages)?;
+        let key_outputs = KeyOutputs::apply(&mut pipeline, &registry, &store, known)?;
         pipeline.digest_inputs(&registry, &digests);
-        Ok(Session { pipeline, dag, store, registry, digests, toolchain })
+        Ok(Session { pipeline, dag, store, registry, digests, toolchain, key_outputs })
     }
 
     pub fn fingerprinter(&self) -> Fingerprinter<'_> {
@@ -76,11 +85,12 @@ impl Session {
         }
     }
 
-    /// Whether `stage` is a device stage (see `Resource`); false for a stage the pipeline lacks.
-    pub fn on_device(&self, stage: &str) -> bool {
-        let Some(spec) = self.pipeline.stage(stage) else { return false };
+    /// How many devices `stage` takes (see `Resource`); 0 for a CPU stage, and for a stage the
+    /// pipeline lacks.
+    pub fn devices(&self, stage: &str) -> u32 {
+        let Some(spec) = self.pipeline.stage(stage) else { return 0 };
         let kind = self.registry.get(&spec.kind);
-        kind.is_some_and(|kind| kind.resource(&spec.params) == Resource::Device)
+        kind.map_or(0, |kind| kind.resource(&spec.params).devices())
     }
 
     /// Which stages are cached, which would run, and why.
@@ -100,7 +110,8 @@ impl Session {
     }
 
     /// Runs what is not cached, or with `only` exactly that stage (see `Scheduler::run_only`),
-    /// holding the cache shared so that `ablate gc` waits.
+    /// holding the cache shared so that `ablate gc` waits; refuses first a stage that takes
+    /// more devices than `options` has (see `Scheduler::check_devices`).
     pub fn run(&self, options: &RunOptions, only: Option<&str>) -> anyhow::Result<RunReport> {
         let _cache_in_use = self.store.lock_shared()?;
         let fingerprinter = self.fingerprinter();
@@ -115,6 +126,7 @@ impl Session {
             options,
             environment: self.environment(options),
         };
+        scheduler.check_devices(only)?;
         let mut report = match only {
             Some(stage) => scheduler.run_only(stage)?,
             None => scheduler.run(),

@@ -329,4 +329,168 @@ fn sweeps_from_the_command_line_reach_a_command_stage() {
     let malformed = ws.ablate(&["plan", "p.yaml", "--factor", "lr"]);
     assert_eq!(exit_code(&malformed), 2, "{}", text(&malformed));
     assert!(text(&malformed).contains("--factor `lr` is not of the form name=level,level,…"));
+
+/// `key_cmd` prints versions.txt (as `pip freeze` prints what is installed) and counts its
+/// calls; three instances of a grid and a fourth stage share it.
+const KEY_CMD: &str = r#"
+name: env
+grid: {factors: {level: [a, b, c]}}
+stages:
+  fit:
+    kind: command
+    params:
+      run: [sh, -c, 'echo "$LEVEL" > "$ABLATE_OUT/level.txt"']
+      env: {LEVEL: "${level}"}
+      key_cmd: [sh, "${pipeline_dir}/freeze.sh"]
+  other:
+    kind: command
+    params:
+      run: [sh, -c, 'echo other > "$ABLATE_OUT/other.txt"']
+      key_cmd: [sh, "${pipeline_dir}/freeze.sh"]
+"#;
+
+#[test]
+fn a_key_cmd_output_keys_its_stages_runs_once_and_plan_shows_what_changed() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", KEY_CMD);
+    ws.write(
+        "freeze.sh",
+        "echo call >> \"$(dirname \"$0\")/calls.txt\"\ncat \"$(dirname \"$0\")/versions.txt\"\n",
+    );
+    ws.write("versions.txt", "numpy==1.26.4\ntorch==2.10.0\nsix==1.16.0\n");
+    let calls = || std::fs::read_to_string(ws.path("calls.txt")).unwrap().lines().count();
+    assert_eq!(ws.run("p.yaml", &[]).len(), 4);
+    assert_eq!(calls(), 1, "one distinct key_cmd runs once per invocation");
+    assert!(ws.run("p.yaml", &[]).is_empty());
+
+    // An upgrade: every stage that declares it runs again, and plan says which lines changed.
+    ws.write("versions.txt", "numpy==1.26.4\ntorch==2.11.0\nsix==1.16.0\n");
+    let plan = ws.plan("p.yaml", &[]);
+    assert_eq!(names(&plan, "run").len(), 4, "{plan:?}");
+    let why = stage(&plan, "other")["reasons"][0].as_str().unwrap().to_string();
+    assert!(why.starts_with("key_cmd `sh "), "{why}");
+    assert!(why.ends_with("freeze.sh` output changed: torch==2.10.0 → torch==2.11.0"), "{why}");
+    assert_eq!(ws.run("p.yaml", &[]).len(), 4);
+    // The old environment again: its results are still there.
+    ws.write("versions.txt", "numpy==1.26.4\ntorch==2.10.0\nsix==1.16.0\n");
+    assert!(ws.run("p.yaml", &[]).is_empty());
+    assert_eq!(calls(), 5, "once per invocation: four runs and a plan");
+
+    // A key_cmd that fails stops planning at the stage, naming it.
+    ws.write("freeze.sh", "echo 'no pip here' >&2\nexit 3\n");
+    let output = ws.ablate(&["plan", "p.yaml"]);
+    assert_eq!(exit_code(&output), 2, "{}", text(&output));
+    let out = text(&output);
+    assert!(out.contains("freeze.sh` of stage `fit"), "{out}");
+    assert!(out.contains("(and of 3 more stages) failed: exited with status 3"), "{out}");
+    assert!(out.contains("| no pip here") && out.contains("p.yaml:5:3"), "{out}");
+}
+
+#[test]
+fn a_deps_module_is_found_where_the_stage_s_pythonpath_says_and_keyed_by_its_files() {
+    let ws = Workspace::new();
+    let pipeline = |modules: &str| {
+        format!(
+            r#"
+name: mods
+stages:
+  fit:
+    kind: command
+    params:
+      run: [python3, -c, "import os, mypkg, single; open(os.environ['ABLATE_OUT'] + '/v.txt', 'w').write(mypkg.VERSION)"]
+      deps: [{modules}]
+      env: {{PYTHONPATH: "${{pipeline_dir}}/lib"}}
+"#
+        )
+    };
+    ws.write("p.yaml", &pipeline("{module: mypkg}, {module: single}"));
+    ws.write("lib/mypkg/__init__.py", "from .core import VERSION\n");
+    ws.write("lib/mypkg/core.py", "VERSION = '1'\n");
+    ws.write("lib/single.py", "");
+    assert_eq!(ws.run("p.yaml", &[]), ["fit"]);
+    let out = ws.output_of("mods", "fit").join("out/v.txt");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "1");
+    ws.write("lib/mypkg/__pycache__/core.cpython-311.pyc", "byte code");
+    assert!(ws.run("p.yaml", &[]).is_empty(), "byte code changes nothing");
+
+    ws.write("lib/mypkg/core.py", "VERSION = '2'\n");
+    let plan = ws.plan("p.yaml", &[]);
+    let why = stage(&plan, "fit")["reasons"][0].as_str().unwrap().to_string();
+    assert!(why.starts_with("deps module mypkg ("), "{why}");
+    assert!(why.ends_with("lib/mypkg/core.py) changed"), "{why}");
+    assert_eq!(ws.run("p.yaml", &[]), ["fit"]);
+    ws.write("lib/single.py", "# edited\n");
+    let plan = ws.plan("p.yaml", &[]);
+    assert!(
+        stage(&plan, "fit")["reasons"][0].as_str().unwrap().starts_with("deps module single (")
+    );
+
+    ws.write("p.yaml", &pipeline("{module: mypkg}, {module: no_such_module_here}"));
+    let output = ws.ablate(&["plan", "p.yaml"]);
+    assert_eq!(exit_code(&output), 2, "{}", text(&output));
+    let out = text(&output);
+    assert!(out.contains("deps module `no_such_module_here` is not found by "), "{out}");
+    assert!(out.contains("p.yaml:8:31"), "{out}");
+}
+
+/// Two stages that print the GPUs they see.
+const GPUS: &str = r#"
+name: gpus
+stages:
+  wide:
+    kind: command
+    params:
+      run: [sh, -c, 'echo "$CUDA_VISIBLE_DEVICES $ABLATE_DEVICE" > "$ABLATE_OUT/seen.txt"']
+      device: 2
+  narrow:
+    kind: command
+    params:
+      run: [sh, -c, 'echo "$CUDA_VISIBLE_DEVICES $ABLATE_DEVICE" > "$ABLATE_OUT/seen.txt"']
+      device: true
+"#;
+
+#[test]
+fn a_stage_of_several_devices_sees_them_all_and_one_that_could_never_start_is_refused() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", GPUS);
+    // Fewer devices than the stage takes, however many slots: refused before anything runs.
+    // (This machine may have no GPU: a command stage only hands the numbers over.)
+    let run = |device: &str, slots: &str| {
+        ws.command(&["run", "p.yaml", "--device", device, "--gpu-slots", slots])
+            .env("CUDA_VISIBLE_DEVICES", "4,5,6")
+            .output()
+            .unwrap()
+    };
+    for (device, slots, has) in [("cuda:0", "2", "1 (cuda:0)"), ("cpu", "4", "1 (cpu)")] {
+        let output = run(device, slots);
+        assert_eq!(exit_code(&output), 2, "{}", text(&output));
+        let out = text(&output);
+        assert!(
+            out.contains(&format!("stage `wide` takes 2 devices, and this run has {has}")),
+            "{out}"
+        );
+        assert!(out.contains("p.yaml:4:3"), "{out}");
+        assert!(ws.entries().is_empty(), "nothing ran: {out}");
+    }
+
+    let output = run("cuda:0,1,2", "1");
+    assert!(output.status.success(), "{}", text(&output));
+    let seen = |stage: &str| {
+        let seen = ws.output_of("gpus", stage).join("out/seen.txt");
+        let seen = std::fs::read_to_string(seen).unwrap();
+        let (visible, device) = seen.trim().split_once(' ').unwrap();
+        assert_eq!(device, "cuda:0", "{stage}: the first of its GPUs");
+        visible.split(',').map(String::from).collect::<Vec<_>>()
+    };
+    // ablate's cuda:N is the N-th GPU of its own CUDA_VISIBLE_DEVICES.
+    let (wide, narrow) = (seen("wide"), seen("narrow"));
+    assert_eq!(wide.len(), 2);
+    assert_eq!(narrow.len(), 1);
+    let mut all = [wide, narrow].concat();
+    all.sort();
+    assert_eq!(all, ["4", "5", "6"], "two stages, three GPUs, none shared");
+    // Cached, the stage needs no device: a run on one GPU has nothing to refuse.
+    let output = run("cuda:0", "1");
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("0 ran, 2 cached"), "{}", text(&output));
 }

@@ -373,3 +373,122 @@ fn command_stages_run_on_slurm_as_they_run_here() {
         [("n", 41.0)]
     );
 }
+
+/// A stage that takes four GPUs (`torchrun` inside), one that takes one, a CPU one; each
+/// prints its key_cmd's calls.
+const GPUS: &str = r#"
+name: gpus
+stages:
+  wide:
+    kind: command
+    params: {run: [sh, -c, 'true'], device: 4, key_cmd: [sh, "${pipeline_dir}/freeze.sh"]}
+  narrow:
+    kind: command
+    params: {run: [sh, -c, 'true'], device: true}
+  cpu:
+    kind: command
+    params: {run: [sh, -c, 'true']}
+"#;
+
+/// An `sbatch` that records its arguments beside itself and answers a job id.
+fn fake_sbatch(ws: &Workspace) -> std::ffi::OsString {
+    let script = ws.write(
+        "bin/sbatch",
+        "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/sbatch.txt\"\necho 4$$\n",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(ws.path("bin")).chain(std::env::split_paths(&path)))
+        .unwrap()
+}
+
+#[test]
+fn a_stage_of_several_gpus_asks_slurm_for_them_and_its_key_is_planned_here() {
+    let ws = Workspace::new();
+    ws.write("p.yaml", GPUS);
+    ws.write("freeze.sh", "echo torch==2.11.0\n");
+    let path = fake_sbatch(&ws);
+    let submit = |args: &[&str]| ws.command(args).env("PATH", &path).output().unwrap();
+    // A CPU run's jobs have one device: the wide stage is refused before anything is submitted.
+    let output = submit(&["run", "p.yaml", "--executor", "slurm", "--device", "cpu"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("stage `wide` takes 4 devices, and this run has 1 (cpu)"));
+    assert!(!ws.path("bin/sbatch.txt").exists(), "nothing was submitted");
+
+    let output = submit(&[
+        "run",
+        "p.yaml",
+        "--executor",
+        "slurm",
+        "--device",
+        "cuda",
+        "--gpus-per-stage",
+        "2",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("submitted wide as job 4"), "{}", text(&output));
+    let sbatch = std::fs::read_to_string(ws.path("bin/sbatch.txt")).unwrap();
+    let gres = |stage: &str| -> Vec<String> {
+        let line = sbatch.lines().find(|l| l.contains(&format!("--job-name=ablate:gpus:{stage} ")));
+        let line = line.unwrap_or_else(|| panic!("no job of {stage}:\n{sbatch}"));
+        line.split(' ').filter(|a| a.starts_with("--gres")).map(String::from).collect()
+    };
+    assert_eq!(gres("wide"), ["--gres=gpu:4"], "as many as it takes");
+    assert_eq!(gres("narrow"), ["--gres=gpu:2"], "--gpus-per-stage");
+    assert!(gres("cpu").is_empty());
+    // The jobs take key_cmd's output from the record instead of running it on their nodes.
+    let record = &records(&ws, "gpus")[0];
+    let outputs = record["key_outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 1, "{record}");
+    assert_eq!(outputs[0][0]["argv"][0], "sh");
+    let digest = outputs[0][1].as_str().unwrap();
+    let kept = std::fs::read_to_string(ws.path(&format!("cache/key-outputs/{digest}.txt")));
+    assert_eq!(kept.unwrap(), "torch==2.11.0\n");
+}
+
+/// A command stage with a `key_cmd` that counts its calls, and one that reads it.
+const KEYED: &str = r#"
+name: keyed
+stages:
+  make:
+    kind: command
+    params:
+      run: [sh, -c, 'echo 41 > "$ABLATE_OUT/n.txt"']
+      key_cmd: [sh, "${pipeline_dir}/freeze.sh"]
+  add:
+    kind: command
+    inputs: {number: make}
+    params:
+      run: [sh, -c, 'echo $(( $(cat "$ABLATE_INPUT_NUMBER/n.txt") + 1 )) > "$ABLATE_OUT/n.txt"']
+      key_cmd: [sh, "${pipeline_dir}/freeze.sh"]
+"#;
+
+#[test]
+fn slurm_jobs_take_the_key_cmd_output_of_the_submission() {
+    if !cluster() {
+        return;
+    }
+    let ws = Workspace::new();
+    ws.write("p.yaml", KEYED);
+    ws.write("freeze.sh", "echo call >> \"$(dirname \"$0\")/calls.txt\"\necho torch==2.11.0\n");
+    let output = within_patience(
+        &ws,
+        &["run", "p.yaml", "--device", "cpu", "--executor", "slurm", "--wait"],
+    );
+    assert!(output.status.success(), "{}", text(&output));
+    let calls = || std::fs::read_to_string(ws.path("calls.txt")).unwrap().lines().count();
+    assert_eq!(calls(), 1, "run once, at submission; not by the jobs");
+    let local = ws.ablate(&["--cache", "local", "run", "p.yaml", "--device", "cpu"]);
+    assert!(local.status.success(), "{}", text(&local));
+    assert_eq!(calls(), 2);
+    for stage in ["make", "add"] {
+        assert_eq!(
+            key(&ws.path("cache"), "keyed", stage),
+            key(&ws.path("local"), "keyed", stage),
+            "{stage}: the same key on Slurm and here"
+        );
+    }
+    let add = ws.output_of("keyed", "add");
+    assert_eq!(std::fs::read_to_string(add.join("out/n.txt")).unwrap().trim(), "42");
+}

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use ablate_core::disk::{disk_usage, human_size, parse_size};
 use ablate_core::gc::{self, Garbage, Protected};
+use ablate_core::key_commands::KeyOutputs;
 use ablate_core::plan;
 use ablate_core::spec::PipelineSource;
 use ablate_core::store::Store;
@@ -118,7 +119,8 @@ fn as_written(store: &Store, cache: &Path, names: &[String]) -> anyhow::Result<V
         }
         for kind in kinds {
             // A file that no longer loads protects nothing; its refs and runs still do.
-            let Ok(session) = Session::open(cache, &source, kind, Access::Plan) else { continue };
+            let opened = Session::open(cache, &source, kind, Access::Plan, &KeyOutputs::default());
+            let Ok(session) = opened else { continue };
             let by = format!("{} as written", file.display());
             let cached = session.plan()?.into_iter().filter(|p| p.status == plan::Status::Cached);
             for planned in cached {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ablate_core::diagnostic::Diagnostics;
+use ablate_core::key_commands::KeyOutputs;
 use ablate_core::scheduler::device_kind;
 use ablate_core::spec::{self, PipelineSource};
 use ablate_stages::{device, registry};
@@ -88,7 +89,7 @@ struct PipelineArgs {
     /// their values, checked like the file's factors.
     #[arg(long = "factor", value_name = "NAME=LEVEL,…")]
     factor: Vec<String>,
-    /// Compute device for device stages: auto, cpu, cuda or cuda:N.
+    /// Compute device for device stages: auto, cpu, cuda, cuda:N, or GPUs cuda:N,M,….
     #[arg(long, default_value = "auto")]
     device: String,
 }
@@ -105,7 +106,8 @@ impl PipelineArgs {
     /// The pipeline against `cache`, with the device slots of `--device`.
     fn open(&self, cache: &Path, access: Access) -> anyhow::Result<(Session, Vec<String>)> {
         let devices = device::resolve(&self.device)?;
-        Ok((Session::open(cache, &self.source()?, device_kind(&devices), access)?, devices))
+        let known = KeyOutputs::default();
+        Ok((Session::open(cache, &self.source()?, device_kind(&devices), access, &known)?, devices))
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ablate_core::interrupt;
+use ablate_core::key_commands::KeyOutputs;
 use ablate_core::run_record::{Environment, Outcome, RunReport};
 use ablate_core::scheduler::RunOptions;
 use ablate_core::store::Store;
@@ -62,7 +63,8 @@ struct SlurmArgs {
     /// An extra sbatch argument for every job, e.g. --sbatch-arg=--qos=high (repeatable).
     #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
     sbatch_args: Vec<String>,
-    /// GPUs each device stage asks for (--gres=gpu:N) when the device is cuda [default: 1].
+    /// GPUs each device stage asks for (--gres=gpu:N) when the device is cuda, or as many as
+    /// it takes where that is more (`device: N`) [default: 1].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
     gpus_per_stage: Option<u32>,
     /// Wait until every job has finished, printing each change; exit 1 unless all succeeded.
@@ -156,9 +158,16 @@ pub(super) struct SlurmJob {
 impl SlurmJob {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let submission = Submission::load(&self.submission)?;
-        let session = Session::open(cache, &submission.source, &submission.device, Access::Run)?;
+        // The keys are the submission's: its key commands' outputs are not computed again.
+        let session = Session::open(
+            cache,
+            &submission.source,
+            &submission.device,
+            Access::Run,
+            &submission.key_outputs,
+        )?;
         // Only a device stage needs the device; a CPU stage may run on a node without one.
-        let devices = if session.on_device(&self.stage) {
+        let devices = if session.devices(&self.stage) > 0 {
             device::resolve(&submission.device)?
         } else {
             Vec::new()
@@ -249,7 +258,7 @@ fn submit_to_slurm(
     slurm::submit::require_sbatch()?;
     let device = device::requested_kind(&args.device)?;
     let source = args.source()?;
-    let session = Session::open(cache, &source, device, Access::Run)?;
+    let session = Session::open(cache, &source, device, Access::Run, &KeyOutputs::default())?;
     let planned = session.plan()?;
     let Some(submission) =
         slurm::submit::submit(&session, &source, &planned, device, &slurm_args.options())?

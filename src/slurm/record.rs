@@ -2,15 +2,18 @@
 //!
 //! ```text
 //! cache/slurm/<pipeline>/<id>.json     the record: the pipeline as submitted (file text and
-//!                                      --set overrides), the device kind, the sbatch options,
-//!                                      and per job its stage, Slurm job id and upstream jobs
+//!                                      --set overrides), the device kind, the outputs of its
+//!                                      key commands, the sbatch options, and per job its
+//!                                      stage, Slurm job id and upstream jobs
 //! cache/slurm/<pipeline>/<id>/<n>-<stage>.sh     the job's batch script
 //! cache/slurm/<pipeline>/<id>/<n>-<stage>.log    its output (stdout and stderr)
 //! cache/slurm/<pipeline>/<id>/<n>-<stage>.exit   its exit status, written when `ablate` returns
 //! ```
 //!
 //! The id is `<unix seconds>-<pid>` of the submitting process. Jobs read the pipeline from the
-//! record, so editing the YAML file after submitting changes nothing already queued.
+//! record, so editing the YAML file after submitting changes nothing already queued; they take
+//! the outputs of its key commands (`key_cmd`) from it too, so their keys are those planned on
+//! the submitting machine (see `ablate_core::key_commands`).
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use ablate_core::key_commands::KeyOutputs;
 use ablate_core::names::file_name;
 use ablate_core::spec::PipelineSource;
 use ablate_core::store::{Store, write_atomically};
@@ -33,6 +37,9 @@ pub struct Submission {
     pub workdir: PathBuf,
     /// `cpu` or `cuda`: the device kind of the keys, and each device stage's `--device`.
     pub device: String,
+    /// The output digests of the key commands, as the submitting machine computed them.
+    #[serde(default)]
+    pub key_outputs: KeyOutputs,
     /// sbatch options every job got (partition, account, time limit, `--sbatch-arg`s).
     pub sbatch: Vec<String>,
     /// Stages that were cached, hence not submitted.
@@ -48,7 +55,8 @@ pub struct Job {
     pub id: String,
     /// Stages of this submission whose jobs must succeed first (`--dependency=afterok`).
     pub after: Vec<String>,
-    /// GPUs asked for (`--gres=gpu:N`); 0 for CPU stages and CPU runs.
+    /// GPUs asked for (`--gres=gpu:N`): as many as the stage takes, at least `--gpus-per-stage`;
+    /// 0 for CPU stages and CPU runs.
     pub gpus: u32,
     pub script: PathBuf,
     pub log: PathBuf,

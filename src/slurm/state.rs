@@ -93,8 +93,14 @@ fn exit_status(job: &Job) -> Option<i32> {
 /// Stages of the submission whose result is in the store now (none if the pipeline as
 /// submitted cannot be planned any more, e.g. its data moved).
 fn published(store: &Store, submission: &Submission) -> HashSet<String> {
-    let planned = Session::open(store.root(), &submission.source, &submission.device, Access::Plan)
-        .and_then(|session| session.plan());
+    let planned = Session::open(
+        store.root(),
+        &submission.source,
+        &submission.device,
+        Access::Plan,
+        &submission.key_outputs,
+    )
+    .and_then(|session| session.plan());
     planned
         .map(|p| p.into_iter().filter(|s| s.status == Status::Cached).map(|s| s.stage).collect())
         .unwrap_or_default()
@@ -169,6 +175,7 @@ mod tests {
             },
             workdir: "/".into(),
             device: "cpu".into(),
+            key_outputs: Default::default(),
             sbatch: Vec::new(),
             cached: Vec::new(),
             jobs: jobs

@@ -16,6 +16,7 @@ use crate::session::Session;
 use ablate_core::manifest::Manifest;
 use ablate_core::names::file_name;
 use ablate_core::plan::{PlannedStage, Status};
+use ablate_core::scheduler::refuse_too_wide;
 use ablate_core::spec::PipelineSource;
 use ablate_core::store::RefEntry;
 
@@ -28,7 +29,8 @@ pub struct Options {
     pub time: Option<String>,
     /// Passed as they are, after the others.
     pub extra: Vec<String>,
-    /// `--gres=gpu:N` of device stages when the device is `cuda`.
+    /// `--gres=gpu:N` of device stages when the device is `cuda`, unless a stage takes more
+    /// (`device: N`).
     pub gpus_per_stage: u32,
 }
 
@@ -63,9 +65,14 @@ pub fn submit(
 ) -> anyhow::Result<Option<Submission>> {
     let (store, pipeline) = (&session.store, &session.pipeline);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).context("clock before 1970")?.as_secs();
-    store.write_manifest(&Manifest::of(pipeline, now))?;
     let (cached, to_run): (Vec<&PlannedStage>, Vec<&PlannedStage>) =
         planned.iter().partition(|p| p.status == Status::Cached);
+    // A CPU run's jobs have the CPU, one device; a GPU run's jobs ask for what they take.
+    if device == "cpu" {
+        let specs = to_run.iter().map(|p| pipeline.stage(&p.stage).expect("planned stages exist"));
+        refuse_too_wide(&session.registry, specs, &["cpu".to_string()])?;
+    }
+    store.write_manifest(&Manifest::of(pipeline, now))?;
     for stage in &cached {
         let key = stage.key.as_deref().expect("cached stages have keys");
         store.write_ref(
@@ -84,6 +91,7 @@ pub fn submit(
         source: source.clone(),
         workdir: std::env::current_dir().context("cannot read the current folder")?,
         device: device.to_string(),
+        key_outputs: session.key_outputs.clone(),
         sbatch: options.common(),
         cached: cached.iter().map(|s| s.stage.clone()).collect(),
         jobs: Vec::new(),
@@ -104,14 +112,18 @@ pub fn submit(
             spec.inputs.values().filter(|u| submission.job(u).is_some()).cloned().collect();
         after.sort();
         after.dedup();
-        let on_gpu = device == "cuda" && session.on_device(&spec.name);
+        let devices = session.devices(&spec.name);
         let file =
             |extension: &str| jobs_dir.join(format!("{n}-{}.{extension}", file_name(&spec.name)));
         let mut job = Job {
             stage: spec.name.clone(),
             id: String::new(),
             after,
-            gpus: if on_gpu { options.gpus_per_stage } else { 0 },
+            gpus: if device == "cuda" && devices > 0 {
+                devices.max(options.gpus_per_stage)
+            } else {
+                0
+            },
             script: file("sh"),
             log: file("log"),
             exit_file: file("exit"),
@@ -252,6 +264,7 @@ mod tests {
             },
             workdir: "/w".into(),
             device: "cuda".into(),
+            key_outputs: Default::default(),
             sbatch: Options {
                 partition: Some("gpu".into()),
                 time: Some("1:00:00".into()),

@@ -12,6 +12,10 @@
 //!   DVC); leaving names out means a stage's key does not depend on which variants of a grid
 //!   run, nor on how their instances are named;
 //! - the content digest of every **external file** it reads (CSV rows, images), never mtimes;
+//! - the digest of the output of its **key command**, if its kind declares one (a command
+//!   stage's `key_cmd`, e.g. `pip freeze`: the environment beyond the files it names; see
+//!   `key_commands`). The field is left out of the hashed JSON when empty, so the keys of
+//!   stages without one are what they were before key commands existed;
 //! - a **toolchain** fingerprint: ablate's version, and for device stages the libtorch version,
 //!   device kind and precision.
 //!
@@ -21,12 +25,16 @@
 //!
 //! The fingerprint is stored with each result, so when a key changes [`explain`] can say which
 //! component changed as a list of [`DirtyReason`]s (`params.lr: 0.001 → 0.0001`,
-//! `upstream data changed`, `input file images/train/1_left.jpg changed`, …).
+//! `upstream data changed`, `input file images/train/1_left.jpg changed`, …). The outputs of
+//! key commands are kept in the cache by their digest (`Store::key_output`), so that a changed
+//! one is explained by its changed lines (`torch==2.10.0 → torch==2.11.0`).
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+
+use super::line_diff::{self, LineChange};
 
 /// Hex blake3 digest identifying a stage result (or a workspace): the hash of a
 /// [`Fingerprint`]. Recorded as a plain string; read as `str` wherever a path or a lookup
@@ -94,6 +102,9 @@ pub struct Fingerprint {
     pub upstream: BTreeMap<String, Upstream>,
     /// External file label → content digest.
     pub files: BTreeMap<String, String>,
+    /// Key command (`stage::KeyCommand::label`) → digest of its output.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub commands: BTreeMap<String, String>,
     pub toolchain: BTreeMap<String, String>,
 }
 
@@ -134,6 +145,10 @@ impl Fingerprint {
             out.extend_from_slice(b"},");
         };
         out.extend_from_slice(b"{");
+        if !self.commands.is_empty() {
+            field(&mut out, "commands");
+            strings(&mut out, &self.commands);
+        }
         field(&mut out, "files");
         strings(&mut out, &self.files);
         field(&mut out, "kind");
@@ -242,6 +257,18 @@ pub enum DirtyReason {
     InputFileRemoved {
         label: String,
     },
+    /// The output of a key command changed; `changes` lists its changed lines when both
+    /// outputs are kept in the cache (empty when they are not).
+    KeyOutputChanged {
+        command: String,
+        changes: Vec<LineChange>,
+    },
+    KeyCommandAdded {
+        command: String,
+    },
+    KeyCommandRemoved {
+        command: String,
+    },
     ToolchainChanged {
         name: String,
         from: Option<String>,
@@ -278,6 +305,21 @@ impl fmt::Display for DirtyReason {
             DirtyReason::InputFileChanged { label } => write!(f, "{} changed", input_file(label)),
             DirtyReason::InputFileAdded { label } => write!(f, "{} added", input_file(label)),
             DirtyReason::InputFileRemoved { label } => write!(f, "{} removed", input_file(label)),
+            DirtyReason::KeyOutputChanged { command, changes } => {
+                write!(f, "key_cmd `{command}` output changed")?;
+                let shown: Vec<String> =
+                    changes.iter().take(KEY_CHANGES_SHOWN).map(|c| c.to_string()).collect();
+                if !shown.is_empty() {
+                    write!(f, ": {}", shown.join(", "))?;
+                }
+                match changes.len().saturating_sub(KEY_CHANGES_SHOWN) {
+                    0 => Ok(()),
+                    1 => write!(f, ", … and 1 more line"),
+                    hidden => write!(f, ", … and {hidden} more lines"),
+                }
+            }
+            DirtyReason::KeyCommandAdded { command } => write!(f, "key_cmd `{command}` added"),
+            DirtyReason::KeyCommandRemoved { command } => write!(f, "key_cmd `{command}` removed"),
             DirtyReason::ToolchainChanged { name, from, to } => {
                 write!(f, "toolchain changed ({name}: {} → {})", show_str(from), show_str(to))
             }
@@ -310,9 +352,16 @@ fn show_value(value: &Json) -> String {
 
 /// How many file changes are listed one by one before they are summarised.
 const FILE_REASONS_SHOWN: usize = 5;
+/// How many changed lines of a key command's output are shown.
+const KEY_CHANGES_SHOWN: usize = 3;
 
-/// Lists what differs between the fingerprint of the last result and the current one.
-pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
+/// Lists what differs between the fingerprint of the last result and the current one;
+/// `key_output` reads a key command's output by its digest, where it is kept.
+pub fn explain(
+    old: &Fingerprint,
+    new: &Fingerprint,
+    key_output: &dyn Fn(&str) -> Option<String>,
+) -> Vec<DirtyReason> {
     let mut reasons = Vec::new();
     if old.kind != new.kind {
         reasons.push(DirtyReason::KindChanged { from: old.kind.clone(), to: new.kind.clone() });
@@ -364,6 +413,21 @@ pub fn explain(old: &Fingerprint, new: &Fingerprint) -> Vec<DirtyReason> {
     if hidden > 0 {
         reasons
             .push(DirtyReason::InputFileChanged { label: format!("… and {hidden} more files") });
+    }
+    for command in union(old.commands.keys(), new.commands.keys()) {
+        let command = command.clone();
+        match (old.commands.get(&command), new.commands.get(&command)) {
+            (Some(a), Some(b)) if a != b => {
+                let changes = match (key_output(a), key_output(b)) {
+                    (Some(a), Some(b)) => line_diff::changes(&a, &b),
+                    _ => Vec::new(),
+                };
+                reasons.push(DirtyReason::KeyOutputChanged { command, changes })
+            }
+            (None, Some(_)) => reasons.push(DirtyReason::KeyCommandAdded { command }),
+            (Some(_), None) => reasons.push(DirtyReason::KeyCommandRemoved { command }),
+            _ => {}
+        }
     }
     for name in union(old.toolchain.keys(), new.toolchain.keys()) {
         let (from, to) = (old.toolchain.get(name), new.toolchain.get(name));
@@ -428,8 +492,13 @@ pub enum Previous {
 }
 
 /// Why a stage whose key is `key` (`None` while an upstream stage must run first) and whose
-/// fingerprint is `now` must run, given its last result.
-pub fn why_dirty(previous: &Previous, key: Option<&str>, now: &Fingerprint) -> Vec<DirtyReason> {
+/// fingerprint is `now` must run, given its last result (`key_output`: see [`explain`]).
+pub fn why_dirty(
+    previous: &Previous,
+    key: Option<&str>,
+    now: &Fingerprint,
+    key_output: &dyn Fn(&str) -> Option<String>,
+) -> Vec<DirtyReason> {
     match previous {
         Previous::None => vec![DirtyReason::NeverRun],
         Previous::Gone { key: last } | Previous::Result { key: last, .. }
@@ -439,7 +508,7 @@ pub fn why_dirty(previous: &Previous, key: Option<&str>, now: &Fingerprint) -> V
         }
         Previous::Gone { .. } => vec![DirtyReason::NeverRun],
         Previous::Result { fingerprint, .. } => {
-            let reasons = explain(fingerprint, now);
+            let reasons = explain(fingerprint, now, key_output);
             if reasons.is_empty() { vec![DirtyReason::ResultMissing] } else { reasons }
         }
     }
@@ -471,6 +540,7 @@ mod tests {
                 Upstream { stage: "load".into(), output: Some("aa".into()) },
             )]),
             files: BTreeMap::from([("images/1.jpg".into(), "d1".into())]),
+            commands: BTreeMap::new(),
             toolchain: BTreeMap::from([("device".into(), "cpu".into())]),
         }
     }
@@ -484,11 +554,14 @@ mod tests {
         f.files.insert("images/a b\n.jpg".into(), "d2".into());
         f.upstream
             .insert("model".into(), Upstream { stage: "m".into(), output: Some("cc".into()) });
-        let mut json = serde_json::to_value(&f).unwrap();
-        json["upstream"] = serde_json::json!({"data": "aa", "model": "cc"});
-        let mut canonical = Vec::new();
-        write_canonical(&json, &mut canonical);
-        assert_eq!(f.key().unwrap().as_str(), blake3::hash(&canonical).to_hex().to_string());
+        for commands in [BTreeMap::new(), BTreeMap::from([("pip freeze".into(), "e1".into())])] {
+            f.commands = commands;
+            let mut json = serde_json::to_value(&f).unwrap();
+            json["upstream"] = serde_json::json!({"data": "aa", "model": "cc"});
+            let mut canonical = Vec::new();
+            write_canonical(&json, &mut canonical);
+            assert_eq!(f.key().unwrap().as_str(), blake3::hash(&canonical).to_hex().to_string());
+        }
         // The key this fingerprint has always had: a change here re-keys every cache.
         assert_eq!(
             fingerprint().key().unwrap(),
@@ -516,9 +589,14 @@ mod tests {
         let mut f = base.clone();
         f.toolchain.insert("device".into(), "cuda".into());
         changes.push(f);
+        let mut f = base.clone();
+        f.commands.insert("pip freeze".into(), "e1".into());
+        changes.push(f.clone());
+        f.commands.insert("pip freeze".into(), "e2".into());
+        changes.push(f);
         for changed in changes {
             assert_ne!(changed.key().unwrap(), key);
-            assert_eq!(explain(&base, &changed).len(), 1);
+            assert_eq!(explain(&base, &changed, &|_| None).len(), 1);
         }
     }
 
@@ -538,7 +616,8 @@ mod tests {
         new.params.insert("lr".into(), Json::from(2e-5));
         new.files.insert("images/1.jpg".into(), "d2".into());
         new.upstream.get_mut("data").unwrap().output = None;
-        let reasons: Vec<String> = explain(&old, &new).iter().map(|r| r.to_string()).collect();
+        let reasons: Vec<String> =
+            explain(&old, &new, &|_| None).iter().map(|r| r.to_string()).collect();
         assert_eq!(
             reasons,
             vec![
@@ -558,7 +637,8 @@ mod tests {
         let mut new = old.clone();
         new.params.insert("vars".into(), serde_json::json!({"lr": 0.0003, "arch": "a", "n": 1}));
         new.files.insert("deps file scripts/fit.py".into(), "d2".into());
-        let reasons: Vec<String> = explain(&old, &new).iter().map(|r| r.to_string()).collect();
+        let reasons: Vec<String> =
+            explain(&old, &new, &|_| None).iter().map(|r| r.to_string()).collect();
         assert_eq!(
             reasons,
             vec![
@@ -567,5 +647,29 @@ mod tests {
                 "deps file scripts/fit.py changed"
             ]
         );
+    }
+
+    #[test]
+    fn a_changed_key_output_is_explained_by_its_changed_lines_where_both_are_kept() {
+        let mut old = fingerprint();
+        old.commands.insert("python3 -m pip freeze".into(), "e1".into());
+        let mut new = old.clone();
+        new.commands.insert("python3 -m pip freeze".into(), "e2".into());
+        let kept = |digest: &str| match digest {
+            "e1" => Some("a==1\nb==1\nc==1\nd==1\ntorch==2.10.0\n".to_string()),
+            "e2" => Some("torch==2.11.0\nb==2\nc==2\nd==2\ne==1\n".to_string()),
+            _ => None,
+        };
+        let shown = |new: &Fingerprint, f: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
+            explain(&old, new, f).iter().map(|r| r.to_string()).collect()
+        };
+        assert_eq!(
+            shown(&new, &kept),
+            ["key_cmd `python3 -m pip freeze` output changed: torch==2.10.0 → torch==2.11.0, \
+                 b==1 → b==2, c==1 → c==2, … and 3 more lines"]
+        );
+        assert_eq!(shown(&new, &|_| None), ["key_cmd `python3 -m pip freeze` output changed"]);
+        new.commands.clear();
+        assert_eq!(shown(&new, &kept), ["key_cmd `python3 -m pip freeze` removed"]);
     }
 }

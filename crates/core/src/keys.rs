@@ -1,4 +1,5 @@
-//! Computes a stage's [`Fingerprint`] from its spec, its upstream outputs and its input files.
+//! Computes a stage's [`Fingerprint`] from its spec, its upstream outputs, its input files and
+//! the output of its key command.
 use std::collections::{BTreeMap, HashMap};
 
 use super::digest::FileDigests;
@@ -40,7 +41,7 @@ impl Fingerprinter<'_> {
             None => self.digests.digest_all(&kind.input_files(&spec.params)?)?,
         };
         let mut toolchain = self.toolchain.common.clone();
-        if kind.resource(&spec.params) == Resource::Device {
+        if kind.resource(&spec.params) != Resource::Cpu {
             toolchain.extend(self.toolchain.device.clone());
         }
         Ok(Fingerprint {
@@ -49,6 +50,7 @@ impl Fingerprinter<'_> {
             params: spec.params.keyed(),
             upstream,
             files,
+            commands: spec.commands.clone(),
             toolchain,
         })
     }

@@ -27,6 +27,12 @@ pub enum ParamType {
         max: f64,
     },
     Bool,
+    /// `true`, `false` or an integer in `0..=max`: `false` is 0 and `true` is 1, and those two
+    /// counts are keyed as the booleans (a parameter that was a flag keeps its keys when it
+    /// becomes a count).
+    CountOrBool {
+        max: i64,
+    },
     Str,
     /// Exactly `digits` hexadecimal digits, either case (a digest such as a sha256).
     Hex {
@@ -35,6 +41,9 @@ pub enum ParamType {
     Path,
     Choice(&'static [&'static str]),
     StrList,
+    /// A list whose entries are strings, or one-entry mappings whose key is one of the tags and
+    /// whose value is a string (`[scripts/fit.py, {module: mypkg}]`); in the key as written.
+    TaggedStrList(&'static [&'static str]),
     /// A command line: a list of strings, numbers and booleans taken as the text they are
     /// written as (`--lr, ${lr}` with a float `lr`).
     Args,
@@ -90,11 +99,16 @@ impl ParamSpec {
             ParamType::Int { min, max } => format!("an integer in {min}..={max}"),
             ParamType::Float { min, max } => format!("a number in [{min}, {max}]"),
             ParamType::Bool => "true or false".into(),
+            ParamType::CountOrBool { max } => format!("true, false or an integer in 0..={max}"),
             ParamType::Str => "a string".into(),
             ParamType::Hex { digits } => format!("{digits} hexadecimal digits"),
             ParamType::Path => "a path".into(),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
             ParamType::StrList => "a list of strings".into(),
+            ParamType::TaggedStrList(tags) => {
+                let tags: Vec<String> = tags.iter().map(|t| format!("{{{t}: …}}")).collect();
+                format!("a list of strings and {}", tags.join(", "))
+            }
             ParamType::Args => "a list of strings (numbers and booleans as text)".into(),
             ParamType::FloatList { min, max } => format!("a list of numbers in [{min}, {max}]"),
             ParamType::Scalars => "a mapping of names to strings, numbers or booleans".into(),
@@ -153,7 +167,12 @@ impl ParamSpec {
                 .map(|item| number_in(item, *min, *max).map(Json::from).ok_or_else(wrong))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Json::Array),
-            (ParamType::Bool, Value::Bool(v)) => Ok(Json::from(*v)),
+            (ParamType::Bool | ParamType::CountOrBool { .. }, Value::Bool(v)) => Ok(Json::from(*v)),
+            (ParamType::CountOrBool { max }, Value::Int(v)) => match *v {
+                0 | 1 => Ok(Json::from(*v == 1)),
+                v if (2..=*max).contains(&v) => Ok(Json::from(v)),
+                _ => Err(wrong()),
+            },
             (ParamType::Str | ParamType::Path, Value::Str(v)) => Ok(Json::from(v.as_str())),
             (ParamType::Hex { digits }, Value::Str(v))
                 if v.len() == *digits && v.chars().all(|c| c.is_ascii_hexdigit()) =>
@@ -174,6 +193,21 @@ impl ParamSpec {
             (ParamType::StrList, Value::Seq(items)) => items
                 .iter()
                 .map(|item| item.as_str().map(Json::from).ok_or_else(wrong))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Json::Array),
+            (ParamType::TaggedStrList(tags), Value::Seq(items)) => items
+                .iter()
+                .map(|item| match &item.value {
+                    Value::Str(v) => Ok(Json::from(v.as_str())),
+                    Value::Map(entries) => match &entries[..] {
+                        [(tag, value)] if tags.contains(&tag.name.as_str()) => {
+                            let text = value.as_str().ok_or_else(wrong)?;
+                            Ok(serde_json::json!({ tag.name.as_str(): text }))
+                        }
+                        _ => Err(wrong()),
+                    },
+                    _ => Err(wrong()),
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Json::Array),
             (ParamType::Args, Value::Seq(items)) => items
@@ -458,6 +492,17 @@ impl Params {
         self.get(name).as_bool().unwrap_or_else(|| panic!("parameter `{name}` is not a boolean"))
     }
 
+    /// A [`ParamType::CountOrBool`] parameter as its count.
+    pub fn count(&self, name: &str) -> u32 {
+        match self.get(name) {
+            Json::Bool(flag) => u32::from(*flag),
+            value => value
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or_else(|| panic!("parameter `{name}` is not a count")),
+        }
+    }
+
     pub fn str(&self, name: &str) -> &str {
         self.get(name).as_str().unwrap_or_else(|| panic!("parameter `{name}` is not a string"))
     }
@@ -520,6 +565,23 @@ impl Params {
         let list =
             self.get(name).as_array().unwrap_or_else(|| panic!("parameter `{name}` is not a list"));
         list.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+    }
+
+    /// A [`ParamType::TaggedStrList`] parameter: each entry's tag (`None` for a plain string)
+    /// and text.
+    pub fn tagged_str_list(&self, name: &str) -> Vec<(Option<String>, String)> {
+        let list =
+            self.get(name).as_array().unwrap_or_else(|| panic!("parameter `{name}` is not a list"));
+        list.iter()
+            .map(|entry| match entry {
+                Json::String(text) => (None, text.clone()),
+                Json::Object(tagged) => {
+                    let (tag, text) = tagged.iter().next().expect("one entry per tagged item");
+                    (Some(tag.clone()), text.as_str().unwrap_or_default().to_string())
+                }
+                _ => panic!("parameter `{name}` is not a list of strings and tagged strings"),
+            })
+            .collect()
     }
 
     /// Panics on undeclared names: stages only read what they declared, and validation filled it.
@@ -633,5 +695,57 @@ mod tests {
         let errors = parse("vars:\n  lr: [1, 2]\n").unwrap_err();
         assert!(errors[0].message.contains("`vars.lr` must be a string, number or boolean"));
         assert_eq!(errors[0].location.as_ref().unwrap().line, 2);
+    }
+
+    #[test]
+    fn counts_key_their_flags_as_booleans_and_tagged_lists_keep_their_tags() {
+        let specs = [
+            ParamSpec::new(
+                "device",
+                ParamType::CountOrBool { max: 64 },
+                ParamDefault::Bool(false),
+                "d",
+            ),
+            ParamSpec::new(
+                "deps",
+                ParamType::TaggedStrList(&["module"]),
+                ParamDefault::StrList(&[]),
+                "deps",
+            ),
+        ];
+        let parse = |text: &str| {
+            let node = yaml::parse(Path::new("p.yaml"), text).unwrap();
+            Params::validate(&specs, Some(&node), "command")
+        };
+        for (written, keyed, count) in [
+            ("true", serde_json::json!(true), 1),
+            ("1", serde_json::json!(true), 1),
+            ("0", serde_json::json!(false), 0),
+            ("4", serde_json::json!(4), 4),
+        ] {
+            let p = parse(&format!("device: {written}")).unwrap();
+            assert_eq!(
+                (p.keyed()["device"].clone(), p.count("device")),
+                (keyed, count),
+                "{written}"
+            );
+        }
+        for bad in ["-1", "65", "2.5", "two"] {
+            let errors = parse(&format!("device: {bad}")).unwrap_err();
+            assert!(errors[0].message.contains("true, false or an integer in 0..=64"), "{bad}");
+        }
+        let p = parse("deps: [a.py, {module: mypkg}]").unwrap();
+        assert_eq!(p.keyed()["deps"], serde_json::json!(["a.py", {"module": "mypkg"}]));
+        assert_eq!(
+            p.tagged_str_list("deps"),
+            [(None, "a.py".to_string()), (Some("module".to_string()), "mypkg".to_string())]
+        );
+        for bad in ["[{modul: x}]", "[{module: x, other: y}]", "[{module: [x]}]", "[1]"] {
+            let errors = parse(&format!("deps: {bad}")).unwrap_err();
+            assert!(
+                errors[0].message.contains("a list of strings and {module: …}"),
+                "{bad}: {errors:?}"
+            );
+        }
     }
 }

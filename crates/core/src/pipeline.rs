@@ -78,6 +78,9 @@ pub struct StageSpec {
     /// The content digest of every external file it reads (label → digest), once
     /// [`Pipeline::digest_inputs`] has read them; `None` before.
     pub files: Option<BTreeMap<String, String>>,
+    /// The output digest of its key command, by the command's label (`key_commands`); empty
+    /// without one, and before `KeyOutputs::apply`.
+    pub commands: BTreeMap<String, String>,
 }
 
 impl Pipeline {
@@ -90,7 +93,8 @@ impl Pipeline {
 
     /// What a stage instance is, whatever its upstream stages output: the blake3 digest of its
     /// kind, its keyed parameters, the content of the external files it reads (its data, a
-    /// command's script; once [`Pipeline::digest_inputs`] has read them) and, by input role,
+    /// command's script; once [`Pipeline::digest_inputs`] has read them), the output of its key
+    /// command (the environment `pip freeze` describes) and, by input role,
     /// the definitions of its upstream stages. Refs record it beside the key of each result, so
     /// that a result can be told to come from the configuration a manifest describes, or from
     /// an earlier one (a stale row: other parameters, or an edited script or dataset). Unlike
@@ -177,10 +181,17 @@ fn define<'a>(
             hasher.update(&[0]);
             hasher.update(define(lookup, upstream, known).as_bytes());
         }
-        // Stages that read no file keep the definitions they had before files entered them.
+        // Stages that read no file (and have no key command) keep the definitions they had
+        // before files (and key commands) entered them.
         for (label, digest) in spec.files.iter().flatten() {
             hasher.update(&[1]);
             hasher.update(label.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(digest.as_bytes());
+        }
+        for (command, digest) in &spec.commands {
+            hasher.update(&[2]);
+            hasher.update(command.as_bytes());
             hasher.update(&[0]);
             hasher.update(digest.as_bytes());
         }

@@ -72,7 +72,8 @@ pub fn plan(
                 outputs.insert(name.to_string(), None);
                 let last = store.last_result(&pipeline.name, name)?;
                 ran_before = matches!(last, Previous::Result { .. });
-                let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint);
+                let kept = |digest: &str| store.key_output(digest);
+                let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint, &kept);
                 let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
                 workspace_reasons(
                     store,

@@ -5,7 +5,13 @@
 //! runs anything itself, so its rules can be read and tested alone:
 //!
 //! - a stage starts when every upstream stage is done and a slot of its resource is free (a
-//!   CPU job, up to `jobs`; or a device slot);
+//!   CPU job, up to `jobs`; or device slots: one on each of as many different devices as it
+//!   takes, all at once, so that a stage of several GPUs sees that many GPUs);
+//! - device stages start in dependency order: once a ready one waits for devices, those after
+//!   it wait too, so that stages of one device cannot keep a stage of several from ever
+//!   finding them free together (the scheduler refuses, before anything runs, a stage that
+//!   takes more devices than the run has and would wait forever, and caps a cached one, which
+//!   only looks its result up);
 //! - a stage whose upstream failed or was skipped is skipped, naming the stage;
 //! - a stage that found an upstream output corrupt (set aside by then) runs again after that
 //!   upstream stage has run again, at most [`MAX_RECOMPUTES`] times; then it fails.
@@ -77,14 +83,15 @@ impl<'p> RunState<'p> {
         }
     }
 
-    /// Marks the stages that may start now as started, taking a slot each, and returns them
-    /// with their device slot (`None`: a CPU job) and their upstream results. Stages whose
+    /// Marks the stages that may start now as started, taking their slots, and returns them
+    /// with their device slots (none: a CPU job) and their upstream results. Stages whose
     /// upstream failed are skipped on the way; `skipped` hears of each.
     pub fn start_ready(
         &mut self,
         mut skipped: impl FnMut(&str, &str),
-    ) -> Vec<(&'p str, Option<String>, HashMap<String, Entry>)> {
+    ) -> Vec<(&'p str, Vec<String>, HashMap<String, Entry>)> {
         let mut ready = Vec::new();
+        let mut devices_awaited = false;
         for i in 0..self.nodes.len() {
             let node = &self.nodes[i];
             let name = node.name;
@@ -106,12 +113,17 @@ impl<'p> RunState<'p> {
             if !node.inputs.iter().all(|u| self.done.contains_key(u)) {
                 continue;
             }
-            let device = match node.resource {
-                Resource::Cpu if self.running_cpu < self.jobs => None,
-                Resource::Device if !self.free_devices.is_empty() => {
-                    Some(self.free_devices.remove(0))
-                }
-                _ => continue,
+            let devices = match node.resource {
+                Resource::Cpu if self.running_cpu < self.jobs => Vec::new(),
+                Resource::Cpu => continue,
+                Resource::Devices(_) if devices_awaited => continue,
+                Resource::Devices(n) => match take_devices(&mut self.free_devices, n.get()) {
+                    Some(devices) => devices,
+                    None => {
+                        devices_awaited = true;
+                        continue;
+                    }
+                },
             };
             if node.resource == Resource::Cpu {
                 self.running_cpu += 1;
@@ -120,7 +132,7 @@ impl<'p> RunState<'p> {
             self.started.insert(name);
             let upstream =
                 node.inputs.iter().map(|u| (u.to_string(), self.done[u].clone())).collect();
-            ready.push((name, device, upstream));
+            ready.push((name, devices, upstream));
         }
         ready
     }
@@ -130,20 +142,20 @@ impl<'p> RunState<'p> {
         self.running > 0
     }
 
-    /// Records how `name`, started with `device`, ended; `published` says whether a key's
+    /// Records how `name`, started with `devices`, ended; `published` says whether a key's
     /// result is in the store (a corrupt upstream result that was set aside is not).
     pub fn finish(
         &mut self,
         name: &'p str,
-        device: Option<String>,
+        devices: Vec<String>,
         ended: Ended,
         published: impl Fn(&str) -> bool,
     ) -> Next {
         self.running -= 1;
-        match device {
-            Some(device) => self.free_devices.push(device),
-            None => self.running_cpu -= 1,
+        if devices.is_empty() {
+            self.running_cpu -= 1;
         }
+        self.free_devices.extend(devices);
         match ended {
             Ended::Ok(outcome, entry) => {
                 self.done.insert(name, *entry);
@@ -185,6 +197,27 @@ impl<'p> RunState<'p> {
     }
 }
 
+/// A free slot on each of `n` different devices, the first free ones in slot order, taken
+/// out of `free`; `None` (and nothing taken) while fewer than `n` devices have a free slot.
+fn take_devices(free: &mut Vec<String>, n: u32) -> Option<Vec<String>> {
+    let mut chosen: Vec<usize> = Vec::new();
+    for (i, device) in free.iter().enumerate() {
+        if chosen.len() == n as usize {
+            break;
+        }
+        if !chosen.iter().any(|&c| free[c] == *device) {
+            chosen.push(i);
+        }
+    }
+    if chosen.len() < n as usize {
+        return None;
+    }
+    // Removed from the last, so that the positions before stay right.
+    let mut taken: Vec<String> = chosen.into_iter().rev().map(|i| free.remove(i)).collect();
+    taken.reverse();
+    Some(taken)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -200,6 +233,7 @@ mod tests {
             params: Default::default(),
             upstream: Default::default(),
             files: Default::default(),
+            commands: Default::default(),
             toolchain: Default::default(),
         };
         let record = Record {
@@ -233,15 +267,15 @@ mod tests {
         RunState::new(
             vec![
                 node("a", &[], Resource::Cpu),
-                node("b", &["a"], Resource::Device),
-                node("c", &["b"], Resource::Device),
+                node("b", &["a"], Resource::DEVICE),
+                node("c", &["b"], Resource::DEVICE),
             ],
             1,
             vec!["cpu".into()],
         )
     }
 
-    fn names(ready: Vec<(&str, Option<String>, HashMap<String, Entry>)>) -> Vec<&str> {
+    fn names(ready: Vec<(&str, Vec<String>, HashMap<String, Entry>)>) -> Vec<&str> {
         ready.into_iter().map(|(n, _, _)| n).collect()
     }
 
@@ -249,13 +283,13 @@ mod tests {
     fn a_corrupt_input_runs_its_stage_again_then_the_reader() {
         let mut state = chain();
         assert_eq!(names(state.start_ready(|_, _| {})), ["a"]);
-        assert_eq!(state.finish("a", None, ran("ka"), |_| true), Next::Continue);
+        assert_eq!(state.finish("a", Vec::new(), ran("ka"), |_| true), Next::Continue);
         assert_eq!(names(state.start_ready(|_, _| {})), ["b"]);
         let corrupt = Ended::CorruptInput { upstream: "a".into(), error: "corrupt".into() };
-        let next = state.finish("b", Some("cpu".into()), corrupt, |key| key != "ka");
+        let next = state.finish("b", vec!["cpu".into()], corrupt, |key| key != "ka");
         assert_eq!(next, Next::Recompute { upstream: "a".into(), error: "corrupt".into() });
         assert_eq!(names(state.start_ready(|_, _| {})), ["a"], "a runs again first");
-        state.finish("a", None, ran("ka2"), |_| true);
+        state.finish("a", Vec::new(), ran("ka2"), |_| true);
         assert_eq!(names(state.start_ready(|_, _| {})), ["b"]);
     }
 
@@ -263,12 +297,12 @@ mod tests {
     fn recomputing_stops_after_the_limit_and_skips_what_follows() {
         let mut state = chain();
         state.start_ready(|_, _| {});
-        state.finish("a", None, ran("ka"), |_| true);
+        state.finish("a", Vec::new(), ran("ka"), |_| true);
         for round in 0..=MAX_RECOMPUTES {
             assert_eq!(names(state.start_ready(|_, _| {})), ["b"], "round {round}");
             let corrupt = Ended::CorruptInput { upstream: "a".into(), error: "bad".into() };
             // `a`'s result stays published: only `b` runs again.
-            let next = state.finish("b", Some("cpu".into()), corrupt, |_| true);
+            let next = state.finish("b", vec!["cpu".into()], corrupt, |_| true);
             if round < MAX_RECOMPUTES {
                 assert_eq!(next, Next::Recompute { upstream: "a".into(), error: "bad".into() });
             } else {
@@ -291,8 +325,8 @@ mod tests {
         let node = |name, resource| Node { name, inputs: Vec::new(), resource };
         let mut state = RunState::new(
             vec![
-                node("x", Resource::Device),
-                node("y", Resource::Device),
+                node("x", Resource::DEVICE),
+                node("y", Resource::DEVICE),
                 node("z", Resource::Cpu),
             ],
             1,
@@ -300,7 +334,54 @@ mod tests {
         );
         assert_eq!(names(state.start_ready(|_, _| {})), ["x", "z"]);
         assert!(state.start_ready(|_, _| {}).is_empty());
-        state.finish("x", Some("cuda:0".into()), ran("kx"), |_| true);
+        state.finish("x", vec!["cuda:0".into()], ran("kx"), |_| true);
         assert_eq!(names(state.start_ready(|_, _| {})), ["y"]);
+    }
+
+    #[test]
+    fn a_stage_of_several_devices_takes_a_slot_on_each_at_once_and_is_not_starved() {
+        let node = |name, n: u32| Node {
+            name,
+            inputs: Vec::new(),
+            resource: match std::num::NonZeroU32::new(n) {
+                Some(n) => Resource::Devices(n),
+                None => Resource::Cpu,
+            },
+        };
+        // Three GPUs, two slots each.
+        let slots = ["cuda:0", "cuda:0", "cuda:1", "cuda:1", "cuda:2", "cuda:2"];
+        let mut state = RunState::new(
+            vec![node("one", 1), node("wide", 3), node("two", 2), node("late", 1), node("cpu", 0)],
+            1,
+            slots.iter().map(|s| s.to_string()).collect(),
+        );
+        let started = state.start_ready(|_, _| {});
+        let taken: Vec<(&str, Vec<String>)> = started.into_iter().map(|(n, d, _)| (n, d)).collect();
+        assert_eq!(
+            taken,
+            [
+                ("one", vec!["cuda:0".to_string()]),
+                ("wide", vec!["cuda:0".into(), "cuda:1".into(), "cuda:2".into()]),
+                // `two` needs two devices; `cuda:1` and `cuda:2` have a slot each.
+                ("two", vec!["cuda:1".into(), "cuda:2".into()]),
+                ("cpu", vec![]),
+            ]
+        );
+        // `late` waits though nothing is free; a second wide stage would wait as well.
+        assert!(state.start_ready(|_, _| {}).is_empty());
+        state.finish("two", vec!["cuda:1".into(), "cuda:2".into()], ran("k2"), |_| true);
+        assert_eq!(names(state.start_ready(|_, _| {})), ["late"]);
+
+        // Behind a waiting wide stage, stages of one device wait too.
+        let mut state = RunState::new(
+            vec![node("a", 1), node("wide", 2), node("b", 1)],
+            1,
+            vec!["cuda:0".into(), "cuda:1".into()],
+        );
+        assert_eq!(names(state.start_ready(|_, _| {})), ["a"]);
+        state.finish("a", vec!["cuda:0".into()], ran("ka"), |_| true);
+        assert_eq!(names(state.start_ready(|_, _| {})), ["wide"]);
+        state.finish("wide", vec!["cuda:0".into(), "cuda:1".into()], ran("kw"), |_| true);
+        assert_eq!(names(state.start_ready(|_, _| {})), ["b"]);
     }
 }

@@ -11,21 +11,23 @@
 //! `run_only` runs a single stage whose upstream stages are cached: `ablate run --only`, and
 //! each job of a Slurm submission.
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, mpsc};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 
 use super::clock::unix_seconds;
 use super::dag::Dag;
+use super::diagnostic::{Diagnostic, Diagnostics};
 use super::fingerprint::{Fingerprint, StageKey, why_dirty};
 use super::interrupt;
 use super::keys::Fingerprinter;
 use super::manifest::Manifest;
 use super::metrics::{MetricSource, write_parquet};
 use super::pipeline::{Pipeline, StageSpec};
-use super::plan::workspace_reasons;
+use super::plan::{Status, plan, workspace_reasons};
 use super::progress::Progress;
 use super::run_record::{Environment, Outcome, RunReport};
 use super::run_state::{Ended, Next, Node, RunState};
@@ -89,13 +91,19 @@ impl Scheduler<'_> {
                 })
                 .collect(),
         );
+        // A stage that takes more devices than the run has is cached (see `check_devices`): it
+        // takes what there is to find its result, and fails should that be gone meanwhile.
+        let available = NonZeroU32::new(distinct(&self.options.devices).len() as u32);
         let nodes = self
             .dag
             .topological()
             .map(|name| {
                 let spec = self.pipeline.stage(name).expect("dag nodes are stages");
-                let resource =
-                    self.registry.get(&spec.kind).expect("validated").resource(&spec.params);
+                let kind = self.registry.get(&spec.kind).expect("validated");
+                let resource = match (kind.resource(&spec.params), available) {
+                    (Resource::Devices(n), Some(available)) => Resource::Devices(n.min(available)),
+                    (resource, _) => resource,
+                };
                 Node { name, inputs: spec.inputs.values().map(String::as_str).collect(), resource }
             })
             .collect();
@@ -166,36 +174,35 @@ impl Scheduler<'_> {
     /// back into `state` (see `run_state`), until nothing runs.
     fn run_until_done<'p>(&'p self, state: &mut RunState<'p>, journal: &RunReport) {
         let verified = Mutex::new(HashSet::new());
-        let (tx, rx) = mpsc::channel::<(&str, Option<String>, Ended)>();
+        let (tx, rx) = mpsc::channel::<(&str, Vec<String>, Ended)>();
         std::thread::scope(|scope| {
             loop {
                 let skipped = |name: &str, blocker: &str| {
                     self.progress.line(&format!("  skip {name} (upstream {blocker} failed)"));
                     self.progress.stage_ended(name, false, 0.0);
                 };
-                for (name, device, upstream) in state.start_ready(skipped) {
+                for (name, devices, upstream) in state.start_ready(skipped) {
                     let spec = self.pipeline.stage(name).expect("stage exists");
                     self.progress.stage_started(name);
                     let (tx, verified) = (tx.clone(), &verified);
                     scope.spawn(move || {
-                        let ended =
-                            match self.run_caught(spec, &upstream, verified, device.as_deref()) {
-                                Ok((outcome, entry)) => Ended::Ok(outcome, Box::new(entry)),
-                                Err(error) => match error.downcast_ref::<CorruptInput>() {
-                                    Some(corrupt) => Ended::CorruptInput {
-                                        upstream: corrupt.stage.clone(),
-                                        error: format!("{error:#}"),
-                                    },
-                                    None => Ended::Failed(format!("{error:#}")),
+                        let ended = match self.run_caught(spec, &upstream, verified, &devices) {
+                            Ok((outcome, entry)) => Ended::Ok(outcome, Box::new(entry)),
+                            Err(error) => match error.downcast_ref::<CorruptInput>() {
+                                Some(corrupt) => Ended::CorruptInput {
+                                    upstream: corrupt.stage.clone(),
+                                    error: format!("{error:#}"),
                                 },
-                            };
-                        let _ = tx.send((name, device, ended));
+                                None => Ended::Failed(format!("{error:#}")),
+                            },
+                        };
+                        let _ = tx.send((name, devices, ended));
                     });
                 }
                 if !state.running() {
                     break;
                 }
-                let (name, device, ended) = rx.recv().expect("workers send before exiting");
+                let (name, devices, ended) = rx.recv().expect("workers send before exiting");
                 match &ended {
                     Ended::Ok(Outcome::Ran { seconds, .. }, _) => {
                         self.progress.stage_ended(name, true, *seconds)
@@ -206,7 +213,7 @@ impl Scheduler<'_> {
                     self.record_outcome(journal, name, outcome);
                 }
                 let published = |key: &str| self.store.entries_dir().join(key).exists();
-                match state.finish(name, device, ended, published) {
+                match state.finish(name, devices, ended, published) {
                     Next::Continue => {}
                     Next::Recompute { upstream, error } => self
                         .progress
@@ -256,17 +263,11 @@ impl Scheduler<'_> {
             outputs.insert(name.to_string(), Some(entry.record.output.clone()));
             upstream.insert(name.to_string(), entry);
         }
-        let device = match self.registry.get(&spec.kind).expect("validated").resource(&spec.params)
+        let wanted = self.registry.get(&spec.kind).expect("validated").resource(&spec.params);
+        let mut devices = distinct(&self.options.devices);
+        devices.truncate(wanted.devices() as usize);
+        let outcome = match self.run_caught(spec, &upstream, &Mutex::new(HashSet::new()), &devices)
         {
-            Resource::Device => self.options.devices.first().cloned(),
-            Resource::Cpu => None,
-        };
-        let outcome = match self.run_caught(
-            spec,
-            &upstream,
-            &Mutex::new(HashSet::new()),
-            device.as_deref(),
-        ) {
             Ok((outcome, _)) => outcome,
             Err(error) => {
                 let error = format!("{error:#}");
@@ -277,6 +278,34 @@ impl Scheduler<'_> {
         let seconds = started.elapsed().as_secs_f64();
         let stages = vec![(stage.to_string(), outcome)];
         Ok(RunReport::new(self.pipeline, self.options.device_kind(), started_at, seconds, stages))
+    }
+
+    /// Refuses, before anything runs, every stage (with `only`, that stage) that takes more
+    /// devices than the run has and is not cached: a plan tells, made only when some stage
+    /// takes that many (a cached stage needs no device).
+    pub fn check_devices(&self, only: Option<&str>) -> anyhow::Result<()> {
+        let available = distinct(&self.options.devices).len() as u32;
+        let wanted = |spec: &&StageSpec| {
+            let kind = self.registry.get(&spec.kind).expect("validated");
+            kind.resource(&spec.params).devices() > available
+        };
+        let mut too_wide: Vec<&StageSpec> = match only {
+            Some(stage) => self.pipeline.stage(stage).into_iter().collect(),
+            None => self.pipeline.stages.iter().collect(),
+        };
+        too_wide.retain(wanted);
+        if too_wide.is_empty() {
+            return Ok(());
+        }
+        let planned = plan(self.pipeline, self.dag, self.store, self.fingerprinter)?;
+        let cached: HashSet<&str> = planned
+            .iter()
+            .filter(|p| p.status == Status::Cached)
+            .map(|p| p.stage.as_str())
+            .collect();
+        too_wide.retain(|spec| !cached.contains(spec.name.as_str()));
+        refuse_too_wide(self.registry, too_wide.into_iter(), &self.options.devices)?;
+        Ok(())
     }
 
     /// Every stage `stage` reads from, directly or not.
@@ -299,9 +328,9 @@ impl Scheduler<'_> {
         spec: &StageSpec,
         upstream: &HashMap<String, Entry>,
         verified: &Mutex<HashSet<StageKey>>,
-        device: Option<&str>,
+        devices: &[String],
     ) -> anyhow::Result<(Outcome, Entry)> {
-        catch_unwind(AssertUnwindSafe(|| self.run_stage(spec, upstream, verified, device)))
+        catch_unwind(AssertUnwindSafe(|| self.run_stage(spec, upstream, verified, devices)))
             .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))))
     }
 
@@ -310,7 +339,7 @@ impl Scheduler<'_> {
         spec: &StageSpec,
         upstream: &HashMap<String, Entry>,
         verified: &Mutex<HashSet<StageKey>>,
-        device: Option<&str>,
+        devices: &[String],
     ) -> anyhow::Result<(Outcome, Entry)> {
         let outputs = upstream
             .iter()
@@ -331,16 +360,22 @@ impl Scheduler<'_> {
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
         }
-        let mut reasons =
-            why_dirty(&self.store.last_result(pipeline, &spec.name)?, Some(&key), &fingerprint);
+        let last = self.store.last_result(pipeline, &spec.name)?;
+        let kept = |digest: &str| self.store.key_output(digest);
+        let mut reasons = why_dirty(&last, Some(&key), &fingerprint, &kept);
         let kind = self.registry.get(&spec.kind).expect("validated");
         workspace_reasons(self.store, None, kind.info(), spec, &fingerprint, &mut reasons);
         let _lock = self.store.lock(&key)?;
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
         }
+        let wanted = kind.resource(&spec.params).devices() as usize;
+        if devices.len() < wanted {
+            bail!("it takes {wanted} devices, and this run has {}", devices.len());
+        }
         let reasons: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
-        let on = device.map(|d| format!(" on {d}")).unwrap_or_default();
+        let on =
+            if devices.is_empty() { String::new() } else { format!(" on {}", devices.join(", ")) };
         self.progress.line(&format!("▶ {} ({}){on}: {}", spec.name, spec.kind, reasons.join("; ")));
 
         self.verify_inputs(spec, upstream, verified)?;
@@ -371,7 +406,7 @@ impl Scheduler<'_> {
                 .map(|(role, stage)| (role.clone(), upstream[stage].out_dir()))
                 .collect(),
             out_dir: staging.out_dir(),
-            device: device.map(String::from),
+            devices: devices.to_vec(),
             workspace: workspace.as_ref().map(|(dir, _)| dir.clone()),
             progress: self.progress,
             report: StageReport::default(),
@@ -453,6 +488,44 @@ impl Scheduler<'_> {
         )?;
         Ok(entry)
     }
+}
+
+/// Refuses each of `stages` that takes more devices than `slots` are on (slots of one device
+/// count once): it could never start, and would wait for them forever.
+pub fn refuse_too_wide<'a>(
+    registry: &Registry,
+    stages: impl Iterator<Item = &'a StageSpec>,
+    slots: &[String],
+) -> Result<(), Diagnostics> {
+    let available = distinct(slots);
+    let diagnostics: Vec<Diagnostic> = stages
+        .filter_map(|spec| {
+            let kind = registry.get(&spec.kind).expect("validated");
+            let wanted = kind.resource(&spec.params).devices();
+            (wanted as usize > available.len()).then(|| {
+                Diagnostic::new(format!(
+                    "stage `{}` takes {wanted} devices, and this run has {} ({}): it could never start",
+                    spec.name,
+                    available.len(),
+                    available.join(", ")
+                ))
+                .at(&spec.location)
+                .hint("give the run as many GPUs (`--device cuda` where there are enough, `--device cuda:0,1,…`, or `--executor slurm --device cuda`, whose job asks for them), or take fewer")
+            })
+        })
+        .collect();
+    if diagnostics.is_empty() { Ok(()) } else { Err(Diagnostics(diagnostics)) }
+}
+
+/// The devices of `slots`, each once, in slot order.
+fn distinct(slots: &[String]) -> Vec<String> {
+    let mut devices: Vec<String> = Vec::new();
+    for slot in slots {
+        if !devices.contains(slot) {
+            devices.push(slot.clone());
+        }
+    }
+    devices
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

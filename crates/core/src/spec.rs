@@ -430,6 +430,7 @@ fn validate_stage(
             params,
             location: key.location.clone(),
             files: None,
+            commands: BTreeMap::new(),
         }),
         Ok(_) => Err(diagnostics),
         Err(mut errors) => {

@@ -2,10 +2,12 @@
 //!
 //! The engine core never sees tensors: a kind declares its parameters (and checks on them that
 //! types alone do not make), its input roles (or any role, [`InputSpec::any`]), the files it
-//! reads (their contents enter its cache key) and whether it needs a compute device; `run` gets
+//! reads (their contents enter its cache key), the program whose output describes the rest of
+//! its environment ([`KeyCommand`]) and how many compute devices it needs; `run` gets
 //! a [`StageContext`] with the upstream output folders and a fresh output folder, whose parent
 //! (the staging folder) may hold files kept beside the result but outside its digest.
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use super::metrics::MetricRow;
@@ -17,8 +19,22 @@ use super::progress::{Progress, Units};
 pub enum Resource {
     /// Runs on CPU threads; independent CPU stages run in parallel.
     Cpu,
-    /// Needs a compute device (a GPU, or the CPU when no GPU is used); one stage per device slot.
-    Device,
+    /// Needs this many compute devices (GPUs, or the CPU when no GPU is used): a slot on each of
+    /// that many different devices, taken at once (see `run_state`).
+    Devices(NonZeroU32),
+}
+
+impl Resource {
+    /// One device: what the native device stages need.
+    pub const DEVICE: Resource = Resource::Devices(NonZeroU32::MIN);
+
+    /// How many devices it takes; 0 for a CPU stage.
+    pub fn devices(self) -> u32 {
+        match self {
+            Resource::Cpu => 0,
+            Resource::Devices(n) => n.get(),
+        }
+    }
 }
 
 /// A named input of a stage kind, to be connected to another stage's output.
@@ -114,6 +130,26 @@ pub struct InputFile {
     pub path: PathBuf,
 }
 
+/// A program run before planning whose standard output enters a stage's key: what describes
+/// the environment beyond the files a stage names, e.g. `pip freeze` (a command stage's
+/// `key_cmd`). It runs as typed in a shell: in the current folder, with `ablate`'s environment
+/// (not the stage's `env`, so that a grid over a variable still runs it once); each distinct
+/// one runs once per `ablate` invocation (see `key_commands`).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct KeyCommand {
+    /// The program and its arguments (no shell).
+    pub argv: Vec<String>,
+}
+
+impl KeyCommand {
+    /// How keys and explanations name it: its arguments, spaced.
+    pub fn label(&self) -> String {
+        self.argv.join(" ")
+    }
+}
+
 /// What a stage kind declares about itself.
 #[derive(Debug)]
 pub struct KindInfo {
@@ -147,6 +183,11 @@ pub trait StageKind: Send + Sync {
     fn input_files(&self, _params: &Params) -> anyhow::Result<Vec<InputFile>> {
         Ok(Vec::new())
     }
+    /// The program whose output enters the key beside the files; none by default. Asked for
+    /// every stage while planning, so it must be cheap: it names the program, it runs nothing.
+    fn key_command(&self, _params: &Params) -> Option<KeyCommand> {
+        None
+    }
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()>;
 }
 
@@ -158,8 +199,9 @@ pub struct StageContext<'a> {
     pub inputs: BTreeMap<String, PathBuf>,
     /// Empty folder the stage writes its artifact into; published atomically on success.
     pub out_dir: PathBuf,
-    /// The device assigned to a [`Resource::Device`] stage, e.g. `cpu` or `cuda:0`.
-    pub device: Option<String>,
+    /// The devices assigned to a [`Resource::Devices`] stage, e.g. `[cpu]` or `[cuda:2,
+    /// cuda:3]`; empty for a CPU stage.
+    pub devices: Vec<String>,
     /// The stage's private folder that survives a killed run (kinds with a [`Workspace`]).
     pub workspace: Option<PathBuf>,
     pub progress: &'a Progress,
@@ -189,8 +231,9 @@ impl StageContext<'_> {
         self.workspace.as_deref().expect("the kind declares a workspace")
     }
 
+    /// The (first) device of a device stage, `cpu` for a CPU stage.
     pub fn device(&self) -> &str {
-        self.device.as_deref().unwrap_or("cpu")
+        self.devices.first().map_or("cpu", String::as_str)
     }
 
     pub fn metric(&mut self, row: MetricRow) {

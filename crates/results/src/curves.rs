@@ -89,6 +89,7 @@ mod tests {
                         params: Default::default(),
                         upstream: Default::default(),
                         files: Default::default(),
+                        commands: Default::default(),
                         toolchain: Default::default(),
                     },
                     output: String::new(),

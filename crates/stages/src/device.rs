@@ -1,8 +1,9 @@
-//! `--device auto|cpu|cuda[:N]`.
+//! `--device auto|cpu|cuda|cuda:N[,M…]`.
 //!
 //! Resolution needs no libtorch, so that planning and no-op runs stay fast: `auto` means every
-//! GPU the NVIDIA driver exposes (`/dev/nvidiaN`), else the CPU. The worker process checks that
-//! libtorch really sees the GPU before it uses it.
+//! GPU the NVIDIA driver exposes (`/dev/nvidiaN`), as many as `CUDA_VISIBLE_DEVICES` lists
+//! where it is set (a Slurm job's GPUs), else the CPU; `cuda:0,2` names GPUs as CUDA numbers
+//! them. The worker process checks that libtorch really sees a GPU before it uses it.
 
 /// The device slots a run may use, e.g. `["cuda:0", "cuda:1"]` or `["cpu"]`.
 pub fn resolve(spec: &str) -> anyhow::Result<Vec<String>> {
@@ -14,11 +15,20 @@ pub fn resolve(spec: &str) -> anyhow::Result<Vec<String>> {
         "cuda" => {
             ablate_core::invalid!("--device cuda: no NVIDIA GPU is visible (no /dev/nvidia0)")
         }
-        _ => match spec.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(index)) => vec![format!("cuda:{index}")],
-            _ => ablate_core::invalid!("--device `{spec}`: expected auto, cpu, cuda or cuda:N"),
+        _ => match spec.strip_prefix("cuda:").map(gpu_list) {
+            Some(Some(indices)) => indices.iter().map(|i| format!("cuda:{i}")).collect(),
+            _ => ablate_core::invalid!(
+                "--device `{spec}`: expected auto, cpu, cuda, cuda:N or cuda:N,M,… (distinct GPUs)"
+            ),
         },
     })
+}
+
+/// `0,2` → `[0, 2]`; `None` unless every entry is a number and none repeats.
+fn gpu_list(text: &str) -> Option<Vec<usize>> {
+    let indices: Vec<usize> = text.split(',').map(|i| i.parse().ok()).collect::<Option<_>>()?;
+    let distinct = indices.iter().enumerate().all(|(n, i)| !indices[..n].contains(i));
+    distinct.then_some(indices)
 }
 
 /// The device kind `spec` asks for, without needing a GPU here: a Slurm submission plans with
@@ -107,8 +117,15 @@ fn free_memory_mib(index: &str) -> Option<u64> {
     String::from_utf8_lossy(&output.stdout).trim().parse().ok()
 }
 
+/// The GPUs the driver exposes, no more than `CUDA_VISIBLE_DEVICES` lists where it is set.
 fn visible_gpus() -> usize {
-    (0..64).take_while(|i| std::path::Path::new(&format!("/dev/nvidia{i}")).exists()).count()
+    let exposed =
+        (0..64).take_while(|i| std::path::Path::new(&format!("/dev/nvidia{i}")).exists()).count();
+    match std::env::var("CUDA_VISIBLE_DEVICES") {
+        Ok(list) if list.trim().is_empty() => 0,
+        Ok(list) => exposed.min(list.split(',').count()),
+        Err(_) => exposed,
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +136,9 @@ mod tests {
     fn parses_device_specs() {
         assert_eq!(resolve("cpu").unwrap(), ["cpu"]);
         assert_eq!(resolve("cuda:1").unwrap(), ["cuda:1"]);
+        assert_eq!(resolve("cuda:0,2").unwrap(), ["cuda:0", "cuda:2"]);
+        assert!(resolve("cuda:0,0").is_err());
+        assert!(resolve("cuda:0,").is_err());
         assert!(resolve("tpu").is_err());
         assert_eq!(ablate_core::scheduler::device_kind(&["cuda:0".into()]), "cuda");
         assert_eq!(requested_kind("cuda").unwrap(), "cuda");

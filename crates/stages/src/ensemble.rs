@@ -35,7 +35,7 @@ pub const INFO: KindInfo = KindInfo {
         InputSpec::optional(DATA, "the dataset whose `split` tunes the thresholds"),
         InputSpec::any("a trained model from `train`, one per member"),
     ],
-    resource: Resource::Device,
+    resource: Resource::DEVICE,
     workspace: Workspace::None,
 };
 

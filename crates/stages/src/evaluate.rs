@@ -112,7 +112,7 @@ pub const INFO: KindInfo = KindInfo {
     doc: "per-label precision, recall, F1, AUROC and average precision, and their macro means, on a split",
     params: PARAMS,
     inputs: prediction::MODEL_AND_DATA,
-    resource: Resource::Device,
+    resource: Resource::DEVICE,
     workspace: Workspace::None,
 };
 

@@ -15,6 +15,6 @@ pub const INFO: KindInfo = KindInfo {
     doc: "write the submission CSV (id,<labels> with 0/1) for a split",
     params: PARAMS,
     inputs: prediction::MODEL_AND_DATA,
-    resource: Resource::Device,
+    resource: Resource::DEVICE,
     workspace: Workspace::None,
 };

@@ -53,7 +53,7 @@ pub const INFO: KindInfo = KindInfo {
     doc: "GradCAM overlays, maps and an index page for chosen images of a split",
     params: PARAMS,
     inputs: crate::prediction::MODEL_AND_DATA,
-    resource: Resource::Device,
+    resource: Resource::DEVICE,
     workspace: Workspace::None,
 };
 

@@ -106,7 +106,7 @@ pub const INFO: KindInfo = KindInfo {
             "the loss from a `loss` stage (binary cross-entropy without it)",
         ),
     ],
-    resource: Resource::Device,
+    resource: Resource::DEVICE,
     workspace: Workspace::Resume { extend: &["epochs"], safe: epochs_extendable },
 };
 

@@ -82,7 +82,7 @@ pub const INFO: KindInfo = KindInfo {
     doc: "balance the training labels with images from one VAE per minority label",
     params: PARAMS,
     inputs: &[InputSpec::required("data", "the dataset to augment, from `load` or `synthetic`")],
-    resource: Resource::Device,
+    resource: Resource::DEVICE,
     workspace: Workspace::None,
 };
 

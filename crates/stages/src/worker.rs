@@ -77,7 +77,7 @@ pub fn delegate(kind: WorkerKind, ctx: &mut StageContext) -> anyhow::Result<()> 
         params: ctx.params.values().clone(),
         inputs: ctx.inputs.clone(),
         out_dir: ctx.out_dir.clone(),
-        device: ctx.device.clone(),
+        device: ctx.devices.first().cloned(),
         workspace: ctx.workspace.clone(),
         result: work.join("worker-result.json"),
     };
@@ -222,7 +222,7 @@ fn run_job(
         params: &params,
         inputs: job.inputs,
         out_dir: job.out_dir,
-        device: job.device,
+        devices: job.device.into_iter().collect(),
         workspace: job.workspace,
         progress,
         report: StageReport::default(),

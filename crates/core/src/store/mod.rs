@@ -14,6 +14,8 @@
 //!   refs/<pipeline>/<stage>   key of the last result of each stage instance (see `refs`)
 //!   refs/<pipeline>/manifest.json   the pipeline's stages and variants at its last run
 //!   toolchain/<digest>.json   the versions a torch worker binary reports (see `toolchain`)
+//!   key-outputs/<digest>.txt  what a key command printed (`key_cmd`: `pip freeze`), by the
+//!                             digest keys hold, to explain a change (see `key_commands`)
 //!   runs/                     one summary per `ablate run`
 //!   slurm/                    submissions of `ablate run --executor slurm` (see `slurm`)
 //!   stat-cache                file stat → digest memo
@@ -421,6 +423,26 @@ impl Store {
             .collect();
         runs.sort_by_key(|(started, written, _)| (*started, *written));
         Ok(runs.into_iter().map(|(_, _, report)| report).collect())
+    }
+
+    /// What a key command printed, by the digest of its output, where it is kept.
+    pub fn key_output(&self, digest: &str) -> Option<String> {
+        fs::read_to_string(self.key_outputs_dir().join(format!("{digest}.txt"))).ok()
+    }
+
+    /// Keeps what a key command printed under its digest (not in a read-only cache; a few
+    /// kilobytes once per distinct output, which `gc` leaves: explanations read old ones).
+    pub fn keep_key_output(&self, digest: &str, text: &str) -> anyhow::Result<()> {
+        let path = self.key_outputs_dir().join(format!("{digest}.txt"));
+        if !self.writable || path.exists() {
+            return Ok(());
+        }
+        fs::create_dir_all(self.key_outputs_dir())?;
+        write_atomically(&path, text.as_bytes())
+    }
+
+    fn key_outputs_dir(&self) -> PathBuf {
+        self.root.join("key-outputs")
     }
 
     /// What the store knows of the last result of `stage` of `pipeline` (see `why_dirty`).

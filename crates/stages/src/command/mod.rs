@@ -7,18 +7,25 @@
 //! folder, read-only by convention; roles are the pipeline's own, see `names::NameKind::Role`),
 //! `ABLATE_VARS` (a JSON file of `vars`), `ABLATE_DEVICE` and `ABLATE_STAGE`, plus `env`. A
 //! CPU stage sees no GPU (`CUDA_VISIBLE_DEVICES` empty); with `device: true` it takes a device
-//! slot like a training, and on `cuda:N` sees that GPU alone, as `cuda:0` (`CUDA_VISIBLE_DEVICES=N`).
+//! slot like a training, and on `cuda:N` sees that GPU alone, as `cuda:0`; with `device: N` it
+//! takes a slot on each of N devices at once and sees those N GPUs, the first as `cuda:0`
+//! (`ABLATE_DEVICE`), so that it may start `torchrun --nproc-per-node N` (see `process`).
 //!
-//! Its key holds the parameters (argv, `vars`, `env`, `device`; not `timeout`), the content of
-//! every `deps` entry (folders recursively, without `__pycache__` and hidden entries; the stat
-//! cache saves re-reading them) and of the program `run[0]` names (on PATH: the interpreter),
+//! Its key holds the parameters (argv, `vars`, `env`, `device`, `key_cmd`; not `timeout`), the
+//! content of every `deps` entry (folders recursively, without `__pycache__` and hidden
+//! entries; the stat cache saves re-reading them; a `{module: name}` entry is the files of a
+//! Python module where the stage's interpreter finds it, see `modules`) and of the program
+//! `run[0]` names (on PATH: the interpreter), the output of `key_cmd` (e.g. `pip freeze`: the
+//! environment beyond `deps`, run once per `ablate` invocation; see `ablate_core::key_commands`),
 //! and the upstream output digests. Exit 0 publishes `ABLATE_OUT`; its `metrics.jsonl` becomes
 //! the stage's metrics (see `metrics`) and leaves the folder, so that timings written there do
 //! not defeat early cutoff. Anything else fails the stage with the last lines of its output,
 //! which is kept beside the result as `log.txt` (`process`).
 mod metrics;
+mod modules;
 mod process;
 
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,7 +36,7 @@ use ablate_core::params::{
     Item, ParamDefault as D, ParamProblem, ParamSpec, ParamType as T, Params,
 };
 use ablate_core::stage::{
-    InputFile, InputSpec, KindInfo, Resource, StageContext, StageKind, Workspace,
+    InputFile, InputSpec, KeyCommand, KindInfo, Resource, StageContext, StageKind, Workspace,
 };
 
 pub use process::kill_running;
@@ -45,9 +52,15 @@ const PARAMS: &[ParamSpec] = &[
     ),
     ParamSpec::new(
         "deps",
-        T::StrList,
+        T::TaggedStrList(&["module"]),
         D::StrList(&[]),
-        "files and folders whose content enters the key (the program's code)",
+        "files and folders whose content enters the key (the program's code); {module: name}: a Python module's files, where the stage's interpreter finds them",
+    ),
+    ParamSpec::new(
+        "key_cmd",
+        T::Args,
+        D::Absent,
+        "a command whose output enters the key, e.g. [python3, -m, pip, freeze]: the environment beyond `deps` (run once per ablate invocation)",
     ),
     ParamSpec::new(
         "vars",
@@ -58,9 +71,9 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("env", T::Scalars, D::NoScalars, "extra environment variables"),
     ParamSpec::new(
         "device",
-        T::Bool,
+        T::CountOrBool { max: 64 },
         D::Bool(false),
-        "take a device slot (a GPU: CUDA_VISIBLE_DEVICES) like a training",
+        "take a device slot (a GPU: CUDA_VISIBLE_DEVICES) like a training; N: a slot on each of N devices, all seen (torchrun)",
     ),
     ParamSpec::new(
         "timeout",
@@ -85,25 +98,64 @@ const INFO: KindInfo = KindInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandParams {
     pub run: Vec<String>,
-    pub deps: Vec<PathBuf>,
+    pub deps: Vec<Dep>,
+    pub key_cmd: Option<Vec<String>>,
     pub vars: Map<String, Json>,
     /// Names and values; numbers and booleans as they are written in JSON.
     pub env: Vec<(String, String)>,
-    pub device: bool,
+    /// How many devices it takes; 0 for a CPU stage.
+    pub device: u32,
     pub timeout: Option<Duration>,
+}
+
+/// An entry of `deps`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dep {
+    /// A file, or a folder and everything in it.
+    Path(PathBuf),
+    /// `{module: name}`: a Python module's files, where the stage's interpreter finds them.
+    Module(String),
 }
 
 impl CommandParams {
     pub fn decode(p: &Params) -> CommandParams {
         let text = |value: &Json| value.as_str().map_or_else(|| value.to_string(), String::from);
+        let dep = |(tag, text): (Option<String>, String)| match tag.as_deref() {
+            None => Dep::Path(PathBuf::from(text)),
+            Some("module") => Dep::Module(text),
+            Some(other) => unreachable!("`deps` declares no tag `{other}`"),
+        };
         CommandParams {
             run: p.str_list("run"),
-            deps: p.str_list("deps").into_iter().map(PathBuf::from).collect(),
+            deps: p.tagged_str_list("deps").into_iter().map(dep).collect(),
+            key_cmd: p.opt_str_list("key_cmd"),
             vars: p.scalars("vars").clone(),
             env: p.scalars("env").iter().map(|(k, v)| (k.clone(), text(v))).collect(),
-            device: p.bool("device"),
+            device: p.count("device"),
             timeout: p.opt_float("timeout").map(Duration::from_secs_f64),
         }
+    }
+
+    /// The modules among `deps`, with their positions in it.
+    fn modules(&self) -> Vec<(usize, &str)> {
+        let mut modules = Vec::new();
+        for (i, dep) in self.deps.iter().enumerate() {
+            if let Dep::Module(name) = dep {
+                modules.push((i, name.as_str()));
+            }
+        }
+        modules
+    }
+
+    /// The modules of `deps` where the stage's interpreter finds them (see `modules`), in the
+    /// order of [`CommandParams::modules`]; none and no interpreter without modules.
+    fn found_modules(&self) -> Result<Vec<modules::Found>, String> {
+        let names: Vec<String> = self.modules().iter().map(|(_, name)| name.to_string()).collect();
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let interpreter = modules::interpreter(&self.run[0])?;
+        modules::find(&interpreter, &self.env, &names)
     }
 }
 
@@ -113,7 +165,8 @@ impl StageKind for CommandKind {
     }
 
     fn resource(&self, params: &Params) -> Resource {
-        if CommandParams::decode(params).device { Resource::Device } else { Resource::Cpu }
+        NonZeroU32::new(CommandParams::decode(params).device)
+            .map_or(Resource::Cpu, Resource::Devices)
     }
 
     fn check(&self, params: &Params) -> Vec<ParamProblem> {
@@ -130,7 +183,9 @@ impl StageKind for CommandKind {
             }
         }
         for (i, dep) in p.deps.iter().enumerate() {
-            if !dep.exists() {
+            if let Dep::Path(dep) = dep
+                && !dep.exists()
+            {
                 problems.push(
                     ParamProblem::new(
                         "deps",
@@ -139,6 +194,20 @@ impl StageKind for CommandKind {
                     )
                     .hint("relative paths are read from the current folder; `${pipeline_dir}/…` names one beside the pipeline file"),
                 );
+            }
+        }
+        if !p.run.is_empty() {
+            problems.extend(module_problems(&p));
+        }
+        match p.key_cmd.as_deref().map(<[String]>::first) {
+            None => {}
+            Some(None) => problems.push(ParamProblem::new("key_cmd", None, "`key_cmd` is empty").hint(
+                "name a program whose output describes the environment, e.g. [python3, -m, pip, freeze]",
+            )),
+            Some(Some(program)) => {
+                if let Err(error) = Program::find(program) {
+                    problems.push(ParamProblem::new("key_cmd", Some(Item::Index(0)), error));
+                }
             }
         }
         for (name, _) in &p.env {
@@ -152,13 +221,32 @@ impl StageKind for CommandKind {
     fn input_files(&self, params: &Params) -> anyhow::Result<Vec<InputFile>> {
         let p = CommandParams::decode(params);
         let mut files = Vec::new();
+        let found = p.found_modules().map_err(anyhow::Error::msg)?;
         for dep in &p.deps {
-            deps_files(dep, &mut files)
-                .with_context(|| format!("cannot read deps entry {}", dep.display()))?;
+            match dep {
+                Dep::Path(path) => {
+                    deps_files(path, &|shown| format!("deps file {shown}"), &mut files)
+                        .with_context(|| format!("cannot read deps entry {}", path.display()))?;
+                }
+                Dep::Module(name) => {
+                    let module = found.iter().find(|m| m.name == *name).expect("found above");
+                    let label = |shown: &str| format!("deps module {name} ({shown})");
+                    let paths = module.paths.as_ref().map_err(|why| anyhow::anyhow!("{why}"))?;
+                    for path in paths {
+                        deps_files(path, &label, &mut files).with_context(|| {
+                            format!("cannot read module {name} at {}", path.display())
+                        })?;
+                    }
+                }
+            }
         }
         let program = Program::find(&p.run[0]).map_err(anyhow::Error::msg)?;
         files.push(program.input_file());
         Ok(files)
+    }
+
+    fn key_command(&self, params: &Params) -> Option<KeyCommand> {
+        CommandParams::decode(params).key_cmd.map(|argv| KeyCommand { argv })
     }
 
     fn run(&self, ctx: &mut StageContext) -> anyhow::Result<()> {
@@ -178,6 +266,24 @@ impl StageKind for CommandKind {
             ran.as_secs_f64()
         ));
         Ok(())
+    }
+}
+
+/// What keeps the modules of `deps` from being found, at each module's entry.
+fn module_problems(p: &CommandParams) -> Vec<ParamProblem> {
+    let problem = |i: usize, message: String| {
+        ParamProblem::new("deps", Some(Item::Index(i)), message).hint(
+            "a module is found as the program imports it: through PYTHONPATH (set it in `env`) and the interpreter's site-packages, not beside the script (name such a file as a path)",
+        )
+    };
+    match p.found_modules() {
+        Ok(found) => p
+            .modules()
+            .into_iter()
+            .zip(found)
+            .filter_map(|((i, _), module)| module.paths.err().map(|why| problem(i, why)))
+            .collect(),
+        Err(why) => p.modules().into_iter().map(|(i, _)| problem(i, why.clone())).collect(),
     }
 }
 
@@ -249,11 +355,16 @@ fn shown(path: &Path) -> String {
 }
 
 /// The files of a `deps` entry: the file, or every file under the folder, in name order,
-/// without `__pycache__` and hidden entries (what an interpreter or an editor leaves there).
-fn deps_files(entry: &Path, files: &mut Vec<InputFile>) -> std::io::Result<()> {
+/// without `__pycache__` and hidden entries (what an interpreter or an editor leaves there);
+/// each labelled by `label` from its path as labels show it.
+fn deps_files(
+    entry: &Path,
+    label: &dyn Fn(&str) -> String,
+    files: &mut Vec<InputFile>,
+) -> std::io::Result<()> {
     let path = std::path::absolute(entry)?;
     if !std::fs::metadata(&path)?.is_dir() {
-        files.push(InputFile { label: format!("deps file {}", shown(&path)), path });
+        files.push(InputFile { label: label(&shown(&path)), path });
         return Ok(());
     }
     let mut children: Vec<_> = std::fs::read_dir(&path)?.collect::<Result<_, _>>()?;
@@ -264,7 +375,7 @@ fn deps_files(entry: &Path, files: &mut Vec<InputFile>) -> std::io::Result<()> {
         if name.starts_with('.') || name == "__pycache__" {
             continue;
         }
-        deps_files(&child.path(), files)?;
+        deps_files(&child.path(), label, files)?;
     }
     Ok(())
 }
@@ -295,7 +406,8 @@ mod tests {
             std::fs::write(path, "x").unwrap();
         }
         let mut files = Vec::new();
-        deps_files(&dir.path().join("lib"), &mut files).unwrap();
+        deps_files(&dir.path().join("lib"), &|shown| format!("deps file {shown}"), &mut files)
+            .unwrap();
         let names: Vec<&str> = files.iter().map(|f| f.label.rsplit('/').next().unwrap()).collect();
         assert_eq!(names, ["a.py", "b.py"]);
         assert!(files[0].label.starts_with("deps file "), "{}", files[0].label);

@@ -111,17 +111,32 @@ fn environment(command: &mut Command, ctx: &StageContext, vars: &Path) -> anyhow
         command.env(format!("ABLATE_INPUT_{}", role.to_uppercase()), absolute(dir)?);
     }
     command.env("ABLATE_VARS", absolute(vars)?).env("ABLATE_STAGE", ctx.stage);
-    // A GPU stage sees its GPU alone, as cuda:0; a CPU stage sees none.
-    let (device, visible) = match ctx.device().strip_prefix("cuda:") {
-        Some(index) => ("cuda:0".to_string(), index.to_string()),
-        None => ("cpu".to_string(), String::new()),
-    };
-    command.env("ABLATE_DEVICE", device).env("CUDA_VISIBLE_DEVICES", visible);
-    let p = CommandParams::decode(ctx.params);
-    for (name, value) in &p.env {
+    // A GPU stage sees its GPUs alone, the first as cuda:0; a CPU stage sees none.
+    let inherited = std::env::var("CUDA_VISIBLE_DEVICES").ok();
+    let visible = visible_gpus(&ctx.devices, inherited.as_deref());
+    let device = if visible.is_empty() { "cpu" } else { "cuda:0" };
+    command.env("ABLATE_DEVICE", device).env("CUDA_VISIBLE_DEVICES", visible.join(","));
+    for (name, value) in &CommandParams::decode(ctx.params).env {
         command.env(name, value);
     }
     Ok(())
+}
+
+/// What the program's `CUDA_VISIBLE_DEVICES` lists for the stage's `devices` (`cuda:N`, as
+/// ablate and libtorch number the GPUs `ablate` sees): the entries of `ablate`'s own
+/// `CUDA_VISIBLE_DEVICES` at those positions when it has one (a Slurm job's GPUs, say, which
+/// CUDA numbers from 0), else the numbers themselves; none for the CPU.
+fn visible_gpus(devices: &[String], inherited: Option<&str>) -> Vec<String> {
+    let inherited: Vec<&str> = inherited.unwrap_or_default().split(',').map(str::trim).collect();
+    let inherited = if inherited == [""] { &[][..] } else { &inherited[..] };
+    devices
+        .iter()
+        .filter_map(|device| device.strip_prefix("cuda:"))
+        .map(|index| {
+            let entry = index.parse::<usize>().ok().and_then(|i| inherited.get(i));
+            entry.map_or_else(|| index.to_string(), |entry| entry.to_string())
+        })
+        .collect()
 }
 
 /// Waits for the program, killing its group at the timeout; its status and whether it timed
@@ -185,4 +200,20 @@ fn tail(log: &Path) -> String {
     }
     let shown = &lines[lines.len().saturating_sub(TAIL_LINES)..];
     shown.iter().map(|l| format!("    | {l}")).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpus_are_seen_as_ablate_numbers_them_through_its_own_visible_devices() {
+        let devices = |list: &[&str]| list.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        assert_eq!(visible_gpus(&devices(&["cuda:0", "cuda:2"]), None), ["0", "2"]);
+        assert_eq!(visible_gpus(&devices(&["cuda:0", "cuda:2"]), Some("")), ["0", "2"]);
+        assert_eq!(visible_gpus(&devices(&["cuda:0", "cuda:2"]), Some("4,5, 6")), ["4", "6"]);
+        assert_eq!(visible_gpus(&devices(&["cuda:1"]), Some("GPU-a1,GPU-b2")), ["GPU-b2"]);
+        assert!(visible_gpus(&devices(&["cpu"]), Some("0")).is_empty());
+        assert!(visible_gpus(&[], None).is_empty());
+    }
 }
