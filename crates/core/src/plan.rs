@@ -110,34 +110,56 @@ pub struct LevelSummary {
 
 /// Per level of each factor (and seed) of the pipeline's grid, what the plan does to the
 /// stages its variants use; a stage shared by variants of several levels counts for each.
+/// One pass over the variants, each adding itself to the cells of its levels (a grid of
+/// 100,000 variants has hundreds of levels: a pass per level would cost more than the plan).
 pub fn by_factor(pipeline: &Pipeline, planned: &[PlannedStage]) -> Vec<LevelSummary> {
     let Some(layout) = &pipeline.layout else { return Vec::new() };
-    let status: HashMap<&str, Status> =
-        planned.iter().map(|p| (p.stage.as_str(), p.status)).collect();
-    let mut summary = Vec::new();
-    for (factor, levels) in &layout.factors {
-        for level in levels {
-            let variants: Vec<_> = pipeline
-                .variants
-                .iter()
-                .filter(|v| v.variant.level(factor) == Some(level))
-                .collect();
-            let mut stages: Vec<&str> =
-                variants.iter().flat_map(|v| v.stages.values().map(String::as_str)).collect();
-            stages.sort_unstable();
-            stages.dedup();
-            let count =
-                |s: Status| stages.iter().filter(|stage| status.get(*stage) == Some(&s)).count();
-            summary.push(LevelSummary {
-                factor: factor.clone(),
-                level: level.clone(),
-                variants: variants.len(),
-                cached: count(Status::Cached),
-                to_run: count(Status::Run),
-            });
+    let position: HashMap<&str, usize> =
+        planned.iter().enumerate().map(|(i, p)| (p.stage.as_str(), i)).collect();
+    // Per factor, by level: its variants and the positions in `planned` of their stages.
+    let mut cells: Vec<HashMap<&str, LevelCell>> = layout
+        .factors
+        .iter()
+        .map(|(_, levels)| levels.iter().map(|l| (l.as_str(), LevelCell::default())).collect())
+        .collect();
+    for variant in &pipeline.variants {
+        let stages: Vec<usize> =
+            variant.stages.values().filter_map(|s| position.get(s.as_str()).copied()).collect();
+        for ((factor, _), cells) in layout.factors.iter().zip(&mut cells) {
+            if let Some(cell) = variant.variant.level(factor).and_then(|l| cells.get_mut(l)) {
+                cell.variants += 1;
+                cell.stages.extend_from_slice(&stages);
+            }
         }
     }
-    summary
+    for cell in cells.iter_mut().flat_map(HashMap::values_mut) {
+        cell.stages.sort_unstable();
+        cell.stages.dedup();
+    }
+    let count = |cell: &LevelCell, s: Status| {
+        cell.stages.iter().filter(|&&i| planned[i].status == s).count()
+    };
+    let rows = layout.factors.iter().zip(&cells);
+    rows.flat_map(|((factor, levels), cells)| {
+        levels.iter().map(move |level| {
+            let cell = &cells[level.as_str()];
+            LevelSummary {
+                factor: factor.clone(),
+                level: level.clone(),
+                variants: cell.variants,
+                cached: count(cell, Status::Cached),
+                to_run: count(cell, Status::Run),
+            }
+        })
+    })
+    .collect()
+}
+
+/// The variants of one level of a factor, and the stages they use (positions in the plan).
+#[derive(Default)]
+struct LevelCell {
+    variants: usize,
+    stages: Vec<usize>,
 }
 
 /// What a stage's workspace adds to why it runs: it continues from where an earlier run got
