@@ -108,13 +108,24 @@ impl Fingerprint {
     /// The cache key, or `None` while an upstream output is still unknown. The upstream
     /// stages enter it by role and output digest only (see the module doc).
     pub fn key(&self) -> Option<StageKey> {
+        self.key_as(&self.kind, &[])
+    }
+
+    /// The key of the stage's workspace (see `stage::Workspace`): the cache key of this
+    /// fingerprint without the parameters a later run may raise and continue from.
+    pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
+        self.key_as(&format!("{}/workspace", self.kind), extendable)
+    }
+
+    /// The key of this fingerprint with `kind` in place of its own and without the parameters
+    /// `left_out`: the canonical JSON of the fingerprint with each upstream stage replaced by
+    /// its output digest, written into one buffer that is hashed at once (a load's thousands
+    /// of file digests are not copied into a JSON value first; blake3 is fastest on large
+    /// updates); the fields in sorted order, as `write_canonical` writes any object.
+    fn key_as(&self, kind: &str, left_out: &[&str]) -> Option<StageKey> {
         if self.upstream.values().any(|u| u.output.is_none()) {
             return None;
         }
-        // The canonical JSON of the fingerprint with each upstream stage replaced by its output
-        // digest, written into one buffer that is hashed at once (a load's thousands of file
-        // digests are not copied into a JSON value first; blake3 is fastest on large updates);
-        // the fields in sorted order, as `write_canonical` writes any object.
         let mut out = Vec::with_capacity(4096);
         let string = |out: &mut Vec<u8>, text: &str| {
             serde_json::to_writer(&mut *out, text).expect("strings serialise");
@@ -137,10 +148,11 @@ impl Fingerprint {
         field(&mut out, "files");
         strings(&mut out, &self.files);
         field(&mut out, "kind");
-        string(&mut out, &self.kind);
+        string(&mut out, kind);
         out.extend_from_slice(b",");
         field(&mut out, "params");
-        write_canonical_object(&self.params, &mut out);
+        let params = self.params.iter().filter(|(name, _)| !left_out.contains(&name.as_str()));
+        write_canonical_entries(params, &mut out);
         out.extend_from_slice(b",");
         field(&mut out, "toolchain");
         strings(&mut out, &self.toolchain);
@@ -158,21 +170,12 @@ impl Fingerprint {
         out.extend_from_slice(b",}");
         Some(StageKey(blake3::hash(&out).to_hex().to_string()))
     }
-
-    /// The key of the stage's workspace (see `stage::Workspace`): the cache key of this
-    /// fingerprint without the parameters a later run may raise and continue from.
-    pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
-        let mut reduced = self.clone();
-        reduced.params.retain(|name, _| !extendable.contains(&name.as_str()));
-        reduced.kind = format!("{}/workspace", self.kind);
-        reduced.key()
-    }
 }
 
 /// Writes JSON for the key, object keys sorted whatever serde_json's map order is.
 fn write_canonical(value: &Json, out: &mut Vec<u8>) {
     match value {
-        Json::Object(map) => write_canonical_object(map, out),
+        Json::Object(map) => write_canonical_entries(map.iter(), out),
         Json::Array(items) => {
             out.extend_from_slice(b"[");
             for item in items {
@@ -187,8 +190,12 @@ fn write_canonical(value: &Json, out: &mut Vec<u8>) {
     }
 }
 
-fn write_canonical_object(map: &serde_json::Map<String, Json>, out: &mut Vec<u8>) {
-    let mut entries: Vec<_> = map.iter().collect();
+/// An object of these entries, in sorted order.
+fn write_canonical_entries<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Json)>,
+    out: &mut Vec<u8>,
+) {
+    let mut entries: Vec<_> = entries.collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
     out.extend_from_slice(b"{");
     for (key, value) in entries {
