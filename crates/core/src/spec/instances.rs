@@ -331,13 +331,11 @@ fn index_of(names: &[&str], stage: &str) -> usize {
     names.iter().position(|n| *n == stage).expect("validated input")
 }
 
-/// Within one parse only, so any deterministic encoding serves; written straight into the
-/// hasher.
+/// Within one parse only, so any deterministic encoding serves; hashed at once (blake3 is
+/// slow on many small updates).
 fn own_digest(spec: &StageSpec) -> blake3::Hash {
-    let mut hasher = blake3::Hasher::new();
-    serde_json::to_writer(&mut hasher, &(&spec.kind, spec.params.values()))
-        .expect("stage specs serialise");
-    hasher.finalize()
+    let bytes = serde_json::to_vec(&(&spec.kind, spec.params.values()));
+    blake3::hash(&bytes.expect("stage specs serialise"))
 }
 
 fn take_entry(node: &mut Node, name: &str) -> Option<Node> {
