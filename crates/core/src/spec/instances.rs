@@ -209,10 +209,8 @@ impl<'a> Templates<'a> {
                     .iter()
                     .map(|m| m.variants.iter().map(|&v| &variants[v]).collect())
                     .collect();
-                let params: Vec<_> = merged
-                    .iter()
-                    .map(|m| template.instances[m.instance].spec.params.values())
-                    .collect();
+                let params: Vec<_> =
+                    merged.iter().map(|m| &template.instances[m.instance].spec.params).collect();
                 let when = template.when.as_ref().map(Selector::factors).unwrap_or_default();
                 naming::instance_names(&template.key.name, &groups, &params, &when)
             })
@@ -334,7 +332,8 @@ fn index_of(names: &[&str], stage: &str) -> usize {
 /// Within one parse only, so any deterministic encoding serves; hashed at once (blake3 is
 /// slow on many small updates).
 fn own_digest(spec: &StageSpec) -> blake3::Hash {
-    let bytes = serde_json::to_vec(&(&spec.kind, spec.params.values()));
+    let params: Vec<_> = spec.params.iter().collect();
+    let bytes = serde_json::to_vec(&(&spec.kind, params));
     blake3::hash(&bytes.expect("stage specs serialise"))
 }
 
