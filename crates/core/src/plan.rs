@@ -52,6 +52,7 @@ pub fn plan(
     let mut outputs: HashMap<String, Option<String>> = HashMap::new();
     let mut planned = Vec::new();
     let workspaces = store.workspace_names();
+    let refs = store.pipeline_refs(&pipeline.name);
     for name in dag.topological() {
         let spec = pipeline.stage(name).expect("dag nodes are stages");
         let fingerprint = fingerprinter
@@ -70,7 +71,7 @@ pub fn plan(
             }
             None => {
                 outputs.insert(name.to_string(), None);
-                let last = store.last_result(&pipeline.name, name)?;
+                let last = store.previous(refs.read(name))?;
                 ran_before = matches!(last, Previous::Result { .. });
                 let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint);
                 let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
