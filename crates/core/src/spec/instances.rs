@@ -329,12 +329,19 @@ fn index_of(names: &[&str], stage: &str) -> usize {
     names.iter().position(|n| *n == stage).expect("validated input")
 }
 
-/// Within one parse only, so any deterministic encoding serves; hashed at once (blake3 is
-/// slow on many small updates).
+/// Within one parse only, so any deterministic encoding serves: the kind, then each parameter's
+/// name and JSON value after a NUL (which neither holds), hashed at once (blake3 is slow on
+/// many small updates).
 fn own_digest(spec: &StageSpec) -> blake3::Hash {
-    let params: Vec<_> = spec.params.iter().collect();
-    let bytes = serde_json::to_vec(&(&spec.kind, params));
-    blake3::hash(&bytes.expect("stage specs serialise"))
+    let mut bytes = Vec::with_capacity(1024);
+    bytes.extend_from_slice(spec.kind.as_bytes());
+    for (name, value) in spec.params.iter() {
+        bytes.push(0);
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(0);
+        serde_json::to_writer(&mut bytes, value).expect("JSON values serialise");
+    }
+    blake3::hash(&bytes)
 }
 
 fn take_entry(node: &mut Node, name: &str) -> Option<Node> {
