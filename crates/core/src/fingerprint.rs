@@ -22,6 +22,7 @@
 //! The fingerprint is stored with each result, so when a key changes [`explain`] can say which
 //! component changed as a list of [`DirtyReason`]s (`params.lr: 0.001 → 0.0001`,
 //! `upstream data changed`, `input file images/train/1_left.jpg changed`, …).
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -108,13 +109,84 @@ impl Fingerprint {
     /// The cache key, or `None` while an upstream output is still unknown. The upstream
     /// stages enter it by role and output digest only (see the module doc).
     pub fn key(&self) -> Option<StageKey> {
-        self.key_as(&self.kind, &[])
+        FingerprintRef::from(self).key()
     }
 
     /// The key of the stage's workspace (see `stage::Workspace`): the cache key of this
     /// fingerprint without the parameters a later run may raise and continue from.
     pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
+        FingerprintRef::from(self).workspace_key(extendable)
+    }
+}
+
+/// A [`Fingerprint`] borrowed from what it is made of (a stage's spec, the outputs of its
+/// upstream stages, the toolchain): its keys without the copies an owned fingerprint holds. A
+/// plan computes the keys of thousands of stages, and an owned fingerprint only of those whose
+/// last result it explains (see [`why_dirty`]).
+#[derive(Debug, Clone)]
+pub struct FingerprintRef<'a> {
+    pub kind: &'a str,
+    pub version: u32,
+    /// The keyed parameters, sorted by name.
+    pub params: Vec<(&'a str, &'a Json)>,
+    /// Sorted by input role.
+    pub upstream: Vec<UpstreamRef<'a>>,
+    pub files: Cow<'a, BTreeMap<String, String>>,
+    pub toolchain: &'a BTreeMap<String, String>,
+}
+
+/// An input of a [`FingerprintRef`].
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamRef<'a> {
+    pub role: &'a str,
+    pub stage: &'a str,
+    /// `None` while the upstream stage has yet to run.
+    pub output: Option<&'a str>,
+}
+
+impl<'a> From<&'a Fingerprint> for FingerprintRef<'a> {
+    fn from(f: &'a Fingerprint) -> FingerprintRef<'a> {
+        let upstream = f.upstream.iter().map(|(role, u)| UpstreamRef {
+            role,
+            stage: &u.stage,
+            output: u.output.as_deref(),
+        });
+        FingerprintRef {
+            kind: &f.kind,
+            version: f.version,
+            params: f.params.iter().map(|(name, value)| (name.as_str(), value)).collect(),
+            upstream: upstream.collect(),
+            files: Cow::Borrowed(&f.files),
+            toolchain: &f.toolchain,
+        }
+    }
+}
+
+impl FingerprintRef<'_> {
+    /// See [`Fingerprint::key`].
+    pub fn key(&self) -> Option<StageKey> {
+        self.key_as(self.kind, &[])
+    }
+
+    /// See [`Fingerprint::workspace_key`].
+    pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
         self.key_as(&format!("{}/workspace", self.kind), extendable)
+    }
+
+    /// The owned fingerprint, as results record it.
+    pub fn to_fingerprint(&self) -> Fingerprint {
+        let upstream = self.upstream.iter().map(|u| {
+            let output = u.output.map(str::to_string);
+            (u.role.to_string(), Upstream { stage: u.stage.to_string(), output })
+        });
+        Fingerprint {
+            kind: self.kind.to_string(),
+            version: self.version,
+            params: self.params.iter().map(|&(name, value)| (name.into(), value.clone())).collect(),
+            upstream: upstream.collect(),
+            files: self.files.clone().into_owned(),
+            toolchain: self.toolchain.clone(),
+        }
     }
 
     /// The key of this fingerprint with `kind` in place of its own and without the parameters
@@ -123,7 +195,7 @@ impl Fingerprint {
     /// of file digests are not copied into a JSON value first; blake3 is fastest on large
     /// updates); the fields in sorted order, as `write_canonical` writes any object.
     fn key_as(&self, kind: &str, left_out: &[&str]) -> Option<StageKey> {
-        if self.upstream.values().any(|u| u.output.is_none()) {
+        if self.upstream.iter().any(|u| u.output.is_none()) {
             return None;
         }
         let mut out = Vec::with_capacity(4096);
@@ -149,17 +221,17 @@ impl Fingerprint {
         string(&mut out, kind);
         out.extend_from_slice(b",");
         field(&mut out, "params");
-        let params = self.params.iter().filter(|(name, _)| !left_out.contains(&name.as_str()));
-        write_canonical_entries(params, &mut out);
+        let params = self.params.iter().filter(|(name, _)| !left_out.contains(name));
+        write_canonical_entries(params.copied(), &mut out);
         out.extend_from_slice(b",");
         field(&mut out, "toolchain");
-        strings(&mut out, &self.toolchain);
+        strings(&mut out, self.toolchain);
         field(&mut out, "upstream");
         out.extend_from_slice(b"{");
-        for (role, upstream) in &self.upstream {
-            string(&mut out, role);
+        for upstream in &self.upstream {
+            string(&mut out, upstream.role);
             out.extend_from_slice(b":");
-            string(&mut out, upstream.output.as_deref().expect("checked above"));
+            string(&mut out, upstream.output.expect("checked above"));
             out.extend_from_slice(b",");
         }
         out.extend_from_slice(b"},");
@@ -173,7 +245,9 @@ impl Fingerprint {
 /// Writes JSON for the key, object keys sorted whatever serde_json's map order is.
 fn write_canonical(value: &Json, out: &mut Vec<u8>) {
     match value {
-        Json::Object(map) => write_canonical_entries(map.iter(), out),
+        Json::Object(map) => {
+            write_canonical_entries(map.iter().map(|(key, value)| (key.as_str(), value)), out)
+        }
         Json::Array(items) => {
             out.extend_from_slice(b"[");
             for item in items {
@@ -206,7 +280,7 @@ fn write_json_str(out: &mut Vec<u8>, text: &str) {
 
 /// An object of these entries, in sorted order.
 fn write_canonical_entries<'a>(
-    entries: impl Iterator<Item = (&'a String, &'a Json)>,
+    entries: impl Iterator<Item = (&'a str, &'a Json)>,
     out: &mut Vec<u8>,
 ) {
     let mut entries: Vec<_> = entries.collect();
@@ -450,7 +524,7 @@ pub enum Previous {
 
 /// Why a stage whose key is `key` (`None` while an upstream stage must run first) and whose
 /// fingerprint is `now` must run, given its last result.
-pub fn why_dirty(previous: &Previous, key: Option<&str>, now: &Fingerprint) -> Vec<DirtyReason> {
+pub fn why_dirty(previous: &Previous, key: Option<&str>, now: &FingerprintRef) -> Vec<DirtyReason> {
     match previous {
         Previous::None => vec![DirtyReason::NeverRun],
         Previous::Gone { key: last } | Previous::Result { key: last, .. }
@@ -460,7 +534,7 @@ pub fn why_dirty(previous: &Previous, key: Option<&str>, now: &Fingerprint) -> V
         }
         Previous::Gone { .. } => vec![DirtyReason::NeverRun],
         Previous::Result { fingerprint, .. } => {
-            let reasons = explain(fingerprint, now);
+            let reasons = explain(fingerprint, &now.to_fingerprint());
             if reasons.is_empty() { vec![DirtyReason::ResultMissing] } else { reasons }
         }
     }

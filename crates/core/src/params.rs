@@ -458,8 +458,12 @@ impl Params {
 
     /// The parameters that enter the cache key, in canonical (sorted) order.
     pub fn keyed(&self) -> Map<String, Json> {
-        let keyed = self.values.iter().filter(|p| p.keyed);
-        keyed.map(|p| (p.name.to_string(), p.value.clone())).collect()
+        self.keyed_values().map(|(name, value)| (name.to_string(), value.clone())).collect()
+    }
+
+    /// The parameters that enter the cache key and their values, by name.
+    pub fn keyed_values(&self) -> impl Iterator<Item = (&'static str, &Json)> {
+        self.values.iter().filter(|p| p.keyed).map(|p| (p.name, &p.value))
     }
 
     /// The value of parameter `name`, if it is one.

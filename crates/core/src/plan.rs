@@ -10,12 +10,12 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::dag::Dag;
-use super::fingerprint::{DirtyReason, Fingerprint, Previous, StageKey, why_dirty};
+use super::fingerprint::{DirtyReason, FingerprintRef, Previous, StageKey, why_dirty};
 use super::interrupt::continues_from;
 use super::keys::Fingerprinter;
 use super::pipeline::{Pipeline, StageSpec};
 use super::stage::KindInfo;
-use super::store::Store;
+use super::store::{PipelineRefs, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,44 +49,73 @@ pub fn plan(
     store: &Store,
     fingerprinter: &Fingerprinter,
 ) -> anyhow::Result<Vec<PlannedStage>> {
+    let planner = Planner {
+        pipeline,
+        store,
+        fingerprinter,
+        workspaces: store.workspace_names(),
+        refs: store.pipeline_refs(&pipeline.name),
+    };
     let mut outputs: HashMap<String, Option<String>> = HashMap::new();
     let mut planned = Vec::new();
-    let workspaces = store.workspace_names();
-    let refs = store.pipeline_refs(&pipeline.name);
     for name in dag.topological() {
-        let spec = pipeline.stage(name).expect("dag nodes are stages");
-        let fingerprint = fingerprinter
-            .fingerprint(spec, &outputs)
+        let (stage, output) = planner.stage(name, &outputs)?;
+        outputs.insert(name.to_string(), output);
+        planned.push(stage);
+    }
+    Ok(planned)
+}
+
+/// What planning a stage reads besides its upstream stages' outputs.
+struct Planner<'a> {
+    pipeline: &'a Pipeline,
+    store: &'a Store,
+    fingerprinter: &'a Fingerprinter<'a>,
+    /// The store's workspaces (see [`workspace_reasons`]).
+    workspaces: HashSet<String>,
+    refs: PipelineRefs,
+}
+
+impl Planner<'_> {
+    /// The plan of stage `name`, and its output digest when it is cached.
+    fn stage(
+        &self,
+        name: &str,
+        outputs: &HashMap<String, Option<String>>,
+    ) -> anyhow::Result<(PlannedStage, Option<String>)> {
+        let spec = self.pipeline.stage(name).expect("dag nodes are stages");
+        let fingerprint = self
+            .fingerprinter
+            .fingerprint(spec, outputs)
             .map_err(|e| e.context(format!("stage `{name}`")))?;
         let key = fingerprint.key();
         let entry = match &key {
-            Some(key) => store.entry(key)?,
+            Some(key) => self.store.entry(key)?,
             None => None,
         };
         let mut ran_before = false;
-        let (status, reasons, summary) = match entry {
+        let (status, reasons, summary, output) = match entry {
             Some(entry) => {
-                outputs.insert(name.to_string(), Some(entry.record.output.clone()));
-                (Status::Cached, Vec::new(), entry.record.summary)
+                (Status::Cached, Vec::new(), entry.record.summary, Some(entry.record.output))
             }
             None => {
-                outputs.insert(name.to_string(), None);
-                let last = store.previous(refs.read(name))?;
+                let last = self.store.previous(self.refs.read(name))?;
                 ran_before = matches!(last, Previous::Result { .. });
                 let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint);
-                let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
+                let registry = self.fingerprinter.registry;
+                let kind = registry.get(&spec.kind).expect("kinds are validated");
                 workspace_reasons(
-                    store,
-                    Some(&workspaces),
+                    self.store,
+                    Some(&self.workspaces),
                     kind.info(),
                     spec,
                     &fingerprint,
                     &mut reasons,
                 );
-                (Status::Run, reasons, None)
+                (Status::Run, reasons, None, None)
             }
         };
-        planned.push(PlannedStage {
+        let planned = PlannedStage {
             stage: name.to_string(),
             kind: spec.kind.clone(),
             if_upstream_changes: status == Status::Run && key.is_none() && ran_before,
@@ -94,9 +123,9 @@ pub fn plan(
             status,
             reasons,
             summary,
-        });
+        };
+        Ok((planned, output))
     }
-    Ok(planned)
 }
 
 /// One level of a grid factor in a plan: its variants and the stages they use.
@@ -173,7 +202,7 @@ pub(crate) fn workspace_reasons(
     workspaces: Option<&HashSet<String>>,
     kind: &KindInfo,
     spec: &StageSpec,
-    fingerprint: &Fingerprint,
+    fingerprint: &FingerprintRef,
     reasons: &mut Vec<DirtyReason>,
 ) {
     let Some(extendable) = kind.workspace.kept(&spec.params).left_out() else { return };
