@@ -23,8 +23,10 @@
 //! component changed as a list of [`DirtyReason`]s (`params.lr: 0.001 → 0.0001`,
 //! `upstream data changed`, `input file images/train/1_left.jpg changed`, …).
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -39,6 +41,15 @@ pub struct StageKey(String);
 impl StageKey {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The key of the concatenation of `parts`.
+    fn of(parts: &[&[u8]]) -> StageKey {
+        let mut hasher = blake3::Hasher::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        StageKey(hasher.finalize().to_hex().to_string())
     }
 }
 
@@ -133,6 +144,21 @@ pub struct FingerprintRef<'a> {
     pub upstream: Vec<UpstreamRef<'a>>,
     pub files: Cow<'a, BTreeMap<String, String>>,
     pub toolchain: &'a BTreeMap<String, String>,
+    /// Written on first use by the key and the workspace key; `None` while an upstream output
+    /// is unknown.
+    canonical: OnceCell<Option<Canonical<'a>>>,
+}
+
+/// A fingerprint's canonical JSON (see [`FingerprintRef::canonical`]) and where its kind and
+/// each parameter's entry are in it: the workspace key hashes the same bytes with another kind
+/// and without some entries, instead of writing them again.
+#[derive(Debug, Clone)]
+struct Canonical<'a> {
+    json: Vec<u8>,
+    /// The kind, a JSON string.
+    kind: Range<usize>,
+    /// Each parameter's entry, `"name":value,`, in the order written.
+    params: Vec<(&'a str, Range<usize>)>,
 }
 
 /// An input of a [`FingerprintRef`].
@@ -151,26 +177,49 @@ impl<'a> From<&'a Fingerprint> for FingerprintRef<'a> {
             stage: &u.stage,
             output: u.output.as_deref(),
         });
-        FingerprintRef {
-            kind: &f.kind,
-            version: f.version,
-            params: f.params.iter().map(|(name, value)| (name.as_str(), value)).collect(),
-            upstream: upstream.collect(),
-            files: Cow::Borrowed(&f.files),
-            toolchain: &f.toolchain,
-        }
+        FingerprintRef::new(
+            &f.kind,
+            f.version,
+            f.params.iter().map(|(name, value)| (name.as_str(), value)).collect(),
+            upstream.collect(),
+            Cow::Borrowed(&f.files),
+            &f.toolchain,
+        )
     }
 }
 
-impl FingerprintRef<'_> {
-    /// See [`Fingerprint::key`].
-    pub fn key(&self) -> Option<StageKey> {
-        self.key_as(self.kind, &[])
+impl<'a> FingerprintRef<'a> {
+    pub fn new(
+        kind: &'a str,
+        version: u32,
+        params: Vec<(&'a str, &'a Json)>,
+        upstream: Vec<UpstreamRef<'a>>,
+        files: Cow<'a, BTreeMap<String, String>>,
+        toolchain: &'a BTreeMap<String, String>,
+    ) -> FingerprintRef<'a> {
+        let canonical = OnceCell::new();
+        FingerprintRef { kind, version, params, upstream, files, toolchain, canonical }
     }
 
-    /// See [`Fingerprint::workspace_key`].
+    /// See [`Fingerprint::key`].
+    pub fn key(&self) -> Option<StageKey> {
+        self.canonical().map(|c| StageKey::of(&[&c.json]))
+    }
+
+    /// See [`Fingerprint::workspace_key`]: the canonical JSON with `kind/workspace` for the
+    /// kind and without the entries of `extendable`.
     pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
-        self.key_as(&format!("{}/workspace", self.kind), extendable)
+        let Canonical { json, kind, params } = self.canonical()?;
+        let mut workspace_kind = Vec::new();
+        write_json_str(&mut workspace_kind, &format!("{}/workspace", self.kind));
+        let mut parts = vec![&json[..kind.start], &workspace_kind[..]];
+        let mut at = kind.end;
+        for (_, entry) in params.iter().filter(|(name, _)| extendable.contains(name)) {
+            parts.push(&json[at..entry.start]);
+            at = entry.end;
+        }
+        parts.push(&json[at..]);
+        Some(StageKey::of(&parts))
     }
 
     /// The owned fingerprint, as results record it.
@@ -189,12 +238,15 @@ impl FingerprintRef<'_> {
         }
     }
 
-    /// The key of this fingerprint with `kind` in place of its own and without the parameters
-    /// `left_out`: the canonical JSON of the fingerprint with each upstream stage replaced by
-    /// its output digest, written into one buffer that is hashed at once (a load's thousands
-    /// of file digests are not copied into a JSON value first; blake3 is fastest on large
-    /// updates); the fields in sorted order, as `write_canonical` writes any object.
-    fn key_as(&self, kind: &str, left_out: &[&str]) -> Option<StageKey> {
+    /// What the keys hash: the canonical JSON of the fingerprint with each upstream stage
+    /// replaced by its output digest, the fields in sorted order as `write_canonical` writes
+    /// any object, written into one buffer (a load's thousands of file digests are not copied
+    /// into a JSON value first; blake3 is fastest on large updates).
+    fn canonical(&self) -> Option<&Canonical<'a>> {
+        self.canonical.get_or_init(|| self.write_canonical()).as_ref()
+    }
+
+    fn write_canonical(&self) -> Option<Canonical<'a>> {
         if self.upstream.iter().any(|u| u.output.is_none()) {
             return None;
         }
@@ -218,11 +270,12 @@ impl FingerprintRef<'_> {
         field(&mut out, "files");
         strings(&mut out, &self.files);
         field(&mut out, "kind");
-        string(&mut out, kind);
+        let kind_start = out.len();
+        string(&mut out, self.kind);
+        let kind = kind_start..out.len();
         out.extend_from_slice(b",");
         field(&mut out, "params");
-        let params = self.params.iter().filter(|(name, _)| !left_out.contains(name));
-        write_canonical_entries(params.copied(), &mut out);
+        let params = write_canonical_entries(self.params.iter().copied(), &mut out);
         out.extend_from_slice(b",");
         field(&mut out, "toolchain");
         strings(&mut out, self.toolchain);
@@ -238,7 +291,7 @@ impl FingerprintRef<'_> {
         field(&mut out, "version");
         out.extend_from_slice(self.version.to_string().as_bytes());
         out.extend_from_slice(b",}");
-        Some(StageKey(blake3::hash(&out).to_hex().to_string()))
+        Some(Canonical { json: out, kind, params })
     }
 }
 
@@ -246,7 +299,7 @@ impl FingerprintRef<'_> {
 fn write_canonical(value: &Json, out: &mut Vec<u8>) {
     match value {
         Json::Object(map) => {
-            write_canonical_entries(map.iter().map(|(key, value)| (key.as_str(), value)), out)
+            write_canonical_entries(map.iter().map(|(key, value)| (key.as_str(), value)), out);
         }
         Json::Array(items) => {
             out.extend_from_slice(b"[");
@@ -278,21 +331,26 @@ fn write_json_str(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// An object of these entries, in sorted order.
+/// An object of these entries, in sorted order; returns where each entry (`"name":value,`)
+/// is.
 fn write_canonical_entries<'a>(
     entries: impl Iterator<Item = (&'a str, &'a Json)>,
     out: &mut Vec<u8>,
-) {
+) -> Vec<(&'a str, Range<usize>)> {
     let mut entries: Vec<_> = entries.collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
     out.extend_from_slice(b"{");
+    let mut written = Vec::with_capacity(entries.len());
     for (key, value) in entries {
+        let start = out.len();
         write_json_str(out, key);
         out.extend_from_slice(b":");
         write_canonical(value, out);
         out.extend_from_slice(b",");
+        written.push((key, start..out.len()));
     }
     out.extend_from_slice(b"}");
+    written
 }
 
 /// Why a stage must run.
@@ -606,10 +664,14 @@ mod tests {
     fn a_workspace_key_is_the_key_of_the_fingerprint_without_its_extendable_parameters() {
         let mut f = fingerprint();
         f.params.insert("epochs".into(), Json::from(3));
-        let mut reduced = f.clone();
-        reduced.params.remove("epochs");
-        reduced.kind = "train/workspace".into();
-        assert_eq!(f.workspace_key(&["epochs"]), reduced.key());
+        f.params.insert("a".into(), serde_json::json!({"b": [1, "x,y"], "a": null}));
+        f.params.insert("z".into(), Json::from("last"));
+        for extendable in [&["epochs"][..], &["a", "z"], &["lr", "epochs", "z"], &[]] {
+            let mut reduced = f.clone();
+            reduced.params.retain(|name, _| !extendable.contains(&name.as_str()));
+            reduced.kind = "train/workspace".into();
+            assert_eq!(f.workspace_key(extendable), reduced.key(), "{extendable:?}");
+        }
     }
 
     #[test]

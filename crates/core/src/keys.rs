@@ -59,13 +59,13 @@ impl Fingerprinter<'_> {
             Some(files) => Cow::Borrowed(files),
             None => Cow::Owned(self.digests.digest_all(&kind.input_files(&spec.params)?)?),
         };
-        Ok(FingerprintRef {
-            kind: &spec.kind,
-            version: kind.info().version,
-            params: spec.params.keyed_values().collect(),
-            upstream: upstream.collect(),
+        Ok(FingerprintRef::new(
+            &spec.kind,
+            kind.info().version,
+            spec.params.keyed_values().collect(),
+            upstream.collect(),
             files,
-            toolchain: self.toolchain.of(kind.resource(&spec.params) == Resource::Device),
-        })
+            self.toolchain.of(kind.resource(&spec.params) == Resource::Device),
+        ))
     }
 }
