@@ -136,14 +136,14 @@ impl Fingerprint {
 /// last result it explains (see [`why_dirty`]).
 #[derive(Debug, Clone)]
 pub struct FingerprintRef<'a> {
-    pub kind: &'a str,
-    pub version: u32,
-    /// The keyed parameters, sorted by name.
-    pub params: Vec<(&'a str, &'a Json)>,
+    kind: &'a str,
+    version: u32,
+    /// The keyed parameters.
+    params: Vec<(&'a str, &'a Json)>,
     /// Sorted by input role.
-    pub upstream: Vec<UpstreamRef<'a>>,
-    pub files: Cow<'a, BTreeMap<String, String>>,
-    pub toolchain: &'a BTreeMap<String, String>,
+    upstream: Vec<UpstreamRef<'a>>,
+    files: Cow<'a, BTreeMap<String, String>>,
+    toolchain: &'a BTreeMap<String, String>,
     /// Written on first use by the key and the workspace key; `None` while an upstream output
     /// is unknown.
     canonical: OnceCell<Option<Canonical<'a>>>,
@@ -189,6 +189,8 @@ impl<'a> From<&'a Fingerprint> for FingerprintRef<'a> {
 }
 
 impl<'a> FingerprintRef<'a> {
+    /// The fingerprint of these parts: `params`, the keyed parameters, in any order;
+    /// `upstream` sorted by role, as a [`Fingerprint`]'s map holds them.
     pub fn new(
         kind: &'a str,
         version: u32,

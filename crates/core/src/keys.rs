@@ -19,6 +19,7 @@ pub struct Toolchain {
 }
 
 impl Toolchain {
+    /// `common` for every stage's key, `device` for device stages' keys besides.
     pub fn new(common: BTreeMap<String, String>, device: BTreeMap<String, String>) -> Toolchain {
         let mut device_stage = common.clone();
         device_stage.extend(device.clone());
