@@ -23,7 +23,7 @@ pub fn current(toolchain: &Toolchain, device_kind: &str, pipeline_dir: &Path) ->
     Environment {
         ablate_version: Some(env!("CARGO_PKG_VERSION").to_string()),
         ablate_commit: option_env!("ABLATE_COMMIT").map(str::to_string),
-        libtorch: toolchain.device.get("libtorch").cloned(),
+        libtorch: toolchain.device().get("libtorch").cloned(),
         device_name,
         driver,
         host: host_name(),

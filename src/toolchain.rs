@@ -45,7 +45,7 @@ pub fn toolchain(
             device.insert("cudnn".into(), show(versions.cudnn));
         }
     }
-    Ok(Toolchain { common, device })
+    Ok(Toolchain::new(common, device))
 }
 
 /// The worker's versions, from the cache, else from the memo beside the worker binary (a first

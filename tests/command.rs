@@ -329,6 +329,7 @@ fn sweeps_from_the_command_line_reach_a_command_stage() {
     let malformed = ws.ablate(&["plan", "p.yaml", "--factor", "lr"]);
     assert_eq!(exit_code(&malformed), 2, "{}", text(&malformed));
     assert!(text(&malformed).contains("--factor `lr` is not of the form name=level,level,…"));
+}
 
 /// `key_cmd` prints versions.txt (as `pip freeze` prints what is installed) and counts its
 /// calls; three instances of a grid and a fourth stage share it.

@@ -27,10 +27,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use ablate_core::fingerprint::Fingerprint;
 use ablate_core::grid::Layout;
 use ablate_core::manifest::{Manifest, ManifestStage, ManifestVariant};
 use ablate_core::metrics::{MetricRow, MetricSource, write_parquet};
-use ablate_core::store::{RefEntry, Store};
+use ablate_core::store::{Record, RefEntry, Store};
 use common::{Workspace, text};
 use serde_json::Value;
 
@@ -75,6 +76,7 @@ fn stored(ws: &Workspace) {
             };
             let rows = [MetricRow::new("macro_f1", value).split("offsite_test")];
             write_parquet(&entry.join("metrics.parquet"), &source, &rows).unwrap();
+            write_record(&entry, &key, "stats", &instance);
             store.write_ref("stats", &instance, &plain_ref(&key)).unwrap();
         }
     }
@@ -98,6 +100,30 @@ fn stored(ws: &Workspace) {
             definitions: Default::default(),
         })
         .unwrap();
+}
+
+/// The record a published result has beside its metrics.
+fn write_record(entry: &std::path::Path, key: &str, pipeline: &str, stage: &str) {
+    let record = Record {
+        key: key.into(),
+        pipeline: pipeline.into(),
+        stage: stage.into(),
+        fingerprint: Fingerprint {
+            kind: "evaluate".into(),
+            version: 1,
+            params: Default::default(),
+            upstream: Default::default(),
+            files: Default::default(),
+            commands: Default::default(),
+            toolchain: Default::default(),
+        },
+        output: String::new(),
+        metrics: None,
+        created: 0,
+        seconds: 0.0,
+        summary: None,
+    };
+    std::fs::write(entry.join("record.json"), serde_json::to_vec(&record).unwrap()).unwrap();
 }
 
 fn compare(ws: &Workspace, args: &[&str]) -> Vec<Value> {
@@ -289,6 +315,7 @@ fn rows_of_two_pipelines_show_their_own_n() {
         MetricSource { pipeline: "other", stage: "evaluate", stage_key: &key, timestamp_micros: 0 };
     let rows = [MetricRow::new("macro_f1", 0.5).split("val")];
     write_parquet(&entry.join("metrics.parquet"), &source, &rows).unwrap();
+    write_record(&entry, &key, "other", "evaluate");
     store.write_ref("other", "evaluate", &plain_ref(&key)).unwrap();
     let stage = ManifestStage {
         instance: "evaluate".into(),

@@ -1,5 +1,6 @@
 //! `ablate plan` and `ablate dag`: what a run would do, and the stage graph.
 use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -30,8 +31,11 @@ impl Plan {
         if self.json {
             println!("{}", serde_json::to_string_pretty(&planned)?);
         } else {
-            print_origins(&session.pipeline.origins);
-            print_plan(&planned, &by_factor(&session.pipeline, &planned));
+            // One write per buffer, not per line: a grid lists thousands of stages.
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            print_origins(&mut out, &session.pipeline.origins)?;
+            print_plan(&mut out, &planned, &by_factor(&session.pipeline, &planned))?;
+            out.flush()?;
         }
         // The process ends here: freeing thousands of stage specs and stat-cache entries one
         // by one would add a millisecond to a command that takes thirty.
@@ -72,7 +76,10 @@ impl DagCommand {
 
 /// For a pipeline that `extends` another: which file defines each stage, and which file
 /// changed it.
-fn print_origins(origins: &BTreeMap<String, StageOrigin>) {
+fn print_origins(
+    out: &mut impl Write,
+    origins: &BTreeMap<String, StageOrigin>,
+) -> std::io::Result<()> {
     let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
     for (stage, origin) in origins {
         let from = match &origin.changed_by {
@@ -85,36 +92,43 @@ fn print_origins(origins: &BTreeMap<String, StageOrigin>) {
         }
     }
     for (from, stages) in &groups {
-        println!("stages {from}: {}", stages.join(", "));
+        writeln!(out, "stages {from}: {}", stages.join(", "))?;
     }
     if !groups.is_empty() {
-        println!();
+        writeln!(out)?;
     }
+    Ok(())
 }
 
 /// For a grid, the summary by factor and then only the stages that run; else every stage.
-fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
+fn print_plan(
+    out: &mut impl Write,
+    planned: &[PlannedStage],
+    levels: &[LevelSummary],
+) -> std::io::Result<()> {
     if !levels.is_empty() {
         let factor_width = levels.iter().map(|l| l.factor.len()).max().unwrap_or(0).max(6);
         let level_width = levels.iter().map(|l| l.level.len()).max().unwrap_or(0).max(5);
-        println!(
+        writeln!(
+            out,
             "{:<factor_width$}  {:<level_width$}  variants  cached  to run",
             "factor", "level"
-        );
+        )?;
         for l in levels {
-            println!(
+            writeln!(
+                out,
                 "{:<factor_width$}  {:<level_width$}  {:>8}  {:>6}  {:>6}",
                 l.factor, l.level, l.variants, l.cached, l.to_run
-            );
+            )?;
         }
-        println!();
+        writeln!(out)?;
     }
     let listed: Vec<&PlannedStage> =
         planned.iter().filter(|p| levels.is_empty() || p.status == Status::Run).collect();
     if !listed.is_empty() {
         let width = listed.iter().map(|p| p.stage.len()).max().unwrap_or(5).max(5);
         let kind_width = listed.iter().map(|p| p.kind.len()).max().unwrap_or(4).max(4);
-        println!("{:<width$}  {:<kind_width$}  {:<6}  why", "stage", "kind", "status");
+        writeln!(out, "{:<width$}  {:<kind_width$}  {:<6}  why", "stage", "kind", "status")?;
         for p in listed {
             let status = match (p.status, p.if_upstream_changes) {
                 (Status::Cached, _) => "cached",
@@ -122,12 +136,13 @@ fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
                 (Status::Run, true) => "run?",
             };
             let reasons: Vec<String> = p.reasons.iter().map(|r| r.to_string()).collect();
-            println!(
+            writeln!(
+                out,
                 "{:<width$}  {:<kind_width$}  {status:<6}  {}",
                 p.stage,
                 p.kind,
                 reasons.join("; ")
-            );
+            )?;
         }
     }
     let to_run = planned.iter().filter(|p| p.status == Status::Run).count();
@@ -144,9 +159,10 @@ fn print_plan(planned: &[PlannedStage], levels: &[LevelSummary]) {
     } else {
         " (cached stages are not listed; --json lists every stage)"
     };
-    println!(
+    writeln!(
+        out,
         "{} stages: {} cached, {to_run} to run{maybe}{note}",
         planned.len(),
         planned.len() - to_run
-    );
+    )
 }

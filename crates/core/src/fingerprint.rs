@@ -28,8 +28,11 @@
 //! `upstream data changed`, `input file images/train/1_left.jpg changed`, …). The outputs of
 //! key commands are kept in the cache by their digest (`Store::key_output`), so that a changed
 //! one is explained by its changed lines (`torch==2.10.0 → torch==2.11.0`).
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -46,6 +49,15 @@ pub struct StageKey(String);
 impl StageKey {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The key of the concatenation of `parts`.
+    fn of(parts: &[&[u8]]) -> StageKey {
+        let mut hasher = blake3::Hasher::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        StageKey(hasher.finalize().to_hex().to_string())
     }
 }
 
@@ -119,17 +131,144 @@ impl Fingerprint {
     /// The cache key, or `None` while an upstream output is still unknown. The upstream
     /// stages enter it by role and output digest only (see the module doc).
     pub fn key(&self) -> Option<StageKey> {
-        if self.upstream.values().any(|u| u.output.is_none()) {
+        FingerprintRef::from(self).key()
+    }
+
+    /// The key of the stage's workspace (see `stage::Workspace`): the cache key of this
+    /// fingerprint without the parameters a later run may raise and continue from.
+    pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
+        FingerprintRef::from(self).workspace_key(extendable)
+    }
+}
+
+/// A [`Fingerprint`] borrowed from what it is made of (a stage's spec, the outputs of its
+/// upstream stages, the toolchain): its keys without the copies an owned fingerprint holds. A
+/// plan computes the keys of thousands of stages, and an owned fingerprint only of those whose
+/// last result it explains (see [`why_dirty`]).
+#[derive(Debug, Clone)]
+pub struct FingerprintRef<'a> {
+    kind: &'a str,
+    version: u32,
+    /// The keyed parameters.
+    params: Vec<(&'a str, &'a Json)>,
+    /// Sorted by input role.
+    upstream: Vec<UpstreamRef<'a>>,
+    files: Cow<'a, BTreeMap<String, String>>,
+    commands: &'a BTreeMap<String, String>,
+    toolchain: &'a BTreeMap<String, String>,
+    /// Written on first use by the key and the workspace key; `None` while an upstream output
+    /// is unknown.
+    canonical: OnceCell<Option<Canonical<'a>>>,
+}
+
+/// A fingerprint's canonical JSON (see [`FingerprintRef::canonical`]) and where its kind and
+/// each parameter's entry are in it: the workspace key hashes the same bytes with another kind
+/// and without some entries, instead of writing them again.
+#[derive(Debug, Clone)]
+struct Canonical<'a> {
+    json: Vec<u8>,
+    /// The kind, a JSON string.
+    kind: Range<usize>,
+    /// Each parameter's entry, `"name":value,`, in the order written.
+    params: Vec<(&'a str, Range<usize>)>,
+}
+
+/// An input of a [`FingerprintRef`].
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamRef<'a> {
+    pub role: &'a str,
+    pub stage: &'a str,
+    /// `None` while the upstream stage has yet to run.
+    pub output: Option<&'a str>,
+}
+
+impl<'a> From<&'a Fingerprint> for FingerprintRef<'a> {
+    fn from(f: &'a Fingerprint) -> FingerprintRef<'a> {
+        let upstream = f.upstream.iter().map(|(role, u)| UpstreamRef {
+            role,
+            stage: &u.stage,
+            output: u.output.as_deref(),
+        });
+        FingerprintRef::new(
+            &f.kind,
+            f.version,
+            f.params.iter().map(|(name, value)| (name.as_str(), value)).collect(),
+            upstream.collect(),
+            Cow::Borrowed(&f.files),
+            &f.commands,
+            &f.toolchain,
+        )
+    }
+}
+
+impl<'a> FingerprintRef<'a> {
+    /// The fingerprint of these parts: `params`, the keyed parameters, in any order;
+    /// `upstream` sorted by role, as a [`Fingerprint`]'s map holds them.
+    pub fn new(
+        kind: &'a str,
+        version: u32,
+        params: Vec<(&'a str, &'a Json)>,
+        upstream: Vec<UpstreamRef<'a>>,
+        files: Cow<'a, BTreeMap<String, String>>,
+        commands: &'a BTreeMap<String, String>,
+        toolchain: &'a BTreeMap<String, String>,
+    ) -> FingerprintRef<'a> {
+        let canonical = OnceCell::new();
+        FingerprintRef { kind, version, params, upstream, files, commands, toolchain, canonical }
+    }
+
+    /// See [`Fingerprint::key`].
+    pub fn key(&self) -> Option<StageKey> {
+        self.canonical().map(|c| StageKey::of(&[&c.json]))
+    }
+
+    /// See [`Fingerprint::workspace_key`]: the canonical JSON with `kind/workspace` for the
+    /// kind and without the entries of `extendable`.
+    pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
+        let Canonical { json, kind, params } = self.canonical()?;
+        let mut workspace_kind = Vec::new();
+        write_json_str(&mut workspace_kind, &format!("{}/workspace", self.kind));
+        let mut parts = vec![&json[..kind.start], &workspace_kind[..]];
+        let mut at = kind.end;
+        for (_, entry) in params.iter().filter(|(name, _)| extendable.contains(name)) {
+            parts.push(&json[at..entry.start]);
+            at = entry.end;
+        }
+        parts.push(&json[at..]);
+        Some(StageKey::of(&parts))
+    }
+
+    /// The owned fingerprint, as results record it.
+    pub fn to_fingerprint(&self) -> Fingerprint {
+        let upstream = self.upstream.iter().map(|u| {
+            let output = u.output.map(str::to_string);
+            (u.role.to_string(), Upstream { stage: u.stage.to_string(), output })
+        });
+        Fingerprint {
+            kind: self.kind.to_string(),
+            version: self.version,
+            params: self.params.iter().map(|&(name, value)| (name.into(), value.clone())).collect(),
+            upstream: upstream.collect(),
+            files: self.files.clone().into_owned(),
+            commands: self.commands.clone(),
+            toolchain: self.toolchain.clone(),
+        }
+    }
+
+    /// What the keys hash: the canonical JSON of the fingerprint with each upstream stage
+    /// replaced by its output digest, the fields in sorted order as `write_canonical` writes
+    /// any object, written into one buffer (a load's thousands of file digests are not copied
+    /// into a JSON value first; blake3 is fastest on large updates).
+    fn canonical(&self) -> Option<&Canonical<'a>> {
+        self.canonical.get_or_init(|| self.write_canonical()).as_ref()
+    }
+
+    fn write_canonical(&self) -> Option<Canonical<'a>> {
+        if self.upstream.iter().any(|u| u.output.is_none()) {
             return None;
         }
-        // The canonical JSON of the fingerprint with each upstream stage replaced by its output
-        // digest, written into one buffer that is hashed at once (a load's thousands of file
-        // digests are not copied into a JSON value first; blake3 is fastest on large updates);
-        // the fields in sorted order, as `write_canonical` writes any object.
         let mut out = Vec::with_capacity(4096);
-        let string = |out: &mut Vec<u8>, text: &str| {
-            serde_json::to_writer(&mut *out, text).expect("strings serialise");
-        };
+        let string = write_json_str;
         let field = |out: &mut Vec<u8>, name: &str| {
             string(out, name);
             out.extend_from_slice(b":");
@@ -147,47 +286,42 @@ impl Fingerprint {
         out.extend_from_slice(b"{");
         if !self.commands.is_empty() {
             field(&mut out, "commands");
-            strings(&mut out, &self.commands);
+            strings(&mut out, self.commands);
         }
         field(&mut out, "files");
         strings(&mut out, &self.files);
         field(&mut out, "kind");
-        string(&mut out, &self.kind);
+        let kind_start = out.len();
+        string(&mut out, self.kind);
+        let kind = kind_start..out.len();
         out.extend_from_slice(b",");
         field(&mut out, "params");
-        write_canonical_object(&self.params, &mut out);
+        let params = write_canonical_entries(self.params.iter().copied(), &mut out);
         out.extend_from_slice(b",");
         field(&mut out, "toolchain");
-        strings(&mut out, &self.toolchain);
+        strings(&mut out, self.toolchain);
         field(&mut out, "upstream");
         out.extend_from_slice(b"{");
-        for (role, upstream) in &self.upstream {
-            string(&mut out, role);
+        for upstream in &self.upstream {
+            string(&mut out, upstream.role);
             out.extend_from_slice(b":");
-            string(&mut out, upstream.output.as_deref().expect("checked above"));
+            string(&mut out, upstream.output.expect("checked above"));
             out.extend_from_slice(b",");
         }
         out.extend_from_slice(b"},");
         field(&mut out, "version");
         out.extend_from_slice(self.version.to_string().as_bytes());
         out.extend_from_slice(b",}");
-        Some(StageKey(blake3::hash(&out).to_hex().to_string()))
-    }
-
-    /// The key of the stage's workspace (see `stage::Workspace`): the cache key of this
-    /// fingerprint without the parameters a later run may raise and continue from.
-    pub fn workspace_key(&self, extendable: &[&str]) -> Option<StageKey> {
-        let mut reduced = self.clone();
-        reduced.params.retain(|name, _| !extendable.contains(&name.as_str()));
-        reduced.kind = format!("{}/workspace", self.kind);
-        reduced.key()
+        Some(Canonical { json: out, kind, params })
     }
 }
 
 /// Writes JSON for the key, object keys sorted whatever serde_json's map order is.
 fn write_canonical(value: &Json, out: &mut Vec<u8>) {
     match value {
-        Json::Object(map) => write_canonical_object(map, out),
+        Json::Object(map) => {
+            write_canonical_entries(map.iter().map(|(key, value)| (key.as_str(), value)), out);
+        }
         Json::Array(items) => {
             out.extend_from_slice(b"[");
             for item in items {
@@ -196,23 +330,48 @@ fn write_canonical(value: &Json, out: &mut Vec<u8>) {
             }
             out.extend_from_slice(b"]");
         }
+        Json::String(text) => write_json_str(out, text),
         scalar => {
             serde_json::to_writer(&mut *out, scalar).expect("JSON values serialise");
         }
     }
 }
 
-fn write_canonical_object(map: &serde_json::Map<String, Json>, out: &mut Vec<u8>) {
-    let mut entries: Vec<_> = map.iter().collect();
+/// Writes `text` as serde_json writes a string, byte for byte; one that needs no escape (a
+/// control character, a quote or a backslash), as nearly all do, is copied at once instead of
+/// byte by byte. (The test folds over every byte instead of stopping at the first: the
+/// compiler turns that loop into vector instructions.)
+fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    let escaped = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    if text.bytes().fold(false, |any, b| any | escaped(b)) {
+        serde_json::to_writer(&mut *out, text).expect("strings serialise");
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// An object of these entries, in sorted order; returns where each entry (`"name":value,`)
+/// is.
+fn write_canonical_entries<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a Json)>,
+    out: &mut Vec<u8>,
+) -> Vec<(&'a str, Range<usize>)> {
+    let mut entries: Vec<_> = entries.collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
     out.extend_from_slice(b"{");
+    let mut written = Vec::with_capacity(entries.len());
     for (key, value) in entries {
-        serde_json::to_writer(&mut *out, key).expect("strings serialise");
+        let start = out.len();
+        write_json_str(out, key);
         out.extend_from_slice(b":");
         write_canonical(value, out);
         out.extend_from_slice(b",");
+        written.push((key, start..out.len()));
     }
     out.extend_from_slice(b"}");
+    written
 }
 
 /// Why a stage must run.
@@ -496,7 +655,7 @@ pub enum Previous {
 pub fn why_dirty(
     previous: &Previous,
     key: Option<&str>,
-    now: &Fingerprint,
+    now: &FingerprintRef,
     key_output: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<DirtyReason> {
     match previous {
@@ -508,7 +667,7 @@ pub fn why_dirty(
         }
         Previous::Gone { .. } => vec![DirtyReason::NeverRun],
         Previous::Result { fingerprint, .. } => {
-            let reasons = explain(fingerprint, now, key_output);
+            let reasons = explain(fingerprint, &now.to_fingerprint(), key_output);
             if reasons.is_empty() { vec![DirtyReason::ResultMissing] } else { reasons }
         }
     }
@@ -567,6 +726,31 @@ mod tests {
             fingerprint().key().unwrap(),
             "ae6547235be4287f413c03fa8c57e5cd45db381f9e22651819a0616862cbce85"
         );
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for text in
+            ["", "plain", "ü → 1e-4", "quo\"te", "back\\slash", "tab\tnew\nline\u{1}", "\u{7f}"]
+        {
+            let mut out = Vec::new();
+            write_json_str(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_workspace_key_is_the_key_of_the_fingerprint_without_its_extendable_parameters() {
+        let mut f = fingerprint();
+        f.params.insert("epochs".into(), Json::from(3));
+        f.params.insert("a".into(), serde_json::json!({"b": [1, "x,y"], "a": null}));
+        f.params.insert("z".into(), Json::from("last"));
+        for extendable in [&["epochs"][..], &["a", "z"], &["lr", "epochs", "z"], &[]] {
+            let mut reduced = f.clone();
+            reduced.params.retain(|name, _| !extendable.contains(&name.as_str()));
+            reduced.kind = "train/workspace".into();
+            assert_eq!(f.workspace_key(extendable), reduced.key(), "{extendable:?}");
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@
 //! name.
 mod levels;
 
+use std::collections::HashMap;
+
 pub use levels::Levels;
 
 use super::diagnostic::{Diagnostic, Location};
@@ -61,6 +63,15 @@ struct Factor {
     /// Of its key in the file.
     location: Location,
     levels: Vec<Level>,
+    /// Level name → its index in `levels`: a grid of 100,000 variants looks up a level of
+    /// each factor for each variant.
+    index: HashMap<String, usize>,
+}
+
+impl Factor {
+    fn level(&self, name: &str) -> Option<&Level> {
+        self.index.get(name).map(|&i| &self.levels[i])
+    }
 }
 
 /// A set of variants given as factor → allowed levels (`when:`, `exclude:` entries).
@@ -256,11 +267,7 @@ impl Grid {
         for factor in &self.factors {
             let level =
                 variant.level(&factor.name).expect("every variant has a level of every factor");
-            let level = factor
-                .levels
-                .iter()
-                .find(|l| l.name == level)
-                .expect("levels come from the factor");
+            let level = factor.level(level).expect("levels come from the factor");
             vars.extend(level.vars.iter().cloned());
         }
         if let Some(seed) = variant.level(SEED) {
@@ -512,8 +519,9 @@ fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
             Diagnostic::new(format!("factor `{}` has no levels", key.name)).at(&node.location)
         );
     }
+    let mut index = HashMap::with_capacity(levels.len());
     for (i, level) in levels.iter().enumerate() {
-        if levels[..i].iter().any(|l| l.name == level.name) {
+        if index.insert(level.name.clone(), i).is_some() {
             return Err(Diagnostic::new(format!(
                 "factor `{}` lists level `{}` twice",
                 key.name, level.name
@@ -526,7 +534,7 @@ fn parse_factor(key: &Key, node: &Node) -> Result<Factor, Diagnostic> {
             );
         }
     }
-    Ok(Factor { name: key.name.clone(), location: key.location.clone(), levels })
+    Ok(Factor { name: key.name.clone(), location: key.location.clone(), levels, index })
 }
 
 #[cfg(test)]

@@ -367,11 +367,21 @@ macro_rules! choice {
     };
 }
 
-/// Validated parameters of one stage, every declared parameter present.
+/// Validated parameters of one stage, every declared parameter present, sorted by name (the
+/// order of a JSON object's keys, and of keys' parameters). A list, not a map: a grid holds
+/// the parameters of tens of thousands of instances, and looks each up by name rarely.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Params {
-    values: Map<String, Json>,
-    keyed: Vec<&'static str>,
+    values: Vec<Param>,
+}
+
+/// One parameter's validated value.
+#[derive(Debug, Clone, PartialEq)]
+struct Param {
+    name: &'static str,
+    /// Whether it enters the cache key (see [`ParamSpec::unkeyed`]).
+    keyed: bool,
+    value: Json,
 }
 
 impl Params {
@@ -382,7 +392,8 @@ impl Params {
         kind: &str,
     ) -> Result<Params, Vec<Diagnostic>> {
         let mut diagnostics = Vec::new();
-        let mut values = Map::new();
+        // By the index of their spec.
+        let mut given: Vec<Option<Json>> = vec![None; specs.len()];
         let entries = match node {
             None => &[][..],
             Some(node) if node.value == Value::Null => &[][..],
@@ -392,11 +403,9 @@ impl Params {
             },
         };
         for (key, value) in entries {
-            match specs.iter().find(|spec| spec.name == key.name) {
-                Some(spec) => match spec.coerce(value) {
-                    Ok(json) => {
-                        values.insert(spec.name.to_string(), json);
-                    }
+            match specs.iter().position(|spec| spec.name == key.name) {
+                Some(i) => match specs[i].coerce(value) {
+                    Ok(json) => given[i] = Some(json),
                     Err(diagnostic) => diagnostics.push(diagnostic),
                 },
                 None => {
@@ -418,14 +427,10 @@ impl Params {
                 }
             }
         }
-        for spec in specs {
-            if values.contains_key(spec.name) {
-                continue;
-            }
-            match spec.default_value() {
-                Some(default) => {
-                    values.insert(spec.name.to_string(), default);
-                }
+        let mut values = Vec::with_capacity(specs.len());
+        for (spec, given) in specs.iter().zip(given) {
+            match given.or_else(|| spec.default_value()) {
+                Some(value) => values.push(Param { name: spec.name, keyed: spec.keyed, value }),
                 None => {
                     let mut diagnostic = Diagnostic::new(format!(
                         "missing required parameter `{}` ({})",
@@ -441,13 +446,25 @@ impl Params {
         if !diagnostics.is_empty() {
             return Err(diagnostics);
         }
-        let keyed = specs.iter().filter(|s| s.keyed).map(|s| s.name).collect();
-        Ok(Params { values, keyed })
+        Ok(Params::sorted(values))
     }
 
-    /// Rebuilds parameters that were validated elsewhere (in the parent of a worker process).
-    pub fn from_values(specs: &[ParamSpec], values: Map<String, Json>) -> Params {
-        Params { values, keyed: specs.iter().filter(|s| s.keyed).map(|s| s.name).collect() }
+    fn sorted(mut values: Vec<Param>) -> Params {
+        values.sort_unstable_by_key(|p| p.name);
+        Params { values }
+    }
+
+    /// Rebuilds parameters that were validated elsewhere (in the parent of a worker process):
+    /// those of `specs` that `values` has.
+    pub fn from_values(specs: &[ParamSpec], mut values: Map<String, Json>) -> Params {
+        let values = specs
+            .iter()
+            .filter_map(|spec| {
+                let value = values.remove(spec.name)?;
+                Some(Param { name: spec.name, keyed: spec.keyed, value })
+            })
+            .collect();
+        Params::sorted(values)
     }
 
     /// The parameters a result recorded (its keyed ones), the declared default filled in for
@@ -457,23 +474,36 @@ impl Params {
             .iter()
             .filter_map(|spec| {
                 let value = recorded.get(spec.name).cloned().or_else(|| spec.default_value())?;
-                Some((spec.name.to_string(), value))
+                Some(Param { name: spec.name, keyed: spec.keyed, value })
             })
             .collect();
-        Params::from_values(specs, values)
+        Params::sorted(values)
     }
 
-    pub fn values(&self) -> &Map<String, Json> {
-        &self.values
+    /// Every parameter and its value, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Json)> {
+        self.values.iter().map(|p| (p.name, &p.value))
+    }
+
+    /// Every parameter, as a JSON object.
+    pub fn to_map(&self) -> Map<String, Json> {
+        self.iter().map(|(name, value)| (name.to_string(), value.clone())).collect()
     }
 
     /// The parameters that enter the cache key, in canonical (sorted) order.
     pub fn keyed(&self) -> Map<String, Json> {
-        self.values
-            .iter()
-            .filter(|(name, _)| self.keyed.contains(&name.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        self.keyed_values().map(|(name, value)| (name.to_string(), value.clone())).collect()
+    }
+
+    /// The parameters that enter the cache key and their values, by name.
+    pub fn keyed_values(&self) -> impl Iterator<Item = (&'static str, &Json)> {
+        self.values.iter().filter(|p| p.keyed).map(|p| (p.name, &p.value))
+    }
+
+    /// The value of parameter `name`, if it is one.
+    pub fn value(&self, name: &str) -> Option<&Json> {
+        let found = self.values.binary_search_by(|p| p.name.cmp(name));
+        found.ok().map(|i| &self.values[i].value)
     }
 
     pub fn int(&self, name: &str) -> i64 {
@@ -591,7 +621,7 @@ impl Params {
                 read.push(name.to_string());
             }
         });
-        self.values.get(name).unwrap_or_else(|| panic!("parameter `{name}` is not declared"))
+        self.value(name).unwrap_or_else(|| panic!("parameter `{name}` is not declared"))
     }
 }
 

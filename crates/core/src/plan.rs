@@ -10,12 +10,12 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::dag::Dag;
-use super::fingerprint::{DirtyReason, Fingerprint, Previous, StageKey, why_dirty};
+use super::fingerprint::{DirtyReason, FingerprintRef, Previous, StageKey, why_dirty};
 use super::interrupt::continues_from;
 use super::keys::Fingerprinter;
 use super::pipeline::{Pipeline, StageSpec};
 use super::stage::KindInfo;
-use super::store::Store;
+use super::store::{PipelineRefs, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,44 +49,74 @@ pub fn plan(
     store: &Store,
     fingerprinter: &Fingerprinter,
 ) -> anyhow::Result<Vec<PlannedStage>> {
+    let planner = Planner {
+        pipeline,
+        store,
+        fingerprinter,
+        workspaces: store.workspace_names(),
+        refs: store.pipeline_refs(&pipeline.name),
+    };
     let mut outputs: HashMap<String, Option<String>> = HashMap::new();
     let mut planned = Vec::new();
-    let workspaces = store.workspace_names();
     for name in dag.topological() {
-        let spec = pipeline.stage(name).expect("dag nodes are stages");
-        let fingerprint = fingerprinter
-            .fingerprint(spec, &outputs)
+        let (stage, output) = planner.stage(name, &outputs)?;
+        outputs.insert(name.to_string(), output);
+        planned.push(stage);
+    }
+    Ok(planned)
+}
+
+/// What planning a stage reads besides its upstream stages' outputs.
+struct Planner<'a> {
+    pipeline: &'a Pipeline,
+    store: &'a Store,
+    fingerprinter: &'a Fingerprinter<'a>,
+    /// The store's workspaces (see [`workspace_reasons`]).
+    workspaces: HashSet<String>,
+    refs: PipelineRefs,
+}
+
+impl Planner<'_> {
+    /// The plan of stage `name`, and its output digest when it is cached.
+    fn stage(
+        &self,
+        name: &str,
+        outputs: &HashMap<String, Option<String>>,
+    ) -> anyhow::Result<(PlannedStage, Option<String>)> {
+        let spec = self.pipeline.stage(name).expect("dag nodes are stages");
+        let fingerprint = self
+            .fingerprinter
+            .fingerprint(spec, outputs)
             .map_err(|e| e.context(format!("stage `{name}`")))?;
         let key = fingerprint.key();
         let entry = match &key {
-            Some(key) => store.entry(key)?,
+            Some(key) => self.store.entry(key)?,
             None => None,
         };
         let mut ran_before = false;
-        let (status, reasons, summary) = match entry {
+        let (status, reasons, summary, output) = match entry {
             Some(entry) => {
-                outputs.insert(name.to_string(), Some(entry.record.output.clone()));
-                (Status::Cached, Vec::new(), entry.record.summary)
+                (Status::Cached, Vec::new(), entry.record.summary, Some(entry.record.output))
             }
             None => {
-                outputs.insert(name.to_string(), None);
-                let last = store.last_result(&pipeline.name, name)?;
+                let last = self.store.previous(self.refs.read(name))?;
                 ran_before = matches!(last, Previous::Result { .. });
-                let kept = |digest: &str| store.key_output(digest);
+                let kept = |digest: &str| self.store.key_output(digest);
                 let mut reasons = why_dirty(&last, key.as_deref(), &fingerprint, &kept);
-                let kind = fingerprinter.registry.get(&spec.kind).expect("kinds are validated");
+                let registry = self.fingerprinter.registry;
+                let kind = registry.get(&spec.kind).expect("kinds are validated");
                 workspace_reasons(
-                    store,
-                    Some(&workspaces),
+                    self.store,
+                    Some(&self.workspaces),
                     kind.info(),
                     spec,
                     &fingerprint,
                     &mut reasons,
                 );
-                (Status::Run, reasons, None)
+                (Status::Run, reasons, None, None)
             }
         };
-        planned.push(PlannedStage {
+        let planned = PlannedStage {
             stage: name.to_string(),
             kind: spec.kind.clone(),
             if_upstream_changes: status == Status::Run && key.is_none() && ran_before,
@@ -94,9 +124,9 @@ pub fn plan(
             status,
             reasons,
             summary,
-        });
+        };
+        Ok((planned, output))
     }
-    Ok(planned)
 }
 
 /// One level of a grid factor in a plan: its variants and the stages they use.
@@ -111,34 +141,56 @@ pub struct LevelSummary {
 
 /// Per level of each factor (and seed) of the pipeline's grid, what the plan does to the
 /// stages its variants use; a stage shared by variants of several levels counts for each.
+/// One pass over the variants, each adding itself to the cells of its levels (a grid of
+/// 100,000 variants has hundreds of levels: a pass per level would cost more than the plan).
 pub fn by_factor(pipeline: &Pipeline, planned: &[PlannedStage]) -> Vec<LevelSummary> {
     let Some(layout) = &pipeline.layout else { return Vec::new() };
-    let status: HashMap<&str, Status> =
-        planned.iter().map(|p| (p.stage.as_str(), p.status)).collect();
-    let mut summary = Vec::new();
-    for (factor, levels) in &layout.factors {
-        for level in levels {
-            let variants: Vec<_> = pipeline
-                .variants
-                .iter()
-                .filter(|v| v.variant.level(factor) == Some(level))
-                .collect();
-            let mut stages: Vec<&str> =
-                variants.iter().flat_map(|v| v.stages.values().map(String::as_str)).collect();
-            stages.sort_unstable();
-            stages.dedup();
-            let count =
-                |s: Status| stages.iter().filter(|stage| status.get(*stage) == Some(&s)).count();
-            summary.push(LevelSummary {
-                factor: factor.clone(),
-                level: level.clone(),
-                variants: variants.len(),
-                cached: count(Status::Cached),
-                to_run: count(Status::Run),
-            });
+    let position: HashMap<&str, usize> =
+        planned.iter().enumerate().map(|(i, p)| (p.stage.as_str(), i)).collect();
+    // Per factor, by level: its variants and the positions in `planned` of their stages.
+    let mut cells: Vec<HashMap<&str, LevelCell>> = layout
+        .factors
+        .iter()
+        .map(|(_, levels)| levels.iter().map(|l| (l.as_str(), LevelCell::default())).collect())
+        .collect();
+    for variant in &pipeline.variants {
+        let stages: Vec<usize> =
+            variant.stages.values().filter_map(|s| position.get(s.as_str()).copied()).collect();
+        for ((factor, _), cells) in layout.factors.iter().zip(&mut cells) {
+            if let Some(cell) = variant.variant.level(factor).and_then(|l| cells.get_mut(l)) {
+                cell.variants += 1;
+                cell.stages.extend_from_slice(&stages);
+            }
         }
     }
-    summary
+    for cell in cells.iter_mut().flat_map(HashMap::values_mut) {
+        cell.stages.sort_unstable();
+        cell.stages.dedup();
+    }
+    let count = |cell: &LevelCell, s: Status| {
+        cell.stages.iter().filter(|&&i| planned[i].status == s).count()
+    };
+    let rows = layout.factors.iter().zip(&cells);
+    rows.flat_map(|((factor, levels), cells)| {
+        levels.iter().map(move |level| {
+            let cell = &cells[level.as_str()];
+            LevelSummary {
+                factor: factor.clone(),
+                level: level.clone(),
+                variants: cell.variants,
+                cached: count(cell, Status::Cached),
+                to_run: count(cell, Status::Run),
+            }
+        })
+    })
+    .collect()
+}
+
+/// The variants of one level of a factor, and the stages they use (positions in the plan).
+#[derive(Default)]
+struct LevelCell {
+    variants: usize,
+    stages: Vec<usize>,
 }
 
 /// What a stage's workspace adds to why it runs: it continues from where an earlier run got
@@ -151,7 +203,7 @@ pub(crate) fn workspace_reasons(
     workspaces: Option<&HashSet<String>>,
     kind: &KindInfo,
     spec: &StageSpec,
-    fingerprint: &Fingerprint,
+    fingerprint: &FingerprintRef,
     reasons: &mut Vec<DirtyReason>,
 ) {
     let Some(extendable) = kind.workspace.kept(&spec.params).left_out() else { return };

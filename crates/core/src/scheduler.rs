@@ -253,10 +253,9 @@ impl Scheduler<'_> {
         let mut outputs: HashMap<String, Option<String>> = HashMap::new();
         let mut upstream: HashMap<String, Entry> = HashMap::new();
         for name in self.dag.topological().filter(|name| ancestors.contains(name)) {
-            let fingerprint = self
-                .fingerprinter
-                .fingerprint(self.pipeline.stage(name).expect("dag nodes are stages"), &outputs)?;
-            let key = fingerprint.key().expect("the outputs of its own upstream stages are known");
+            let spec = self.pipeline.stage(name).expect("dag nodes are stages");
+            let key = self.fingerprinter.fingerprint(spec, &outputs)?.key();
+            let key = key.expect("the outputs of its own upstream stages are known");
             let entry = self.store.entry(&key)?.ok_or_else(|| {
                 anyhow!("stage `{stage}` needs upstream stage `{name}`, which is not cached (key {key}): run `{name}` first")
             })?;
@@ -413,7 +412,8 @@ impl Scheduler<'_> {
         };
         kind.run(&mut ctx)?;
         let seconds = started.elapsed().as_secs_f64();
-        let entry = self.publish(spec, &key, fingerprint, staging, &ctx.report, seconds)?;
+        let entry =
+            self.publish(spec, &key, fingerprint.to_fingerprint(), staging, &ctx.report, seconds)?;
         if let (Some((dir, _lock)), Kept::UntilPublished) = (&workspace, kept) {
             std::fs::remove_dir_all(dir)
                 .with_context(|| format!("cannot remove workspace {}", dir.display()))?;

@@ -74,7 +74,7 @@ pub fn delegate(kind: WorkerKind, ctx: &mut StageContext) -> anyhow::Result<()> 
     let job = Request {
         kind: kind.name().to_string(),
         stage: ctx.stage.to_string(),
-        params: ctx.params.values().clone(),
+        params: ctx.params.to_map(),
         inputs: ctx.inputs.clone(),
         out_dir: ctx.out_dir.clone(),
         device: ctx.devices.first().cloned(),

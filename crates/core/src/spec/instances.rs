@@ -183,18 +183,13 @@ impl<'a> Templates<'a> {
     }
 
     /// One stage list for all variants, instances named, and each variant's stages by those
-    /// names.
+    /// names. The instances' specs become the stages: moved, not copied, except where one
+    /// instance becomes several stages (its inputs differ between variants).
     pub(super) fn merge(
-        &self,
+        self,
         variants: &[Variant],
         per_variant: &[VariantStages],
     ) -> (Vec<StageSpec>, Vec<VariantSpec>) {
-        /// The instances of a stage equal across variants.
-        struct Merged {
-            identity: blake3::Hash,
-            instance: usize,
-            variants: Vec<usize>,
-        }
         let identities: Vec<Vec<Option<blake3::Hash>>> =
             per_variant.iter().map(|stages| self.identities(stages)).collect();
         let mut by_stage: Vec<Vec<Merged>> = self.stages.iter().map(|_| Vec::new()).collect();
@@ -221,23 +216,23 @@ impl<'a> Templates<'a> {
                     .iter()
                     .map(|m| m.variants.iter().map(|&v| &variants[v]).collect())
                     .collect();
-                let params: Vec<_> = merged
-                    .iter()
-                    .map(|m| template.instances[m.instance].spec.params.values())
-                    .collect();
+                let params: Vec<_> =
+                    merged.iter().map(|m| &template.instances[m.instance].spec.params).collect();
                 let when = template.when.as_ref().map(Selector::factors).unwrap_or_default();
                 naming::instance_names(&template.key.name, &groups, &params, &when)
             })
             .collect();
         let name_of =
             |s: usize, identity: blake3::Hash| -> &str { &names[s][position[s][&identity]] };
+        let Templates { stages: templates, names: file_names } = self;
+        let mut specs = Handout::new(templates, &by_stage);
         let mut stages = Vec::new();
         for (s, merged) in by_stage.iter().enumerate() {
             for m in merged {
                 let first = &identities[m.variants[0]];
-                let mut spec = self.stages[s].instances[m.instance].spec.clone();
+                let mut spec = specs.take(s, m.instance);
                 for upstream in spec.inputs.values_mut() {
-                    let u = self.index(upstream);
+                    let u = index_of(&file_names, upstream);
                     *upstream = name_of(u, first[u].expect("an input is chosen")).to_string();
                 }
                 spec.name = name_of(s, m.identity).to_string();
@@ -252,16 +247,12 @@ impl<'a> Templates<'a> {
                 let mut stages: BTreeMap<String, String> = BTreeMap::new();
                 for &(s, _) in chosen {
                     let name = name_of(s, identities[s].expect("chosen"));
-                    stages.insert(self.names[s].to_string(), name.to_string());
+                    stages.insert(file_names[s].to_string(), name.to_string());
                 }
                 VariantSpec { variant: variant.clone(), stages }
             })
             .collect();
         (stages, variant_specs)
-    }
-
-    fn index(&self, stage: &str) -> usize {
-        self.names.iter().position(|n| *n == stage).expect("validated input")
     }
 
     /// Per stage of the file (`None`: not in the variant), a digest of its kind, parameters
@@ -287,7 +278,7 @@ impl<'a> Templates<'a> {
             let mut hasher = blake3::Hasher::new();
             hasher.update(instance.digest.as_bytes());
             for (role, upstream) in &instance.spec.inputs {
-                let upstream = visit(t, t.index(upstream), chosen, done, stack);
+                let upstream = visit(t, index_of(&t.names, upstream), chosen, done, stack);
                 hasher.update(role.as_bytes()).update(&[0]).update(upstream.as_bytes());
             }
             stack.pop();
@@ -303,13 +294,61 @@ impl<'a> Templates<'a> {
     }
 }
 
-/// Within one parse only, so any deterministic encoding serves; written straight into the
-/// hasher.
+/// The instances of a stage equal across variants: one stage of the pipeline.
+struct Merged {
+    identity: blake3::Hash,
+    instance: usize,
+    variants: Vec<usize>,
+}
+
+/// The specs of a stage's instances, handed to the stages they become: each a clone but at
+/// its last use, when it is moved (a grid's instances mostly become one stage each).
+struct Handout {
+    /// Per stage of the file, per instance: how many stages it has yet to become, its spec.
+    specs: Vec<Vec<(usize, Option<StageSpec>)>>,
+}
+
+impl Handout {
+    /// The instances of `templates`, each to become a stage per entry of `merged` naming it.
+    fn new(templates: Vec<Template>, merged: &[Vec<Merged>]) -> Handout {
+        let mut specs: Vec<Vec<(usize, Option<StageSpec>)>> = templates
+            .into_iter()
+            .map(|t| t.instances.into_iter().map(|i| (0, Some(i.spec))).collect())
+            .collect();
+        for (s, merged) in merged.iter().enumerate() {
+            for m in merged {
+                specs[s][m.instance].0 += 1;
+            }
+        }
+        Handout { specs }
+    }
+
+    fn take(&mut self, s: usize, instance: usize) -> StageSpec {
+        let (left, spec) = &mut self.specs[s][instance];
+        *left -= 1;
+        let spec = if *left == 0 { spec.take() } else { spec.clone() };
+        spec.expect("an instance becomes as many stages as were counted")
+    }
+}
+
+/// The index of `stage` among the file's stage names.
+fn index_of(names: &[&str], stage: &str) -> usize {
+    names.iter().position(|n| *n == stage).expect("validated input")
+}
+
+/// Within one parse only, so any deterministic encoding serves: the kind, then each parameter's
+/// name and JSON value after a NUL (which neither holds), hashed at once (blake3 is slow on
+/// many small updates).
 fn own_digest(spec: &StageSpec) -> blake3::Hash {
-    let mut hasher = blake3::Hasher::new();
-    serde_json::to_writer(&mut hasher, &(&spec.kind, spec.params.values()))
-        .expect("stage specs serialise");
-    hasher.finalize()
+    let mut bytes = Vec::with_capacity(1024);
+    bytes.extend_from_slice(spec.kind.as_bytes());
+    for (name, value) in spec.params.iter() {
+        bytes.push(0);
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(0);
+        serde_json::to_writer(&mut bytes, value).expect("JSON values serialise");
+    }
+    blake3::hash(&bytes)
 }
 
 fn take_entry(node: &mut Node, name: &str) -> Option<Node> {

@@ -10,8 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::grid::Variant;
-
-type Params = serde_json::Map<String, serde_json::Value>;
+use crate::params::Params;
 
 /// The names of `instances` (each the variants sharing one instance of `stage`), in order.
 pub(super) fn instance_names(
@@ -142,23 +141,21 @@ impl<'a> Naming<'a> {
     /// All levels, then the fewest parameters, in the stage's order, that tell the instance
     /// from the rest of `group` (the instances sharing its name).
     fn with_parameters(&self, i: usize, group: &[usize], params: &[&Params]) -> String {
-        let differing: Vec<&String> = params[i]
+        let differing: Vec<(&str, &serde_json::Value)> = params[i]
             .iter()
-            .filter(|(key, value)| group.iter().any(|&j| params[j].get(*key) != Some(*value)))
-            .map(|(key, _)| key)
+            .filter(|&(key, value)| group.iter().any(|&j| params[j].value(key) != Some(value)))
             .collect();
         let telling = (1..=differing.len())
             .find(|&n| {
                 let values: Vec<Vec<Option<&serde_json::Value>>> = group
                     .iter()
-                    .map(|&j| differing[..n].iter().map(|k| params[j].get(*k)).collect())
+                    .map(|&j| differing[..n].iter().map(|(k, _)| params[j].value(k)).collect())
                     .collect();
                 (0..values.len()).all(|a| !values[a + 1..].contains(&values[a]))
             })
             .unwrap_or(differing.len());
         let mut parts = self.all_levels(i);
-        for key in &differing[..telling] {
-            let value = &params[i][*key];
+        for (key, value) in &differing[..telling] {
             parts.push(format!(
                 "{key}={}",
                 value.as_str().map_or_else(|| value.to_string(), String::from)
@@ -198,6 +195,17 @@ fn number_repeats(names: &mut [String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::{ParamDefault, ParamSpec, ParamType};
+
+    const LOSS: &[ParamSpec] = &[
+        ParamSpec::new("function", ParamType::Str, ParamDefault::Str("bce"), "the loss"),
+        ParamSpec::new(
+            "beta",
+            ParamType::Float { min: 0.0, max: 1.0 },
+            ParamDefault::Float(0.9),
+            "its beta",
+        ),
+    ];
 
     #[test]
     fn instances_are_named_by_the_levels_that_tell_them_apart() {
@@ -210,7 +218,7 @@ mod tests {
             v(&[("att", "mha"), ("heads", "4")]),
             v(&[("att", "mha"), ("heads", "8")]),
         );
-        let params: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+        let params = Params::default();
         let names =
             instance_names("attention", &[vec![&a, &b], vec![&c], vec![&d]], &[&params; 3], &[]);
         assert_eq!(
@@ -219,11 +227,10 @@ mod tests {
         );
         assert_eq!(instance_names("load", &[vec![&a, &b, &c, &d]], &[&params], &[]), ["load"]);
         // Neither instance has a level of its own: the differing parameter names them.
-        let bce = serde_json::json!({"function": "bce", "beta": 0.9}).as_object().unwrap().clone();
-        let balanced = serde_json::json!({"function": "class_balanced", "beta": 0.9})
-            .as_object()
-            .unwrap()
-            .clone();
+        let loss =
+            |json: serde_json::Value| Params::from_values(LOSS, json.as_object().unwrap().clone());
+        let bce = loss(serde_json::json!({"function": "bce", "beta": 0.9}));
+        let balanced = loss(serde_json::json!({"function": "class_balanced", "beta": 0.9}));
         let names = instance_names("loss", &[vec![&a, &d], vec![&b, &c]], &[&bce, &balanced], &[]);
         assert_eq!(names, ["loss[function=bce]", "loss[function=class_balanced]"]);
     }

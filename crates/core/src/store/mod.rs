@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 mod refs;
 
-pub use refs::RefEntry;
+pub use refs::{PipelineRefs, RefEntry};
 
 use anyhow::{Context, bail};
 use rayon::prelude::*;
@@ -447,7 +447,12 @@ impl Store {
 
     /// What the store knows of the last result of `stage` of `pipeline` (see `why_dirty`).
     pub fn last_result(&self, pipeline: &str, stage: &str) -> anyhow::Result<Previous> {
-        let Some(key) = self.read_ref(pipeline, stage) else { return Ok(Previous::None) };
+        self.previous(self.read_ref(pipeline, stage))
+    }
+
+    /// What the store knows of the result a ref names (`None`: there is no ref).
+    pub fn previous(&self, key: Option<StageKey>) -> anyhow::Result<Previous> {
+        let Some(key) = key else { return Ok(Previous::None) };
         Ok(match self.entry(&key)? {
             Some(entry) => Previous::Result { key, fingerprint: entry.record.fingerprint },
             None => Previous::Gone { key },

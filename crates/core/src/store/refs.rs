@@ -4,6 +4,7 @@
 //! instance name has its own, whatever it holds, and none leaves its folder. Caches written
 //! before kept refs under a lossy name (`p q` and `p_q` shared one); opening a writable cache
 //! moves those refs once, by the names their manifest lists.
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::PathBuf;
@@ -58,7 +59,36 @@ impl RefEntry {
     }
 }
 
+/// The refs of one pipeline, its folder listed once: a plan looks up the ref of each of
+/// thousands of stages, most of which have none, and opens only those that exist.
+pub struct PipelineRefs {
+    dir: PathBuf,
+    /// The names of the files in the folder.
+    files: HashSet<String>,
+}
+
+impl PipelineRefs {
+    /// The key of the last result of `stage`, if any (as [`Store::read_ref`] reads it).
+    pub fn read(&self, stage: &str) -> Option<StageKey> {
+        let file = file_name(stage);
+        if !self.files.contains(&file) {
+            return None;
+        }
+        RefEntry::parse(&fs::read_to_string(self.dir.join(file)).ok()?).map(|r| r.key)
+    }
+}
+
 impl Store {
+    /// The refs of `pipeline` as they are now.
+    pub fn pipeline_refs(&self, pipeline: &str) -> PipelineRefs {
+        let dir = self.manifest_dir(pipeline);
+        let files = match fs::read_dir(&dir) {
+            Ok(entries) => entries.flatten().filter_map(|e| e.file_name().into_string().ok()),
+            Err(_) => return PipelineRefs { dir, files: HashSet::new() },
+        };
+        PipelineRefs { files: files.collect(), dir }
+    }
+
     /// The key of the last result of `stage` of `pipeline`, if any.
     pub fn read_ref(&self, pipeline: &str, stage: &str) -> Option<StageKey> {
         self.read_ref_entry(pipeline, stage).map(|r| r.key)
