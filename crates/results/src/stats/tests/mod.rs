@@ -306,3 +306,5 @@ fn numpy_pairwise_sum_order() {
     let x = vec![0.1; 1000];
     assert_eq!(np_sum(&x), 100.000_000_000_000_01);
 }
+
+mod resampling;
