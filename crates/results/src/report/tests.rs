@@ -32,7 +32,7 @@ fn cell(mean: f64, delta: f64, p: Option<f64>, note: Option<&str>) -> Option<Cel
         test: Some(TestKind::PairedT),
         significant: p.is_some_and(|p| p * 2.0 < 0.05),
         note: note.map(String::from),
-        seeds_needed: None,
+        ..Cell::default()
     })
 }
 

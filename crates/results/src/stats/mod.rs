@@ -37,7 +37,6 @@ mod wilcoxon;
 use numpy::*;
 pub(crate) use power::seeds_needed;
 pub(crate) use special::normal_cdf;
-use special::*;
 pub(crate) use student_t::{t_cdf, t_quantile};
 pub(crate) use wilcoxon::wilcoxon;
 

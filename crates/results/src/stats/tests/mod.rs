@@ -7,6 +7,7 @@
 use std::f64::consts::PI;
 
 use super::power::t_test_power;
+use super::special::*;
 use super::student_t::nct_cdf;
 use super::*;
 
