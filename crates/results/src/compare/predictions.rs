@@ -26,10 +26,44 @@ pub(super) struct ScoredLabel {
     pub(super) name: String,
     pub(super) scores: Vec<f32>,
     pub(super) truth: Vec<u8>,
-    /// A probability above it predicts the label.
-    pub(super) threshold: f32,
+    /// The images decided at the label's threshold, by outcome.
+    pub(super) decided: Decided,
     /// The images ranked by score once, or why the label's AUROC and AP are undefined.
     pub(super) ranked: Result<Ranked, Undefined>,
+}
+
+/// The images of one label by outcome at its threshold (a probability above it predicts the
+/// label), so that a replicate counts each outcome by summing its images' weights.
+pub(super) struct Decided {
+    pub(super) true_positives: Vec<u32>,
+    pub(super) false_positives: Vec<u32>,
+    pub(super) false_negatives: Vec<u32>,
+}
+
+impl ScoredLabel {
+    pub(super) fn new(name: &str, scores: Vec<f32>, truth: Vec<u8>, threshold: f32) -> ScoredLabel {
+        let mut decided = Decided {
+            true_positives: Vec::new(),
+            false_positives: Vec::new(),
+            false_negatives: Vec::new(),
+        };
+        for (image, (&p, &y)) in scores.iter().zip(&truth).enumerate() {
+            let images = match (p > threshold, y == 1) {
+                (true, true) => &mut decided.true_positives,
+                (true, false) => &mut decided.false_positives,
+                (false, true) => &mut decided.false_negatives,
+                (false, false) => continue,
+            };
+            images.push(image as u32);
+        }
+        ScoredLabel {
+            name: name.to_string(),
+            ranked: Ranked::new(&scores, &truth),
+            scores,
+            truth,
+            decided,
+        }
+    }
 }
 
 /// One result's predictions.
@@ -135,13 +169,7 @@ fn align(read: Read, split: &SplitLabels, images: usize, instance: &str) -> anyh
                 scores_in_order[image] = predictions.probabilities[r * n_labels + c];
                 truth_in_order[image] = truth[r * n_labels + c];
             }
-            Ok(ScoredLabel {
-                name: name.clone(),
-                ranked: Ranked::new(&scores_in_order, &truth_in_order),
-                scores: scores_in_order,
-                truth: truth_in_order,
-                threshold: scores.threshold(name)?,
-            })
+            Ok(ScoredLabel::new(name, scores_in_order, truth_in_order, scores.threshold(name)?))
         })
         .collect::<anyhow::Result<_>>()?;
     Ok(Scored { instance: instance.to_string(), images, split: scores.split, labels })

@@ -257,43 +257,54 @@ impl Ranked {
     }
 
     fn curve_by(&self, weight: impl Fn(u32) -> u64) -> Curve {
-        let mut steps: Vec<(u64, u64)> = Vec::new();
+        let mut curve = Curve::default();
         let (mut tp, mut fp) = (0u64, 0u64);
-        let mut last = (0u64, 0u64);
         for (&i, &flags) in self.order.iter().zip(&self.flags) {
             let w = weight(i);
-            if flags & POSITIVE != 0 {
-                tp += w;
-            } else {
-                fp += w;
-            }
-            // a run of equal scores drawn no time is no threshold
-            if flags & CLOSES_RUN != 0 && (tp, fp) != last {
-                steps.push((tp, fp));
-                last = (tp, fp);
+            let positive = u64::from(flags & POSITIVE);
+            tp += w * positive;
+            fp += w * (1 - positive);
+            if flags & CLOSES_RUN != 0 {
+                curve.threshold(tp, fp);
             }
         }
-        Curve { steps, positives: tp, negatives: fp }
+        curve
     }
 }
 
-/// One label's samples ranked by score, descending: at each distinct score, how many
-/// positives (`tp`) and negatives (`fp`) score at least that much.
-#[derive(Debug, Clone, PartialEq)]
+/// One label's samples ranked by score, descending, swept threshold by threshold: at each
+/// distinct score, the positives (TP) and negatives (FP) scoring at least that much, summed into
+/// both metrics as the sweep goes, so that no curve is kept.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Curve {
-    steps: Vec<(u64, u64)>,
     positives: u64,
     negatives: u64,
+    /// Twice the area under the ROC curve in units of 1/(P·N): Σ ΔFP · (TP_prev + TP), an
+    /// integer (trapezoids between consecutive thresholds).
+    twice_area: u128,
+    /// Σ ΔTP_k · TP_k/(TP_k + FP_k): average precision times P.
+    precision_sum: f64,
 }
 
 impl Curve {
+    /// Adds the threshold at which `tp` positives and `fp` negatives score at least as much.
+    /// A run of equal scores drawn no time (in a bootstrap replicate) adds nothing.
+    #[inline]
+    fn threshold(&mut self, tp: u64, fp: u64) {
+        let (new_tp, new_fp) = (tp - self.positives, fp - self.negatives);
+        self.twice_area += u128::from(new_fp) * u128::from(tp + self.positives);
+        if new_tp > 0 {
+            self.precision_sum += new_tp as f64 * (tp as f64 / (tp + fp) as f64);
+        }
+        (self.positives, self.negatives) = (tp, fp);
+    }
+
     /// Both metrics.
     pub fn ranking(&self) -> LabelRanking {
         LabelRanking { auroc: self.roc_auc(), average_precision: self.average_precision() }
     }
 
-    /// Trapezoids between consecutive thresholds: twice the area in units of 1/(P·N) is
-    /// Σ ΔFP · (TP_prev + TP), an integer.
+    /// The area under the ROC curve.
     pub fn roc_auc(&self) -> Result<f64, Undefined> {
         if self.positives == 0 {
             return Err(Undefined::NoPositives);
@@ -301,13 +312,8 @@ impl Curve {
         if self.negatives == 0 {
             return Err(Undefined::NoNegatives);
         }
-        let (mut twice, mut previous) = (0u128, (0u64, 0u64));
-        for &(tp, fp) in &self.steps {
-            twice += u128::from(fp - previous.1) * u128::from(tp + previous.0);
-            previous = (tp, fp);
-        }
         let pairs = u128::from(self.positives) * u128::from(self.negatives);
-        Ok(twice as f64 / (2 * pairs) as f64)
+        Ok(self.twice_area as f64 / (2 * pairs) as f64)
     }
 
     /// Σ (R_k − R_{k−1}) · P_k = Σ ΔTP_k · TP_k/(TP_k + FP_k), over P.
@@ -315,13 +321,6 @@ impl Curve {
         if self.positives == 0 {
             return Err(Undefined::NoPositives);
         }
-        let (mut sum, mut previous) = (0.0f64, 0u64);
-        for &(tp, fp) in &self.steps {
-            if tp > previous {
-                sum += (tp - previous) as f64 * (tp as f64 / (tp + fp) as f64);
-            }
-            previous = tp;
-        }
-        Ok(sum / self.positives as f64)
+        Ok(self.precision_sum / self.positives as f64)
     }
 }

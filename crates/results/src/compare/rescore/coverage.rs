@@ -30,7 +30,6 @@ use crate::compare::compare_with_baseline;
 use crate::compare::predictions::ScoredLabel;
 use crate::significance::Bootstrap;
 use crate::stats::normal_cdf;
-use ablate_stages::ranking::Ranked;
 
 const IMAGES: usize = 250;
 const SEEDS: usize = 3;
@@ -157,13 +156,7 @@ fn simulate(study: u64, scenario: Scenario) -> Loaded {
                             (1.0 / (1.0 + (label.cut - latent).exp())) as f32
                         })
                         .collect();
-                    ScoredLabel {
-                        name: label.name.to_string(),
-                        ranked: Ranked::new(&scores, &truth[l]),
-                        truth: truth[l].clone(),
-                        scores,
-                        threshold: 0.5,
-                    }
+                    ScoredLabel::new(label.name, scores, truth[l].clone(), 0.5)
                 })
                 .collect();
             let scored = Scored {

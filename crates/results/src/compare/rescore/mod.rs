@@ -12,21 +12,22 @@
 //! replicate minus its baseline row's in the same replicate. Cells that cannot be re-scored (a
 //! `train` stage's metrics, a command stage's own, `precision`, a result whose predictions are
 //! gone) keep their t statistics, and say why in `fallback`.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use ablate_stages::metric;
 use ablate_stages::ranking::{self, LabelRanking};
 use ablate_stages::scoring::{self, LabelScores};
-use rayon::prelude::*;
 
 use super::predictions::{self, Loaded, Scored};
 use super::{Column, Row, RowSamples};
 use crate::collect::StageResult;
-use crate::significance::{
-    Cell, DeLong, Interval, PairedTest, Sample, Settings, Spread, TStatistics, TestKind,
-};
-use crate::stats::bootstrap::{Design, p_value, percentile_interval};
-use crate::stats::delong::delong_test;
+use crate::significance::{Cell, Interval, Sample, Settings};
+
+mod bootstrap;
+mod delong;
+
+use bootstrap::{fill, replicate};
+use delong::test_by_delong;
 
 #[cfg(test)]
 mod coverage;
@@ -95,21 +96,14 @@ struct Rescore {
 }
 
 fn rescore(scored: &Scored, weights: &[u32], ranks: bool) -> Rescore {
+    let count = |images: &[u32]| images.iter().map(|&i| weights[i as usize] as usize).sum();
     let decisions = scored
         .labels
         .iter()
         .map(|label| {
-            let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
-            for ((&p, &y), &w) in label.scores.iter().zip(&label.truth).zip(weights) {
-                let w = w as usize;
-                match (p > label.threshold, y == 1) {
-                    (true, true) => tp += w,
-                    (true, false) => fp += w,
-                    (false, true) => fn_ += w,
-                    (false, false) => {}
-                }
-            }
-            LabelScores::from_counts(tp, fp, fn_)
+            let d = &label.decided;
+            let (tp, fp) = (count(&d.true_positives), count(&d.false_positives));
+            LabelScores::from_counts(tp, fp, count(&d.false_negatives))
         })
         .collect();
     let rankings = if ranks {
@@ -287,177 +281,5 @@ fn unsupported(column: &Column) -> String {
 fn fallback(cell: Option<&mut Cell>, why: String) {
     if let Some(cell) = cell {
         cell.fallback = Some(why);
-    }
-}
-
-/// Per plan, its value in each replicate (NaN where undefined): the mean over the drawn units
-/// of their values on the split's images, plus how far the mean over all the cell's units
-/// moves on the drawn images (see `stats::bootstrap`), kept inside the metric's range [0, 1].
-fn replicate(plans: &[Plan], loaded: &Loaded, settings: &Settings) -> Vec<Vec<f64>> {
-    let lists: BTreeMap<&UnitKey, usize> = plans.iter().map(|p| (&p.key, p.units.len())).collect();
-    let list_of: HashMap<&UnitKey, usize> =
-        lists.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let design =
-        Design { images: loaded.image_sets.clone(), units: lists.values().copied().collect() };
-    let results = Results::of(plans, loaded);
-    let ones: Vec<Vec<u32>> = loaded.image_sets.iter().map(|&n| vec![1; n]).collect();
-    let measured = results.rescore(|scored| &ones[scored.images]);
-    let by_replicate: Vec<Vec<f64>> = (0..u64::from(settings.bootstrap.replicates))
-        .into_par_iter()
-        .map(|b| {
-            let draw = design.draw(settings.bootstrap.seed, b);
-            let drawn_images = results.rescore(|scored| &draw.weights[scored.images]);
-            plans
-                .iter()
-                .map(|plan| {
-                    let drawn = &draw.units[list_of[&plan.key]];
-                    let all: Vec<usize> = (0..plan.units.len()).collect();
-                    let seeds = results.mean(plan, drawn, &measured);
-                    let images = results.mean(plan, &all, &drawn_images)
-                        - results.mean(plan, &all, &measured);
-                    (seeds + images).clamp(0.0, 1.0)
-                })
-                .collect()
-        })
-        .collect();
-    (0..plans.len()).map(|p| by_replicate.iter().map(|values| values[p]).collect()).collect()
-}
-
-/// The results the plans draw, each with whether a column of it ranks.
-struct Results<'a> {
-    used: Vec<(&'a Scored, bool)>,
-    /// Result index → position in `used`.
-    dense: HashMap<usize, usize>,
-}
-
-impl<'a> Results<'a> {
-    fn of(plans: &[Plan], loaded: &'a Loaded) -> Results<'a> {
-        let mut used: Vec<(usize, bool)> = Vec::new();
-        for plan in plans {
-            for unit in &plan.units {
-                match used.iter_mut().find(|(r, _)| *r == unit.result) {
-                    Some((_, ranks)) => *ranks |= plan.metric.ranks(),
-                    None => used.push((unit.result, plan.metric.ranks())),
-                }
-            }
-        }
-        let scored = |result: usize| loaded.results[&result].as_ref().expect("planned: read");
-        Results {
-            dense: used.iter().enumerate().map(|(i, (r, _))| (*r, i)).collect(),
-            used: used.into_iter().map(|(r, ranks)| (scored(r), ranks)).collect(),
-        }
-    }
-
-    /// Every result re-scored with its images counted as `weights` says.
-    fn rescore<'w>(&self, weights: impl Fn(&Scored) -> &'w [u32]) -> Vec<Rescore> {
-        self.used.iter().map(|&(scored, ranks)| rescore(scored, weights(scored), ranks)).collect()
-    }
-
-    /// The mean of `plan`'s metric over its units `units` (indices, repeats counted) in `scores`.
-    fn mean(&self, plan: &Plan, units: &[usize], scores: &[Rescore]) -> f64 {
-        let sum: f64 = units
-            .iter()
-            .map(|&u| {
-                let unit = plan.units[u];
-                plan.metric.value(&scores[self.dense[&unit.result]], unit.label)
-            })
-            .sum();
-        sum / units.len() as f64
-    }
-}
-
-/// A cell's bootstrap statistics from its replicates (`values`) and, where its baseline row was
-/// re-scored too, Δ's from the difference with the baseline's (`baseline`: `None` in the
-/// baseline's own row and without a baseline, `Some(None)` where the baseline kept its t).
-fn fill(cell: &mut Cell, values: &[f64], baseline: Option<Option<&[f64]>>, settings: &Settings) {
-    let shown = settings.ci.is_some();
-    let level = settings.ci.unwrap_or(0.95);
-    cell.t = Some(TStatistics {
-        ci_low: cell.ci_low,
-        ci_high: cell.ci_high,
-        delta_ci_low: cell.delta_ci_low,
-        delta_ci_high: cell.delta_ci_high,
-        p_value: cell.p_value,
-        test: cell.test,
-    });
-    cell.interval = Interval::Bootstrap;
-    let interval = percentile_interval(values, level).filter(|_| shown);
-    (cell.ci_low, cell.ci_high) = (interval.map(|i| i.0), interval.map(|i| i.1));
-    cell.replicates = Spread::of(values);
-    match baseline {
-        None => {}
-        Some(None) => {
-            cell.fallback = Some(
-                "the baseline's cell has no predictions to re-score: Δ keeps its t statistics"
-                    .into(),
-            )
-        }
-        Some(Some(base)) => {
-            let deltas: Vec<f64> = values.iter().zip(base).map(|(v, b)| v - b).collect();
-            let interval = percentile_interval(&deltas, level).filter(|_| shown);
-            (cell.delta_ci_low, cell.delta_ci_high) =
-                (interval.map(|i| i.0), interval.map(|i| i.1));
-            cell.p_value = p_value(&deltas);
-            cell.test = Some(TestKind::Bootstrap);
-            cell.note = cell.p_value.is_none().then(|| {
-                "Δ is undefined in every bootstrap replicate (a label without positives)".into()
-            });
-            cell.delta_replicates = Spread::of(&deltas);
-        }
-    }
-}
-
-/// DeLong's test of an AUROC cell against its baseline's (`baseline`), recorded in the cell,
-/// and made its test with `--test delong`.
-fn test_by_delong(
-    cell: &mut Cell,
-    plan: &Plan,
-    baseline: &Plan,
-    loaded: &Loaded,
-    settings: &Settings,
-) {
-    let scored = |unit: &Unit| loaded.results[&unit.result].as_ref().expect("planned");
-    let label = |unit: &Unit| &scored(unit).labels[unit.label.expect("a per-label column")];
-    let first = &plan.units[0];
-    let same_images =
-        plan.units.iter().chain(&baseline.units).all(|u| scored(u).images == scored(first).images);
-    let scores = |units: &[Unit]| -> Vec<Vec<f64>> {
-        units.iter().map(|u| label(u).scores.iter().map(|&p| f64::from(p)).collect()).collect()
-    };
-    let (a, b) = (scores(&plan.units), scores(&baseline.units));
-    let a: Vec<&[f64]> = a.iter().map(Vec::as_slice).collect();
-    let b: Vec<&[f64]> = b.iter().map(Vec::as_slice).collect();
-    let truth: Vec<bool> = label(first).truth.iter().map(|&y| y == 1).collect();
-    let tested = if same_images {
-        delong_test(&a, &b, &truth, settings.ci.unwrap_or(0.95)).map_err(|e| e.to_string())
-    } else {
-        Err("the row and the baseline were measured on different images".to_string())
-    };
-    let by_delong = settings.paired_test == PairedTest::DeLong;
-    match tested {
-        Ok(test) => {
-            let delong = DeLong {
-                delta: test.delta,
-                se: test.se,
-                z: test.z,
-                p_value: test.p_value,
-                ci_low: test.low,
-                ci_high: test.high,
-            };
-            if by_delong {
-                let shown = settings.ci.is_some();
-                cell.delta_ci_low = shown.then_some(delong.ci_low);
-                cell.delta_ci_high = shown.then_some(delong.ci_high);
-                cell.p_value = delong.p_value;
-                cell.test = Some(TestKind::DeLong);
-                cell.note = delong
-                    .p_value
-                    .is_none()
-                    .then(|| "DeLong's variance of Δ is 0: both rank the images alike".to_string());
-            }
-            cell.delong = Some(delong);
-        }
-        Err(why) if by_delong => cell.fallback = Some(format!("no DeLong test: {why}")),
-        Err(_) => {}
     }
 }
