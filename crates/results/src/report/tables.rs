@@ -110,9 +110,11 @@ fn cells(cell: Option<&Cell>, column: &Column, c: &Comparison, is_base: bool) ->
     let mut out = String::new();
     let sd = cell.std.map(|s| format!(" · sd {}", html::num(s))).unwrap_or_default();
     let t = cell.t.as_ref();
+    let kept_t = c.settings.interval == Interval::Bootstrap && cell.interval == Interval::T;
     let ci = intervals(
         html::around(cell.mean, cell.ci_low, cell.ci_high, false),
         t.and_then(|t| html::around(cell.mean, t.ci_low, t.ci_high, false)),
+        kept_t,
     );
     let _ = write!(
         out,
@@ -136,6 +138,7 @@ fn cells(cell: Option<&Cell>, column: &Column, c: &Comparison, is_base: bool) ->
             let ci = intervals(
                 html::around(d, cell.delta_ci_low, cell.delta_ci_high, true),
                 t.and_then(|t| html::around(d, t.delta_ci_low, t.delta_ci_high, true)),
+                kept_t,
             );
             let _ = write!(
                 out,
@@ -175,9 +178,12 @@ fn cells(cell: Option<&Cell>, column: &Column, c: &Comparison, is_base: bool) ->
 }
 
 /// A cell's interval beneath its number and, where the bootstrap replaced it, the t-interval
-/// beneath that, marked `t`.
-fn intervals(shown: Option<String>, t: Option<String>) -> String {
-    let mut out = shown.map(|ci| format!("<span class=\"ci\">{ci}</span>")).unwrap_or_default();
+/// beneath that, marked `t`; an interval that is the t-interval where the bootstrap was asked
+/// for (`kept_t`: the cell could not be re-scored) is marked too.
+fn intervals(shown: Option<String>, t: Option<String>, kept_t: bool) -> String {
+    let (class, mark) = if kept_t { ("ci t", "t ") } else { ("ci", "") };
+    let mut out =
+        shown.map(|ci| format!("<span class=\"{class}\">{mark}{ci}</span>")).unwrap_or_default();
     if let Some(t) = t {
         let _ = write!(out, "<span class=\"ci t\">t {t}</span>");
     }
