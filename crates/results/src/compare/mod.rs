@@ -10,6 +10,8 @@
 //! The order of work: `--where seed=…` keeps seeds before pooling; rows are pooled (or, with
 //! `--per-seed`, one row per variant and seed, each compared with the baseline's same seed);
 //! Δ and the raw p-values are computed against the baseline, which other filters may hide;
+//! with `--interval bootstrap` or `--test delong` the cells whose metric the stored predictions
+//! give back are then re-scored from them (`rescore`, reading them through `predictions`);
 //! the other `--where` filters keep rows; the p-values of each column are adjusted across the
 //! rows left; `--sort` orders them.
 use std::collections::BTreeMap;

@@ -129,6 +129,7 @@ pub(super) fn fill(
     cell.replicates = Spread::of(values);
     match baseline {
         None => {}
+        Some(None) if cell.delta.is_none() => {}
         Some(None) => {
             cell.fallback = Some(
                 "the baseline's cell has no predictions to re-score: Δ keeps its t statistics"

@@ -8,8 +8,11 @@
 //! decision thresholds (`scores.json`), per-label `auroc` and `average_precision`, and their
 //! macro means over the labels where they are defined. Each replicate draws the images of each
 //! split once and the seeds (distinct results) of each list of seeds once, re-scores every result
-//! on its split's drawn images, and gives each cell the mean over its drawn units; Δ is the row's
-//! replicate minus its baseline row's in the same replicate. Cells that cannot be re-scored (a
+//! on its split's drawn images, and gives each cell the mean over its drawn units of their values
+//! on the split plus how far the mean over all its units moves on the drawn images
+//! (`bootstrap`); Δ is the row's replicate minus its baseline row's in the same replicate. A
+//! per-label AUROC cell also gets DeLong's test against its baseline's (`delong`, the test of
+//! Δ with `--test delong`). Cells that cannot be re-scored (a
 //! `train` stage's metrics, a command stage's own, `precision`, a result whose predictions are
 //! gone) keep their t statistics, and say why in `fallback`.
 use std::collections::HashMap;
@@ -21,7 +24,7 @@ use ablate_stages::scoring::{self, LabelScores};
 use super::predictions::{self, Loaded, Scored};
 use super::{Column, Row, RowSamples};
 use crate::collect::StageResult;
-use crate::significance::{Cell, Interval, Sample, Settings};
+use crate::significance::{Cell, Interval, PairedTest, Sample, Settings};
 
 mod bootstrap;
 mod delong;
@@ -228,9 +231,18 @@ impl Table<'_> {
             }
         }
         for plan in plans.iter().filter(|p| p.metric == Rescored::Auroc) {
-            let Some(Some(&b)) = baseline_plan(plan) else { continue };
             let cell = rows[plan.row].cells[plan.column].as_mut().expect("planned");
-            test_by_delong(cell, plan, &plans[b], loaded, settings);
+            match baseline_plan(plan) {
+                Some(Some(&b)) => test_by_delong(cell, plan, &plans[b], loaded, settings),
+                Some(None)
+                    if settings.paired_test == PairedTest::DeLong && cell.delta.is_some() =>
+                {
+                    cell.fallback = Some(
+                        "no DeLong test: the baseline's cell has no predictions to re-score".into(),
+                    )
+                }
+                _ => {}
+            }
         }
     }
 }
