@@ -99,8 +99,12 @@ fn the_bootstrap_re_scores_the_stored_predictions() {
     assert_eq!(number(&strong["p_value"]), 2.0 / 501.0, "{strong}");
     assert_eq!(strong["significant"], true);
 
-    // The same seed gives the same numbers; another seed others.
+    // The same seed gives the same numbers, on one thread too; another seed others.
     assert_eq!(compare(&ws, &args), rows);
+    let mut one_thread =
+        ws.command(&[&["compare", "boot", "--format", "json"][..], &args].concat());
+    let one_thread = one_thread.env("RAYON_NUM_THREADS", "1").output().unwrap();
+    assert_eq!(serde_json::from_slice::<Vec<Value>>(&one_thread.stdout).unwrap(), rows);
     let other = compare(&ws, &["--interval", "bootstrap", "--bootstrap", "500", "--seed", "8"]);
     assert_ne!(
         cell(&other, "weak", "offsite_test.macro_f1")["ci_low"],
