@@ -55,6 +55,7 @@ fn a_grid_s_results_read_as_a_table_a_folder_and_a_report() {
     the_report_is_one_self_contained_page(&ws);
     confusion_counts_are_recounted_from_the_predictions(&ws);
     the_report_renders_in_chromium(&ws);
+    the_bootstrap_s_report_shows_both_intervals(&ws);
 }
 
 fn ok(ws: &Workspace, args: &[&str]) -> String {
@@ -330,6 +331,23 @@ fn the_report_renders_in_chromium(ws: &Workspace) {
     ws.write("broken.html", "<html><body><p>error: no report</p></body></html>");
     let broken = screenshot(ws, "broken.html", "broken.png").unwrap();
     assert!(shows_content(&broken).is_err(), "a broken page passed");
+}
+
+/// `--interval bootstrap`: every re-scored mean and Δ with the bootstrap's interval and the
+/// t-interval beneath it, and a sentence on each under the table.
+fn the_bootstrap_s_report_shows_both_intervals(ws: &Workspace) {
+    ok(ws, &["report", "--interval", "bootstrap", "--bootstrap", "200", "--out", "boot.html"]);
+    let html = std::fs::read_to_string(ws.path("boot.html")).unwrap();
+    assert!(html.matches("<span class=\"ci t\">t ").count() >= 12, "a t-interval per mean");
+    assert!(
+        html.contains("First, the 95% percentile interval of the mean over seeds and test images")
+            && html.contains("(B = 200 replicates, seed 0)"),
+        "the bootstrap's sentence"
+    );
+    assert!(html.contains("Second, marked t, the 95% confidence interval of the mean over seeds"));
+    if let Some(shot) = screenshot(ws, "boot.html", "boot.png") {
+        shows_content(&shot).expect("the bootstrap's report renders with content");
+    }
 }
 
 /// Two evaluation stages that measure a split of the same name on two datasets: the report

@@ -13,8 +13,9 @@ use super::terminal::terminal_width;
 use ablate_results::collect::{Selection, Stages, collect};
 use ablate_results::format::{self, Format};
 use ablate_results::output::output_folder;
-use ablate_results::significance::{Adjustment, PairedTest, Settings};
-use ablate_results::tidy::{Table, TableFormat};
+use ablate_results::significance::{Adjustment, Bootstrap, Interval, PairedTest, Settings};
+use ablate_results::spread::SpreadTable;
+use ablate_results::tidy::{Table, TableFormat, Tidy};
 use ablate_results::{compare, gather, plot, report};
 
 /// Which stored results a command reads, and how it lays them out.
@@ -72,10 +73,15 @@ impl ResultArgs {
         names: &[String],
         options: &compare::Options,
     ) -> anyhow::Result<compare::Comparison> {
-        let collected = collect(
-            store,
-            &Selection { pipelines: names, stages: Stages::Named(&self.stages), stale: self.stale },
-        )?;
+        let stages = Stages::Named(&self.stages);
+        if options.settings.reads_predictions() {
+            let snapshot = collect(
+                store,
+                &Selection { pipelines: names, stages: Stages::All, stale: self.stale },
+            )?;
+            return compare::compare_in(&snapshot, &stages, options);
+        }
+        let collected = collect(store, &Selection { pipelines: names, stages, stale: self.stale })?;
         compare::compare(&collected, options)
     }
 }
@@ -86,9 +92,17 @@ struct StatisticsArgs {
     /// Confidence level of the intervals of each mean and each Δ; 0 hides them.
     #[arg(long, default_value_t = 0.95)]
     ci: f64,
-    /// The test of rows that ran the same seeds as the baseline (other rows: Welch's t-test).
+    /// What the intervals of each mean and each Δ, and Δ's p-value, account for: the seeds (t)
+    /// or the seeds and the test images (a hierarchical bootstrap that re-scores the stored
+    /// predictions).
     #[arg(long, value_enum, default_value = "t")]
-    test: PairedTestArg,
+    interval: IntervalArg,
+    /// The test of rows that ran the same seeds as the baseline (other rows: Welch's t-test)
+    /// [default: t; with --interval bootstrap, the bootstrap's].
+    #[arg(long, value_enum)]
+    test: Option<PairedTestArg>,
+    #[command(flatten)]
+    bootstrap: BootstrapArgs,
     /// How p-values are adjusted across the rows of the table.
     #[arg(long, value_enum, default_value = "holm")]
     adjust: AdjustmentArg,
@@ -109,16 +123,54 @@ impl StatisticsArgs {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             invalid!("--alpha {}: a significance level is between 0 and 1 (e.g. 0.05)", self.alpha);
         }
+        let interval = Interval::from(self.interval);
+        let paired_test = match (interval, self.test) {
+            (Interval::Bootstrap, Some(test @ (PairedTestArg::T | PairedTestArg::Wilcoxon))) => {
+                invalid!(
+                    "--test {}: with --interval bootstrap, Δ is tested by the bootstrap (--test delong tests AUROC columns by DeLong's test instead)",
+                    if matches!(test, PairedTestArg::T) { "t" } else { "wilcoxon" }
+                )
+            }
+            (_, test) => test.map_or(PairedTest::T, PairedTest::from),
+        };
         options.settings = Settings {
             ci,
-            paired_test: self.test.into(),
+            paired_test,
             adjustment: self.adjust.into(),
             alpha: self.alpha,
             seeds_needed: false,
+            interval,
+            bootstrap: self.bootstrap.settings()?,
         };
         Ok(())
     }
 }
+
+/// The bootstrap's size and seed.
+#[derive(clap::Args)]
+struct BootstrapArgs {
+    /// Bootstrap replicates (--interval bootstrap).
+    #[arg(long = "bootstrap", value_name = "B", default_value_t = Bootstrap::default().replicates)]
+    replicates: u32,
+    /// The seed of the bootstrap's draws: the same seed gives the same intervals.
+    #[arg(long, default_value_t = Bootstrap::default().seed)]
+    seed: u64,
+}
+
+impl BootstrapArgs {
+    fn settings(&self) -> anyhow::Result<Bootstrap> {
+        if self.replicates < MIN_REPLICATES {
+            invalid!(
+                "--bootstrap {}: a percentile interval needs at least {MIN_REPLICATES} replicates (2000 by default)",
+                self.replicates
+            );
+        }
+        Ok(Bootstrap { replicates: self.replicates, seed: self.seed })
+    }
+}
+
+/// The fewest replicates `--bootstrap` takes.
+const MIN_REPLICATES: u32 = 100;
 
 #[derive(clap::Args)]
 pub(super) struct Compare {
@@ -233,6 +285,13 @@ pub(super) struct Metrics {
     /// `stale` true (default: left out, and named on standard error).
     #[arg(long)]
     stale: bool,
+    /// Instead of the stored metrics, the bootstrap replicates of each variant's evaluations
+    /// (`compare --interval bootstrap`'s default columns), summarised per variant and column:
+    /// replicates, mean, sd and quantiles of the mean and of Δ against the baseline.
+    #[arg(long)]
+    bootstrap_summary: bool,
+    #[command(flatten)]
+    bootstrap: BootstrapArgs,
 }
 
 impl Metrics {
@@ -243,6 +302,16 @@ impl Metrics {
             &store,
             &Selection { pipelines: &names, stages: Stages::All, stale: self.stale },
         )?;
+        if self.bootstrap_summary {
+            let settings = Settings {
+                interval: Interval::Bootstrap,
+                bootstrap: self.bootstrap.settings()?,
+                ..Settings::default()
+            };
+            let options = compare::Options { settings, stale: self.stale, ..Default::default() };
+            let comparison = compare::compare_in(&collected, &Stages::Named(&[]), &options)?;
+            return self.write(&SpreadTable::new(&comparison), "replicate summaries");
+        }
         let stale: Vec<String> = collected
             .missing
             .iter()
@@ -255,7 +324,11 @@ impl Metrics {
                 stale.join("; ")
             );
         }
-        let table = Table::new(&collected);
+        self.write(&Table::new(&collected), "metric rows")
+    }
+
+    /// Writes `table` (its rows are `rows`) where and as asked.
+    fn write(&self, table: &dyn Tidy, rows: &str) -> anyhow::Result<ExitCode> {
         let csv_named =
             self.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e == "csv"));
         let format = self.format.map(TableFormat::from).unwrap_or(if csv_named {
@@ -266,13 +339,13 @@ impl Metrics {
         let out = match (&self.out, format) {
             (Some(out), _) => out.clone(),
             (None, TableFormat::Csv) => {
-                table.write_csv(std::io::stdout().lock())?;
+                table.write_csv(&mut std::io::stdout().lock())?;
                 return Ok(ExitCode::SUCCESS);
             }
             (None, TableFormat::Parquet) => PathBuf::from("metrics.parquet"),
         };
         table.write(&out, format)?;
-        println!("{} metric rows → {}", table.len(), out.display());
+        println!("{} {rows} → {}", table.len(), out.display());
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -341,6 +414,21 @@ mirror! {
         T,
         /// The Wilcoxon signed-rank test (needs 6 pairs at alpha 0.05).
         Wilcoxon,
+        /// For per-label AUROC columns, DeLong's test on the test images, the seeds pooled
+        /// (reads the stored predictions; other columns: as without it).
+        #[value(name = "delong")]
+        DeLong,
+    }
+}
+
+mirror! {
+    /// `--interval`: what the intervals and Δ's test account for.
+    IntervalArg => Interval {
+        /// Seeds: t-intervals over the seeds' values, and t-tests (or --test).
+        T,
+        /// Seeds and test images: a hierarchical bootstrap that re-scores the stored
+        /// predictions, B = --bootstrap replicates from --seed.
+        Bootstrap,
     }
 }
 

@@ -11,7 +11,7 @@ use ablate_core::clock::format_time;
 use serde_json::{Map, Value, json};
 
 use super::compare::{Comparison, Row, Source};
-use super::significance::{Cell, POWER, PairedTest};
+use super::significance::{Cell, Interval, POWER, PairedTest, Settings};
 use super::stats::MAX_SEEDS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,9 @@ struct Grid {
     notes: Vec<String>,
 }
 
-fn cell_text(cell: &Option<Cell>, row_n: usize) -> String {
+/// A cell's mean with its interval (`mean ± std` without), its n where not the row's, and the
+/// mark of the note saying why it kept its t statistics where the bootstrap was asked for.
+fn cell_text(cell: &Option<Cell>, row_n: usize, notes: &mut Vec<String>) -> String {
     let Some(cell) = cell else { return "–".into() };
     let mut text = match (cell.ci_low, cell.ci_high, cell.std) {
         (Some(low), Some(high), _) => format!("{:.4} [{low:.4}, {high:.4}]", cell.mean),
@@ -66,7 +68,19 @@ fn cell_text(cell: &Option<Cell>, row_n: usize) -> String {
     if cell.n != row_n {
         text += &format!(" (n={})", cell.n);
     }
+    if let Some(fallback) = &cell.fallback {
+        text += &note_mark(notes, &format!("t statistics: {fallback}"));
+    }
     text
+}
+
+/// The footnote mark of `note`, numbered in order of first use.
+fn note_mark(notes: &mut Vec<String>, note: &str) -> String {
+    let at = notes.iter().position(|n| n == note).unwrap_or_else(|| {
+        notes.push(note.to_string());
+        notes.len() - 1
+    });
+    mark(at)
 }
 
 fn delta_text(cell: &Cell) -> String {
@@ -130,7 +144,7 @@ fn grid(comparison: &Comparison) -> Grid {
         }
         cells.extend(comparison.factors.iter().map(|f| row.level(f).unwrap_or("–").to_string()));
         cells.push(if row.stale { format!("{} {STALE_MARK}", row.n) } else { row.n.to_string() });
-        cells.extend(row.cells.iter().map(|c| cell_text(c, row.n)));
+        cells.extend(row.cells.iter().map(|c| cell_text(c, row.n, &mut notes)));
         if let Some(p) = compared {
             let cell = row.cells[p].as_ref();
             cells.push(cell.map_or("–".into(), delta_text));
@@ -147,13 +161,7 @@ fn grid(comparison: &Comparison) -> Grid {
                 Some(Cell { p_adjusted: Some(p), significant, .. }) => {
                     p_text(*p) + if *significant { " *" } else { "" }
                 }
-                Some(Cell { note: Some(note), .. }) => {
-                    let at = notes.iter().position(|n| n == note).unwrap_or_else(|| {
-                        notes.push(note.clone());
-                        notes.len() - 1
-                    });
-                    format!("–{}", mark(at))
-                }
+                Some(Cell { note: Some(note), .. }) => format!("–{}", note_mark(&mut notes, note)),
                 _ => "–".into(),
             });
             if settings.seeds_needed {
@@ -245,8 +253,13 @@ fn wrap(line: &str, width: usize) -> String {
 fn footer(comparison: &Comparison, notes: &[String]) -> String {
     let settings = &comparison.settings;
     let mut out = String::new();
-    if comparison.rows.iter().flat_map(|r| &r.cells).flatten().any(|c| c.n > 1) {
+    let bootstrapped = settings.interval == Interval::Bootstrap;
+    let cells = || comparison.rows.iter().flat_map(|r| &r.cells).flatten();
+    if cells().any(|c| c.n > 1) || (bootstrapped && settings.ci.is_some()) {
         out += &match settings.ci {
+            Some(level) if bootstrapped => {
+                format!("[low, high]: {} {}\n", percent(level), bootstrap_meaning(settings))
+            }
             Some(level) => format!(
                 "[low, high]: {} confidence interval of the mean over seeds (t, n − 1 degrees of freedom)\n",
                 percent(level)
@@ -264,10 +277,7 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
     } else if let (Some(baseline), Some(p)) = (&comparison.baseline, comparison.primary) {
         let interval =
             settings.ci.map(|level| format!(" [{} CI]", percent(level))).unwrap_or_default();
-        let paired = match settings.paired_test {
-            PairedTest::T => "paired t-test",
-            PairedTest::Wilcoxon => "Wilcoxon signed-rank test",
-        };
+        let paired = tests_text(settings);
         let family = comparison
             .rows
             .iter()
@@ -275,14 +285,13 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
             .count();
         let tests = match family {
             0 => format!(
-                "p: none, no row could be tested ({paired} where a row ran the baseline's seeds, else Welch's t-test: each needs at least two seeds a side, and the Wilcoxon test differences that are not all zero)"
+                "p: none, no row could be tested ({paired}: each t-test needs at least two seeds a side, and the Wilcoxon test differences that are not all zero)"
             ),
-            1 => format!(
-                "p: {paired} where a row ran the baseline's seeds, else Welch's t-test (one row tested: nothing to adjust); * p < {}",
-                settings.alpha
-            ),
+            1 => {
+                format!("p: {paired} (one row tested: nothing to adjust); * p < {}", settings.alpha)
+            }
             n => format!(
-                "p: {paired} where a row ran the baseline's seeds, else Welch's t-test, adjusted across {n} rows ({}); * adjusted p < {}",
+                "p: {paired}, adjusted across {n} rows ({}); * adjusted p < {}",
                 settings.adjustment.name(),
                 settings.alpha
             ),
@@ -400,6 +409,34 @@ fn describe(source: &Source) -> String {
     format!("{}: {} ({})", source.pipeline, source.file, detail.join(", "))
 }
 
+/// What the bootstrap's interval of a mean is, in one sentence: also the report's.
+pub(crate) fn bootstrap_meaning(settings: &Settings) -> String {
+    format!(
+        "percentile interval of the mean over seeds and test images: a hierarchical bootstrap that redraws the seeds and the test images and re-scores the stored predictions at each result's thresholds (B = {} replicates, seed {}), so it also says how much the number would move on another test set of this size",
+        settings.bootstrap.replicates, settings.bootstrap.seed
+    )
+}
+
+/// Which tests give Δ's p-values, as the footer names them.
+fn tests_text(settings: &Settings) -> String {
+    let by_seeds = match settings.paired_test {
+        PairedTest::Wilcoxon => "Wilcoxon signed-rank test",
+        PairedTest::T | PairedTest::DeLong => "paired t-test",
+    };
+    let seeds = format!("{by_seeds} where a row ran the baseline's seeds, else Welch's t-test");
+    let delong = "DeLong's test on the test images (seeds pooled) in per-label AUROC columns";
+    match (settings.interval, settings.paired_test) {
+        (Interval::T, PairedTest::DeLong) => format!("{delong}, else the {seeds}"),
+        (Interval::T, _) => seeds,
+        (Interval::Bootstrap, test) => format!(
+            "{}the bootstrap (Δ paired by image and by seed; B = {}, seed {}) where both cells were re-scored, else the {seeds}",
+            if test == PairedTest::DeLong { format!("{delong}, else ") } else { String::new() },
+            settings.bootstrap.replicates,
+            settings.bootstrap.seed
+        ),
+    }
+}
+
 fn percent(level: f64) -> String {
     format!("{}%", (level * 1000.0).round() / 10.0)
 }
@@ -426,7 +463,7 @@ fn markdown(comparison: &Comparison) -> String {
 }
 
 /// The statistics of each column in CSV, in this order.
-const CSV_STATISTICS: [&str; 14] = [
+const CSV_STATISTICS: [&str; 22] = [
     "mean",
     "std",
     "n",
@@ -441,6 +478,14 @@ const CSV_STATISTICS: [&str; 14] = [
     "significant",
     "note",
     "seeds_needed",
+    "interval",
+    "fallback",
+    "t_ci_low",
+    "t_ci_high",
+    "t_delta_ci_low",
+    "t_delta_ci_high",
+    "t_p_value",
+    "delong_p_value",
 ];
 
 fn csv(comparison: &Comparison) -> anyhow::Result<String> {
@@ -473,6 +518,7 @@ fn csv(comparison: &Comparison) -> anyhow::Result<String> {
 fn csv_cell(cell: Option<&Cell>) -> [String; CSV_STATISTICS.len()] {
     let Some(cell) = cell else { return Default::default() };
     let number = |v: Option<f64>| v.map_or(String::new(), csv_number);
+    let t = cell.t.as_ref();
     [
         csv_number(cell.mean),
         number(cell.std),
@@ -488,6 +534,14 @@ fn csv_cell(cell: Option<&Cell>) -> [String; CSV_STATISTICS.len()] {
         if cell.p_adjusted.is_some() { cell.significant.to_string() } else { String::new() },
         cell.note.clone().unwrap_or_default(),
         cell.seeds_needed.map_or(String::new(), |n| n.to_string()),
+        cell.interval.name().to_string(),
+        cell.fallback.clone().unwrap_or_default(),
+        number(t.and_then(|t| t.ci_low)),
+        number(t.and_then(|t| t.ci_high)),
+        number(t.and_then(|t| t.delta_ci_low)),
+        number(t.and_then(|t| t.delta_ci_high)),
+        number(t.and_then(|t| t.p_value)),
+        number(cell.delong.as_ref().and_then(|d| d.p_value)),
     ]
 }
 

@@ -1,6 +1,6 @@
 //! What stored results say, read from the cache alone (ablate-results): comparison tables with
 //! their statistics (`compare` on `collect`, `significance` on `stats`, written by `format`),
-//! the tidy table of every metric (`tidy`), learning curves (`curves`), plots (`plot`), the HTML report (`gather` fills it,
+//! the tidy table of every metric (`tidy`) and of the bootstrap replicates' spread (`spread`), learning curves (`curves`), plots (`plot`), the HTML report (`gather` fills it,
 //! `report` renders it) and where a stage's output is (`output`). Only manifests, refs and
 //! stored results are read; nothing is recomputed. The command line (`ablate compare`, …) is
 //! the binary's; nothing here parses arguments or asks the terminal.
@@ -14,5 +14,6 @@ pub mod output;
 pub mod plot;
 pub mod report;
 pub mod significance;
+pub mod spread;
 mod stats;
 pub mod tidy;

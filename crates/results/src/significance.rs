@@ -18,9 +18,19 @@
 //! 80 % power at `alpha`, from the standard deviation of the paired differences or the pooled
 //! standard deviation of the two rows. The numbers themselves come from [`super::stats`],
 //! which matches SciPy and statsmodels.
+//!
+//! These intervals see the seeds alone: every seed is measured on the same test images, so
+//! how much a number would move on another test set is not in them. With
+//! [`Interval::Bootstrap`] the cells whose metric the stored predictions give back are
+//! re-scored instead (`compare::rescore`): the interval of the mean, Δ's interval and Δ's
+//! p-value come from a hierarchical bootstrap over seeds and test images, the t statistics are
+//! kept beside them ([`Cell::t`]), and a cell that cannot be re-scored keeps its t statistics
+//! and says why ([`Cell::fallback`]). [`PairedTest::DeLong`] tests per-label AUROC columns by
+//! DeLong's test on the test images.
 use serde::{Deserialize, Serialize};
 
 pub use super::stats::TestKind;
+pub use super::stats::bootstrap::{QUANTILES, Spread};
 use super::stats::{self, Difference};
 
 /// The power `--seeds-needed` aims for.
@@ -43,6 +53,46 @@ pub struct Settings {
     pub alpha: f64,
     /// Whether each row gets the seeds needed for [`POWER`].
     pub seeds_needed: bool,
+    /// What the intervals and Δ's test account for: seeds (t) or seeds and test images
+    /// (bootstrap).
+    pub interval: Interval,
+    /// The bootstrap's replicates and seed.
+    pub bootstrap: Bootstrap,
+}
+
+/// How the intervals of the means and of Δ, and Δ's p-value, are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interval {
+    /// From the seeds' values alone: t-intervals and t-tests (or `--test`).
+    #[default]
+    T,
+    /// The hierarchical bootstrap over seeds and test images, re-scoring the stored predictions.
+    Bootstrap,
+}
+
+impl Interval {
+    pub fn name(self) -> &'static str {
+        match self {
+            Interval::T => "t",
+            Interval::Bootstrap => "bootstrap",
+        }
+    }
+}
+
+/// The bootstrap's size and seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bootstrap {
+    /// Replicates, B.
+    pub replicates: u32,
+    /// The seed every replicate's draw derives from.
+    pub seed: u64,
+}
+
+impl Default for Bootstrap {
+    fn default() -> Bootstrap {
+        Bootstrap { replicates: 2000, seed: 0 }
+    }
 }
 
 impl Default for Settings {
@@ -53,11 +103,18 @@ impl Default for Settings {
             adjustment: Adjustment::Holm,
             alpha: 0.05,
             seeds_needed: false,
+            interval: Interval::T,
+            bootstrap: Bootstrap::default(),
         }
     }
 }
 
 impl Settings {
+    /// Whether the statistics re-score the stored predictions, which needs the datasets.
+    pub fn reads_predictions(&self) -> bool {
+        self.interval == Interval::Bootstrap || self.paired_test == PairedTest::DeLong
+    }
+
     /// The level the tests compute their intervals at.
     fn level(&self) -> f64 {
         self.ci.unwrap_or(HIDDEN_LEVEL)
@@ -73,6 +130,10 @@ pub enum PairedTest {
     T,
     /// The Wilcoxon signed-rank test (needs 6 pairs at alpha 0.05).
     Wilcoxon,
+    /// For per-label AUROC columns, DeLong's test on the test images, the seeds pooled (other
+    /// columns: as without it).
+    #[serde(rename = "delong")]
+    DeLong,
 }
 
 /// How the p-values of a column are adjusted for testing many rows.
@@ -110,6 +171,8 @@ impl Adjustment {
 pub struct Sample {
     pub seeds: Vec<String>,
     pub value: f64,
+    /// The result, by its index among the compared results (the first variant's that used it).
+    pub result: usize,
 }
 
 /// One metric of one row, its seeds pooled, and its comparison with the baseline row. The
@@ -142,6 +205,46 @@ pub struct Cell {
     pub note: Option<String>,
     /// Seeds per variant that detect `delta` with 80 % power (`--seeds-needed`).
     pub seeds_needed: Option<u64>,
+    /// How `ci_low`, `ci_high`, Δ's interval and `p_value` were computed.
+    pub interval: Interval,
+    /// With the bootstrap: the t statistics it replaced in this cell (the report shows both).
+    pub t: Option<TStatistics>,
+    /// With `--interval bootstrap` or `--test delong`: why this cell, or its Δ, kept its t
+    /// statistics (no predictions to re-score, a metric the bootstrap does not re-score).
+    pub fallback: Option<String>,
+    /// The bootstrap replicates of the mean, summarised.
+    pub replicates: Option<Spread>,
+    /// The bootstrap replicates of Δ, summarised.
+    pub delta_replicates: Option<Spread>,
+    /// DeLong's test of Δ on the test images, in per-label AUROC columns whose predictions were
+    /// read (`--interval bootstrap`, `--test delong`).
+    pub delong: Option<DeLong>,
+}
+
+/// The t-based statistics of a cell, kept beside the bootstrap's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TStatistics {
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub delta_ci_low: Option<f64>,
+    pub delta_ci_high: Option<f64>,
+    pub p_value: Option<f64>,
+    pub test: Option<TestKind>,
+}
+
+/// DeLong's test of a row's mean AUROC minus the baseline's, on their common test images.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeLong {
+    pub delta: f64,
+    /// Its standard error over test images, the trained models fixed.
+    pub se: f64,
+    pub z: f64,
+    /// Two-sided; `None` when `se` is 0.
+    pub p_value: Option<f64>,
+    pub ci_low: f64,
+    pub ci_high: f64,
 }
 
 impl Cell {
@@ -180,7 +283,7 @@ impl Cell {
         let paired = paired_values(samples, baseline);
         let tested = match &paired {
             Some((a, b)) => match settings.paired_test {
-                PairedTest::T => stats::paired_t(a, b, level),
+                PairedTest::T | PairedTest::DeLong => stats::paired_t(a, b, level),
                 PairedTest::Wilcoxon => stats::wilcoxon(a, b, level, settings.alpha),
             },
             None => stats::welch_t(&values(samples), &values(baseline), level),
@@ -271,7 +374,10 @@ mod tests {
     use super::*;
 
     fn samples(values: &[(&str, f64)]) -> Vec<Sample> {
-        values.iter().map(|(s, v)| Sample { seeds: vec![s.to_string()], value: *v }).collect()
+        values
+            .iter()
+            .map(|(s, v)| Sample { seeds: vec![s.to_string()], value: *v, result: 0 })
+            .collect()
     }
 
     #[test]
@@ -293,7 +399,7 @@ mod tests {
         let b = samples(&[("0", 0.4), ("1", 0.45)]);
         assert_eq!(paired_values(&a, &b), Some((vec![0.5, 0.6], vec![0.4, 0.45])));
         assert_eq!(paired_values(&a, &samples(&[("0", 0.4), ("2", 0.45)])), None);
-        let shared = vec![Sample { seeds: vec!["0".into(), "1".into()], value: 0.5 }];
+        let shared = vec![Sample { seeds: vec!["0".into(), "1".into()], value: 0.5, result: 0 }];
         assert_eq!(paired_values(&shared, &b), None);
     }
 

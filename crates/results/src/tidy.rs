@@ -81,14 +81,6 @@ impl<'a> Table<'a> {
         Table { factors, rows }
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     fn header(&self) -> Vec<String> {
         let mut header = vec!["pipeline".to_string(), "variant".to_string()];
         header.extend(self.factors.iter().cloned());
@@ -98,18 +90,38 @@ impl<'a> Table<'a> {
         );
         header
     }
+}
 
-    pub fn write(&self, path: &Path, format: TableFormat) -> anyhow::Result<()> {
-        let file =
+/// A table `ablate metrics` writes, as Parquet or CSV.
+pub trait Tidy {
+    /// Its rows.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn write_csv(&self, out: &mut dyn std::io::Write) -> anyhow::Result<()>;
+
+    fn write_parquet(&self, file: File) -> anyhow::Result<()>;
+
+    fn write(&self, path: &Path, format: TableFormat) -> anyhow::Result<()> {
+        let mut file =
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         match format {
             TableFormat::Parquet => self.write_parquet(file),
-            TableFormat::Csv => self.write_csv(file),
+            TableFormat::Csv => self.write_csv(&mut file),
         }
         .with_context(|| format!("cannot write {}", path.display()))
     }
+}
 
-    pub fn write_csv(&self, out: impl std::io::Write) -> anyhow::Result<()> {
+impl Tidy for Table<'_> {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn write_csv(&self, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(self.header())?;
         let text = |v: Option<&str>| v.unwrap_or_default().to_string();

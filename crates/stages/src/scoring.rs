@@ -13,6 +13,22 @@ pub struct LabelScores {
     pub support: usize,
 }
 
+impl LabelScores {
+    /// The scores of `tp` true positives, `fp` false positives and `fn_` false negatives, 0
+    /// where a ratio has no denominator (`zero_division=0`).
+    pub fn from_counts(tp: usize, fp: usize, fn_: usize) -> LabelScores {
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let precision = ratio(tp, tp + fp);
+        let recall = ratio(tp, tp + fn_);
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        LabelScores { precision, recall, f1, support: tp + fn_ }
+    }
+}
+
 /// `probabilities` and `labels` are row-major N×`n_labels`.
 pub fn score(
     probabilities: &[f32],
@@ -37,15 +53,7 @@ pub fn score(
                     (false, false) => {}
                 }
             }
-            let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-            let precision = ratio(tp, tp + fp);
-            let recall = ratio(tp, tp + fn_);
-            let f1 = if precision + recall == 0.0 {
-                0.0
-            } else {
-                2.0 * precision * recall / (precision + recall)
-            };
-            LabelScores { precision, recall, f1, support: tp + fn_ }
+            LabelScores::from_counts(tp, fp, fn_)
         })
         .collect()
 }

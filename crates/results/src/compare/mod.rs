@@ -10,6 +10,8 @@
 //! The order of work: `--where seed=…` keeps seeds before pooling; rows are pooled (or, with
 //! `--per-seed`, one row per variant and seed, each compared with the baseline's same seed);
 //! Δ and the raw p-values are computed against the baseline, which other filters may hide;
+//! with `--interval bootstrap` or `--test delong` the cells whose metric the stored predictions
+//! give back are then re-scored from them (`rescore`, reading them through `predictions`);
 //! the other `--where` filters keep rows; the p-values of each column are adjusted across the
 //! rows left; `--sort` orders them.
 use std::collections::BTreeMap;
@@ -17,27 +19,51 @@ use std::collections::BTreeMap;
 use ablate_core::grid::{Levels, SEED};
 use ablate_core::invalid;
 
-use super::collect::{Collected, StageResult, factor_levels};
+use super::collect::{Collected, StageResult, Stages, factor_levels};
 use super::significance::{self, Cell, Sample, Settings};
 
 mod columns;
 mod filter;
 mod left_out;
+mod predictions;
+mod rescore;
 mod table;
 
 use columns::{chosen_columns, matches};
 use filter::{Filter, check_baseline, keeps_seed, sort_rows};
 use left_out::{not_run, note_stale};
+use rescore::Rescoring;
 pub use table::*;
 
-/// The values of one row: per column, instance → the seeds that used it and its value.
-type RowValues<'a> = Vec<BTreeMap<&'a str, (Vec<String>, f64)>>;
+/// The values of one row: per column, instance → the seeds that used it, its value and the
+/// index of its result.
+type RowValues<'a> = Vec<BTreeMap<&'a str, (Vec<String>, f64, usize)>>;
 
 /// Per row, per column, the distinct results pooled.
 type RowSamples = Vec<Vec<Vec<Sample>>>;
 
 /// The comparison of `collected`'s results, in the order of work the module doc gives.
+/// Statistics that re-score predictions (`--interval bootstrap`, `--test delong`) look for the
+/// datasets among `collected` too: [`compare_in`] a snapshot of every stage instead.
 pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Comparison> {
+    compare_among(collected, &collected.results, options)
+}
+
+/// The comparison of `snapshot`'s results of `stages` (a snapshot collected with
+/// [`Stages::All`]), the datasets of their predictions found among all of its results.
+pub fn compare_in(
+    snapshot: &Collected,
+    stages: &Stages,
+    options: &Options,
+) -> anyhow::Result<Comparison> {
+    compare_among(&snapshot.select(stages)?, &snapshot.results, options)
+}
+
+fn compare_among(
+    collected: &Collected,
+    snapshot: &[StageResult],
+    options: &Options,
+) -> anyhow::Result<Comparison> {
     let columns = chosen_columns(collected, options)?;
     let factor_levels = factor_levels(&collected.manifests);
     let pipelines: Vec<String> = collected.manifests.iter().map(|m| m.pipeline.clone()).collect();
@@ -59,8 +85,17 @@ pub fn compare(collected: &Collected, options: &Options) -> anyhow::Result<Compa
     let primary = sort_column
         .or_else(|| columns.iter().position(|c| c.class.is_none()))
         .or((!columns.is_empty()).then_some(0));
-    let (baseline, baseline_not_run) =
-        baseline_of(collected, options, &factor_levels, &mut rows, &samples)?;
+    let (baseline, baseline_not_run) = baseline_of(collected, options, &factor_levels, &rows)?;
+    let baselines: Vec<Option<usize>> = match &baseline {
+        Some(baseline) => {
+            let baselines = baseline_rows(&rows, baseline);
+            compare_with_baseline(&mut rows, &samples, &baselines, &options.settings);
+            baselines
+        }
+        None => vec![None; rows.len()],
+    };
+    let rescoring = Rescoring { columns: &columns, results: &collected.results, snapshot };
+    rescoring.apply(&mut rows, &samples, &baselines, &options.settings);
 
     rows.retain(|row| row_filters.iter().all(|f| f.keeps(row)));
     for c in 0..columns.len() {
@@ -105,7 +140,9 @@ fn pool(
     let mut rows: Vec<Row> = Vec::new();
     let mut values: Vec<RowValues> = Vec::new();
     let mut stale_notes: Vec<StaleNote> = Vec::new();
-    for result in collected.results.iter().filter(|r| keeps_seed(seed_filters, &r.levels)) {
+    let kept =
+        collected.results.iter().enumerate().filter(|(_, r)| keeps_seed(seed_filters, &r.levels));
+    for (index, result) in kept {
         let mut levels = result.levels.without_seed();
         if options.per_seed
             && let Some(seed) = result.levels.seed()
@@ -144,7 +181,7 @@ fn pool(
             if let Some(c) = columns.iter().position(|c| matches(c, result, row)) {
                 let entry = values[r][c]
                     .entry(result.instance.as_str())
-                    .or_insert_with(|| (Vec::new(), row.value));
+                    .or_insert_with(|| (Vec::new(), row.value, index));
                 entry.0.extend(seed.clone());
             }
         }
@@ -156,7 +193,11 @@ fn pool(
                 .map(|by_instance| {
                     by_instance
                         .values()
-                        .map(|(seeds, value)| Sample { seeds: seeds.clone(), value: *value })
+                        .map(|(seeds, value, result)| Sample {
+                            seeds: seeds.clone(),
+                            value: *value,
+                            result: *result,
+                        })
                         .collect()
                 })
                 .collect()
@@ -175,8 +216,7 @@ fn baseline_of(
     collected: &Collected,
     options: &Options,
     factor_levels: &[(String, Vec<String>)],
-    rows: &mut [Row],
-    samples: &RowSamples,
+    rows: &[Row],
 ) -> anyhow::Result<(Option<Baseline>, Option<String>)> {
     let declared = options.baseline.clone().or_else(|| {
         collected.manifests.iter().find_map(|m| m.layout.as_ref().and_then(|l| l.baseline.clone()))
@@ -196,9 +236,7 @@ fn baseline_of(
     );
     match variants.as_slice() {
         [(pipeline, levels)] => {
-            let variant = Baseline { pipeline: pipeline.clone(), levels: levels.clone() };
-            compare_with_baseline(rows, samples, &variant, &options.settings);
-            Ok((Some(variant), None))
+            Ok((Some(Baseline { pipeline: pipeline.clone(), levels: levels.clone() }), None))
         }
         [] if options.baseline.is_some() => {
             let variants: Vec<String> = unique(rows.iter().map(Row::variant_name).collect());
@@ -239,18 +277,22 @@ impl Row {
     }
 }
 
-/// Δ, its interval and test of every row against the baseline variant (in the per-seed view,
-/// against the baseline's row of the same seed).
-fn compare_with_baseline(
-    rows: &mut [Row],
-    samples: &[Vec<Vec<Sample>>],
-    baseline: &Baseline,
-    settings: &Settings,
-) {
+/// Per row, the baseline variant's row it is compared with (in the per-seed view, the
+/// baseline's row of the same seed).
+fn baseline_rows(rows: &[Row], baseline: &Baseline) -> Vec<Option<usize>> {
     let baseline_of = |row: &Row| {
         rows.iter().position(|b| baseline.is(b) && b.levels.seed() == row.levels.seed())
     };
-    let baselines: Vec<Option<usize>> = rows.iter().map(baseline_of).collect();
+    rows.iter().map(baseline_of).collect()
+}
+
+/// Δ, its interval and test of every row against its baseline row (`baselines`).
+fn compare_with_baseline(
+    rows: &mut [Row],
+    samples: &[Vec<Vec<Sample>>],
+    baselines: &[Option<usize>],
+    settings: &Settings,
+) {
     for (r, row) in rows.iter_mut().enumerate() {
         for (c, cell) in row.cells.iter_mut().enumerate() {
             let Some(cell) = cell.as_mut() else { continue };

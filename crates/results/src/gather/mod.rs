@@ -16,7 +16,7 @@ use ablate_core::store::Store;
 use ablate_stages::WorkerKind;
 
 use super::collect::{Selection, StageResult, Stages, collect};
-use super::compare::{self, compare};
+use super::compare::{self, compare_in};
 use super::report::{CurveSet, Pipeline, Report};
 use lineage::Lineage;
 use variants::Variants;
@@ -56,7 +56,7 @@ pub fn report(
 ) -> anyhow::Result<(Report, Vec<String>)> {
     let snapshot =
         collect(store, &Selection { pipelines, stages: Stages::All, stale: options.stale })?;
-    let comparison = compare(&snapshot.select(&Stages::Named(stages))?, options)?;
+    let comparison = compare_in(&snapshot, &Stages::Named(stages), options)?;
     let variants = Variants::new(&comparison);
     let manifests: Vec<_> = snapshot
         .manifests

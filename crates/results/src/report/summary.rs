@@ -2,6 +2,7 @@
 //! baseline, how many variants and seeds, and the headline result on the primary column.
 use super::html::{self, escape};
 use super::{Cell, Column, Comparison, Report, Row};
+use crate::significance::Interval;
 
 /// Section anchors and titles, in page order, for the contents line.
 const CONTENTS: [(&str, &str); 8] = [
@@ -103,8 +104,15 @@ pub(super) fn summary(report: &Report) -> String {
         facts.push((
             "Statistics",
             format!(
-                "{} confidence intervals; p-values adjusted ({}), significant at α = {}",
+                "{} {}; p-values adjusted ({}), significant at α = {}",
                 html::percent(c.ci_level()),
+                match c.settings.interval {
+                    Interval::T => "confidence intervals".to_string(),
+                    Interval::Bootstrap => format!(
+                        "bootstrap intervals over seeds and test images (B = {}, seed {}) beside the t-intervals",
+                        c.settings.bootstrap.replicates, c.settings.bootstrap.seed
+                    ),
+                },
                 escape(c.settings.adjustment.name()),
                 c.settings.alpha
             ),
@@ -170,9 +178,19 @@ fn headline(c: &Comparison) -> String {
     format!("<div class=\"headline\">\n{text}</div>\n")
 }
 
+/// What a cell's interval is called.
+fn named(cell: &Cell) -> &'static str {
+    match cell.interval {
+        Interval::T => "CI",
+        Interval::Bootstrap => "bootstrap interval",
+    }
+}
+
 fn ci_text(cell: &Cell, level: f64) -> String {
     match html::interval(cell.ci_low, cell.ci_high, false) {
-        Some(ci) => format!(" <span class=\"ci\">{} CI {ci}</span>", html::percent(level)),
+        Some(ci) => {
+            format!(" <span class=\"ci\">{} {} {ci}</span>", html::percent(level), named(cell))
+        }
         None => String::new(),
     }
 }
@@ -182,7 +200,7 @@ fn delta_sentence(cell: &Cell, c: &Comparison) -> String {
     let baseline = escape(&c.baseline_name().unwrap_or_default());
     let mut s = format!("Δ <strong>{}</strong>", html::signed(delta));
     if let Some(ci) = html::interval(cell.delta_ci_low, cell.delta_ci_high, true) {
-        s.push_str(&format!(" ({} CI {ci})", html::percent(c.ci_level())));
+        s.push_str(&format!(" ({} {} {ci})", html::percent(c.ci_level()), named(cell)));
     }
     s.push_str(&format!(" against <code>{baseline}</code>"));
     match cell.p_adjusted {

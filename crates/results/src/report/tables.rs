@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::html::{self, Palette, escape};
 use super::summary::levels_of;
 use super::{Cell, Column, Comparison, Confusion, Environment, LabelCounts, Provenance};
+use crate::significance::Interval;
 
 /// The comparison table: factors, seeds, then per column mean [CI], Δ [CI] and adjusted p.
 pub(super) fn comparison(c: &Comparison, palette: &Palette) -> String {
@@ -108,9 +109,13 @@ fn cells(cell: Option<&Cell>, column: &Column, c: &Comparison, is_base: bool) ->
     };
     let mut out = String::new();
     let sd = cell.std.map(|s| format!(" · sd {}", html::num(s))).unwrap_or_default();
-    let ci = html::around(cell.mean, cell.ci_low, cell.ci_high, false)
-        .map(|ci| format!("<span class=\"ci\">{ci}</span>"))
-        .unwrap_or_default();
+    let t = cell.t.as_ref();
+    let kept_t = c.settings.interval == Interval::Bootstrap && cell.interval == Interval::T;
+    let ci = intervals(
+        html::around(cell.mean, cell.ci_low, cell.ci_high, false),
+        t.and_then(|t| html::around(cell.mean, t.ci_low, t.ci_high, false)),
+        kept_t,
+    );
     let _ = write!(
         out,
         "<td class=\"num group-start\" data-v=\"{}\" title=\"mean {}{sd} · n {}\">\
@@ -130,9 +135,11 @@ fn cells(cell: Option<&Cell>, column: &Column, c: &Comparison, is_base: bool) ->
                 (true, false) => (" sig down", "▼ ", "significantly worse"),
                 _ => ("", "", "not significant"),
             };
-            let ci = html::around(d, cell.delta_ci_low, cell.delta_ci_high, true)
-                .map(|ci| format!("<span class=\"ci\">{ci}</span>"))
-                .unwrap_or_default();
+            let ci = intervals(
+                html::around(d, cell.delta_ci_low, cell.delta_ci_high, true),
+                t.and_then(|t| html::around(d, t.delta_ci_low, t.delta_ci_high, true)),
+                kept_t,
+            );
             let _ = write!(
                 out,
                 "<td class=\"num{class}\" data-v=\"{}\" title=\"Δ {} ({word})\">\
@@ -170,6 +177,39 @@ fn cells(cell: Option<&Cell>, column: &Column, c: &Comparison, is_base: bool) ->
     out
 }
 
+/// A cell's interval beneath its number and, where the bootstrap replaced it, the t-interval
+/// beneath that, marked `t`; an interval that is the t-interval where the bootstrap was asked
+/// for (`kept_t`: the cell could not be re-scored) is marked too.
+fn intervals(shown: Option<String>, t: Option<String>, kept_t: bool) -> String {
+    let (class, mark) = if kept_t { ("ci t", "t ") } else { ("ci", "") };
+    let mut out =
+        shown.map(|ci| format!("<span class=\"{class}\">{mark}{ci}</span>")).unwrap_or_default();
+    if let Some(t) = t {
+        let _ = write!(out, "<span class=\"ci t\">t {t}</span>");
+    }
+    out
+}
+
+/// What the intervals of the table are, one sentence each where both are shown.
+fn intervals_legend(c: &Comparison) -> String {
+    let level = html::percent(c.ci_level());
+    let t = format!(
+        "the {level} confidence interval of the mean over seeds (t, n − 1 degrees of freedom): how \
+         much the mean would move with other seeds, measured on these same test images"
+    );
+    if c.settings.interval != Interval::Bootstrap {
+        return format!(
+            "Mean over seeds with the half-width of its {level} confidence interval beneath (or the interval, when it is not symmetric): {t}."
+        );
+    }
+    format!(
+        "Mean over seeds with two intervals beneath (the half-width, or the interval when it is \
+         not symmetric). First, the {level} {}. Second, marked t, {t}; cells marked t alone could \
+         not be re-scored from predictions.",
+        escape(&crate::format::bootstrap_meaning(&c.settings))
+    )
+}
+
 fn legend(c: &Comparison) -> String {
     let mut tests: Vec<String> = Vec::new();
     for cell in c.rows.iter().flat_map(|r| r.cells.iter().flatten()) {
@@ -179,20 +219,19 @@ fn legend(c: &Comparison) -> String {
             tests.push(t);
         }
     }
-    let mut text = format!(
-        "Mean over seeds with the half-width of its {level} confidence interval beneath (or the \
-         interval, when it is not symmetric).",
-        level = html::percent(c.ci_level())
-    );
+    let mut text = intervals_legend(c);
     if let Some(b) = c.baseline_name() {
         let _ = write!(
             text,
-            " Δ = variant mean − mean of the baseline <code>{}</code>, with its {} CI likewise. \
+            " Δ = variant mean − mean of the baseline <code>{}</code>, with its {} likewise. \
              <span class=\"up\">▲</span> / <span class=\"down\">▼</span>: \
              significantly better / \
              worse than the baseline (p adjusted by {} &lt; α = {}).",
             escape(&b),
-            html::percent(c.ci_level()),
+            match c.settings.interval {
+                Interval::Bootstrap => "two intervals".to_string(),
+                Interval::T => format!("{} CI", html::percent(c.ci_level())),
+            },
             escape(c.settings.adjustment.name()),
             c.settings.alpha
         );

@@ -2,7 +2,7 @@
 //! so, text escaped, and the data model survives JSON.
 use super::*;
 use crate::compare::Baseline;
-use crate::significance::{Adjustment, Settings};
+use crate::significance::{Adjustment, Interval, Settings, TStatistics};
 use crate::stats::TestKind;
 
 const SECTIONS: [&str; 8] =
@@ -32,7 +32,7 @@ fn cell(mean: f64, delta: f64, p: Option<f64>, note: Option<&str>) -> Option<Cel
         test: Some(TestKind::PairedT),
         significant: p.is_some_and(|p| p * 2.0 < 0.05),
         note: note.map(String::from),
-        seeds_needed: None,
+        ..Cell::default()
     })
 }
 
@@ -268,4 +268,31 @@ fn a_report_round_trips_through_json() {
     assert_eq!(render(&back), render(&r));
     let empty: Report = serde_json::from_str("{}").expect("every field may be left out");
     assert!(render(&empty).contains("<title>Ablation report</title>"));
+}
+
+#[test]
+fn with_the_bootstrap_both_intervals_are_shown_and_said_what_they_mean() {
+    let mut r = full_report();
+    r.comparison.settings.interval = Interval::Bootstrap;
+    for cell in r.comparison.rows.iter_mut().flat_map(|row| row.cells.iter_mut().flatten()) {
+        cell.t = Some(TStatistics {
+            ci_low: Some(cell.mean - 0.2),
+            ci_high: Some(cell.mean + 0.2),
+            ..TStatistics::default()
+        });
+        cell.interval = Interval::Bootstrap;
+    }
+    let html = render(&r);
+    assert!(html.contains("<span class=\"ci t\">t ± 0.200</span>"), "the t-interval beside");
+    assert!(
+        html.contains("First, the 95% percentile interval of the mean over seeds and test images")
+            && html.contains("(B = 2000 replicates, seed 0)"),
+        "the bootstrap's sentence"
+    );
+    assert!(
+        html.contains("Second, marked t, the 95% confidence interval of the mean over seeds (t, n − 1 degrees of freedom): how much the mean would move with other seeds, measured on these same test images"),
+        "the t-interval's sentence"
+    );
+    let plain = render(&full_report());
+    assert!(!plain.contains("class=\"ci t\"") && !plain.contains("percentile interval"));
 }

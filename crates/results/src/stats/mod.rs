@@ -10,9 +10,13 @@
 //! (`numpy`). Here: intervals, the t-tests and the corrections; `wilcoxon` the signed-rank
 //! test, `power` the seeds a difference needs, `student_t` the central and noncentral t
 //! distributions, and `special` the functions under them (log-gamma, the regularized
-//! incomplete beta, the normal CDF). Standard library only, but for the serde names of
-//! [`TestKind`]. `tests` holds the SciPy-matched tests, `tests/fixtures.rs` their generated
-//! expected values.
+//! incomplete beta, the normal CDF and quantile). `delong` is DeLong's test of AUROC
+//! differences on one test set, `bootstrap` the draws of the hierarchical bootstrap over seeds
+//! and test images and what is read off its replicates. Standard library only, but for the
+//! serde names of [`TestKind`] and the bootstrap's seeded generator (`rand_chacha`). `tests`
+//! holds the SciPy-matched tests, `tests/fixtures.rs` their generated expected values, and
+//! `tests/resampling` those of DeLong, percentiles and the normal quantile
+//! (`scripts/dev/bootstrap_fixtures.py`).
 //!
 //! Inputs are per-seed metric values (e.g. macro-F1), seed i of one variant paired with seed i
 //! of the other in the paired tests. A test that has no p-value says why (`why_no_p`); a test
@@ -20,6 +24,8 @@
 use std::error::Error;
 use std::fmt;
 
+pub(crate) mod bootstrap;
+pub(crate) mod delong;
 mod numpy;
 mod power;
 mod special;
@@ -30,7 +36,7 @@ mod wilcoxon;
 
 use numpy::*;
 pub(crate) use power::seeds_needed;
-use special::*;
+pub(crate) use special::normal_cdf;
 pub(crate) use student_t::{t_cdf, t_quantile};
 pub(crate) use wilcoxon::wilcoxon;
 
@@ -94,6 +100,12 @@ pub enum TestKind {
     /// Wilcoxon signed-rank test on per-seed differences.
     #[serde(rename = "Wilcoxon signed-rank")]
     Wilcoxon,
+    /// The hierarchical bootstrap over seeds and test images (`bootstrap`).
+    #[serde(rename = "bootstrap")]
+    Bootstrap,
+    /// DeLong's test of an AUROC difference on the same test images (`delong`).
+    #[serde(rename = "DeLong")]
+    DeLong,
 }
 
 impl fmt::Display for TestKind {
@@ -102,6 +114,8 @@ impl fmt::Display for TestKind {
             TestKind::PairedT => "paired t",
             TestKind::WelchT => "Welch t",
             TestKind::Wilcoxon => "Wilcoxon signed-rank",
+            TestKind::Bootstrap => "bootstrap",
+            TestKind::DeLong => "DeLong",
         })
     }
 }

@@ -15,6 +15,11 @@
 //!   sklearn's `precision_recall_curve` without dropped points, summed as
 //!   `average_precision_score` sums it.
 //!
+//! A label is sorted once ([`Ranked`]); its [`Curve`] can also be taken with each sample
+//! counted a given number of times ([`Ranked::weighted_curve`]), which is what the metrics of
+//! the samples repeated that often are: a bootstrap replicate re-scores a label in O(n)
+//! without sorting again.
+//!
 //! Everything is computed in f64, in O(n log n). The tests pin both to scikit-learn 1.9.1 to
 //! 1e-12, ties included, with fixtures made by `scripts/dev/ranking_fixtures.py`.
 //!
@@ -77,7 +82,7 @@ impl std::error::Error for Undefined {}
 
 /// Area under the ROC curve of one label, `sklearn.metrics.roc_auc_score(truth, scores)`.
 pub fn roc_auc<S: Copy + Into<f64>>(scores: &[S], truth: &[u8]) -> Result<f64, Undefined> {
-    Curve::new(scores, truth)?.roc_auc()
+    Ranked::new(scores, truth)?.curve().roc_auc()
 }
 
 /// Average precision of one label, `sklearn.metrics.average_precision_score(truth, scores)`,
@@ -86,7 +91,7 @@ pub fn average_precision<S: Copy + Into<f64>>(
     scores: &[S],
     truth: &[u8],
 ) -> Result<f64, Undefined> {
-    Curve::new(scores, truth)?.average_precision()
+    Ranked::new(scores, truth)?.curve().average_precision()
 }
 
 /// Both ranking metrics of one label. Serialised, each is its value, or the reason it has
@@ -136,11 +141,8 @@ mod value_or_reason {
 impl LabelRanking {
     /// Both metrics of one label, from one sort.
     pub fn of<S: Copy + Into<f64>>(scores: &[S], truth: &[u8]) -> Self {
-        match Curve::new(scores, truth) {
-            Ok(curve) => LabelRanking {
-                auroc: curve.roc_auc(),
-                average_precision: curve.average_precision(),
-            },
+        match Ranked::new(scores, truth) {
+            Ok(ranked) => ranked.curve().ranking(),
             Err(why) => LabelRanking { auroc: Err(why), average_precision: Err(why) },
         }
     }
@@ -194,16 +196,26 @@ pub fn macro_average_precision(labels: &[LabelRanking]) -> MacroMean {
     macro_mean(labels.iter().map(|l| &l.average_precision))
 }
 
-/// One label's samples ranked by score, descending: at each distinct score, how many
-/// positives (`tp`) and negatives (`fp`) score at least that much.
-struct Curve {
-    steps: Vec<(u64, u64)>,
-    positives: u64,
-    negatives: u64,
+/// One label's samples sorted once by score, descending, with the runs of equal scores marked:
+/// the [`Curve`] of the samples themselves, or of any reweighting of them (a bootstrap
+/// replicate counts each sample as often as it was drawn) without sorting again.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    /// Sample indices by score, descending.
+    order: Vec<u32>,
+    /// Per position of `order`: [`POSITIVE`] and [`CLOSES_RUN`].
+    flags: Vec<u8>,
 }
 
-impl Curve {
-    fn new<S: Copy + Into<f64>>(scores: &[S], truth: &[u8]) -> Result<Curve, Undefined> {
+/// The sample is positive.
+const POSITIVE: u8 = 1;
+/// The sample is the last of a run of equal scores: a threshold of the curve.
+const CLOSES_RUN: u8 = 2;
+
+impl Ranked {
+    /// The samples of one label ranked, or why its metrics are undefined whatever the weights:
+    /// no samples, a truth value other than 0 or 1, a NaN or infinite score.
+    pub fn new<S: Copy + Into<f64>>(scores: &[S], truth: &[u8]) -> Result<Ranked, Undefined> {
         assert_eq!(scores.len(), truth.len(), "one truth value per score");
         if scores.is_empty() {
             return Err(Undefined::Empty);
@@ -211,58 +223,104 @@ impl Curve {
         if let Some(row) = truth.iter().position(|&y| y > 1) {
             return Err(Undefined::NotBinary { row, value: truth[row] });
         }
-        let mut ranked: Vec<(f64, bool)> =
-            scores.iter().zip(truth).map(|(&s, &y)| (s.into(), y == 1)).collect();
-        if let Some(row) = ranked.iter().position(|(s, _)| !s.is_finite()) {
+        let scores: Vec<f64> = scores.iter().map(|&s| s.into()).collect();
+        if let Some(row) = scores.iter().position(|s| !s.is_finite()) {
             return Err(Undefined::NotFinite { row });
         }
-        ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-        let mut steps: Vec<(u64, u64)> = Vec::new();
-        let (mut tp, mut fp) = (0u64, 0u64);
-        for (i, &(score, positive)) in ranked.iter().enumerate() {
-            if positive {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            // the last sample of a run of equal scores closes a threshold
-            if ranked.get(i + 1).is_none_or(|next| next.0 != score) {
-                steps.push((tp, fp));
-            }
-        }
-        Ok(Curve { steps, positives: tp, negatives: fp })
+        let mut order: Vec<u32> = (0..scores.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]));
+        let flags = order
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let score = scores[i as usize];
+                // the last sample of a run of equal scores closes a threshold
+                let closes = order.get(k + 1).is_none_or(|&next| scores[next as usize] != score);
+                u8::from(truth[i as usize] == 1) * POSITIVE + u8::from(closes) * CLOSES_RUN
+            })
+            .collect();
+        Ok(Ranked { order, flags })
     }
 
-    /// Trapezoids between consecutive thresholds: twice the area in units of 1/(P·N) is
-    /// Σ ΔFP · (TP_prev + TP), an integer.
-    fn roc_auc(&self) -> Result<f64, Undefined> {
+    /// The curve of the samples, each counted once.
+    pub fn curve(&self) -> Curve {
+        self.curve_by(|_| 1)
+    }
+
+    /// The curve of the samples counted `weights[i]` times each (sample `i` of the scores
+    /// ranked): what [`Ranked::new`] of the samples repeated that often would give.
+    ///
+    /// # Panics
+    /// If `weights` has fewer entries than there are samples.
+    pub fn weighted_curve(&self, weights: &[u32]) -> Curve {
+        self.curve_by(|i| u64::from(weights[i as usize]))
+    }
+
+    fn curve_by(&self, weight: impl Fn(u32) -> u64) -> Curve {
+        let mut curve = Curve::default();
+        let (mut tp, mut fp) = (0u64, 0u64);
+        for (&i, &flags) in self.order.iter().zip(&self.flags) {
+            let w = weight(i);
+            let positive = u64::from(flags & POSITIVE);
+            tp += w * positive;
+            fp += w * (1 - positive);
+            if flags & CLOSES_RUN != 0 {
+                curve.threshold(tp, fp);
+            }
+        }
+        curve
+    }
+}
+
+/// One label's samples ranked by score, descending, swept threshold by threshold: at each
+/// distinct score, the positives (TP) and negatives (FP) scoring at least that much, summed into
+/// both metrics as the sweep goes, so that no curve is kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Curve {
+    positives: u64,
+    negatives: u64,
+    /// Twice the area under the ROC curve in units of 1/(P·N): Σ ΔFP · (TP_prev + TP), an
+    /// integer (trapezoids between consecutive thresholds).
+    twice_area: u128,
+    /// Σ ΔTP_k · TP_k/(TP_k + FP_k): average precision times P.
+    precision_sum: f64,
+}
+
+impl Curve {
+    /// Adds the threshold at which `tp` positives and `fp` negatives score at least as much.
+    /// A run of equal scores drawn no time (in a bootstrap replicate) adds nothing.
+    #[inline]
+    fn threshold(&mut self, tp: u64, fp: u64) {
+        let (new_tp, new_fp) = (tp - self.positives, fp - self.negatives);
+        self.twice_area += u128::from(new_fp) * u128::from(tp + self.positives);
+        if new_tp > 0 {
+            self.precision_sum += new_tp as f64 * (tp as f64 / (tp + fp) as f64);
+        }
+        (self.positives, self.negatives) = (tp, fp);
+    }
+
+    /// Both metrics.
+    pub fn ranking(&self) -> LabelRanking {
+        LabelRanking { auroc: self.roc_auc(), average_precision: self.average_precision() }
+    }
+
+    /// The area under the ROC curve.
+    pub fn roc_auc(&self) -> Result<f64, Undefined> {
         if self.positives == 0 {
             return Err(Undefined::NoPositives);
         }
         if self.negatives == 0 {
             return Err(Undefined::NoNegatives);
         }
-        let (mut twice, mut previous) = (0u128, (0u64, 0u64));
-        for &(tp, fp) in &self.steps {
-            twice += u128::from(fp - previous.1) * u128::from(tp + previous.0);
-            previous = (tp, fp);
-        }
         let pairs = u128::from(self.positives) * u128::from(self.negatives);
-        Ok(twice as f64 / (2 * pairs) as f64)
+        Ok(self.twice_area as f64 / (2 * pairs) as f64)
     }
 
     /// Σ (R_k − R_{k−1}) · P_k = Σ ΔTP_k · TP_k/(TP_k + FP_k), over P.
-    fn average_precision(&self) -> Result<f64, Undefined> {
+    pub fn average_precision(&self) -> Result<f64, Undefined> {
         if self.positives == 0 {
             return Err(Undefined::NoPositives);
         }
-        let (mut sum, mut previous) = (0.0f64, 0u64);
-        for &(tp, fp) in &self.steps {
-            if tp > previous {
-                sum += (tp - previous) as f64 * (tp as f64 / (tp + fp) as f64);
-            }
-            previous = tp;
-        }
-        Ok(sum / self.positives as f64)
+        Ok(self.precision_sum / self.positives as f64)
     }
 }

@@ -7,6 +7,7 @@
 use std::f64::consts::PI;
 
 use super::power::t_test_power;
+use super::special::*;
 use super::student_t::nct_cdf;
 use super::*;
 
@@ -306,3 +307,5 @@ fn numpy_pairwise_sum_order() {
     let x = vec![0.1; 1000];
     assert_eq!(np_sum(&x), 100.000_000_000_000_01);
 }
+
+mod resampling;

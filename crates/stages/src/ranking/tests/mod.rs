@@ -210,3 +210,21 @@ fn serialises_with_the_reason() {
 fn lengths_must_agree() {
     let _ = roc_auc(&[0.5f32, 0.2], &[1]);
 }
+
+#[test]
+fn a_weighted_curve_is_the_curve_of_the_samples_repeated() {
+    for case in CASES.iter().filter(|c| c.truth.len() > 1) {
+        let Ok(ranked) = Ranked::new(&as_f64(&case.scores), case.truth) else { continue };
+        let ones = vec![1u32; case.truth.len()];
+        assert_eq!(ranked.weighted_curve(&ones), ranked.curve(), "{}", case.name);
+        // sample i drawn i mod 3 times (so some never), as a bootstrap replicate draws them
+        let weights: Vec<u32> = (0..case.truth.len() as u32).map(|i| i % 3).collect();
+        let (mut scores, mut truth) = (Vec::new(), Vec::new());
+        for ((&s, &y), &w) in as_f64(&case.scores).iter().zip(case.truth).zip(&weights) {
+            scores.extend(std::iter::repeat_n(s, w as usize));
+            truth.extend(std::iter::repeat_n(y, w as usize));
+        }
+        let repeated = LabelRanking::of(&scores, &truth);
+        assert_eq!(ranked.weighted_curve(&weights).ranking(), repeated, "{}", case.name);
+    }
+}
