@@ -198,6 +198,7 @@ fn publish(
             params: Default::default(),
             upstream,
             files: BTreeMap::new(),
+            commands: BTreeMap::new(),
             toolchain: BTreeMap::new(),
         },
         output: output.clone(),
