@@ -356,6 +356,13 @@ stages:
     let output = ws.ablate(&["compare", "seeds", "--stage", "score"]);
     let table = text(&output);
     assert!(table.contains("no Δ: no baseline") && table.contains("--baseline"), "{table}");
+    // --seeds-needed says why it cannot answer instead of printing nothing.
+    let output = ws.ablate(&["compare", "seeds", "--stage", "score", "--seeds-needed"]);
+    let table = text(&output);
+    assert!(
+        table.contains("seeds needed: none computed") && table.contains("no baseline"),
+        "{table}"
+    );
 }
 
 /// Off a terminal (a log, CI) the run's status is a plain line: stages done of all, epochs

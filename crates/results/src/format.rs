@@ -316,6 +316,9 @@ fn footer(comparison: &Comparison, notes: &[String]) -> String {
     } else if comparison.baseline.is_none() && comparison.rows.len() > 1 {
         out += "no Δ: no baseline (the grid names none); --baseline factor=level compares every row with that one\n";
     }
+    if comparison.settings.seeds_needed && comparison.baseline.is_none() {
+        out += "seeds needed: none computed: they are the seeds to detect a row's Δ, and there is no baseline to take Δ from; --baseline factor=level names one\n";
+    }
     out += &stale_lines(comparison);
     if !comparison.not_run.is_empty() {
         let several =
