@@ -415,7 +415,7 @@ fn describe(source: &Source) -> String {
 /// What the bootstrap's interval of a mean is, in one sentence: also the report's.
 pub(crate) fn bootstrap_meaning(settings: &Settings) -> String {
     format!(
-        "percentile interval of the mean over seeds and test images: a hierarchical bootstrap that redraws the seeds and the test images and re-scores the stored predictions at each result's thresholds (B = {} replicates, seed {}), so it also says how much the number would move on another test set of this size",
+        "percentile interval of the mean over seeds and test images: a bootstrap that redraws the test images (re-scoring the stored predictions at each result's thresholds) and draws the seeds' spread from t(n − 1) (B = {} replicates, seed {}), so it also says how much the number would move on another test set of this size",
         settings.bootstrap.replicates, settings.bootstrap.seed
     )
 }

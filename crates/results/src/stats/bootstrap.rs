@@ -9,24 +9,29 @@
 //! of a list of seeds serves every variant that ran exactly those seeds, so a Δ between two
 //! variants is paired by image and by seed.
 //!
-//! The caller combines the two draws additively (`compare::rescore`): a replicate is the mean
-//! over the drawn units of their values on the split's images, plus how far the mean over all
-//! the variant's units moves when re-scored on the drawn images ([`Draw::weights`] says how
-//! often each image counts). Re-scoring each drawn unit on the drawn images instead (the nested
-//! two-stage draw) counts a seed's own image-level noise twice, once in the spread of the seeds
-//! and again in the redrawn images, which is the known excess of resampling both ways of a
-//! crossed design (Owen, "The pigeonhole bootstrap", Ann. Appl. Stat. 1(2), 2007): in the
-//! 200 simulated studies of the coverage test its 95 % intervals of Δ covered 98.5–100 % of
-//! them, the additive combination's intervals 94–97.5 % (`docs/benchmarks.md`). The additive
-//! replicate can leave the metric's range, so the caller keeps it inside.
+//! A replicate is the sum of two independent parts (`compare::rescore`):
+//! - **images**: the mean over all the variant's units of their values re-scored on the drawn
+//!   images ([`Draw::weights`] says how often each image counts), nonparametric;
+//! - **seeds**: x̄ + k Σ_u w_u (x_u − x̄) over the units' values x_u on the split, with Gaussian
+//!   multipliers w scaled so that the sum is s/√n · T, T ~ t(n − 1) ([`Draw::multipliers`]): the
+//!   t-interval's own model of the seeds, drawn. One draw of w serves every variant with the
+//!   same list of seeds, so Δ's seed part is the same sum over the per-seed differences.
 //!
-//! What no resampling of three seeds can show is how far a fourth would fall: where the seeds'
-//! spread is the larger part of the uncertainty, these intervals are too narrow (83–93 % in the
-//! study's scenario with a large seed effect), and the t-interval, with its t(n − 1) quantile,
-//! is the one to read.
+//! k removes what both parts would count: a unit's value on the split holds its seed's effect
+//! and its seed × image interaction (how this model happens to fare on these images), so the
+//! seeds' variance s² estimates σ²_seed + σ²_seed×image, while the images' draw already moves the
+//! mean by σ²_image + σ²_seed×image / n. With V₁ the images' variance of one unit's value
+//! (averaged over units) and V̄ that of their mean, V₁ − V̄ = σ²_seed×image (n − 1) / n, and
+//! k² = max(0, s² − σ̂²_seed×image) / s² ([`seed_scale`]): the method of moments of a crossed
+//! design. Without it (Owen's excess of resampling both ways of a crossed design, "The pigeonhole
+//! bootstrap", Ann. Appl. Stat. 1(2), 2007) the 95 % intervals covered 96.5–99.6 % of the
+//! simulated studies; resampling three seeds with replacement instead of drawing t(2) covered
+//! only 83–93 % where seeds vary much, since three seeds redrawn cannot show how far a fourth
+//! would fall. With both, 94–97 % in every scenario of `docs/benchmarks.md`. A replicate can
+//! leave the metric's range, so the caller keeps it inside.
 //!
 //! Replicate b draws from ChaCha8 seeded with the user's seed on stream b: images of each set,
-//! then units of each list, in the [`Design`]'s order. A replicate's draw depends on nothing else,
+//! then the multipliers of each list, in the [`Design`]'s order. A replicate's draw depends on nothing else,
 //! so replicates can be computed in any order, on any number of threads, with the same result.
 //!
 //! Intervals are percentile intervals (NumPy's default linear interpolation) of the replicates
@@ -42,6 +47,7 @@
 //! level at which the percentile interval leaves out 0, never 0 with finitely many replicates.
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
 
 /// What one replicate resamples.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -57,8 +63,8 @@ pub(crate) struct Design {
 pub(crate) struct Draw {
     /// Per image set: how many times each of its images was drawn (as many draws as images).
     pub(crate) weights: Vec<Vec<u32>>,
-    /// Per unit list: the units drawn (indices, as many as the list has).
-    pub(crate) units: Vec<Vec<usize>>,
+    /// Per unit list: each unit's multiplier w_u (see the module's doc).
+    pub(crate) multipliers: Vec<Vec<f64>>,
 }
 
 impl Design {
@@ -77,10 +83,49 @@ impl Design {
                 weights
             })
             .collect();
-        let units =
-            self.units.iter().map(|&n| (0..n).map(|_| rng.random_range(0..n)).collect()).collect();
-        Draw { weights, units }
+        let multipliers = self.units.iter().map(|&n| seed_multipliers(&mut rng, n)).collect();
+        Draw { weights, multipliers }
     }
+}
+
+/// Multipliers w of n units such that Σ w_u e_u, for any deviations e from their mean with
+/// sample SD s, is s/√n · T, T ~ t(n − 1): n standard normals (their sum against e is
+/// N(0, (n − 1) s²)) times √((n − 1) / χ²(n − 1)) / √(n (n − 1)). All zero for one unit.
+fn seed_multipliers(rng: &mut ChaCha8Rng, n: usize) -> Vec<f64> {
+    if n < 2 {
+        return vec![0.0; n];
+    }
+    let normals: Vec<f64> = (0..n).map(|_| rng.sample(StandardNormal)).collect();
+    let chi_squared: f64 = (0..n - 1).map(|_| rng.sample::<f64, _>(StandardNormal).powi(2)).sum();
+    let scale = ((n - 1) as f64 / chi_squared).sqrt() / ((n * (n - 1)) as f64).sqrt();
+    normals.into_iter().map(|z| z * scale).collect()
+}
+
+/// k, the share of the seeds' deviations a replicate keeps (see the module's doc), from the
+/// units' `values` on the split and, per replicate, their values on its drawn images
+/// (replicates where one is undefined are left out). 0 for one unit or seeds that agree;
+/// 1 when fewer than two replicates are defined.
+pub(crate) fn seed_scale<'a>(values: &[f64], on_images: impl Iterator<Item = &'a [f64]>) -> f64 {
+    let n = values.len();
+    let seeds = variance(values.iter().copied());
+    if n < 2 || seeds <= 0.0 {
+        return 0.0;
+    }
+    let defined: Vec<&[f64]> = on_images.filter(|v| v.iter().all(|x| !x.is_nan())).collect();
+    if defined.len() < 2 {
+        return 1.0;
+    }
+    let one_unit = (0..n).map(|u| variance(defined.iter().map(|v| v[u]))).sum::<f64>() / n as f64;
+    let of_mean = variance(defined.iter().map(|v| v.iter().sum::<f64>() / n as f64));
+    let interaction = (one_unit - of_mean).max(0.0) * n as f64 / (n - 1) as f64;
+    ((seeds - interaction).max(0.0) / seeds).sqrt()
+}
+
+/// The sample variance (n − 1) of at least two values.
+fn variance(values: impl Iterator<Item = f64>) -> f64 {
+    let values: Vec<f64> = values.collect();
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (values.len() - 1) as f64
 }
 
 /// The percentile interval at `level` of the defined (not NaN) `replicates`; `None` without any.

@@ -1,8 +1,7 @@
 //! The bootstrap's replicates of the planned cells, and the statistics read off them: each
-//! replicate draws the images of every split and the units of every list once
+//! replicate draws the images of every split and the seed multipliers of every list once
 //! (`stats::bootstrap`), re-scores every result the plans use on the drawn images, and gives
-//! each cell the mean over its drawn units of their measured values plus how far the mean over
-//! all its units moves on the drawn images.
+//! each cell the mean of its units' values on the drawn images plus its seeds' part.
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
@@ -10,11 +9,11 @@ use rayon::prelude::*;
 use super::{Plan, Rescore, Rescored, UnitKey, rescore};
 use crate::compare::predictions::{Loaded, Scored};
 use crate::significance::{Cell, Interval, Settings, Spread, TStatistics, TestKind};
-use crate::stats::bootstrap::{Design, p_value, percentile_interval};
+use crate::stats::bootstrap::{Design, p_value, percentile_interval, seed_scale};
 
-/// Per plan, its value in each replicate (NaN where undefined): the mean over the drawn units
-/// of their values on the split's images, plus how far the mean over all the cell's units
-/// moves on the drawn images (see `stats::bootstrap`), kept inside the metric's range [0, 1].
+/// Per plan, its value in each replicate (NaN where undefined): the mean of its units' values
+/// on the drawn images plus its seeds' part (see `stats::bootstrap`), kept inside the metric's
+/// range [0, 1].
 pub(super) fn replicate(plans: &[Plan], loaded: &Loaded, settings: &Settings) -> Vec<Vec<f64>> {
     let lists: BTreeMap<&UnitKey, usize> = plans.iter().map(|p| (&p.key, p.units.len())).collect();
     let list_of: HashMap<&UnitKey, usize> =
@@ -28,15 +27,32 @@ pub(super) fn replicate(plans: &[Plan], loaded: &Loaded, settings: &Settings) ->
         .iter()
         .map(|plan| Measured::of(plan, list_of[&plan.key], &results, &measured))
         .collect();
-    let by_replicate: Vec<Vec<f64>> = (0..u64::from(settings.bootstrap.replicates))
+    let draws: Vec<Replicate> = (0..u64::from(settings.bootstrap.replicates))
         .into_par_iter()
         .map(|b| {
             let draw = design.draw(settings.bootstrap.seed, b);
             let drawn_images = results.rescore(|scored| &draw.weights[scored.images]);
-            cells.iter().map(|cell| cell.replicate(&draw.units[cell.list], &drawn_images)).collect()
+            let on_images = cells.iter().map(|cell| cell.on_images(&drawn_images)).collect();
+            Replicate { multipliers: draw.multipliers, on_images }
         })
         .collect();
-    (0..plans.len()).map(|p| by_replicate.iter().map(|values| values[p]).collect()).collect()
+    cells
+        .iter()
+        .enumerate()
+        .map(|(c, cell)| {
+            let scale = seed_scale(&cell.values, draws.iter().map(|d| &d.on_images[c][..]));
+            draws
+                .iter()
+                .map(|d| cell.replicate(&d.multipliers[cell.list], scale, &d.on_images[c]))
+                .collect()
+        })
+        .collect()
+}
+
+/// What one replicate drew, and each cell's units' values on its drawn images.
+struct Replicate {
+    multipliers: Vec<Vec<f64>>,
+    on_images: Vec<Vec<f64>>,
 }
 
 /// The results the plans draw, each with whether a column of it ranks.
@@ -93,14 +109,18 @@ impl Measured {
         Measured { metric: plan.metric, list, units, values, mean }
     }
 
-    /// Its value in a replicate that drew units `drawn` and re-scored the results as `scores`.
-    fn replicate(&self, drawn: &[usize], scores: &[Rescore]) -> f64 {
-        let n = self.units.len() as f64;
-        let seeds = drawn.iter().map(|&u| self.values[u]).sum::<f64>() / drawn.len() as f64;
-        let on_drawn_images =
-            self.units.iter().map(|&(r, label)| self.metric.value(&scores[r], label)).sum::<f64>()
-                / n;
-        (seeds + on_drawn_images - self.mean).clamp(0.0, 1.0)
+    /// Each unit's value on the images drawn, re-scored as `scores`.
+    fn on_images(&self, scores: &[Rescore]) -> Vec<f64> {
+        self.units.iter().map(|&(r, label)| self.metric.value(&scores[r], label)).collect()
+    }
+
+    /// Its value in a replicate whose seed multipliers are `multipliers` and whose units scored
+    /// `on_images` on its drawn images, the seeds' deviations scaled by `scale`.
+    fn replicate(&self, multipliers: &[f64], scale: f64, on_images: &[f64]) -> f64 {
+        let seeds = scale
+            * multipliers.iter().zip(&self.values).map(|(w, x)| w * (x - self.mean)).sum::<f64>();
+        let images = on_images.iter().sum::<f64>() / on_images.len() as f64;
+        (seeds + images).clamp(0.0, 1.0)
     }
 }
 

@@ -1,7 +1,7 @@
 //! DeLong's test, percentile intervals and the normal quantile against the values of
 //! `scripts/dev/bootstrap_fixtures.py` (NumPy, SciPy, scikit-learn, MLstatkit; see the generated
 //! block), and the bootstrap's draws and p-value by their definitions.
-use super::super::bootstrap::{Design, Spread, p_value, percentile_interval};
+use super::super::bootstrap::{Design, Spread, p_value, percentile_interval, seed_scale};
 use super::super::delong::{NoCovariance, auc_covariance, delong_test};
 use super::super::special::normal_quantile;
 
@@ -107,12 +107,56 @@ fn a_replicate_s_draw_depends_on_the_seed_and_its_index_alone() {
     assert_ne!(draw, design.draw(7, 13));
     assert_ne!(draw, design.draw(8, 12));
     assert_eq!(draw.weights.iter().map(|w| w.iter().sum::<u32>()).collect::<Vec<_>>(), [250, 40]);
-    assert_eq!(draw.units.iter().map(Vec::len).collect::<Vec<_>>(), [3, 2]);
-    assert!(draw.units.iter().zip(&design.units).all(|(u, &n)| u.iter().all(|&i| i < n)));
+    assert_eq!(draw.multipliers.iter().map(Vec::len).collect::<Vec<_>>(), [3, 2]);
     // each image is drawn once on average over replicates
     let mean: f64 =
         (0..400).map(|b| f64::from(design.draw(7, b).weights[1][5])).sum::<f64>() / 400.0;
     assert!((mean - 1.0).abs() < 0.15, "{mean}");
+}
+
+#[test]
+fn the_seeds_part_of_a_replicate_is_t_distributed_around_their_mean() {
+    // three seeds: Σ w (x − x̄) / (s/√3) should follow t(2), whose 0.975 quantile is 4.303
+    // and 0.75 quantile 0.8165
+    let values = [0.61, 0.70, 0.52];
+    let mean = values.iter().sum::<f64>() / 3.0;
+    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    let design = Design { images: vec![], units: vec![3] };
+    let mut t: Vec<f64> = (0..40_000)
+        .map(|b| {
+            let w = &design.draw(3, b).multipliers[0];
+            w.iter().zip(&values).map(|(w, x)| w * (x - mean)).sum::<f64>() / (sd / 3f64.sqrt())
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    let at = |q: f64| t[(q * t.len() as f64) as usize];
+    close(at(0.975), 4.303, 0.35, "0.975 quantile");
+    close(at(0.025), -4.303, 0.35, "0.025 quantile");
+    close(at(0.75), 0.8165, 0.03, "0.75 quantile");
+    // one seed has no spread to draw
+    assert_eq!(Design { images: vec![], units: vec![1] }.draw(3, 0).multipliers, [vec![0.0]]);
+}
+
+#[test]
+fn the_seeds_keep_the_part_of_their_spread_the_images_do_not_explain() {
+    // seeds that differ by the images alone: each unit moves with the images, the mean less
+    let values = [0.5, 0.6, 0.7];
+    let moved: Vec<Vec<f64>> = (0..200)
+        .map(|b| {
+            let shift = [0.1, -0.1][b % 2];
+            vec![0.5 + shift, 0.6 - shift, 0.7]
+        })
+        .collect();
+    // V₁ = mean of (0.01·200/199, 0.01·200/199, 0) = 0.0067, V̄ = 0: σ²_seed×image = 0.01,
+    // s² = 0.01: nothing is left for the seeds
+    let scale = seed_scale(&values, moved.iter().map(Vec::as_slice));
+    close(scale, 0.0, 1e-12, "images explain all");
+    // images that move every unit alike explain none of the seeds' spread
+    let alike: Vec<Vec<f64>> =
+        (0..200).map(|b| values.iter().map(|v| v + [0.1, -0.1][b % 2]).collect()).collect();
+    close(seed_scale(&values, alike.iter().map(Vec::as_slice)), 1.0, 1e-12, "images alike");
+    assert_eq!(seed_scale(&[0.5], alike.iter().map(Vec::as_slice)), 0.0);
+    assert_eq!(seed_scale(&[0.5, 0.5], alike.iter().map(Vec::as_slice)), 0.0);
 }
 
 #[test]
