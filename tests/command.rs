@@ -377,6 +377,16 @@ fn a_key_cmd_output_keys_its_stages_runs_once_and_plan_shows_what_changed() {
     assert!(ws.run("p.yaml", &[]).is_empty());
     assert_eq!(calls(), 5, "once per invocation: four runs and a plan");
 
+    // gc removes torch 2.11's results, and what its key_cmd printed with them.
+    let key_outputs = || std::fs::read_dir(ws.path("cache/key-outputs")).unwrap().count();
+    assert_eq!(key_outputs(), 2);
+    let dry = ws.ablate(&["gc", "--keep-runs", "1"]);
+    assert!(text(&dry).contains("key command output no kept result names"), "{}", text(&dry));
+    let gc = ws.ablate(&["gc", "--keep-runs", "1", "--apply"]);
+    assert!(gc.status.success(), "{}", text(&gc));
+    assert_eq!(key_outputs(), 1, "{}", text(&gc));
+    assert!(ws.run("p.yaml", &[]).is_empty(), "torch 2.10's results and their key output kept");
+
     // A key_cmd that fails stops planning at the stage, naming it.
     ws.write("freeze.sh", "echo 'no pip here' >&2\nexit 3\n");
     let output = ws.ablate(&["plan", "p.yaml"]);

@@ -17,7 +17,8 @@
 //! is kept (raising `epochs` continues from it), or when that result does not exist yet, its
 //! stage is a current one and has not completed since under other inputs: a run that died and
 //! will resume. Also removed: results set aside as
-//! corrupt, staging folders of dead runs, and the refs of pipelines not kept.
+//! corrupt, staging folders of dead runs, the refs of pipelines not kept, and the outputs of key
+//! commands (`key-outputs/`) that no kept result's fingerprint names.
 //!
 //! With a size budget ([`within`]), gc removes only what brings the cache under it, in this
 //! order: garbage that is not a result (dead staging folders, corrupt results, stale
@@ -59,6 +60,8 @@ pub enum Why {
     IdleWorkspace,
     /// A result only recent runs or the file as written keep (removed only to meet a budget).
     KeptResult,
+    /// What a key command printed, which no kept result's fingerprint names.
+    UnusedKeyOutput,
 }
 
 impl std::fmt::Display for Why {
@@ -71,6 +74,7 @@ impl std::fmt::Display for Why {
             Why::ForgottenPipeline => "refs of a pipeline not kept",
             Why::IdleWorkspace => "workspace of a completed training (to continue it)",
             Why::KeptResult => "result of a recent run or of the file as written",
+            Why::UnusedKeyOutput => "key command output no kept result names",
         })
     }
 }
@@ -110,7 +114,11 @@ impl Collection {
     /// the cache's size after removing it.
     pub fn within(&self, total: u64, budget: u64) -> (Vec<Garbage>, u64) {
         let rank = |g: &Garbage| match g.why {
-            Why::DeadStaging | Why::Corrupt | Why::StaleWorkspace | Why::ForgottenPipeline => 0,
+            Why::DeadStaging
+            | Why::Corrupt
+            | Why::StaleWorkspace
+            | Why::ForgottenPipeline
+            | Why::UnusedKeyOutput => 0,
             Why::IdleWorkspace => 1,
             Why::Unreachable => 2,
             Why::KeptResult => 3,
@@ -234,6 +242,11 @@ pub fn find(
         let dir = store.manifest_dir(&forgotten.pipeline);
         garbage.push(found(dir, Why::ForgottenPipeline, None));
     }
+    garbage.extend(
+        unused_key_outputs(store, &reachable)?
+            .into_iter()
+            .map(|path| found(path, Why::UnusedKeyOutput, None)),
+    );
     let mut kept: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
     for (key, by) in &keepers {
         let dir = store.entries_dir().join(key);
@@ -245,6 +258,29 @@ pub fn find(
     }
     let kept = kept.into_iter().map(|(by, (n, bytes))| (by.to_string(), n, bytes)).collect();
     Ok(Collection { garbage, evictable, kept })
+}
+
+/// The files of `key-outputs/` whose digest no fingerprint of the `kept` results names (their
+/// records are read only when there is such a folder).
+fn unused_key_outputs(store: &Store, kept: &HashSet<StageKey>) -> anyhow::Result<Vec<PathBuf>> {
+    let outputs = read_dir(&store.key_outputs_dir())?;
+    if outputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut named: HashSet<String> = HashSet::new();
+    for key in kept {
+        if let Some(entry) = store.entry(key)? {
+            named.extend(entry.record.fingerprint.commands.into_values());
+        }
+    }
+    Ok(outputs
+        .into_iter()
+        .filter(|file| {
+            let name = file.file_name().to_string_lossy().into_owned();
+            !name.strip_suffix(".txt").is_some_and(|digest| named.contains(digest))
+        })
+        .map(|file| file.path())
+        .collect())
 }
 
 /// When `path` was last modified (a workspace's `owner.json` is rewritten each time it is used).

@@ -441,7 +441,7 @@ impl Store {
         write_atomically(&path, text.as_bytes())
     }
 
-    fn key_outputs_dir(&self) -> PathBuf {
+    pub(crate) fn key_outputs_dir(&self) -> PathBuf {
         self.root.join("key-outputs")
     }
 
