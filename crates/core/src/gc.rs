@@ -41,7 +41,8 @@ use super::clock::format_time;
 use super::disk::disk_usage;
 use super::disk::{Removal, size_of};
 use super::fingerprint::StageKey;
-use super::store::Store;
+use super::manifest::Manifest;
+use super::store::{Store, WorkspaceOwner};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Why {
@@ -156,80 +157,30 @@ pub fn find(
             );
         }
     }
-    let kept: Vec<_> =
+    let kept: Vec<&Manifest> =
         manifests.iter().filter(|m| keep.is_empty() || keep.contains(&m.pipeline)).collect();
-    // key → who keeps it, the first reason found: the file as written, the refs, recent runs
-    let mut keepers: BTreeMap<StageKey, String> = BTreeMap::new();
-    for p in protected {
-        keepers.entry(p.key.clone()).or_insert_with(|| p.by.clone());
-    }
-    let mut current: HashSet<(String, String)> = HashSet::new();
-    let mut by_refs: HashSet<StageKey> = HashSet::new();
-    for manifest in &kept {
-        let by = format!("the refs of {} (its last run)", manifest.pipeline);
-        for stage in &manifest.stages {
-            if let Some(key) = store.read_ref(&manifest.pipeline, &stage.instance) {
-                by_refs.insert(key.clone());
-                keepers.entry(key).or_insert_with(|| by.clone());
-            }
-            current.insert((manifest.pipeline.clone(), stage.instance.clone()));
-        }
-    }
-    let names: HashSet<&str> = kept.iter().map(|m| m.pipeline.as_str()).collect();
-    let mut runs = store.runs()?;
-    runs.reverse(); // newest first
-    let mut per_pipeline: BTreeMap<&str, usize> = BTreeMap::new();
-    for run in runs.iter().filter(|r| names.contains(r.pipeline.as_str())) {
-        let count = per_pipeline.entry(&run.pipeline).or_default();
-        *count += 1;
-        if *count > recent_runs {
-            continue;
-        }
-        let sets = if run.overrides.is_empty() {
-            String::new()
-        } else {
-            format!(" with --set {}", run.overrides.join(" --set "))
-        };
-        let by = format!("the run of {} at {}{sets}", run.pipeline, format_time(run.started));
-        for key in run.keys() {
-            keepers.entry(key.clone()).or_insert_with(|| by.clone());
-        }
-    }
-    let reachable: HashSet<StageKey> = keepers.keys().cloned().collect();
+    let keepers = Keepers::of(store, &kept, recent_runs, protected)?;
+    let reachable: HashSet<StageKey> = keepers.by.keys().cloned().collect();
     let mut garbage = Vec::new();
     let mut evictable = Vec::new();
-    let found = |path: PathBuf, why: Why, stage: Option<String>| {
-        let used = modified(&path);
-        Garbage { bytes: size_of(&path), path, why, stage, used }
-    };
-
     for entry in read_dir(&store.entries_dir())? {
         let key = entry.file_name().to_string_lossy().into_owned();
         let stage = || store.entry(&key).ok().flatten().map(|e| e.record.stage);
         if !reachable.contains(key.as_str()) {
             garbage.push(found(entry.path(), Why::Unreachable, stage()));
-        } else if !by_refs.contains(key.as_str()) {
+        } else if !keepers.by_refs.contains(key.as_str()) {
             evictable.push(found(entry.path(), Why::KeptResult, stage()));
         }
     }
     for workspace in read_dir(&store.workspaces_dir())? {
         // A workspace that does not say whose it is is kept: it cannot be told from a live one.
         let Some(owner) = store.workspace_owner(&workspace.path()) else { continue };
-        let published = |key: &str| store.entries_dir().join(key).exists();
-        let live = if published(&owner.key) {
-            reachable.contains(&owner.key)
-        } else {
-            // A run that died: live while its stage is current and has not since completed
-            // under other inputs or parameters.
-            let superseded = store
-                .read_ref(&owner.pipeline, &owner.stage)
-                .is_some_and(|r| r != owner.key && published(&r));
-            current.contains(&(owner.pipeline.clone(), owner.stage.clone())) && !superseded
-        };
-        if !live {
-            garbage.push(found(workspace.path(), Why::StaleWorkspace, Some(owner.stage)));
-        } else if published(&owner.key) {
-            evictable.push(found(workspace.path(), Why::IdleWorkspace, Some(owner.stage)));
+        match workspace_fate(store, &owner, &reachable, &keepers.current) {
+            Some(why @ Why::StaleWorkspace) => {
+                garbage.push(found(workspace.path(), why, Some(owner.stage)))
+            }
+            Some(why) => evictable.push(found(workspace.path(), why, Some(owner.stage))),
+            None => {}
         }
     }
     for corrupt in read_dir(&store.root().join("corrupt"))? {
@@ -242,22 +193,112 @@ pub fn find(
         let dir = store.manifest_dir(&forgotten.pipeline);
         garbage.push(found(dir, Why::ForgottenPipeline, None));
     }
-    garbage.extend(
-        unused_key_outputs(store, &reachable)?
-            .into_iter()
-            .map(|path| found(path, Why::UnusedKeyOutput, None)),
-    );
-    let mut kept: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
-    for (key, by) in &keepers {
-        let dir = store.entries_dir().join(key);
-        if dir.exists() {
-            let entry = kept.entry(by).or_default();
-            entry.0 += 1;
-            entry.1 += size_of(&dir);
-        }
+    for output in unused_key_outputs(store, &reachable)? {
+        garbage.push(found(output, Why::UnusedKeyOutput, None));
     }
-    let kept = kept.into_iter().map(|(by, (n, bytes))| (by.to_string(), n, bytes)).collect();
-    Ok(Collection { garbage, evictable, kept })
+    Ok(Collection { garbage, evictable, kept: keepers.summary(store) })
+}
+
+fn found(path: PathBuf, why: Why, stage: Option<String>) -> Garbage {
+    let used = modified(&path);
+    Garbage { bytes: size_of(&path), path, why, stage, used }
+}
+
+/// Who keeps which result.
+struct Keepers {
+    /// Key → who keeps it, the first reason found: the file as written, the refs, recent runs.
+    by: BTreeMap<StageKey, String>,
+    /// The keys the refs of the kept pipelines name.
+    by_refs: HashSet<StageKey>,
+    /// (pipeline, stage instance) of every stage of the kept pipelines.
+    current: HashSet<(String, String)>,
+}
+
+impl Keepers {
+    fn of(
+        store: &Store,
+        kept: &[&Manifest],
+        recent_runs: usize,
+        protected: &[Protected],
+    ) -> anyhow::Result<Keepers> {
+        let mut by: BTreeMap<StageKey, String> = BTreeMap::new();
+        for p in protected {
+            by.entry(p.key.clone()).or_insert_with(|| p.by.clone());
+        }
+        let mut current = HashSet::new();
+        let mut by_refs = HashSet::new();
+        for manifest in kept {
+            let keeper = format!("the refs of {} (its last run)", manifest.pipeline);
+            for stage in &manifest.stages {
+                if let Some(key) = store.read_ref(&manifest.pipeline, &stage.instance) {
+                    by_refs.insert(key.clone());
+                    by.entry(key).or_insert_with(|| keeper.clone());
+                }
+                current.insert((manifest.pipeline.clone(), stage.instance.clone()));
+            }
+        }
+        let names: HashSet<&str> = kept.iter().map(|m| m.pipeline.as_str()).collect();
+        let mut runs = store.runs()?;
+        runs.reverse(); // newest first
+        let mut per_pipeline: BTreeMap<&str, usize> = BTreeMap::new();
+        for run in runs.iter().filter(|r| names.contains(r.pipeline.as_str())) {
+            let count = per_pipeline.entry(&run.pipeline).or_default();
+            *count += 1;
+            if *count > recent_runs {
+                continue;
+            }
+            let sets = if run.overrides.is_empty() {
+                String::new()
+            } else {
+                format!(" with --set {}", run.overrides.join(" --set "))
+            };
+            let keeper =
+                format!("the run of {} at {}{sets}", run.pipeline, format_time(run.started));
+            for key in run.keys() {
+                by.entry(key.clone()).or_insert_with(|| keeper.clone());
+            }
+        }
+        Ok(Keepers { by, by_refs, current })
+    }
+
+    /// Per keeper, the results it keeps that exist and their bytes.
+    fn summary(&self, store: &Store) -> Vec<(String, usize, u64)> {
+        let mut kept: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
+        for (key, by) in &self.by {
+            let dir = store.entries_dir().join(key);
+            if dir.exists() {
+                let entry = kept.entry(by).or_default();
+                entry.0 += 1;
+                entry.1 += size_of(&dir);
+            }
+        }
+        kept.into_iter().map(|(by, (n, bytes))| (by.to_string(), n, bytes)).collect()
+    }
+}
+
+/// What becomes of a workspace: garbage ([`Why::StaleWorkspace`]), evictable under a budget
+/// ([`Why::IdleWorkspace`]), or kept (`None`: a run that died and will resume).
+fn workspace_fate(
+    store: &Store,
+    owner: &WorkspaceOwner,
+    reachable: &HashSet<StageKey>,
+    current: &HashSet<(String, String)>,
+) -> Option<Why> {
+    let published = |key: &str| store.entries_dir().join(key).exists();
+    if published(&owner.key) {
+        return Some(if reachable.contains(&owner.key) {
+            Why::IdleWorkspace
+        } else {
+            Why::StaleWorkspace
+        });
+    }
+    // A run that died: live while its stage is current and has not since completed under other
+    // inputs or parameters.
+    let superseded = store
+        .read_ref(&owner.pipeline, &owner.stage)
+        .is_some_and(|r| r != owner.key && published(&r));
+    let live = current.contains(&(owner.pipeline.clone(), owner.stage.clone())) && !superseded;
+    (!live).then_some(Why::StaleWorkspace)
 }
 
 /// The files of `key-outputs/` whose digest no fingerprint of the `kept` results names (their
