@@ -3,9 +3,9 @@
 //!
 //! A variant's metric varies with the seed it was trained with and with the test images it is
 //! measured on; a t-interval over seeds sees only the first, since every seed is measured on
-//! the same images. Each replicate therefore draws twice, with replacement: the units of each
-//! variant (its seeds, or its distinct results where seeds share one) and the images of each
-//! test split. One draw of a split's images serves every variant in the replicate, and one draw
+//! the same images. Each replicate therefore draws twice: the images of each test split, with
+//! replacement, and the seeds' part of each variant (over its seeds, or its distinct results
+//! where seeds share one). One draw of a split's images serves every variant in the replicate, and one draw
 //! of a list of seeds serves every variant that ran exactly those seeds, so a Δ between two
 //! variants is paired by image and by seed.
 //!
@@ -27,12 +27,14 @@
 //! bootstrap", Ann. Appl. Stat. 1(2), 2007) the 95 % intervals covered 96.5–99.6 % of the
 //! simulated studies; resampling three seeds with replacement instead of drawing t(2) covered
 //! only 83–93 % where seeds vary much, since three seeds redrawn cannot show how far a fourth
-//! would fall. With both, 94–97 % in every scenario of `docs/benchmarks.md`. A replicate can
-//! leave the metric's range, so the caller keeps it inside.
+//! would fall. With both, 94.0–97.0 % in three scenarios of `docs/benchmarks.md`, and 91.8–96.2 %
+//! where seeds dominate (the t-interval then covers 92.4–96.2 %). A replicate can leave the
+//! metric's range, so the caller keeps it inside.
 //!
 //! Replicate b draws from ChaCha8 seeded with the user's seed on stream b: images of each set,
-//! then the multipliers of each list, in the [`Design`]'s order. A replicate's draw depends on nothing else,
-//! so replicates can be computed in any order, on any number of threads, with the same result.
+//! then the multipliers of each list, in the [`Design`]'s order. A replicate's draw depends on
+//! nothing else, so replicates can be computed in any order, on any number of threads, with the
+//! same result.
 //!
 //! Intervals are percentile intervals (NumPy's default linear interpolation) of the replicates
 //! where the metric is defined (a replicate can draw no positive image of a label: its AUROC is
