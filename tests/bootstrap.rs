@@ -132,7 +132,7 @@ fn the_bootstrap_re_scores_the_stored_predictions() {
     ]));
     assert!(
         table.contains(
-            "95% percentile interval of the mean over seeds and test images: a hierarchical bootstrap"
+            "95% percentile interval of the mean over seeds and test images: a bootstrap that redraws the test images"
         ) && table.contains("(B = 500 replicates, seed 7)"),
         "{table}"
     );
