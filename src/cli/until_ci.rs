@@ -167,8 +167,8 @@ impl UntilCi {
             );
         }
         let max_seeds = self.max_seeds.unwrap_or(DEFAULT_MAX_SEEDS);
-        let most = seeds_by_variant(session).into_iter().max_by_key(|(_, seeds)| seeds.len());
-        if let Some((levels, seeds)) = most.filter(|(_, seeds)| seeds.len() > max_seeds) {
+        let too_many = seeds_by_variant(session).into_iter().find(|(_, s)| s.len() > max_seeds);
+        if let Some((levels, seeds)) = too_many {
             invalid!(
                 "--max-seeds {max_seeds}: variant {levels} already has {} seeds; give at least that many",
                 seeds.len()
