@@ -91,8 +91,9 @@ impl UntilCi {
                 return Ok(false);
             }
             let name = session.pipeline.name.clone();
+            let names = std::slice::from_ref(&name);
             let comparison =
-                comparison(&session.store, &[name.clone()], &self.stages, false, &compare_options)?;
+                comparison(&session.store, names, &self.stages, false, &compare_options)?;
             let Some(baseline) = &comparison.baseline else {
                 invalid!(
                     "--until-ci: the comparison of {name} has no baseline row, so no Δ interval{}",
