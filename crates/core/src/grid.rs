@@ -222,6 +222,11 @@ impl Grid {
         &self.variants
     }
 
+    /// The extra seeds the variants were given (none without `seeds`).
+    pub fn extra_seeds(&self) -> &ExtraSeeds {
+        &self.extra
+    }
+
     /// Whether `variant` is in the slice a run is limited to (`grid.only`; all without one).
     pub fn selects(&self, variant: &Variant) -> bool {
         self.only.as_ref().is_none_or(|only| only.matches(variant))

@@ -223,7 +223,7 @@ fn parse_extending(
         path: path.to_path_buf(),
         text_digest: text_digest(text, &composed.bases),
         overrides: overrides.to_vec(),
-        extra_seeds: if grid.is_some() { given.extra_seeds.clone() } else { ExtraSeeds::default() },
+        extra_seeds: grid.as_ref().map(|g| g.extra_seeds().clone()).unwrap_or_default(),
         stages,
         variants,
         layout,
