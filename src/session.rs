@@ -2,7 +2,8 @@
 //! job all start from. The toolchain (see `toolchain`) enters the keys of every stage, so every
 //! command computes the same keys; the outputs of key commands (`key_cmd`) are computed here,
 //! once per distinct command, or taken from a Slurm submission (see
-//! `ablate_core::key_commands`).
+//! `ablate_core::key_commands`). A pipeline whose variants `run --until-ci` gave extra seeds is
+//! loaded with them (see `ablate_core::grid::ExtraSeeds`), unless its source names its own.
 use std::path::Path;
 
 use ablate_core::dag::Dag;
@@ -32,6 +33,8 @@ pub enum Access {
 }
 
 pub struct Session {
+    /// What the pipeline was loaded from, with the extra seeds it was loaded with.
+    pub source: PipelineSource,
     pub pipeline: Pipeline,
     pub dag: Dag,
     pub store: Store,
@@ -64,14 +67,27 @@ impl Session {
             (pipeline, digests.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         });
         let mut pipeline = pipeline?;
-        for warning in &pipeline.warnings {
-            eprintln!("warning: {warning}");
-        }
-        let dag = Dag::new(&pipeline).map_err(|d| Diagnostics(vec![d]))?;
         let store = match access {
             Access::Run => Store::open(cache)?,
             Access::Plan => Store::for_planning(cache)?,
         };
+        let mut source = source.clone();
+        if source.extra_seeds.is_empty() {
+            let recorded = store.extra_seeds(&pipeline.name)?;
+            if !recorded.is_empty() {
+                source.extra_seeds = recorded;
+                pipeline = source.load(&registry)?;
+                eprintln!(
+                    "note: {}: variants run the seeds --until-ci added: {}",
+                    pipeline.name,
+                    pipeline.extra_seeds.describe()
+                );
+            }
+        }
+        for warning in &pipeline.warnings {
+            eprintln!("warning: {warning}");
+        }
+        let dag = Dag::new(&pipeline).map_err(|d| Diagnostics(vec![d]))?;
         let device_stages = pipeline
             .stages
             .iter()
@@ -79,7 +95,7 @@ impl Session {
         let toolchain = toolchain(&store, &digests, device_kind, device_stages)?;
         let key_outputs = KeyOutputs::apply(&mut pipeline, &registry, &store, known)?;
         pipeline.digest_inputs(&registry, &digests);
-        Ok(Session { pipeline, dag, store, registry, digests, toolchain, key_outputs })
+        Ok(Session { source, pipeline, dag, store, registry, digests, toolchain, key_outputs })
     }
 
     pub fn fingerprinter(&self) -> Fingerprinter<'_> {

@@ -87,6 +87,7 @@ fn stored(ws: &Workspace) {
             file: "/studies/stats.yaml".into(),
             file_digest: "3f2a9c1b7e5d".into(),
             overrides: vec!["epochs=2".into()],
+            extra_seeds: Default::default(),
             written: 1_764_102_600,
             layout: Some(Layout {
                 factors: vec![
@@ -328,6 +329,7 @@ fn rows_of_two_pipelines_show_their_own_n() {
             file: "/studies/other.yaml".into(),
             file_digest: "0123456789ab".into(),
             overrides: Vec::new(),
+            extra_seeds: Default::default(),
             written: 1_764_102_600,
             layout: None,
             stages: vec![stage],

@@ -7,6 +7,7 @@ mod plan;
 mod results;
 mod run;
 mod terminal;
+mod until_ci;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -73,17 +73,27 @@ impl ResultArgs {
         names: &[String],
         options: &compare::Options,
     ) -> anyhow::Result<compare::Comparison> {
-        let stages = Stages::Named(&self.stages);
-        if options.settings.reads_predictions() {
-            let snapshot = collect(
-                store,
-                &Selection { pipelines: names, stages: Stages::All, stale: self.stale },
-            )?;
-            return compare::compare_in(&snapshot, &stages, options);
-        }
-        let collected = collect(store, &Selection { pipelines: names, stages, stale: self.stale })?;
-        compare::compare(&collected, options)
+        comparison(store, names, &self.stages, self.stale, options)
     }
+}
+
+/// The comparison of the results of `stages` (default: the evaluations) of the pipelines
+/// `names`, re-scoring the stored predictions where `options` ask; `stale`: with the results
+/// of earlier configurations.
+pub(super) fn comparison(
+    store: &Store,
+    names: &[String],
+    stages: &[String],
+    stale: bool,
+    options: &compare::Options,
+) -> anyhow::Result<compare::Comparison> {
+    let stages = Stages::Named(stages);
+    if options.settings.reads_predictions() {
+        let snapshot = collect(store, &Selection { pipelines: names, stages: Stages::All, stale })?;
+        return compare::compare_in(&snapshot, &stages, options);
+    }
+    let collected = collect(store, &Selection { pipelines: names, stages, stale })?;
+    compare::compare(&collected, options)
 }
 
 /// How cells are summarised and compared with the baseline (see `results::significance`).
@@ -383,7 +393,7 @@ macro_rules! mirror {
     ($(#[$meta:meta])* $name:ident => $target:ident { $($(#[$doc:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, clap::ValueEnum)]
-        enum $name {
+        pub(super) enum $name {
             $($(#[$doc])* $variant),+
         }
 

@@ -11,6 +11,7 @@ use ablate_core::store::Store;
 use ablate_stages::device;
 use clap::ValueEnum;
 
+use super::until_ci::UntilCi;
 use super::{PipelineArgs, exit, pipeline_names};
 use crate::session::{Access, Session};
 use crate::slurm::{self, record::Submission};
@@ -36,6 +37,8 @@ pub(super) struct Run {
     /// After the run, bring the cache under SIZE (e.g. 20G) as `ablate gc --max-size` does.
     #[arg(long, value_name = "SIZE", env = "ABLATE_MAX_CACHE_SIZE", value_parser = ablate_core::disk::parse_size)]
     max_size: Option<u64>,
+    #[command(flatten)]
+    until_ci: UntilCi,
     #[command(flatten)]
     slurm: SlurmArgs,
 }
@@ -101,9 +104,10 @@ impl Run {
                 if self.only.is_some()
                     || self.jobs.is_some()
                     || self.gpu_slots != device::Slots::Count(1)
+                    || self.until_ci.requested()
                 {
                     anyhow::bail!(
-                        "--only, --jobs and --gpu-slots apply to the local executor; a Slurm job runs one stage"
+                        "--only, --jobs, --gpu-slots and --until-ci apply to the local executor; a Slurm job runs one stage"
                     );
                 }
                 submit_to_slurm(cache, &self.pipeline, &self.slurm)
@@ -117,6 +121,10 @@ impl Run {
                 "--partition, --account, --time, --sbatch-arg, --gpus-per-stage and --wait apply to --executor slurm"
             );
         }
+        if self.until_ci.requested() && self.only.is_some() {
+            anyhow::bail!("--until-ci runs the grid's variants; --only runs one stage");
+        }
+        self.until_ci.check()?;
         let (session, devices) = self.pipeline.open(cache, Access::Run)?;
         let (devices, chosen) = device::slots(&devices, self.gpu_slots);
         if let Some(chosen) = chosen {
@@ -127,13 +135,17 @@ impl Run {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let options = RunOptions { jobs, devices };
         on_interrupt(cache, session.environment(&options))?;
-        let report = session.run(&options, self.only.as_deref())?;
-        if let Err(error) = session.store.write_run(&report) {
-            eprintln!("warning: {error:#}");
-        }
-        print_report(&report, &session.store);
-        if let Some(budget) = self.max_size {
+        let run_once = |session: &Session, options: &RunOptions| {
+            run_once(session, options, self.only.as_deref())
+        };
+        let succeeded = if self.until_ci.requested() {
+            self.until_ci.rounds(cache, session, &options, &run_once)?
+        } else {
+            let report = run_once(&session, &options)?;
             drop(session);
+            report.succeeded()
+        };
+        if let Some(budget) = self.max_size {
             let store = Store::existing(cache)?;
             super::cache::collect(
                 &store,
@@ -144,8 +156,23 @@ impl Run {
                 true,
             )?;
         }
-        Ok(exit(report.succeeded()))
+        Ok(exit(succeeded))
     }
+}
+
+/// Runs what is not cached of `session` (with `only`, that stage), records the run and prints
+/// its report.
+fn run_once(
+    session: &Session,
+    options: &RunOptions,
+    only: Option<&str>,
+) -> anyhow::Result<RunReport> {
+    let report = session.run(options, only)?;
+    if let Err(error) = session.store.write_run(&report) {
+        eprintln!("warning: {error:#}");
+    }
+    print_report(&report, &session.store);
+    Ok(report)
 }
 
 #[derive(clap::Args)]
@@ -261,7 +288,7 @@ fn submit_to_slurm(
     let session = Session::open(cache, &source, device, Access::Run, &KeyOutputs::default())?;
     let planned = session.plan()?;
     let Some(submission) =
-        slurm::submit::submit(&session, &source, &planned, device, &slurm_args.options())?
+        slurm::submit::submit(&session, &planned, device, &slurm_args.options())?
     else {
         println!(
             "{}: nothing to submit, all {} stages are cached",

@@ -172,6 +172,7 @@ mod tests {
                 text: String::new(),
                 overrides: Vec::new(),
                 bases: Vec::new(),
+                extra_seeds: Default::default(),
             },
             workdir: "/".into(),
             device: "cpu".into(),

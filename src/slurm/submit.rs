@@ -17,7 +17,6 @@ use ablate_core::manifest::Manifest;
 use ablate_core::names::file_name;
 use ablate_core::plan::{PlannedStage, Status};
 use ablate_core::scheduler::refuse_too_wide;
-use ablate_core::spec::PipelineSource;
 use ablate_core::store::RefEntry;
 
 /// The options `ablate run --executor slurm` passes on to sbatch.
@@ -55,10 +54,10 @@ pub fn require_sbatch() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Submits every stage of `planned` that is not cached; `None` when all are.
+/// Submits every stage of `planned` that is not cached; `None` when all are. The jobs load the
+/// pipeline from the session's source.
 pub fn submit(
     session: &Session,
-    source: &PipelineSource,
     planned: &[PlannedStage],
     device: &str,
     options: &Options,
@@ -88,7 +87,7 @@ pub fn submit(
         id: format!("{now}-{}", std::process::id()),
         pipeline: pipeline.name.clone(),
         submitted: now,
-        source: source.clone(),
+        source: session.source.clone(),
         workdir: std::env::current_dir().context("cannot read the current folder")?,
         device: device.to_string(),
         key_outputs: session.key_outputs.clone(),
@@ -241,6 +240,7 @@ fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ablate_core::spec::PipelineSource;
 
     fn submission() -> Submission {
         let job = |stage: &str, id: &str, after: &[&str], gpus: u32| Job {
@@ -261,6 +261,7 @@ mod tests {
                 text: String::new(),
                 overrides: Vec::new(),
                 bases: Vec::new(),
+                extra_seeds: Default::default(),
             },
             workdir: "/w".into(),
             device: "cuda".into(),

@@ -25,10 +25,12 @@
 //! once. A stage with several instances is named by the levels that tell them apart
 //! (`train[backbone=resnet18,seed=1]`, see `spec::naming`); one shared by all variants keeps its
 //! name.
+mod extra_seeds;
 mod levels;
 
 use std::collections::HashMap;
 
+pub use extra_seeds::{ExtraSeeds, VariantSeeds};
 pub use levels::Levels;
 
 use super::diagnostic::{Diagnostic, Location};
@@ -99,6 +101,10 @@ pub struct Grid {
     baseline: Option<Selector>,
     /// The slice a run is limited to (`grid.only`).
     only: Option<Selector>,
+    /// Seeds single variants run beyond `seeds` (see `extra_seeds`).
+    extra: ExtraSeeds,
+    /// Extra seeds that expand no variant, left out.
+    pub warnings: Vec<String>,
 }
 
 /// The factors of a grid with their levels in declaration order (`seed` last, when given), and
@@ -114,11 +120,20 @@ const GRID_KEYS: &[&str] = &["factors", "design", "baseline", "exclude", "only",
 pub const SEED: &str = "seed";
 
 impl Grid {
-    pub fn parse(node: &Node) -> Result<Grid, Diagnostic> {
+    /// The grid of `node`, its variants given `extra` seeds beyond the grid's.
+    pub fn parse(node: &Node, extra: &ExtraSeeds) -> Result<Grid, Diagnostic> {
         super::yaml::check_keys(node, GRID_KEYS, "`grid`")?;
         let factors = parse_factors(node)?;
         let seeds = parse_seeds(node.get("seeds"))?;
-        let mut grid = Grid { factors, seeds, variants: Vec::new(), baseline: None, only: None };
+        let mut grid = Grid {
+            factors,
+            seeds,
+            variants: Vec::new(),
+            baseline: None,
+            only: None,
+            extra: ExtraSeeds::default(),
+            warnings: Vec::new(),
+        };
         let baseline =
             node.get("baseline").map(|n| grid.selector(n, "`grid.baseline`")).transpose()?;
         let points = match Design::parse(node.get("design"))? {
@@ -151,6 +166,10 @@ impl Grid {
         };
         let only = node.get("only").map(|n| grid.selector(n, "`grid.only`")).transpose()?;
         grid.baseline = baseline;
+        grid.warnings = extra_seeds::unmatched(extra, !grid.seeds.is_empty(), &points);
+        if !grid.seeds.is_empty() {
+            grid.extra = extra.clone();
+        }
         let kept: Vec<Variant> = grid
             .with_seeds(points)
             .filter(|variant| !exclusions.iter().any(|e| e.matches(variant)))
@@ -173,18 +192,20 @@ impl Grid {
         Ok(grid)
     }
 
-    /// Each point of the design once per seed (once without seeds), seeds last: an `exclude` or
-    /// `only` entry may name seeds (`{task: "1.1", seed: [1, 2]}`).
+    /// Each point of the design once per seed (once without seeds), its extra seeds after the
+    /// grid's, seeds last: an `exclude` or `only` entry may name seeds (`{task: "1.1", seed:
+    /// [1, 2]}`).
     fn with_seeds(
         &self,
         points: Vec<Vec<(String, String)>>,
     ) -> impl Iterator<Item = Variant> + use<'_> {
-        let seeds: Vec<Option<i64>> = if self.seeds.is_empty() {
-            vec![None]
-        } else {
-            self.seeds.iter().copied().map(Some).collect()
-        };
         points.into_iter().flat_map(move |levels| {
+            let seeds: Vec<Option<i64>> = if self.seeds.is_empty() {
+                vec![None]
+            } else {
+                let extra = self.extra.of(&levels).iter().filter(|s| !self.seeds.contains(s));
+                self.seeds.iter().chain(extra).copied().map(Some).collect()
+            };
             seeds
                 .iter()
                 .map(|seed| {
@@ -199,6 +220,11 @@ impl Grid {
     /// Every variant of the grid; a run of a slice runs those [`Grid::selects`].
     pub fn variants(&self) -> &[Variant] {
         &self.variants
+    }
+
+    /// The extra seeds the variants were given (none without `seeds`).
+    pub fn extra_seeds(&self) -> &ExtraSeeds {
+        &self.extra
     }
 
     /// Whether `variant` is in the slice a run is limited to (`grid.only`; all without one).
@@ -247,7 +273,12 @@ impl Grid {
             .map(|f| (f.name.clone(), f.levels.iter().map(|l| l.name.clone()).collect()))
             .collect();
         if !self.seeds.is_empty() {
-            factors.push((SEED.to_string(), self.seeds.iter().map(|s| s.to_string()).collect()));
+            let mut extra: Vec<i64> =
+                self.extra.all_seeds().filter(|s| !self.seeds.contains(s)).collect();
+            extra.sort_unstable();
+            extra.dedup();
+            let seeds = self.seeds.iter().chain(&extra).map(|s| s.to_string()).collect();
+            factors.push((SEED.to_string(), seeds));
         }
         let baseline = self.baseline.as_ref().and_then(|selector| {
             selector
@@ -544,7 +575,7 @@ mod tests {
     use std::path::Path;
 
     fn grid(text: &str) -> Result<Grid, Diagnostic> {
-        Grid::parse(&yaml::parse(Path::new("g.yaml"), text).unwrap())
+        Grid::parse(&yaml::parse(Path::new("g.yaml"), text).unwrap(), &ExtraSeeds::default())
     }
 
     /// The variants a run of the grid runs.
@@ -566,6 +597,23 @@ mod tests {
                 "a=y,b=1,seed=1"
             ]
         );
+    }
+
+    #[test]
+    fn extra_seeds_expand_their_variant_only_and_enter_the_layout() {
+        let node = yaml::parse(Path::new("g.yaml"), "factors: {a: [x, y]}\nseeds: 2").unwrap();
+        let mut extra = ExtraSeeds::default();
+        extra.add(&vec![("a".to_string(), "y".to_string())].into(), &[1, 3, 2]);
+        let g = Grid::parse(&node, &extra).unwrap();
+        assert_eq!(
+            names(&g),
+            ["a=x,seed=0", "a=x,seed=1", "a=y,seed=0", "a=y,seed=1", "a=y,seed=2", "a=y,seed=3"]
+        );
+        assert_eq!(g.layout().factors[1].1, ["0", "1", "2", "3"]);
+        assert!(g.warnings.is_empty());
+        extra.add(&vec![("a".to_string(), "z".to_string())].into(), &[2]);
+        let g = Grid::parse(&node, &extra).unwrap();
+        assert_eq!(g.warnings.len(), 1, "{:?}", g.warnings);
     }
 
     #[test]

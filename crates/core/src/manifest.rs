@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::grid::{Layout, Levels};
+use super::grid::{ExtraSeeds, Layout, Levels};
 use super::pipeline::Pipeline;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +27,10 @@ pub struct Manifest {
     /// The `--set` overrides of that run.
     #[serde(default)]
     pub overrides: Vec<String>,
+    /// The seeds single variants ran beyond the grid's (`run --until-ci`, see
+    /// `grid::ExtraSeeds`); `variants` lists them too.
+    #[serde(default, skip_serializing_if = "ExtraSeeds::is_empty")]
+    pub extra_seeds: ExtraSeeds,
     /// Seconds since the Unix epoch when the run started.
     pub written: u64,
     /// Factors, levels and baseline; `None` for a pipeline without a grid.
@@ -92,6 +96,7 @@ impl Manifest {
             file: pipeline.file(),
             file_digest: pipeline.text_digest.clone(),
             overrides: pipeline.overrides.clone(),
+            extra_seeds: pipeline.extra_seeds.clone(),
             written,
             layout: pipeline.layout.clone(),
             stages,

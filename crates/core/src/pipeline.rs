@@ -18,6 +18,8 @@ pub struct Pipeline {
     pub text_digest: String,
     /// The `--set` overrides it was loaded with.
     pub overrides: Vec<String>,
+    /// The seeds single variants of its grid run beyond the grid's (see `grid::ExtraSeeds`).
+    pub extra_seeds: grid::ExtraSeeds,
     /// Stages in file order (a stage of a grid once per distinct instance).
     pub stages: Vec<StageSpec>,
     /// The variants of the pipeline's `grid`; empty without one.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fingerprint::StageKey;
+use super::grid::ExtraSeeds;
 use super::pipeline::Pipeline;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +41,14 @@ pub struct RunReport {
     pub file: String,
     #[serde(default)]
     pub overrides: Vec<String>,
+    /// The seeds single variants of the grid ran beyond the grid's `seeds` (recorded by `run
+    /// --until-ci` in the cache, and part of every later run of the pipeline: see
+    /// `grid::ExtraSeeds`).
+    #[serde(default, skip_serializing_if = "ExtraSeeds::is_empty")]
+    pub extra_seeds: ExtraSeeds,
+    /// With `run --until-ci`: which round of seeds this run was, and what it decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ci: Option<UntilCiRound>,
     #[serde(default)]
     pub device: String,
     /// The build and machine it ran on; empty in records written before it was recorded.
@@ -56,6 +65,15 @@ pub struct RunReport {
     /// The process that ran it (0 in records written before it was recorded).
     #[serde(default)]
     pub pid: u32,
+}
+
+/// One round of `run --until-ci`: its number (1 for the first) and, per variant, the decision
+/// taken after it (the seeds it had, its Δ interval's width, the reason and the seeds added),
+/// in the words `ablate run` printed them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UntilCiRound {
+    pub round: u32,
+    pub decisions: Vec<String>,
 }
 
 /// Records written before runs recorded their start were written at their end.
@@ -133,6 +151,8 @@ impl RunReport {
             pipeline: pipeline.name.clone(),
             file: pipeline.file(),
             overrides: pipeline.overrides.clone(),
+            extra_seeds: pipeline.extra_seeds.clone(),
+            until_ci: None,
             device: device.to_string(),
             environment: Environment::default(),
             started,

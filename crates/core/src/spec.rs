@@ -26,7 +26,7 @@ pub use extends::SourceFile;
 use instances::Templates;
 
 use super::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
-use super::grid::{Grid, Levels, SEED, Variant};
+use super::grid::{ExtraSeeds, Grid, Levels, SEED, Variant};
 use super::names::{self, NameKind};
 use super::overrides::{TOP_LEVEL_KEYS, apply_override};
 use super::params::Params;
@@ -58,6 +58,9 @@ pub struct PipelineSource {
     /// The files its `extends` chain reads, as read with it.
     #[serde(default)]
     pub bases: Vec<SourceFile>,
+    /// Seeds single variants run beyond the grid's (see `grid::ExtraSeeds`).
+    #[serde(default, skip_serializing_if = "ExtraSeeds::is_empty")]
+    pub extra_seeds: ExtraSeeds,
 }
 
 impl PipelineSource {
@@ -74,7 +77,13 @@ impl PipelineSource {
             }
             _ => Vec::new(),
         };
-        Ok(PipelineSource { path: path.to_path_buf(), text, overrides: overrides.to_vec(), bases })
+        Ok(PipelineSource {
+            path: path.to_path_buf(),
+            text,
+            overrides: overrides.to_vec(),
+            bases,
+            extra_seeds: ExtraSeeds::default(),
+        })
     }
 
     pub fn load(&self, registry: &Registry) -> Result<Pipeline, Diagnostics> {
@@ -85,7 +94,8 @@ impl PipelineSource {
                 "not among the files recorded with the pipeline",
             )),
         };
-        parse_extending(&self.path, &self.text, &mut recorded, &self.overrides, registry)
+        let given = Given { overrides: &self.overrides, extra_seeds: &self.extra_seeds };
+        parse_extending(&self.path, &self.text, &mut recorded, &given, registry)
     }
 }
 
@@ -104,16 +114,24 @@ pub fn parse(
     overrides: &[String],
     registry: &Registry,
 ) -> Result<Pipeline, Diagnostics> {
-    parse_extending(path, text, &mut read_file, overrides, registry)
+    let given = Given { overrides, extra_seeds: &ExtraSeeds::default() };
+    parse_extending(path, text, &mut read_file, &given, registry)
+}
+
+/// What a pipeline is loaded with beside its files.
+struct Given<'a> {
+    overrides: &'a [String],
+    extra_seeds: &'a ExtraSeeds,
 }
 
 fn parse_extending(
     path: &Path,
     text: &str,
     read: &mut dyn FnMut(&Path) -> std::io::Result<String>,
-    overrides: &[String],
+    given: &Given,
     registry: &Registry,
 ) -> Result<Pipeline, Diagnostics> {
+    let overrides = given.overrides;
     let mut root = yaml::parse(path, text).map_err(one)?;
     if root.value == Value::Null {
         root.value = Value::Map(Vec::new());
@@ -163,7 +181,8 @@ fn parse_extending(
             stem
         }
     };
-    let grid = root.get("grid").map(Grid::parse).transpose().map_err(one)?;
+    let grid = root.get("grid").map(|g| Grid::parse(g, given.extra_seeds));
+    let grid = grid.transpose().map_err(one)?;
     let ungridded = [Variant { levels: Levels::default() }];
     let variants = grid.as_ref().map_or(&ungridded[..], |g| g.variants());
     let mut templates = Templates::new(entries, grid.as_ref()).map_err(one)?;
@@ -194,6 +213,7 @@ fn parse_extending(
     let mut warnings = grid.as_ref().map(|g| shadowed_overrides(g, overrides)).unwrap_or_default();
     if let Some(grid) = &grid {
         warnings.extend(unused_seeds(grid, &templates));
+        warnings.extend(grid.warnings.iter().cloned());
     }
     let (stages, variant_specs) = templates.merge(variants, &per_variant);
     let variants = if grid.is_some() { variant_specs } else { Vec::new() };
@@ -203,6 +223,7 @@ fn parse_extending(
         path: path.to_path_buf(),
         text_digest: text_digest(text, &composed.bases),
         overrides: overrides.to_vec(),
+        extra_seeds: grid.as_ref().map(|g| g.extra_seeds().clone()).unwrap_or_default(),
         stages,
         variants,
         layout,

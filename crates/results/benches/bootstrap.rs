@@ -159,6 +159,7 @@ fn populate(store: &Store) -> anyhow::Result<()> {
         file: "bench.yaml".into(),
         file_digest: String::new(),
         overrides: Vec::new(),
+        extra_seeds: Default::default(),
         written: 0,
         layout: Some(Layout {
             factors: vec![

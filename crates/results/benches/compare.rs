@@ -120,6 +120,7 @@ fn populate(store: &Store) -> anyhow::Result<usize> {
         file: "bench.yaml".into(),
         file_digest: String::new(),
         overrides: Vec::new(),
+        extra_seeds: Default::default(),
         written: 0,
         layout: Some(layout),
         stages,

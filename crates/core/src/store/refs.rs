@@ -1,6 +1,7 @@
 //! Refs and manifests: `refs/<pipeline>/<instance>` holds the key of a stage instance's last
-//! result with the definition it was made under ([`RefEntry`]), `refs/<pipeline>/manifest.json` what the pipeline consisted of at its last run (see
-//! `manifest`). Folder and file names come from `names::file_name`, so every pipeline and
+//! result with the definition it was made under ([`RefEntry`]), `refs/<pipeline>/manifest.json`
+//! what the pipeline consisted of at its last run (see `manifest`),
+//! `refs/<pipeline>/extra-seeds.json` the seeds `run --until-ci` added (see `grid::ExtraSeeds`). Folder and file names come from `names::file_name`, so every pipeline and
 //! instance name has its own, whatever it holds, and none leaves its folder. Caches written
 //! before kept refs under a lossy name (`p q` and `p_q` shared one); opening a writable cache
 //! moves those refs once, by the names their manifest lists.
@@ -15,11 +16,14 @@ use serde::{Deserialize, Serialize};
 use super::{Store, write_atomically};
 use crate::clock::unix_seconds;
 use crate::fingerprint::StageKey;
+use crate::grid::ExtraSeeds;
 use crate::manifest::Manifest;
 use crate::names::file_name;
 use crate::pipeline::Pipeline;
 
 const MANIFEST: &str = "manifest.json";
+/// Instances' ref files hold a `~`, so neither name is ever a ref's.
+const EXTRA_SEEDS: &str = "extra-seeds.json";
 
 /// What `refs/<pipeline>/<instance>` records: the key of the instance's last result and the
 /// configuration it was made under, so that a table can tell a current row from a stale one.
@@ -126,6 +130,31 @@ impl Store {
             write_atomically(&path, &serde_json::to_vec(manifest)?)?;
         }
         Ok(previous)
+    }
+
+    /// The seeds `run --until-ci` added to variants of `pipeline` (none when it added none).
+    pub fn extra_seeds(&self, pipeline: &str) -> anyhow::Result<ExtraSeeds> {
+        let path = self.manifest_dir(pipeline).join(EXTRA_SEEDS);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "corrupt record of extra seeds {} (remove it to forget them)",
+                    path.display()
+                )
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ExtraSeeds::default()),
+            Err(e) => Err(e).context(format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Records the seeds variants of `pipeline` run beyond its grid's (not in a read-only cache).
+    pub fn write_extra_seeds(&self, pipeline: &str, extra: &ExtraSeeds) -> anyhow::Result<()> {
+        if !self.writable {
+            return Ok(());
+        }
+        let path = self.manifest_dir(pipeline).join(EXTRA_SEEDS);
+        fs::create_dir_all(path.parent().expect("refs have a parent"))?;
+        write_atomically(&path, &serde_json::to_vec(extra)?)
     }
 
     /// The manifests of every pipeline run with this cache, by pipeline name.

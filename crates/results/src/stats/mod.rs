@@ -35,7 +35,7 @@ mod tests;
 mod wilcoxon;
 
 use numpy::*;
-pub(crate) use power::seeds_needed;
+pub(crate) use power::{seeds_for_width, seeds_needed};
 pub(crate) use special::normal_cdf;
 pub(crate) use student_t::{t_cdf, t_quantile};
 pub(crate) use wilcoxon::wilcoxon;

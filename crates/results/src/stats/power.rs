@@ -72,3 +72,41 @@ pub(crate) fn seeds_needed(
     }
     Some(hi)
 }
+
+/// The seeds a Δ interval of `width` at `n` seeds (pairs) needs to be at most `target` wide,
+/// the spread the interval reflects assumed to stay as observed: a t-interval at confidence
+/// `level` is `2·t(n − 1)·s/√n` wide, so at n′ seeds it is `width·√(n/n′)·t(n′ − 1)/t(n − 1)`.
+/// The smallest n′ > n up to `max` whose projected width is at most `target`; `None` when even
+/// `max` seeds are projected wider (or `n` < 2: no spread to project from).
+pub(crate) fn seeds_for_width(
+    width: f64,
+    n: u64,
+    target: f64,
+    level: f64,
+    max: u64,
+) -> Option<u64> {
+    if n < 2 || !(width.is_finite() && target > 0.0 && level > 0.0 && level < 1.0) {
+        return None;
+    }
+    let t = |seeds: u64| t_quantile((1.0 + level) / 2.0, seeds as f64 - 1.0);
+    let projected = |seeds: u64| width * (n as f64 / seeds as f64).sqrt() * t(seeds) / t(n);
+    (n + 1..=max).find(|&seeds| projected(seeds) <= target)
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::*;
+
+    #[test]
+    fn the_projected_width_shrinks_as_t_over_the_root_of_the_seeds() {
+        // At 3 seeds a width of 1: at 4 seeds 1·√(3/4)·t(3)/t(2) = 0.64055 (t.ppf(0.975, 3) =
+        // 3.18245, t.ppf(0.975, 2) = 4.30265).
+        let at_4 = (3.0f64 / 4.0).sqrt() * 3.182446305284263 / 4.302652729911275;
+        assert!((at_4 - 0.640554).abs() < 1e-5, "{at_4}");
+        assert_eq!(seeds_for_width(1.0, 3, 0.65, 0.95, 100), Some(4));
+        assert_eq!(seeds_for_width(1.0, 3, 0.64, 0.95, 100), Some(5));
+        assert_eq!(seeds_for_width(1.0, 3, 0.01, 0.95, 20), None);
+        assert_eq!(seeds_for_width(1.0, 1, 0.5, 0.95, 20), None);
+        assert_eq!(seeds_for_width(1.0, 3, 2.0, 0.95, 20), Some(4));
+    }
+}
