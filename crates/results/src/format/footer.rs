@@ -2,7 +2,7 @@
 //! run, and which file (and version of it) each pipeline was run from.
 use ablate_core::clock::format_time;
 
-use super::grid::mark;
+use super::grid::{STALE_MARK, mark};
 use crate::compare::{Comparison, Source};
 use crate::significance::{Interval, POWER, PairedTest, Settings};
 use crate::stats::MAX_SEEDS;
@@ -108,9 +108,6 @@ fn variant_text(pipeline: &str, variant: &str, seeds: &[String], several: bool) 
     }
     text
 }
-
-/// Marks a row with numbers of an earlier configuration (`--stale`).
-pub(super) const STALE_MARK: &str = "†";
 
 /// The stale results: those shown (marked) and those left out, each with when and under which
 /// overrides it was recorded.

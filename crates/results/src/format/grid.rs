@@ -1,6 +1,5 @@
 //! The cells of a table as text, shared by the terminal table and markdown: a mean with its
 //! interval, Δ, p and footnote marks.
-use super::footer::STALE_MARK;
 use crate::compare::Comparison;
 use crate::significance::Cell;
 
@@ -62,6 +61,9 @@ fn delta_text(cell: &Cell) -> String {
 fn p_text(p: f64) -> String {
     if p < 1e-4 { "<0.0001".into() } else { format!("{p:.4}") }
 }
+
+/// Marks a row with numbers of an earlier configuration (`--stale`).
+pub(super) const STALE_MARK: &str = "†";
 
 /// `¹`, `²`, … `¹⁰`: the footnote mark of note `index` (0-based).
 pub(super) fn mark(index: usize) -> String {
