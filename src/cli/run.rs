@@ -11,6 +11,7 @@ use ablate_core::store::Store;
 use ablate_stages::device;
 use clap::ValueEnum;
 
+use super::share::RemoteArgs;
 use super::{PipelineArgs, exit, pipeline_names};
 use crate::session::{Access, Session};
 use crate::slurm::{self, record::Submission};
@@ -38,6 +39,8 @@ pub(super) struct Run {
     max_size: Option<u64>,
     #[command(flatten)]
     slurm: SlurmArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -106,6 +109,11 @@ impl Run {
                         "--only, --jobs and --gpu-slots apply to the local executor; a Slurm job runs one stage"
                     );
                 }
+                if self.remote.open()?.is_some() {
+                    eprintln!(
+                        "warning: the Slurm executor does not use the remote cache: its jobs share the cache folder"
+                    );
+                }
                 submit_to_slurm(cache, &self.pipeline, &self.slurm)
             }
         }
@@ -117,6 +125,7 @@ impl Run {
                 "--partition, --account, --time, --sbatch-arg, --gpus-per-stage and --wait apply to --executor slurm"
             );
         }
+        let remote = self.remote.open()?;
         let (session, devices) = self.pipeline.open(cache, Access::Run)?;
         let (devices, chosen) = device::slots(&devices, self.gpu_slots);
         if let Some(chosen) = chosen {
@@ -127,7 +136,7 @@ impl Run {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let options = RunOptions { jobs, devices };
         on_interrupt(cache, session.environment(&options))?;
-        let report = session.run(&options, self.only.as_deref())?;
+        let report = session.run(&options, self.only.as_deref(), remote.as_ref())?;
         if let Err(error) = session.store.write_run(&report) {
             eprintln!("warning: {error:#}");
         }
@@ -172,7 +181,7 @@ impl SlurmJob {
         } else {
             Vec::new()
         };
-        let report = session.run(&RunOptions { jobs: 1, devices }, Some(&self.stage))?;
+        let report = session.run(&RunOptions { jobs: 1, devices }, Some(&self.stage), None)?;
         print_report(&report, &session.store);
         Ok(exit(report.succeeded()))
     }
@@ -296,9 +305,13 @@ fn submit_to_slurm(
 /// then the counts.
 fn print_report(report: &RunReport, store: &Store) {
     let (mut ran, mut cached, mut failed, mut skipped) = (0, 0, 0, 0);
+    let fetched =
+        report.stages.iter().filter(|(_, o)| matches!(o, Outcome::Fetched { .. })).count();
     for (stage, outcome) in &report.stages {
         let summary = match outcome {
-            Outcome::Ran { summary, key, .. } | Outcome::Cached { summary, key } => {
+            Outcome::Ran { summary, key, .. }
+            | Outcome::Cached { summary, key }
+            | Outcome::Fetched { summary, key, .. } => {
                 if matches!(outcome, Outcome::Ran { .. }) {
                     ran += 1;
                 } else {
@@ -325,6 +338,9 @@ fn print_report(report: &RunReport, store: &Store) {
         }
     }
     let mut line = format!("{}: {ran} ran, {cached} cached", report.pipeline);
+    if fetched > 0 {
+        line.push_str(&format!(" ({fetched} fetched)"));
+    }
     if failed + skipped > 0 {
         line.push_str(&format!(", {failed} failed, {skipped} skipped"));
     }

@@ -9,7 +9,10 @@
 //! (once per run and result; results published by this run are trusted). A corrupt one is set
 //! aside (`cache/corrupt/`), its stage runs again, and then the stage that read it.
 //! `run_only` runs a single stage whose upstream stages are cached: `ablate run --only`, and
-//! each job of a Slurm submission.
+//! each job of a Slurm submission. With a remote cache (see `remote` and `sharing`), a stage
+//! that is not cached here is fetched from it before it would run, and what runs is sent to it.
+mod sharing;
+
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -29,6 +32,7 @@ use super::metrics::{MetricSource, write_parquet};
 use super::pipeline::{Pipeline, StageSpec};
 use super::plan::{Status, plan, workspace_reasons};
 use super::progress::Progress;
+use super::remote::{Remote, Uploads};
 use super::run_record::{Environment, Outcome, RunReport};
 use super::run_state::{Ended, Next, Node, RunState};
 use super::stage::{Kept, Registry, Resource, StageContext, StageReport};
@@ -72,6 +76,8 @@ pub struct Scheduler<'a> {
     pub options: &'a RunOptions,
     /// The build and machine of the run, as its record keeps them.
     pub environment: Environment,
+    /// The remote cache, if the run has one.
+    pub remote: Option<&'a Remote>,
 }
 
 impl Scheduler<'_> {
@@ -108,16 +114,25 @@ impl Scheduler<'_> {
             })
             .collect();
         let mut state = RunState::new(nodes, self.options.jobs, self.options.devices.clone());
-        self.run_until_done(&mut state, &journal);
+        let warn = |line: &str| self.warn(line);
+        std::thread::scope(|scope| {
+            let uploads =
+                self.remote.map(|remote| Uploads::start(scope, remote, self.store, &warn));
+            self.run_until_done(&mut state, &journal, uploads.as_ref());
+            uploads.inspect(Uploads::finish);
+        });
         self.progress.end_run();
         let seconds = started.elapsed().as_secs_f64();
-        RunReport::new(
-            self.pipeline,
-            self.options.device_kind(),
-            started_at,
-            seconds,
-            state.outcomes(),
-        )
+        RunReport {
+            remote: self.remote.map(Remote::traffic),
+            ..RunReport::new(
+                self.pipeline,
+                self.options.device_kind(),
+                started_at,
+                seconds,
+                state.outcomes(),
+            )
+        }
     }
 
     /// Records what the pipeline consists of, warning when its name was last run from another
@@ -172,7 +187,12 @@ impl Scheduler<'_> {
 
     /// Starts every stage `state` finds ready, each on its own thread, and feeds each ending
     /// back into `state` (see `run_state`), until nothing runs.
-    fn run_until_done<'p>(&'p self, state: &mut RunState<'p>, journal: &RunReport) {
+    fn run_until_done<'p>(
+        &'p self,
+        state: &mut RunState<'p>,
+        journal: &RunReport,
+        uploads: Option<&Uploads>,
+    ) {
         let verified = Mutex::new(HashSet::new());
         let (tx, rx) = mpsc::channel::<(&str, Vec<String>, Ended)>();
         std::thread::scope(|scope| {
@@ -186,7 +206,8 @@ impl Scheduler<'_> {
                     self.progress.stage_started(name);
                     let (tx, verified) = (tx.clone(), &verified);
                     scope.spawn(move || {
-                        let ended = match self.run_caught(spec, &upstream, verified, &devices) {
+                        let ran = self.run_caught(spec, &upstream, verified, &devices, uploads);
+                        let ended = match ran {
                             Ok((outcome, entry)) => Ended::Ok(outcome, Box::new(entry)),
                             Err(error) => match error.downcast_ref::<CorruptInput>() {
                                 Some(corrupt) => Ended::CorruptInput {
@@ -256,7 +277,7 @@ impl Scheduler<'_> {
             let spec = self.pipeline.stage(name).expect("dag nodes are stages");
             let key = self.fingerprinter.fingerprint(spec, &outputs)?.key();
             let key = key.expect("the outputs of its own upstream stages are known");
-            let entry = self.store.entry(&key)?.ok_or_else(|| {
+            let entry = self.upstream_entry(&key)?.ok_or_else(|| {
                 anyhow!("stage `{stage}` needs upstream stage `{name}`, which is not cached (key {key}): run `{name}` first")
             })?;
             outputs.insert(name.to_string(), Some(entry.record.output.clone()));
@@ -265,9 +286,14 @@ impl Scheduler<'_> {
         let wanted = self.registry.get(&spec.kind).expect("validated").resource(&spec.params);
         let mut devices = distinct(&self.options.devices);
         devices.truncate(wanted.devices() as usize);
-        let outcome = match self.run_caught(spec, &upstream, &Mutex::new(HashSet::new()), &devices)
-        {
-            Ok((outcome, _)) => outcome,
+        let verified = Mutex::new(HashSet::new());
+        let outcome = match self.run_caught(spec, &upstream, &verified, &devices, None) {
+            Ok((outcome, entry)) => {
+                if matches!(outcome, Outcome::Ran { .. }) {
+                    self.send(&entry);
+                }
+                outcome
+            }
             Err(error) => {
                 let error = format!("{error:#}");
                 self.progress.line(&format!("✗ {stage} failed: {error}"));
@@ -276,7 +302,10 @@ impl Scheduler<'_> {
         };
         let seconds = started.elapsed().as_secs_f64();
         let stages = vec![(stage.to_string(), outcome)];
-        Ok(RunReport::new(self.pipeline, self.options.device_kind(), started_at, seconds, stages))
+        Ok(RunReport {
+            remote: self.remote.map(Remote::traffic),
+            ..RunReport::new(self.pipeline, self.options.device_kind(), started_at, seconds, stages)
+        })
     }
 
     /// Refuses, before anything runs, every stage (with `only`, that stage) that takes more
@@ -328,9 +357,12 @@ impl Scheduler<'_> {
         upstream: &HashMap<String, Entry>,
         verified: &Mutex<HashSet<StageKey>>,
         devices: &[String],
+        uploads: Option<&Uploads>,
     ) -> anyhow::Result<(Outcome, Entry)> {
-        catch_unwind(AssertUnwindSafe(|| self.run_stage(spec, upstream, verified, devices)))
-            .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))))
+        catch_unwind(AssertUnwindSafe(|| {
+            self.run_stage(spec, upstream, verified, devices, uploads)
+        }))
+        .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))))
     }
 
     fn run_stage(
@@ -339,6 +371,7 @@ impl Scheduler<'_> {
         upstream: &HashMap<String, Entry>,
         verified: &Mutex<HashSet<StageKey>>,
         devices: &[String],
+        uploads: Option<&Uploads>,
     ) -> anyhow::Result<(Outcome, Entry)> {
         let outputs = upstream
             .iter()
@@ -367,6 +400,9 @@ impl Scheduler<'_> {
         let _lock = self.store.lock(&key)?;
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
+        }
+        if let Some(fetched) = self.fetch(&key) {
+            return self.fetched(spec, &key, fetched, verified);
         }
         let wanted = kind.resource(&spec.params).devices() as usize;
         if devices.len() < wanted {
@@ -420,6 +456,9 @@ impl Scheduler<'_> {
         }
         self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
         verified.lock().expect("verified set").insert(key.clone());
+        if let Some(uploads) = uploads {
+            uploads.send(entry.clone());
+        }
         Ok((Outcome::Ran { key, seconds, summary: ctx.report.summary }, entry))
     }
 
