@@ -478,3 +478,22 @@ fn ws_ref(ws: &Workspace, cache: &str, stage: &str) -> String {
     let text = std::fs::read_to_string(path).unwrap();
     serde_json::from_str::<Value>(&text).unwrap()["key"].as_str().unwrap().to_string()
 }
+
+#[test]
+fn a_bad_remote_url_or_none_is_refused_before_anything_runs() {
+    let ws = workspace();
+    for (url, says) in [
+        ("ftp://host/cache", "must start with http:// or https://, not ftp://"),
+        ("http:///cache", "names no host"),
+    ] {
+        let output = ablate(&ws, "a", &["run", "p.yaml", "--remote", url]);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(text(&output).contains(says), "{}", text(&output));
+    }
+    assert!(!ws.path("a").exists(), "nothing ran");
+    let output = ablate(&ws, "a", &["pull", "p.yaml"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("`ablate pull` needs a remote cache: --remote URL or ABLATE_REMOTE")
+    );
+}

@@ -4,7 +4,6 @@
 //! that messages and run records show has none.
 use std::path::PathBuf;
 
-use anyhow::bail;
 use base64::Engine;
 
 pub(super) struct Endpoint {
@@ -17,10 +16,12 @@ pub(super) struct Endpoint {
 impl Endpoint {
     pub(super) fn parse(url: &str) -> anyhow::Result<Endpoint> {
         let Some((scheme, rest)) = url.split_once("://") else {
-            bail!("the remote cache URL must start with http:// or https://");
+            ablate_core::invalid!("the remote cache URL must start with http:// or https://");
         };
         if scheme != "http" && scheme != "https" {
-            bail!("the remote cache URL must start with http:// or https://, not {scheme}://");
+            ablate_core::invalid!(
+                "the remote cache URL must start with http:// or https://, not {scheme}://"
+            );
         }
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let (userinfo, host) = match authority.rsplit_once('@') {
@@ -28,7 +29,7 @@ impl Endpoint {
             None => (None, authority),
         };
         if host.is_empty() {
-            bail!("the remote cache URL {scheme}://{path} names no host");
+            ablate_core::invalid!("the remote cache URL {scheme}://{path} names no host");
         }
         let credentials = match userinfo {
             Some(userinfo) => Some(match userinfo.split_once(':') {
