@@ -29,7 +29,12 @@ stages:
       env: {I: "\${i}"}
 EOF
 cd "$work"
-seconds() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
+seconds() {
+    local start
+    start=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    echo "$(date +%s.%N) - $start" | bc | sed 's/^\./0./' | cut -c1-5
+}
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$ablate" --cache a run grid.yaml --device cpu >/dev/null 2>&1
@@ -44,6 +49,9 @@ for blob in server/data/bench/cas/*; do
 done
 mkdir -p curl
 echo "curl, the same archives in one connection: $(seconds curl -s "${urls[@]}") s"
+untar() { for archive in curl/*; do mkdir "x/${archive#curl/}" && tar -xf "$archive" -C "x/${archive#curl/}"; done; }
+mkdir x
+echo "tar -x of those archives into 40 folders: $(seconds untar) s"
 "$ablate" --cache b verify >/dev/null && echo "pulled cache verifies"
 
 noop() {

@@ -117,24 +117,14 @@ impl Transport for Http {
         self.endpoint.base.clone()
     }
 
-    fn get(&self, path: &str, into: &mut dyn io::Write) -> Result<bool, TransportError> {
+    fn get(&self, path: &str) -> Result<Option<Box<dyn io::Read + Send>>, TransportError> {
         let url = self.url(path);
         let response = self.call("GET", &url, &[], None)?;
         match response.status() {
             StatusCode::OK => {
-                let mut body = response.into_body().into_reader();
-                io::copy(&mut body, into).map_err(|e| match e.kind() {
-                    io::ErrorKind::UnexpectedEof => {
-                        TransportError::CutShort { url: url.clone(), reason: e.to_string() }
-                    }
-                    _ => TransportError::Unreachable {
-                        url: url.clone(),
-                        reason: format!("the download stopped: {e}"),
-                    },
-                })?;
-                Ok(true)
+                Ok(Some(Box::new(Download { body: response.into_body().into_reader(), url })))
             }
-            StatusCode::NOT_FOUND => Ok(false),
+            StatusCode::NOT_FOUND => Ok(None),
             status => Err(Http::unexpected(&url, status, "read")),
         }
     }
@@ -168,5 +158,29 @@ impl Transport for Http {
         };
         let _ = self.call("DELETE", &temporary, &[], None);
         stored
+    }
+}
+
+/// A response's body whose failures say what they are: cut short (the server closed the
+/// connection before the announced end), else unreachable (a timeout, a reset).
+struct Download {
+    body: ureq::BodyReader<'static>,
+    url: String,
+}
+
+impl io::Read for Download {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.body.read(buf).map_err(|e| {
+            let url = self.url.clone();
+            io::Error::other(match e.kind() {
+                io::ErrorKind::UnexpectedEof => {
+                    TransportError::CutShort { url, reason: e.to_string() }
+                }
+                _ => TransportError::Unreachable {
+                    url,
+                    reason: format!("the download stopped: {e}"),
+                },
+            })
+        })
     }
 }

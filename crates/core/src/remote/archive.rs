@@ -60,9 +60,11 @@ pub(super) fn unpack(archive: impl Read, staging: &Path) -> anyhow::Result<()> {
             continue;
         }
         fs::create_dir_all(target.parent().expect("inside the staging folder"))?;
-        let mut file = fs::File::create(&target)
+        let file = fs::File::create(&target)
             .with_context(|| format!("cannot write {}", target.display()))?;
+        let mut file = io::BufWriter::with_capacity(1 << 18, file);
         io::copy(&mut entry, &mut file)?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
         if let Ok(mode) = entry.header().mode() {
             use std::os::unix::fs::PermissionsExt;
             file.set_permissions(fs::Permissions::from_mode(mode & 0o755 | 0o600))?;

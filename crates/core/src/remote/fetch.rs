@@ -1,12 +1,13 @@
 //! Fetching: a record, checked against its key, then its archive, checked against the record,
 //! published through the store (see the module doc of `remote`).
-use std::fs;
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use super::{FORMAT, Remote, RemoteRecord, TransportError, archive, blob_path, record_path};
+use super::{
+    FORMAT, Remote, RemoteRecord, TransportError, archive, blob_path, record_path, transport_error,
+};
 use crate::store::{Entry, Store};
 
 /// A result taken from the remote cache and published in the local one.
@@ -46,10 +47,11 @@ impl Remote {
         if !self.mode.reads() || self.is_off() {
             return None;
         }
-        let mut bytes = Vec::new();
-        let checked = match self.transport.get(&record_path(key), &mut bytes) {
-            Ok(false) => return None,
-            Ok(true) => check(key, &bytes).map_err(Failure::Rejected),
+        let checked = match self.transport.get(&record_path(key)) {
+            Ok(None) => return None,
+            Ok(Some(body)) => {
+                read_record(body).and_then(|bytes| check(key, &bytes).map_err(Failure::Rejected))
+            }
             Err(error) => Err(error.into()),
         };
         checked.map_err(|failure| self.reject(key, failure, warn)).ok()
@@ -73,36 +75,41 @@ impl Remote {
         }
     }
 
-    /// The archive of `remote` into a staging folder, hashed as it arrives, then unpacked and
-    /// adopted by the store; `None` when the archive is missing.
+    /// The archive of `remote`, unpacked into a staging folder as it arrives while it is
+    /// hashed, then checked and adopted by the store; `None` when the archive is missing.
     fn download(&self, store: &Store, remote: RemoteRecord) -> Result<Option<Fetched>, Failure> {
-        let key = remote.record.key.clone();
-        let staging = store.staging(&key)?;
-        let path = staging.dir.join("archive.tar");
-        let mut file = Hashing {
-            file: fs::File::create(&path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
+        let Some(body) = self.transport.get(&blob_path(&remote.archive.digest))? else {
+            return Ok(None);
+        };
+        let staging = store.staging(&remote.record.key)?;
+        let mut body = Hashing {
+            inner: BufReader::with_capacity(1 << 18, body),
             hasher: blake3::Hasher::new(),
             bytes: 0,
         };
-        if !self.transport.get(&blob_path(&remote.archive.digest), &mut file)? {
-            return Ok(None);
-        }
-        file.file.flush().map_err(TransportError::Local)?;
-        let digest = file.hasher.finalize().to_hex().to_string();
-        if digest != remote.archive.digest || file.bytes != remote.archive.size {
+        // The archive ends before its last padding: the digest covers every byte sent.
+        archive::unpack(&mut body, &staging.dir)
+            .and_then(|()| Ok(io::copy(&mut body, &mut io::sink())?))
+            .map_err(|error| match error.chain().find_map(transport_error) {
+                Some(TransportError::Unreachable { url, reason }) => {
+                    Failure::Transport(TransportError::Unreachable {
+                        url: url.clone(),
+                        reason: reason.clone(),
+                    })
+                }
+                _ => Failure::Rejected(error),
+            })?;
+        let digest = body.hasher.finalize().to_hex().to_string();
+        if digest != remote.archive.digest || body.bytes != remote.archive.size {
             return Err(Failure::Rejected(anyhow::anyhow!(
                 "its archive has digest {digest} and {} bytes, its record says {} and {} bytes",
-                file.bytes,
+                body.bytes,
                 remote.archive.digest,
                 remote.archive.size
             )));
         }
-        let reader = BufReader::new(fs::File::open(&path).map_err(TransportError::Local)?);
-        archive::unpack(reader, &staging.dir)?;
-        fs::remove_file(&path).map_err(TransportError::Local)?;
         let entry = store.adopt(staging, remote.record)?;
-        Ok(Some(Fetched { entry, bytes: file.bytes }))
+        Ok(Some(Fetched { entry, bytes: body.bytes }))
     }
 
     /// Says why nothing usable came for `key`: a server failure turns the remote off (one
@@ -136,22 +143,46 @@ fn check(key: &str, bytes: &[u8]) -> anyhow::Result<RemoteRecord> {
     Ok(remote)
 }
 
-/// A file that hashes and counts what is written to it.
-pub(super) struct Hashing {
-    pub(super) file: fs::File,
+/// A record's bytes (at most 1 MiB: records are a few kilobytes).
+fn read_record(body: Box<dyn Read + Send>) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    body.take(1 << 20).read_to_end(&mut bytes).map_err(|error| match transport_error(&error) {
+        Some(TransportError::Unreachable { url, reason }) => {
+            Failure::Transport(TransportError::Unreachable {
+                url: url.clone(),
+                reason: reason.clone(),
+            })
+        }
+        _ => Failure::Rejected(anyhow::Error::new(error).context("its record cannot be read")),
+    })?;
+    Ok(bytes)
+}
+
+/// A stream (`Read`) or a file (`Write`) that hashes and counts the bytes that pass.
+pub(super) struct Hashing<T> {
+    pub(super) inner: T,
     pub(super) hasher: blake3::Hasher,
     pub(super) bytes: u64,
 }
 
-impl Write for Hashing {
+impl<T: Read> Read for Hashing<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+impl<T: Write> Write for Hashing<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
+        let n = self.inner.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        self.inner.flush()
     }
 }

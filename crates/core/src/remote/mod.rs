@@ -41,7 +41,7 @@ mod pull;
 mod upload;
 
 use std::fmt;
-use std::io::Write;
+use std::io::{self, Read};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -49,17 +49,33 @@ use serde::{Deserialize, Serialize};
 
 pub use fetch::Fetched;
 pub use pull::{Pulled, pull};
-pub use upload::{PARALLEL_UPLOADS, Uploads};
+pub use upload::{PARALLEL_TRANSFERS, Uploads};
 
 use crate::run_record::{RemoteTraffic, Transfer};
 use crate::store::Record;
+
+/// The [`TransportError`] an error holds, if any: a stream from [`Transport::get`] fails with
+/// an `io::Error` that wraps one, which readers on top (tar) may wrap again.
+pub fn transport_error<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a TransportError> {
+    let inner = || {
+        let io = error.downcast_ref::<io::Error>()?;
+        transport_error(io.get_ref()?)
+    };
+    error
+        .downcast_ref::<TransportError>()
+        .or_else(inner)
+        .or_else(|| error.source().and_then(transport_error))
+}
 
 /// What an object store offers the remote cache: the HTTP transport and, later, others.
 pub trait Transport: Send + Sync {
     /// Where the store is, without credentials: safe to print and record.
     fn location(&self) -> String;
-    /// Copies the object at `path` into `into`; `Ok(false)` when there is none.
-    fn get(&self, path: &str, into: &mut dyn Write) -> Result<bool, TransportError>;
+    /// The object at `path` as a stream, `None` when there is none. A read of the stream that
+    /// fails returns an `io::Error` that wraps a [`TransportError`] (see [`transport_error`]).
+    fn get(&self, path: &str) -> Result<Option<Box<dyn Read + Send>>, TransportError>;
     /// Whether an object is at `path`.
     fn exists(&self, path: &str) -> Result<bool, TransportError>;
     /// Stores `body` at `path` unless an object is there already. No reader ever sees part of

@@ -1,6 +1,6 @@
 //! Uploading: a result's archive, then its record (the commit point), each stored only where
 //! it is missing; [`Uploads`] sends a run's results on a few threads as they are published.
-use std::io::{Seek, Write};
+use std::io::{BufWriter, Seek};
 use std::sync::{Mutex, mpsc};
 use std::thread::Scope;
 use std::time::Instant;
@@ -11,8 +11,8 @@ use super::fetch::Hashing;
 use super::{Blob, Body, FORMAT, Remote, RemoteRecord, Stored, archive, blob_path, record_path};
 use crate::store::{Entry, Store};
 
-/// At most this many uploads at once.
-pub const PARALLEL_UPLOADS: usize = 4;
+/// At most this many uploads (and `pull`'s downloads) at once.
+pub const PARALLEL_TRANSFERS: usize = 4;
 
 impl Remote {
     /// Sends the result in `entry` unless the remote has its record already; returns whether it
@@ -53,17 +53,17 @@ impl Remote {
             return Ok(None);
         }
         let staging = store.root().join("staging");
+        let file = tempfile::tempfile_in(&staging)
+            .with_context(|| format!("cannot write in {}", staging.display()))?;
         let mut packed = Hashing {
-            file: tempfile::tempfile_in(&staging)
-                .with_context(|| format!("cannot write in {}", staging.display()))?,
+            inner: BufWriter::with_capacity(1 << 18, file),
             hasher: blake3::Hasher::new(),
             bytes: 0,
         };
         archive::pack(&entry.dir, &mut packed)?;
         let archive =
             Blob { digest: packed.hasher.finalize().to_hex().to_string(), size: packed.bytes };
-        let mut file = packed.file;
-        file.flush()?;
+        let mut file = packed.inner.into_inner().map_err(|e| e.into_error())?;
         file.rewind()?;
         let blob = blob_path(&archive.digest);
         if !self.transport.exists(&blob)? {
@@ -77,7 +77,7 @@ impl Remote {
     }
 }
 
-/// Results sent by [`PARALLEL_UPLOADS`] threads of a scope while the run goes on.
+/// Results sent by [`PARALLEL_TRANSFERS`] threads of a scope while the run goes on.
 pub struct Uploads {
     queue: Mutex<Option<mpsc::Sender<Entry>>>,
 }
@@ -93,7 +93,7 @@ impl Uploads {
     ) -> Uploads {
         let (tx, rx) = mpsc::channel::<Entry>();
         let rx = std::sync::Arc::new(Mutex::new(rx));
-        for _ in 0..PARALLEL_UPLOADS {
+        for _ in 0..PARALLEL_TRANSFERS {
             let rx = rx.clone();
             scope.spawn(move || {
                 loop {
