@@ -36,6 +36,9 @@ enum Found {
     Missing,
 }
 
+/// Where a stage's result is, and its output digest when known.
+type StageFound = (Found, Option<String>);
+
 /// What a pull reads, for every stage.
 struct Puller<'a> {
     pipeline: &'a Pipeline,
@@ -99,9 +102,9 @@ impl Puller<'_> {
         &self,
         level: &[&str],
         outputs: &HashMap<String, Option<String>>,
-    ) -> anyhow::Result<Vec<(Found, Option<String>)>> {
+    ) -> anyhow::Result<Vec<StageFound>> {
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<anyhow::Result<(Found, Option<String>)>>>> =
+        let results: Mutex<Vec<Option<anyhow::Result<StageFound>>>> =
             Mutex::new(level.iter().map(|_| None).collect());
         std::thread::scope(|scope| {
             for _ in 0..PARALLEL_TRANSFERS.min(level.len()) {
@@ -123,13 +126,13 @@ impl Puller<'_> {
         &self,
         name: &str,
         outputs: &HashMap<String, Option<String>>,
-    ) -> anyhow::Result<(Found, Option<String>)> {
+    ) -> anyhow::Result<StageFound> {
         let spec = self.pipeline.stage(name).expect("dag nodes are stages");
         let wanted = (self.wanted)(spec);
         let Some(key) = self.fingerprinter.fingerprint(spec, outputs)?.key() else {
             return Ok((if wanted { Found::Missing } else { Found::Record }, None));
         };
-        let ours = |found: Found, output: String| -> anyhow::Result<(Found, Option<String>)> {
+        let ours = |found: Found, output: String| -> anyhow::Result<StageFound> {
             let entry = RefEntry::of(self.pipeline, name, &key);
             self.store.write_ref(&self.pipeline.name, name, &entry)?;
             Ok((found, Some(output)))
