@@ -34,6 +34,7 @@ enum RemoteMode {
     Read,
     /// Send results, fetch none.
     Write,
+    /// Fetch and send.
     ReadWrite,
 }
 

@@ -11,7 +11,11 @@
 //! `run_only` runs a single stage whose upstream stages are cached: `ablate run --only`, and
 //! each job of a Slurm submission. With a remote cache (see `remote` and `sharing`), a stage
 //! that is not cached here is fetched from it before it would run, and what runs is sent to it.
+mod devices;
 mod sharing;
+
+use devices::distinct;
+pub use devices::refuse_too_wide;
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
@@ -23,14 +27,13 @@ use anyhow::{Context, anyhow, bail};
 
 use super::clock::unix_seconds;
 use super::dag::Dag;
-use super::diagnostic::{Diagnostic, Diagnostics};
 use super::fingerprint::{Fingerprint, StageKey, why_dirty};
 use super::interrupt;
 use super::keys::Fingerprinter;
 use super::manifest::Manifest;
 use super::metrics::{MetricSource, write_parquet};
 use super::pipeline::{Pipeline, StageSpec};
-use super::plan::{Status, plan, workspace_reasons};
+use super::plan::workspace_reasons;
 use super::progress::Progress;
 use super::remote::{Remote, Uploads};
 use super::run_record::{Environment, Outcome, RunReport};
@@ -308,34 +311,6 @@ impl Scheduler<'_> {
         })
     }
 
-    /// Refuses, before anything runs, every stage (with `only`, that stage) that takes more
-    /// devices than the run has and is not cached: a plan tells, made only when some stage
-    /// takes that many (a cached stage needs no device).
-    pub fn check_devices(&self, only: Option<&str>) -> anyhow::Result<()> {
-        let available = distinct(&self.options.devices).len() as u32;
-        let wanted = |spec: &&StageSpec| {
-            let kind = self.registry.get(&spec.kind).expect("validated");
-            kind.resource(&spec.params).devices() > available
-        };
-        let mut too_wide: Vec<&StageSpec> = match only {
-            Some(stage) => self.pipeline.stage(stage).into_iter().collect(),
-            None => self.pipeline.stages.iter().collect(),
-        };
-        too_wide.retain(wanted);
-        if too_wide.is_empty() {
-            return Ok(());
-        }
-        let planned = plan(self.pipeline, self.dag, self.store, self.fingerprinter)?;
-        let cached: HashSet<&str> = planned
-            .iter()
-            .filter(|p| p.status == Status::Cached)
-            .map(|p| p.stage.as_str())
-            .collect();
-        too_wide.retain(|spec| !cached.contains(spec.name.as_str()));
-        refuse_too_wide(self.registry, too_wide.into_iter(), &self.options.devices)?;
-        Ok(())
-    }
-
     /// Every stage `stage` reads from, directly or not.
     fn ancestors(&self, stage: &str) -> HashSet<&str> {
         let mut found = HashSet::new();
@@ -527,44 +502,6 @@ impl Scheduler<'_> {
         )?;
         Ok(entry)
     }
-}
-
-/// Refuses each of `stages` that takes more devices than `slots` are on (slots of one device
-/// count once): it could never start, and would wait for them forever.
-pub fn refuse_too_wide<'a>(
-    registry: &Registry,
-    stages: impl Iterator<Item = &'a StageSpec>,
-    slots: &[String],
-) -> Result<(), Diagnostics> {
-    let available = distinct(slots);
-    let diagnostics: Vec<Diagnostic> = stages
-        .filter_map(|spec| {
-            let kind = registry.get(&spec.kind).expect("validated");
-            let wanted = kind.resource(&spec.params).devices();
-            (wanted as usize > available.len()).then(|| {
-                Diagnostic::new(format!(
-                    "stage `{}` takes {wanted} devices, and this run has {} ({}): it could never start",
-                    spec.name,
-                    available.len(),
-                    available.join(", ")
-                ))
-                .at(&spec.location)
-                .hint("give the run as many GPUs (`--device cuda` where there are enough, `--device cuda:0,1,…`, or `--executor slurm --device cuda`, whose job asks for them), or take fewer")
-            })
-        })
-        .collect();
-    if diagnostics.is_empty() { Ok(()) } else { Err(Diagnostics(diagnostics)) }
-}
-
-/// The devices of `slots`, each once, in slot order.
-fn distinct(slots: &[String]) -> Vec<String> {
-    let mut devices: Vec<String> = Vec::new();
-    for slot in slots {
-        if !devices.contains(slot) {
-            devices.push(slot.clone());
-        }
-    }
-    devices
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
