@@ -90,15 +90,7 @@ impl Remote {
         // The archive ends before its last padding: the digest covers every byte sent.
         archive::unpack(&mut body, &staging.dir)
             .and_then(|()| Ok(io::copy(&mut body, &mut io::sink())?))
-            .map_err(|error| match error.chain().find_map(transport_error) {
-                Some(TransportError::Unreachable { url, reason }) => {
-                    Failure::Transport(TransportError::Unreachable {
-                        url: url.clone(),
-                        reason: reason.clone(),
-                    })
-                }
-                _ => Failure::Rejected(error),
-            })?;
+            .map_err(failed_read)?;
         let digest = body.hasher.finalize().to_hex().to_string();
         if digest != remote.archive.digest || body.bytes != remote.archive.size {
             return Err(Failure::Rejected(anyhow::anyhow!(
@@ -146,16 +138,22 @@ fn check(key: &str, bytes: &[u8]) -> anyhow::Result<RemoteRecord> {
 /// A record's bytes (at most 1 MiB: records are a few kilobytes).
 fn read_record(body: Box<dyn Read + Send>) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
-    body.take(1 << 20).read_to_end(&mut bytes).map_err(|error| match transport_error(&error) {
-        Some(TransportError::Unreachable { url, reason }) => {
-            Failure::Transport(TransportError::Unreachable {
-                url: url.clone(),
-                reason: reason.clone(),
-            })
-        }
-        _ => Failure::Rejected(anyhow::Error::new(error).context("its record cannot be read")),
+    body.take(1 << 20).read_to_end(&mut bytes).map_err(|error| {
+        failed_read(anyhow::Error::new(error).context("its record cannot be read"))
     })?;
     Ok(bytes)
+}
+
+/// A download that failed: the server's failure when it stopped answering (the remote turns
+/// off), else what it sent is rejected (a download cut short, an archive that is not one).
+fn failed_read(error: anyhow::Error) -> Failure {
+    match error.chain().find_map(transport_error) {
+        Some(TransportError::Unreachable { url, reason }) => {
+            let (url, reason) = (url.clone(), reason.clone());
+            Failure::Transport(TransportError::Unreachable { url, reason })
+        }
+        _ => Failure::Rejected(error),
+    }
 }
 
 /// A stream (`Read`) or a file (`Write`) that hashes and counts the bytes that pass.
