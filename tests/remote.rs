@@ -172,6 +172,9 @@ fn a_remote_hit_gives_the_same_key_and_bytes_as_computing_it_and_a_local_hit_ask
         ablate(&ws, "b", &["plan", "p.yaml", "--json", "--device", "cpu", "--remote", &remote]);
     let plan: Vec<Value> = serde_json::from_slice(&plan.stdout).unwrap();
     assert!(plan.iter().all(|s| s["status"] == "remote"), "{plan:?}");
+    let shown =
+        text(&ablate(&ws, "b", &["plan", "p.yaml", "--device", "cpu", "--remote", &remote]));
+    assert!(shown.contains("3 stages: 0 cached, 3 on the remote, 0 to run"), "{shown}");
 
     let fetched = run(&ws, "b", &["--remote", &remote]);
     assert_eq!(counts(&fetched), "0 ran, 3 cached (3 fetched)", "{fetched}");
