@@ -12,8 +12,9 @@ use ablate_core::digest::FileDigests;
 use ablate_core::key_commands::KeyOutputs;
 use ablate_core::keys::{Fingerprinter, Toolchain};
 use ablate_core::pipeline::Pipeline;
-use ablate_core::plan::{PlannedStage, plan};
+use ablate_core::plan::{PlannedStage, plan_with_remote};
 use ablate_core::progress::Progress;
+use ablate_core::remote::Remote;
 use ablate_core::run_record::{Environment, RunReport};
 use ablate_core::scheduler::{RunOptions, Scheduler};
 use ablate_core::spec::PipelineSource;
@@ -116,7 +117,21 @@ impl Session {
 
     /// Which stages are cached, which would run, and why.
     pub fn plan(&self) -> anyhow::Result<Vec<PlannedStage>> {
-        let planned = plan(&self.pipeline, &self.dag, &self.store, &self.fingerprinter())?;
+        self.plan_with_remote(None)
+    }
+
+    /// [`Session::plan`], with the stages that `remote` has marked as such.
+    pub fn plan_with_remote(&self, remote: Option<&Remote>) -> anyhow::Result<Vec<PlannedStage>> {
+        let warn = |line: &str| eprintln!("warning: {line}");
+        let fingerprinter = self.fingerprinter();
+        let planned = plan_with_remote(
+            &self.pipeline,
+            &self.dag,
+            &self.store,
+            &fingerprinter,
+            remote,
+            &warn,
+        )?;
         if self.store.writable() {
             self.digests.save()?;
         }
@@ -133,7 +148,12 @@ impl Session {
     /// Runs what is not cached, or with `only` exactly that stage (see `Scheduler::run_only`),
     /// holding the cache shared so that `ablate gc` waits; refuses first a stage that takes
     /// more devices than `options` has (see `Scheduler::check_devices`).
-    pub fn run(&self, options: &RunOptions, only: Option<&str>) -> anyhow::Result<RunReport> {
+    pub fn run(
+        &self,
+        options: &RunOptions,
+        only: Option<&str>,
+        remote: Option<&Remote>,
+    ) -> anyhow::Result<RunReport> {
         let _cache_in_use = self.store.lock_shared()?;
         let fingerprinter = self.fingerprinter();
         let progress = Progress::new();
@@ -146,6 +166,7 @@ impl Session {
             progress: &progress,
             options,
             environment: self.environment(options),
+            remote,
         };
         scheduler.check_devices(only)?;
         let mut report = match only {

@@ -3,7 +3,7 @@ use std::fs;
 
 use ablate_core::clock::format_time;
 use ablate_core::disk::{human_size, size_of};
-use ablate_core::run_record::{Outcome, RunState};
+use ablate_core::run_record::{Outcome, RemoteTraffic, RunState, Transfer};
 use ablate_core::store::Store;
 
 pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
@@ -23,7 +23,7 @@ pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
     for run in runs.iter().rev().take(last) {
         let count = |f: fn(&Outcome) -> bool| run.stages.iter().filter(|(_, o)| f(o)).count();
         let ran = count(|o| matches!(o, Outcome::Ran { .. }));
-        let cached = count(|o| matches!(o, Outcome::Cached { .. }));
+        let cached = count(|o| matches!(o, Outcome::Cached { .. } | Outcome::Fetched { .. }));
         let failed = count(|o| matches!(o, Outcome::Failed { .. }));
         let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
         let interrupted = count(|o| matches!(o, Outcome::Interrupted { .. }));
@@ -40,6 +40,9 @@ pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
             run.pipeline,
             run.seconds
         );
+        if let Some(remote) = &run.remote {
+            println!("    {}", remote_traffic(remote));
+        }
         for (stage, outcome) in &run.stages {
             match outcome {
                 Outcome::Failed { error } => {
@@ -56,4 +59,28 @@ pub fn print(store: &Store, last: usize) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `remote http://host/cache: fetched 3 results (12.0 MB, 40.0 MB/s), sent 1 (…)`, and the
+/// warning that turned it off.
+fn remote_traffic(remote: &RemoteTraffic) -> String {
+    let moved = |transfer: &Transfer| {
+        let rate = transfer.bytes as f64 / transfer.seconds.max(1e-3);
+        format!(
+            "{} ({}, {}/s)",
+            transfer.results,
+            human_size(transfer.bytes),
+            human_size(rate as u64)
+        )
+    };
+    let mut line = format!(
+        "remote {}: fetched {}, sent {}",
+        remote.location,
+        moved(&remote.fetched),
+        moved(&remote.sent)
+    );
+    if let Some(warning) = &remote.warning {
+        line.push_str(&format!("; {warning}"));
+    }
+    line
 }

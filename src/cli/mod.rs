@@ -1,11 +1,12 @@
 //! The `ablate` command line: one subcommand per file (`run`, `plan`, `results`, `cache`,
-//! `info`), each an argument struct whose `execute` does the command. Exit codes: 0 success,
+//! `share`, `info`), each an argument struct whose `execute` does the command. Exit codes: 0 success,
 //! 1 a stage or check failed, 2 an invalid invocation or pipeline.
 mod cache;
 mod info;
 mod plan;
 mod results;
 mod run;
+mod share;
 mod terminal;
 mod until_ci;
 
@@ -43,6 +44,11 @@ enum Command {
     SlurmJob(run::SlurmJob),
     /// Show which stages are cached and why the others will run.
     Plan(plan::Plan),
+    /// Send the results of the pipelines' latest runs to the remote cache (--remote).
+    Push(share::Push),
+    /// Fetch the results of pipelines' stages from the remote cache (--remote), so that
+    /// `compare`, `report`, `metrics` and `out` read them here.
+    Pull(share::Pull),
     /// Print the stage graph.
     Dag(plan::DagCommand),
     /// Show recent runs and the cache's size.
@@ -153,6 +159,8 @@ fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Cancel(command) => command.execute(cache),
         Command::SlurmJob(command) => command.execute(cache),
         Command::Plan(command) => command.execute(cache),
+        Command::Push(command) => command.execute(cache),
+        Command::Pull(command) => command.execute(cache),
         Command::Dag(command) => command.execute(),
         Command::Status(command) => command.execute(cache),
         Command::Compare(command) => command.execute(cache),

@@ -13,6 +13,7 @@ use ablate_stages::registry;
 use clap::ValueEnum;
 
 use super::PipelineArgs;
+use super::share::RemoteArgs;
 use crate::session::Access;
 
 #[derive(clap::Args)]
@@ -22,12 +23,15 @@ pub(super) struct Plan {
     /// Print a JSON list of {stage, kind, key, status, reasons}.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 impl Plan {
     pub(super) fn execute(&self, cache: &Path) -> anyhow::Result<ExitCode> {
         let (session, _) = self.pipeline.open(cache, Access::Plan)?;
-        let planned = session.plan()?;
+        let remote = self.remote.open()?;
+        let planned = session.plan_with_remote(remote.as_ref())?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&planned)?);
         } else {
@@ -124,7 +128,7 @@ fn print_plan(
         writeln!(out)?;
     }
     let listed: Vec<&PlannedStage> =
-        planned.iter().filter(|p| levels.is_empty() || p.status == Status::Run).collect();
+        planned.iter().filter(|p| levels.is_empty() || p.status != Status::Cached).collect();
     if !listed.is_empty() {
         let width = listed.iter().map(|p| p.stage.len()).max().unwrap_or(5).max(5);
         let kind_width = listed.iter().map(|p| p.kind.len()).max().unwrap_or(4).max(4);
@@ -132,6 +136,7 @@ fn print_plan(
         for p in listed {
             let status = match (p.status, p.if_upstream_changes) {
                 (Status::Cached, _) => "cached",
+                (Status::Remote, _) => "remote",
                 (Status::Run, false) => "run",
                 (Status::Run, true) => "run?",
             };
@@ -146,6 +151,7 @@ fn print_plan(
         }
     }
     let to_run = planned.iter().filter(|p| p.status == Status::Run).count();
+    let remote = planned.iter().filter(|p| p.status == Status::Remote).count();
     let maybe = planned.iter().filter(|p| p.if_upstream_changes).count();
     let maybe = match maybe {
         0 => String::new(),
@@ -159,10 +165,11 @@ fn print_plan(
     } else {
         " (cached stages are not listed; --json lists every stage)"
     };
+    let on_remote = if remote > 0 { format!(", {remote} on the remote") } else { String::new() };
     writeln!(
         out,
-        "{} stages: {} cached, {to_run} to run{maybe}{note}",
+        "{} stages: {} cached{on_remote}, {to_run} to run{maybe}{note}",
         planned.len(),
-        planned.len() - to_run
+        planned.len() - to_run - remote
     )
 }

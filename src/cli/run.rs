@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use ablate_core::interrupt;
 use ablate_core::key_commands::KeyOutputs;
+use ablate_core::remote::Remote;
 use ablate_core::run_record::{Environment, Outcome, RunReport};
 use ablate_core::scheduler::RunOptions;
 use ablate_core::store::Store;
 use ablate_stages::device;
 use clap::ValueEnum;
 
+use super::share::RemoteArgs;
 use super::until_ci::UntilCi;
 use super::{PipelineArgs, exit, pipeline_names};
 use crate::session::{Access, Session};
@@ -41,6 +43,8 @@ pub(super) struct Run {
     until_ci: UntilCi,
     #[command(flatten)]
     slurm: SlurmArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -110,6 +114,11 @@ impl Run {
                         "--only, --jobs, --gpu-slots and --until-ci apply to the local executor; a Slurm job runs one stage"
                     );
                 }
+                if self.remote.open()?.is_some() {
+                    eprintln!(
+                        "warning: the Slurm executor does not use the remote cache: its jobs share the cache folder"
+                    );
+                }
                 submit_to_slurm(cache, &self.pipeline, &self.slurm)
             }
         }
@@ -125,6 +134,7 @@ impl Run {
             anyhow::bail!("--until-ci runs the grid's variants; --only runs one stage");
         }
         self.until_ci.check()?;
+        let remote = self.remote.open()?;
         let (session, devices) = self.pipeline.open(cache, Access::Run)?;
         let (devices, chosen) = device::slots(&devices, self.gpu_slots);
         if let Some(chosen) = chosen {
@@ -136,7 +146,7 @@ impl Run {
         let options = RunOptions { jobs, devices };
         on_interrupt(cache, session.environment(&options))?;
         let run_once = |session: &Session, options: &RunOptions| {
-            run_once(session, options, self.only.as_deref())
+            run_once(session, options, self.only.as_deref(), remote.as_ref())
         };
         let succeeded = if self.until_ci.requested() {
             self.until_ci.rounds(cache, session, &options, &run_once)?
@@ -166,8 +176,9 @@ fn run_once(
     session: &Session,
     options: &RunOptions,
     only: Option<&str>,
+    remote: Option<&Remote>,
 ) -> anyhow::Result<RunReport> {
-    let report = session.run(options, only)?;
+    let report = session.run(options, only, remote)?;
     if let Err(error) = session.store.write_run(&report) {
         eprintln!("warning: {error:#}");
     }
@@ -199,7 +210,7 @@ impl SlurmJob {
         } else {
             Vec::new()
         };
-        let report = session.run(&RunOptions { jobs: 1, devices }, Some(&self.stage))?;
+        let report = session.run(&RunOptions { jobs: 1, devices }, Some(&self.stage), None)?;
         print_report(&report, &session.store);
         Ok(exit(report.succeeded()))
     }
@@ -323,9 +334,13 @@ fn submit_to_slurm(
 /// then the counts.
 fn print_report(report: &RunReport, store: &Store) {
     let (mut ran, mut cached, mut failed, mut skipped) = (0, 0, 0, 0);
+    let fetched =
+        report.stages.iter().filter(|(_, o)| matches!(o, Outcome::Fetched { .. })).count();
     for (stage, outcome) in &report.stages {
         let summary = match outcome {
-            Outcome::Ran { summary, key, .. } | Outcome::Cached { summary, key } => {
+            Outcome::Ran { summary, key, .. }
+            | Outcome::Cached { summary, key }
+            | Outcome::Fetched { summary, key, .. } => {
                 if matches!(outcome, Outcome::Ran { .. }) {
                     ran += 1;
                 } else {
@@ -352,6 +367,9 @@ fn print_report(report: &RunReport, store: &Store) {
         }
     }
     let mut line = format!("{}: {ran} ran, {cached} cached", report.pipeline);
+    if fetched > 0 {
+        line.push_str(&format!(" ({fetched} fetched)"));
+    }
     if failed + skipped > 0 {
         line.push_str(&format!(", {failed} failed, {skipped} skipped"));
     }

@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod probe;
 pub mod progress;
+pub mod remote;
 pub mod run_record;
 pub mod run_state;
 pub mod scheduler;

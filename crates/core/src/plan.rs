@@ -5,6 +5,8 @@
 //! result from an earlier run, it runs only if that upstream output comes out different (early
 //! cutoff), so it is marked `if_upstream_changes`; one that never ran runs. A stage with a
 //! workspace left by an earlier run (a training killed or extended) says where it continues from.
+//! With a remote cache, a stage that is not cached here but whose record the remote has is
+//! `remote`: a run fetches it, and its record's output digest gives the keys downstream.
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
@@ -14,6 +16,7 @@ use super::fingerprint::{DirtyReason, FingerprintRef, Previous, StageKey, why_di
 use super::interrupt::continues_from;
 use super::keys::Fingerprinter;
 use super::pipeline::{Pipeline, StageSpec};
+use super::remote::Remote;
 use super::stage::KindInfo;
 use super::store::{PipelineRefs, Store};
 
@@ -21,6 +24,8 @@ use super::store::{PipelineRefs, Store};
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Cached,
+    /// Not cached here; the remote cache has it.
+    Remote,
     Run,
 }
 
@@ -49,7 +54,22 @@ pub fn plan(
     store: &Store,
     fingerprinter: &Fingerprinter,
 ) -> anyhow::Result<Vec<PlannedStage>> {
+    plan_with_remote(pipeline, dag, store, fingerprinter, None, &|_| {})
+}
+
+/// [`plan`], asking `remote` about each stage that is not cached here and has a key (one
+/// request each; `warn` hears of a remote that fails).
+pub fn plan_with_remote(
+    pipeline: &Pipeline,
+    dag: &Dag,
+    store: &Store,
+    fingerprinter: &Fingerprinter,
+    remote: Option<&Remote>,
+    warn: &dyn Fn(&str),
+) -> anyhow::Result<Vec<PlannedStage>> {
     let planner = Planner {
+        remote,
+        warn,
         pipeline,
         store,
         fingerprinter,
@@ -68,6 +88,8 @@ pub fn plan(
 
 /// What planning a stage reads besides its upstream stages' outputs.
 struct Planner<'a> {
+    remote: Option<&'a Remote>,
+    warn: &'a dyn Fn(&str),
     pipeline: &'a Pipeline,
     store: &'a Store,
     fingerprinter: &'a Fingerprinter<'a>,
@@ -94,11 +116,19 @@ impl Planner<'_> {
             None => None,
         };
         let mut ran_before = false;
-        let (status, reasons, summary, output) = match entry {
-            Some(entry) => {
+        let remote = match (&entry, &key, self.remote) {
+            (None, Some(key), Some(remote)) => remote.record(key, self.warn),
+            _ => None,
+        };
+        let (status, reasons, summary, output) = match (entry, remote) {
+            (Some(entry), _) => {
                 (Status::Cached, Vec::new(), entry.record.summary, Some(entry.record.output))
             }
-            None => {
+            (None, Some(remote)) => {
+                let record = remote.record;
+                (Status::Remote, Vec::new(), record.summary, Some(record.output))
+            }
+            (None, None) => {
                 let last = self.store.previous(self.refs.read(name))?;
                 ran_before = matches!(last, Previous::Result { .. });
                 let kept = |digest: &str| self.store.key_output(digest);

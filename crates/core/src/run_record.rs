@@ -14,6 +14,12 @@ pub enum Outcome {
         key: StageKey,
         summary: Option<String>,
     },
+    /// Taken from the remote cache (see `remote`): `bytes` of archive downloaded.
+    Fetched {
+        key: StageKey,
+        summary: Option<String>,
+        bytes: u64,
+    },
     Ran {
         key: StageKey,
         seconds: f64,
@@ -65,6 +71,30 @@ pub struct RunReport {
     /// The process that ran it (0 in records written before it was recorded).
     #[serde(default)]
     pub pid: u32,
+    /// What it fetched from and sent to a remote cache, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteTraffic>,
+}
+
+/// What a run moved between its cache and a remote one (`ablate status` shows it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RemoteTraffic {
+    /// Where the remote is, without credentials.
+    pub location: String,
+    pub fetched: Transfer,
+    pub sent: Transfer,
+    /// The failure that turned the remote off for the rest of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// Results moved one way, their archives' bytes, and the seconds the transfers took (added up
+/// over transfers that may overlap).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub results: usize,
+    pub bytes: u64,
+    pub seconds: f64,
 }
 
 /// One round of `run --until-ci`: its number (1 for the first) and, per variant, the decision
@@ -160,6 +190,7 @@ impl RunReport {
             stages,
             ended: true,
             pid: std::process::id(),
+            remote: None,
         }
     }
 
@@ -177,12 +208,16 @@ impl RunReport {
     /// The keys of the results the run used or made.
     pub fn keys(&self) -> impl Iterator<Item = &StageKey> {
         self.stages.iter().filter_map(|(_, outcome)| match outcome {
-            Outcome::Cached { key, .. } | Outcome::Ran { key, .. } => Some(key),
+            Outcome::Cached { key, .. }
+            | Outcome::Fetched { key, .. }
+            | Outcome::Ran { key, .. } => Some(key),
             _ => None,
         })
     }
 
     pub fn succeeded(&self) -> bool {
-        self.stages.iter().all(|(_, o)| matches!(o, Outcome::Cached { .. } | Outcome::Ran { .. }))
+        self.stages.iter().all(|(_, o)| {
+            matches!(o, Outcome::Cached { .. } | Outcome::Fetched { .. } | Outcome::Ran { .. })
+        })
     }
 }

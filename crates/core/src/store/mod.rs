@@ -46,6 +46,8 @@ use crate::run_record::{Outcome, RunReport};
 const OWNER: &str = "owner.json";
 /// A result's metrics, beside its `out/`.
 pub const METRICS: &str = "metrics.parquet";
+/// A result's record, beside its `out/`.
+pub const RECORD: &str = "record.json";
 
 /// What `verify_all` found.
 pub struct Verification {
@@ -352,14 +354,30 @@ impl Store {
         Ok(Staging { dir, key: key.into() })
     }
 
-    /// Writes the record into the staging folder and renames it into place.
+    /// Writes the record, with the digests of the staged output and metrics, into the staging
+    /// folder and renames it into place.
     pub fn publish(&self, staging: Staging, mut record: Record) -> anyhow::Result<Entry> {
-        record.output = hash_dir(&staging.out_dir()).context("cannot hash stage output")?;
-        let metrics = staging.dir.join(METRICS);
-        record.metrics = match metrics.exists() {
-            true => Some(hash_file(&metrics).context("cannot hash stage metrics")?),
-            false => None,
-        };
+        (record.output, record.metrics) = staged_digests(&staging)?;
+        self.rename_into_place(staging, record)
+    }
+
+    /// Publishes a result made elsewhere (see `remote`) with its own record, once the staged
+    /// output and metrics match the record's digests; a mismatch publishes nothing.
+    pub fn adopt(&self, staging: Staging, record: Record) -> anyhow::Result<Entry> {
+        let (output, metrics) = staged_digests(&staging)?;
+        if output != record.output {
+            bail!("its output digest is {output}, its record says {}", record.output);
+        }
+        if metrics != record.metrics {
+            bail!(
+                "the digest of its {METRICS} is {metrics:?}, its record says {:?}",
+                record.metrics
+            );
+        }
+        self.rename_into_place(staging, record)
+    }
+
+    fn rename_into_place(&self, staging: Staging, record: Record) -> anyhow::Result<Entry> {
         write_atomically(&staging.dir.join("record.json"), &serde_json::to_vec_pretty(&record)?)?;
         sync_dir(&staging.out_dir());
         sync_dir(&staging.dir);
@@ -501,6 +519,17 @@ impl Store {
             }
         }
     }
+}
+
+/// The digests of a staged output and of its metrics, if any.
+fn staged_digests(staging: &Staging) -> anyhow::Result<(String, Option<String>)> {
+    let output = hash_dir(&staging.out_dir()).context("cannot hash stage output")?;
+    let metrics = staging.dir.join(METRICS);
+    let metrics = match metrics.exists() {
+        true => Some(hash_file(&metrics).context("cannot hash stage metrics")?),
+        false => None,
+    };
+    Ok((output, metrics))
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

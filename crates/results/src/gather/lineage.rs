@@ -61,7 +61,7 @@ impl<'a> Lineage<'a> {
                 let entry = self.latest(&manifest.pipeline, &stage.instance);
                 let status = match outcomes.get(stage.instance.as_str()) {
                     Some(Outcome::Ran { .. }) => Status::Ran,
-                    Some(Outcome::Cached { .. }) => Status::Cached,
+                    Some(Outcome::Cached { .. } | Outcome::Fetched { .. }) => Status::Cached,
                     Some(Outcome::Failed { .. }) => Status::Failed,
                     Some(Outcome::Skipped { .. }) => Status::Blocked,
                     _ if entry.is_some() => Status::Cached,

@@ -9,7 +9,14 @@
 //! (once per run and result; results published by this run are trusted). A corrupt one is set
 //! aside (`cache/corrupt/`), its stage runs again, and then the stage that read it.
 //! `run_only` runs a single stage whose upstream stages are cached: `ablate run --only`, and
-//! each job of a Slurm submission.
+//! each job of a Slurm submission. With a remote cache (see `remote` and `sharing`), a stage
+//! that is not cached here is fetched from it before it would run, and what runs is sent to it.
+mod devices;
+mod sharing;
+
+use devices::distinct;
+pub use devices::refuse_too_wide;
+
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -20,15 +27,15 @@ use anyhow::{Context, anyhow, bail};
 
 use super::clock::unix_seconds;
 use super::dag::Dag;
-use super::diagnostic::{Diagnostic, Diagnostics};
 use super::fingerprint::{Fingerprint, StageKey, why_dirty};
 use super::interrupt;
 use super::keys::Fingerprinter;
 use super::manifest::Manifest;
 use super::metrics::{MetricSource, write_parquet};
 use super::pipeline::{Pipeline, StageSpec};
-use super::plan::{Status, plan, workspace_reasons};
+use super::plan::workspace_reasons;
 use super::progress::Progress;
+use super::remote::{Remote, Uploads};
 use super::run_record::{Environment, Outcome, RunReport};
 use super::run_state::{Ended, Next, Node, RunState};
 use super::stage::{Kept, Registry, Resource, StageContext, StageReport};
@@ -72,6 +79,8 @@ pub struct Scheduler<'a> {
     pub options: &'a RunOptions,
     /// The build and machine of the run, as its record keeps them.
     pub environment: Environment,
+    /// The remote cache, if the run has one.
+    pub remote: Option<&'a Remote>,
 }
 
 impl Scheduler<'_> {
@@ -108,16 +117,25 @@ impl Scheduler<'_> {
             })
             .collect();
         let mut state = RunState::new(nodes, self.options.jobs, self.options.devices.clone());
-        self.run_until_done(&mut state, &journal);
+        let warn = |line: &str| self.warn(line);
+        std::thread::scope(|scope| {
+            let uploads =
+                self.remote.map(|remote| Uploads::start(scope, remote, self.store, &warn));
+            self.run_until_done(&mut state, &journal, uploads.as_ref());
+            uploads.inspect(Uploads::finish);
+        });
         self.progress.end_run();
         let seconds = started.elapsed().as_secs_f64();
-        RunReport::new(
-            self.pipeline,
-            self.options.device_kind(),
-            started_at,
-            seconds,
-            state.outcomes(),
-        )
+        RunReport {
+            remote: self.remote.map(Remote::traffic),
+            ..RunReport::new(
+                self.pipeline,
+                self.options.device_kind(),
+                started_at,
+                seconds,
+                state.outcomes(),
+            )
+        }
     }
 
     /// Records what the pipeline consists of, warning when its name was last run from another
@@ -172,7 +190,12 @@ impl Scheduler<'_> {
 
     /// Starts every stage `state` finds ready, each on its own thread, and feeds each ending
     /// back into `state` (see `run_state`), until nothing runs.
-    fn run_until_done<'p>(&'p self, state: &mut RunState<'p>, journal: &RunReport) {
+    fn run_until_done<'p>(
+        &'p self,
+        state: &mut RunState<'p>,
+        journal: &RunReport,
+        uploads: Option<&Uploads>,
+    ) {
         let verified = Mutex::new(HashSet::new());
         let (tx, rx) = mpsc::channel::<(&str, Vec<String>, Ended)>();
         std::thread::scope(|scope| {
@@ -186,7 +209,8 @@ impl Scheduler<'_> {
                     self.progress.stage_started(name);
                     let (tx, verified) = (tx.clone(), &verified);
                     scope.spawn(move || {
-                        let ended = match self.run_caught(spec, &upstream, verified, &devices) {
+                        let ran = self.run_caught(spec, &upstream, verified, &devices, uploads);
+                        let ended = match ran {
                             Ok((outcome, entry)) => Ended::Ok(outcome, Box::new(entry)),
                             Err(error) => match error.downcast_ref::<CorruptInput>() {
                                 Some(corrupt) => Ended::CorruptInput {
@@ -256,7 +280,7 @@ impl Scheduler<'_> {
             let spec = self.pipeline.stage(name).expect("dag nodes are stages");
             let key = self.fingerprinter.fingerprint(spec, &outputs)?.key();
             let key = key.expect("the outputs of its own upstream stages are known");
-            let entry = self.store.entry(&key)?.ok_or_else(|| {
+            let entry = self.upstream_entry(&key)?.ok_or_else(|| {
                 anyhow!("stage `{stage}` needs upstream stage `{name}`, which is not cached (key {key}): run `{name}` first")
             })?;
             outputs.insert(name.to_string(), Some(entry.record.output.clone()));
@@ -265,9 +289,14 @@ impl Scheduler<'_> {
         let wanted = self.registry.get(&spec.kind).expect("validated").resource(&spec.params);
         let mut devices = distinct(&self.options.devices);
         devices.truncate(wanted.devices() as usize);
-        let outcome = match self.run_caught(spec, &upstream, &Mutex::new(HashSet::new()), &devices)
-        {
-            Ok((outcome, _)) => outcome,
+        let verified = Mutex::new(HashSet::new());
+        let outcome = match self.run_caught(spec, &upstream, &verified, &devices, None) {
+            Ok((outcome, entry)) => {
+                if matches!(outcome, Outcome::Ran { .. }) {
+                    self.send(&entry);
+                }
+                outcome
+            }
             Err(error) => {
                 let error = format!("{error:#}");
                 self.progress.line(&format!("✗ {stage} failed: {error}"));
@@ -276,35 +305,10 @@ impl Scheduler<'_> {
         };
         let seconds = started.elapsed().as_secs_f64();
         let stages = vec![(stage.to_string(), outcome)];
-        Ok(RunReport::new(self.pipeline, self.options.device_kind(), started_at, seconds, stages))
-    }
-
-    /// Refuses, before anything runs, every stage (with `only`, that stage) that takes more
-    /// devices than the run has and is not cached: a plan tells, made only when some stage
-    /// takes that many (a cached stage needs no device).
-    pub fn check_devices(&self, only: Option<&str>) -> anyhow::Result<()> {
-        let available = distinct(&self.options.devices).len() as u32;
-        let wanted = |spec: &&StageSpec| {
-            let kind = self.registry.get(&spec.kind).expect("validated");
-            kind.resource(&spec.params).devices() > available
-        };
-        let mut too_wide: Vec<&StageSpec> = match only {
-            Some(stage) => self.pipeline.stage(stage).into_iter().collect(),
-            None => self.pipeline.stages.iter().collect(),
-        };
-        too_wide.retain(wanted);
-        if too_wide.is_empty() {
-            return Ok(());
-        }
-        let planned = plan(self.pipeline, self.dag, self.store, self.fingerprinter)?;
-        let cached: HashSet<&str> = planned
-            .iter()
-            .filter(|p| p.status == Status::Cached)
-            .map(|p| p.stage.as_str())
-            .collect();
-        too_wide.retain(|spec| !cached.contains(spec.name.as_str()));
-        refuse_too_wide(self.registry, too_wide.into_iter(), &self.options.devices)?;
-        Ok(())
+        Ok(RunReport {
+            remote: self.remote.map(Remote::traffic),
+            ..RunReport::new(self.pipeline, self.options.device_kind(), started_at, seconds, stages)
+        })
     }
 
     /// Every stage `stage` reads from, directly or not.
@@ -328,9 +332,12 @@ impl Scheduler<'_> {
         upstream: &HashMap<String, Entry>,
         verified: &Mutex<HashSet<StageKey>>,
         devices: &[String],
+        uploads: Option<&Uploads>,
     ) -> anyhow::Result<(Outcome, Entry)> {
-        catch_unwind(AssertUnwindSafe(|| self.run_stage(spec, upstream, verified, devices)))
-            .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))))
+        catch_unwind(AssertUnwindSafe(|| {
+            self.run_stage(spec, upstream, verified, devices, uploads)
+        }))
+        .unwrap_or_else(|panic| Err(anyhow!("stage panicked: {}", panic_message(&panic))))
     }
 
     fn run_stage(
@@ -339,6 +346,7 @@ impl Scheduler<'_> {
         upstream: &HashMap<String, Entry>,
         verified: &Mutex<HashSet<StageKey>>,
         devices: &[String],
+        uploads: Option<&Uploads>,
     ) -> anyhow::Result<(Outcome, Entry)> {
         let outputs = upstream
             .iter()
@@ -367,6 +375,9 @@ impl Scheduler<'_> {
         let _lock = self.store.lock(&key)?;
         if let Some(entry) = self.store.entry(&key)? {
             return cached(entry);
+        }
+        if let Some(fetched) = self.fetch(&key) {
+            return self.fetched(spec, &key, fetched, verified);
         }
         let wanted = kind.resource(&spec.params).devices() as usize;
         if devices.len() < wanted {
@@ -420,6 +431,9 @@ impl Scheduler<'_> {
         }
         self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
         verified.lock().expect("verified set").insert(key.clone());
+        if let Some(uploads) = uploads {
+            uploads.send(entry.clone());
+        }
         Ok((Outcome::Ran { key, seconds, summary: ctx.report.summary }, entry))
     }
 
@@ -488,44 +502,6 @@ impl Scheduler<'_> {
         )?;
         Ok(entry)
     }
-}
-
-/// Refuses each of `stages` that takes more devices than `slots` are on (slots of one device
-/// count once): it could never start, and would wait for them forever.
-pub fn refuse_too_wide<'a>(
-    registry: &Registry,
-    stages: impl Iterator<Item = &'a StageSpec>,
-    slots: &[String],
-) -> Result<(), Diagnostics> {
-    let available = distinct(slots);
-    let diagnostics: Vec<Diagnostic> = stages
-        .filter_map(|spec| {
-            let kind = registry.get(&spec.kind).expect("validated");
-            let wanted = kind.resource(&spec.params).devices();
-            (wanted as usize > available.len()).then(|| {
-                Diagnostic::new(format!(
-                    "stage `{}` takes {wanted} devices, and this run has {} ({}): it could never start",
-                    spec.name,
-                    available.len(),
-                    available.join(", ")
-                ))
-                .at(&spec.location)
-                .hint("give the run as many GPUs (`--device cuda` where there are enough, `--device cuda:0,1,…`, or `--executor slurm --device cuda`, whose job asks for them), or take fewer")
-            })
-        })
-        .collect();
-    if diagnostics.is_empty() { Ok(()) } else { Err(Diagnostics(diagnostics)) }
-}
-
-/// The devices of `slots`, each once, in slot order.
-fn distinct(slots: &[String]) -> Vec<String> {
-    let mut devices: Vec<String> = Vec::new();
-    for slot in slots {
-        if !devices.contains(slot) {
-            devices.push(slot.clone());
-        }
-    }
-    devices
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
