@@ -504,3 +504,71 @@ fn a_bad_remote_url_or_none_is_refused_before_anything_runs() {
         text(&output).contains("`ablate pull` needs a remote cache: --remote URL or ABLATE_REMOTE")
     );
 }
+
+/// A training of one epoch, extendable by `--set epochs=N` (the backbone frozen, so that its
+/// workspace holds Adam's moments of the head alone).
+const TRAINING: &str = r#"
+name: resume
+vars: {epochs: 1}
+stages:
+  data:
+    kind: synthetic
+    params: {size: 16, train: 16, val: 8, offsite_test: 8, onsite_test: 4}
+  model:
+    kind: backbone
+    params: {arch: resnet18}
+  train:
+    kind: train
+    inputs: {data: data, model: model}
+    params: {epochs: "${epochs}", batch_size: 8, freeze: backbone}
+"#;
+
+#[test]
+fn remote_workspaces_let_another_machine_continue_a_training() {
+    let Some(server) = Server::start(false, None) else { return };
+    let ws = workspace();
+    ws.write("resume.yaml", TRAINING);
+    let remote = server.url();
+    let train = |cache: &str, args: &[&str]| {
+        let run = [&["run", "resume.yaml", "--device", "cpu", "--remote", &remote][..], args];
+        let output = ablate(&ws, cache, &run.concat());
+        assert!(output.status.success(), "run failed:\n{}", text(&output));
+        text(&output)
+    };
+    train("a", &["--remote-workspaces"]);
+    assert_eq!(server.objects("ws").len(), 1, "the training's workspace is sent");
+
+    // Another machine raises epochs: it fetches the checkpoint and trains the second epoch only.
+    let continued = train("b", &["--remote-workspaces", "--set", "epochs=2"]);
+    assert!(continued.contains("⇣ train workspace fetched"), "{continued}");
+    assert!(continued.contains("continues from"), "{continued}");
+    let epoch = |output: &str, n: &str| output.contains(&format!("   epoch {n} "));
+    assert!(epoch(&continued, "2/2") && !epoch(&continued, "1/2"), "{continued}");
+    // Its newer checkpoint replaces the remote's, which a third machine continues from.
+    let third = train("c", &["--remote-workspaces", "--set", "epochs=3"]);
+    assert!(epoch(&third, "3/3") && !epoch(&third, "2/3"), "{third}");
+
+    // Without the flag, workspaces stay on their machine: a fourth starts over.
+    let alone = train("d", &["--set", "epochs=4", "--remote-mode", "read"]);
+    assert!(!alone.contains("workspace fetched") && epoch(&alone, "1/4"), "{alone}");
+
+    // A workspace archive changed on the server is refused, and the training starts over.
+    let pointer: Value =
+        serde_json::from_slice(&std::fs::read(&server.objects("ws")[0]).unwrap()).unwrap();
+    let archive = server.data().join("cas").join(pointer["archive"]["digest"].as_str().unwrap());
+    let mut bytes = std::fs::read(&archive).unwrap();
+    bytes[600] ^= 1;
+    std::fs::write(&archive, bytes).unwrap();
+    let refused =
+        train("e", &["--remote-workspaces", "--set", "epochs=4", "--remote-mode", "read"]);
+    assert!(refused.contains("is not usable"), "{refused}");
+    assert!(refused.contains("epoch 1/4"), "{refused}");
+    let ablate_no_remote =
+        ws.command(&["--cache", "f", "run", "resume.yaml", "--remote-workspaces"]);
+    let output = {
+        let mut c = ablate_no_remote;
+        c.env_remove("ABLATE_REMOTE").output().unwrap()
+    };
+    assert!(!output.status.success());
+    assert!(text(&output).contains("--remote-workspaces shares workspaces through a remote cache"));
+}

@@ -45,6 +45,10 @@ pub(super) struct Run {
     slurm: SlurmArgs,
     #[command(flatten)]
     remote: RemoteArgs,
+    /// Share the workspaces of stages that continue (a training's last checkpoint) through the
+    /// remote cache too: fetched where this cache has none, sent after each such stage.
+    #[arg(long)]
+    remote_workspaces: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -135,6 +139,12 @@ impl Run {
         }
         self.until_ci.check()?;
         let remote = self.remote.open()?;
+        if self.remote_workspaces && remote.is_none() {
+            anyhow::bail!(
+                "--remote-workspaces shares workspaces through a remote cache: give --remote URL or ABLATE_REMOTE"
+            );
+        }
+        let remote = remote.map(|remote| remote.sharing_workspaces(self.remote_workspaces));
         let (session, devices) = self.pipeline.open(cache, Access::Run)?;
         let (devices, chosen) = device::slots(&devices, self.gpu_slots);
         if let Some(chosen) = chosen {

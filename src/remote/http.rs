@@ -40,7 +40,7 @@ impl Http {
         Http { agent, endpoint, folders: OnceLock::new() }
     }
 
-    /// Makes the folders of the prefix, `cas/` and `ac/` (`MKCOL`), once per process before
+    /// Makes the folders of the prefix, `cas/`, `ac/` and `ws/` (`MKCOL`), once per process before
     /// the first upload: nginx makes them itself (`create_full_put_path`), other WebDAV servers
     /// (rclone) refuse a `PUT` or `MOVE` into a missing folder. An answer that the folder
     /// exists, or any other, is left for the upload to meet.
@@ -57,7 +57,7 @@ impl Http {
             path = format!("{path}/{part}");
             folders.push(path.clone());
         }
-        folders.extend([format!("{path}/cas"), format!("{path}/ac")]);
+        folders.extend(["cas", "ac", "ws"].map(|folder| format!("{path}/{folder}")));
         for folder in folders {
             self.call("MKCOL", &format!("{origin}{folder}/"), &[], None)?;
         }
@@ -139,6 +139,18 @@ impl Transport for Http {
     }
 
     fn put_new(&self, path: &str, body: Body<'_>) -> Result<Stored, TransportError> {
+        self.put(path, body, false)
+    }
+
+    fn replace(&self, path: &str, body: Body<'_>) -> Result<(), TransportError> {
+        self.put(path, body, true).map(|_| ())
+    }
+}
+
+impl Http {
+    /// A `PUT` to a temporary name, then a `MOVE` to `path` (`Overwrite: T` when `replacing`;
+    /// otherwise `F`, and 412 means an object was there already).
+    fn put(&self, path: &str, body: Body<'_>, replacing: bool) -> Result<Stored, TransportError> {
         self.make_folders()?;
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let n = UPLOADS.fetch_add(1, Ordering::Relaxed);
@@ -148,11 +160,12 @@ impl Transport for Http {
             return Err(Http::unexpected(&temporary, status, "write"));
         }
         let url = self.url(path);
+        let overwrite = if replacing { "T" } else { "F" };
         let moved =
-            self.call("MOVE", &temporary, &[("Destination", &url), ("Overwrite", "F")], None);
+            self.call("MOVE", &temporary, &[("Destination", &url), ("Overwrite", overwrite)], None);
         let stored = match moved.map(|r| r.status()) {
             Ok(status) if status.is_success() => return Ok(Stored::Created),
-            Ok(StatusCode::PRECONDITION_FAILED) => Ok(Stored::AlreadyThere),
+            Ok(StatusCode::PRECONDITION_FAILED) if !replacing => Ok(Stored::AlreadyThere),
             Ok(status) => Err(Http::unexpected(&url, status, "write")),
             Err(error) => Err(error),
         };

@@ -6,6 +6,8 @@
 //!                `archive`), named by the blake3 digest of the archive's bytes
 //! ac/<key>       the result's record (`RemoteRecord`): the local `Record` (fingerprint, output
 //!                and metrics digests, summary) and the archive's digest and size
+//! ws/<key>       with `--remote-workspaces`: the pointer to a workspace's latest archive under
+//!                cas/, replaced by each upload (see `workspace`)
 //! ```
 //!
 //! Uploading a result sends its archive first, then its record: the record is the commit point,
@@ -39,6 +41,7 @@ mod archive;
 mod fetch;
 mod pull;
 mod upload;
+mod workspace;
 
 use std::fmt;
 use std::io::{self, Read};
@@ -50,6 +53,7 @@ use serde::{Deserialize, Serialize};
 pub use fetch::Fetched;
 pub use pull::{Pulled, pull};
 pub use upload::{PARALLEL_TRANSFERS, Uploads};
+pub use workspace::RemoteWorkspace;
 
 use crate::run_record::{RemoteTraffic, Transfer};
 use crate::store::Record;
@@ -81,6 +85,9 @@ pub trait Transport: Send + Sync {
     /// Stores `body` at `path` unless an object is there already. No reader ever sees part of
     /// the body under `path`.
     fn put_new(&self, path: &str, body: Body<'_>) -> Result<Stored, TransportError>;
+    /// Stores `body` at `path`, replacing what is there. No reader ever sees part of the body
+    /// under `path`.
+    fn replace(&self, path: &str, body: Body<'_>) -> Result<(), TransportError>;
 }
 
 /// What [`Transport::put_new`] stores: an archive (a file read from its start) or a record.
@@ -179,6 +186,8 @@ fn blob_path(digest: &str) -> String {
 pub struct Remote {
     transport: Box<dyn Transport>,
     mode: Mode,
+    /// Whether workspaces are shared too (`--remote-workspaces`).
+    workspaces: bool,
     off: Mutex<Option<String>>,
     traffic: Mutex<RemoteTraffic>,
 }
@@ -186,7 +195,18 @@ pub struct Remote {
 impl Remote {
     pub fn new(transport: Box<dyn Transport>, mode: Mode) -> Remote {
         let traffic = RemoteTraffic { location: transport.location(), ..RemoteTraffic::default() };
-        Remote { transport, mode, off: Mutex::new(None), traffic: Mutex::new(traffic) }
+        let (off, traffic) = (Mutex::new(None), Mutex::new(traffic));
+        Remote { transport, mode, workspaces: false, off, traffic }
+    }
+
+    /// The same remote, sharing workspaces too when `shared`.
+    pub fn sharing_workspaces(self, shared: bool) -> Remote {
+        Remote { workspaces: shared, ..self }
+    }
+
+    /// Whether workspaces are shared (`--remote-workspaces`).
+    pub fn shares_workspaces(&self) -> bool {
+        self.workspaces
     }
 
     pub fn location(&self) -> String {

@@ -395,17 +395,20 @@ impl Scheduler<'_> {
                 let workspace_key =
                     fingerprint.workspace_key(left_out).expect("all upstream outputs are known");
                 let lock = self.store.lock(&format!("work-{workspace_key}"))?;
+                if let Kept::Extendable(_) = kept {
+                    self.fetch_workspace(spec, &workspace_key);
+                }
                 let owner = WorkspaceOwner {
                     pipeline: pipeline.clone(),
                     stage: spec.name.clone(),
                     key: key.clone(),
                 };
-                Some((self.store.workspace(&workspace_key, &owner)?, lock))
+                Some((self.store.workspace(&workspace_key, &owner)?, lock, workspace_key))
             }
             None => None,
         };
         let staging = self.store.staging(&key)?;
-        interrupt::started(&spec.name, workspace.as_ref().map(|(dir, _)| dir.as_path()));
+        interrupt::started(&spec.name, workspace.as_ref().map(|(dir, ..)| dir.as_path()));
         let started = Instant::now();
         let mut ctx = StageContext {
             stage: &spec.name,
@@ -417,7 +420,7 @@ impl Scheduler<'_> {
                 .collect(),
             out_dir: staging.out_dir(),
             devices: devices.to_vec(),
-            workspace: workspace.as_ref().map(|(dir, _)| dir.clone()),
+            workspace: workspace.as_ref().map(|(dir, ..)| dir.clone()),
             progress: self.progress,
             report: StageReport::default(),
         };
@@ -425,9 +428,13 @@ impl Scheduler<'_> {
         let seconds = started.elapsed().as_secs_f64();
         let entry =
             self.publish(spec, &key, fingerprint.to_fingerprint(), staging, &ctx.report, seconds)?;
-        if let (Some((dir, _lock)), Kept::UntilPublished) = (&workspace, kept) {
-            std::fs::remove_dir_all(dir)
-                .with_context(|| format!("cannot remove workspace {}", dir.display()))?;
+        match (&workspace, kept) {
+            (Some((dir, ..)), Kept::UntilPublished) => std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove workspace {}", dir.display()))?,
+            (Some((dir, _lock, workspace_key)), Kept::Extendable(_)) => {
+                self.send_workspace(workspace_key, dir)
+            }
+            _ => {}
         }
         self.progress.line(&format!("✓ {} {:.1}s", spec.name, seconds));
         verified.lock().expect("verified set").insert(key.clone());
