@@ -45,9 +45,15 @@ pub(super) struct UntilCi {
     /// The stages whose metric is compared (default: as `ablate compare`'s, the evaluations).
     #[arg(long = "stage", value_name = "STAGE", requires = "until_ci")]
     stages: Vec<String>,
-    /// What the intervals account for: the seeds (t) or the seeds and the test images (the
-    /// bootstrap over the stored predictions).
-    #[arg(long, value_enum, default_value = "t", requires = "until_ci")]
+    /// What the intervals account for: `t`, the seeds (t-intervals), or `bootstrap`, the seeds
+    /// and the test images (the bootstrap over the stored predictions, B = 2000, seed 0).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "t",
+        requires = "until_ci",
+        hide_possible_values = true
+    )]
     interval: IntervalArg,
 }
 
