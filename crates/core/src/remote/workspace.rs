@@ -7,8 +7,8 @@
 //! the pointer ([`Transport::replace`]): the latest checkpoint is the one worth continuing. It is
 //! sent after the stage's result is published, while the stage still holds the workspace's
 //! lock, and fetched before a stage runs whose workspace is not here. The archive is checked
-//! against the pointer's digest and size, and unpacked beside the workspaces before one
-//! rename makes it the stage's: a workspace is whole or absent. Nothing checks the checkpoint
+//! against the pointer's digest and size, and unpacked in a staging folder before one rename
+//! makes it the stage's: a workspace is whole or absent. Nothing checks the checkpoint
 //! itself against anything (the stage re-checks its own files as it does after a crash); as
 //! with results, only trusted machines should write.
 use std::io::{self, BufReader, BufWriter, Read, Seek};
@@ -134,9 +134,13 @@ impl Remote {
         let Some(body) = self.transport.get(&blob_path(&pointer.archive.digest))? else {
             return Ok(None);
         };
-        let workspaces = store.workspaces_dir();
-        std::fs::create_dir_all(&workspaces)?;
-        let unpacked = tempfile::Builder::new().prefix(".fetching-").tempdir_in(&workspaces)?;
+        // In `staging/`, named after the workspace's lock (which the caller holds), so that
+        // what a run that died leaves there is cleaned as its other staging folders are.
+        let staging = store.root().join("staging");
+        std::fs::create_dir_all(&staging)?;
+        let unpacked = tempfile::Builder::new()
+            .prefix(&format!("work-{workspace_key}."))
+            .tempdir_in(&staging)?;
         let mut body = Hashing {
             inner: BufReader::with_capacity(1 << 18, body),
             hasher: blake3::Hasher::new(),
@@ -153,6 +157,8 @@ impl Remote {
                 pointer.archive.size
             );
         }
+        let workspaces = store.workspaces_dir();
+        std::fs::create_dir_all(&workspaces)?;
         let dir = workspaces.join(workspace_key);
         std::fs::rename(unpacked.keep(), &dir)
             .with_context(|| format!("cannot make {} the workspace", dir.display()))?;
