@@ -1,12 +1,14 @@
 //! Fetching: a record, checked against its key, then its archive, checked against the record,
 //! published through the store (see the module doc of `remote`).
 use std::io::{self, BufReader, Read, Write};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 
 use super::{
-    FORMAT, Remote, RemoteRecord, TransportError, archive, blob_path, record_path, transport_error,
+    Blob, FORMAT, Remote, RemoteRecord, TransportError, archive, blob_path, record_path,
+    transport_error,
 };
 use crate::store::{Entry, Store};
 
@@ -18,7 +20,7 @@ pub struct Fetched {
 }
 
 /// Why a fetch found nothing usable.
-enum Failure {
+pub(super) enum Failure {
     /// The server failed: the remote turns off.
     Transport(TransportError),
     /// What it sent is not a valid result of the key: discarded.
@@ -49,12 +51,11 @@ impl Remote {
         }
         let checked = match self.transport.get(&record_path(key)) {
             Ok(None) => return None,
-            Ok(Some(body)) => {
-                read_record(body).and_then(|bytes| check(key, &bytes).map_err(Failure::Rejected))
-            }
+            Ok(Some(body)) => read_small(body, "record")
+                .and_then(|bytes| check(key, &bytes).map_err(Failure::Rejected)),
             Err(error) => Err(error.into()),
         };
-        checked.map_err(|failure| self.reject(key, failure, warn)).ok()
+        checked.map_err(|failure| self.reject_result(key, failure, warn)).ok()
     }
 
     /// The result of `key`, fetched, verified and published in `store` (the caller holds the
@@ -69,7 +70,7 @@ impl Remote {
             }
             Ok(None) => None,
             Err(failure) => {
-                self.reject(key, failure, warn);
+                self.reject_result(key, failure, warn);
                 None
             }
         }
@@ -78,46 +79,73 @@ impl Remote {
     /// The archive of `remote`, unpacked into a staging folder as it arrives while it is
     /// hashed, then checked and adopted by the store; `None` when the archive is missing.
     fn download(&self, store: &Store, remote: RemoteRecord) -> Result<Option<Fetched>, Failure> {
-        let Some(body) = self.transport.get(&blob_path(&remote.archive.digest))? else {
+        let staging = store.staging(&remote.record.key)?;
+        let Some(bytes) = self.unpack_verified(&remote.archive, &staging.dir, "record")? else {
             return Ok(None);
         };
-        let staging = store.staging(&remote.record.key)?;
+        let entry = store.adopt(staging, remote.record)?;
+        Ok(Some(Fetched { entry, bytes }))
+    }
+
+    /// Downloads the archive `expected` names into the folder `into`, unpacking it as it
+    /// arrives while it is hashed, and checks its digest and size (`named_by`: what named it,
+    /// for the message of a mismatch); its size, `None` when the remote lacks it.
+    pub(super) fn unpack_verified(
+        &self,
+        expected: &Blob,
+        into: &Path,
+        named_by: &str,
+    ) -> Result<Option<u64>, Failure> {
+        let Some(body) = self.transport.get(&blob_path(&expected.digest))? else {
+            return Ok(None);
+        };
         let mut body = Hashing {
             inner: BufReader::with_capacity(1 << 18, body),
             hasher: blake3::Hasher::new(),
             bytes: 0,
         };
         // The archive ends before its last padding: the digest covers every byte sent.
-        archive::unpack(&mut body, &staging.dir)
+        archive::unpack(&mut body, into)
             .and_then(|()| Ok(io::copy(&mut body, &mut io::sink())?))
             .map_err(failed_read)?;
         let digest = body.hasher.finalize().to_hex().to_string();
-        if digest != remote.archive.digest || body.bytes != remote.archive.size {
+        if digest != expected.digest || body.bytes != expected.size {
             return Err(Failure::Rejected(anyhow::anyhow!(
-                "its archive has digest {digest} and {} bytes, its record says {} and {} bytes",
+                "its archive has digest {digest} and {} bytes, its {named_by} says {} and {} bytes",
                 body.bytes,
-                remote.archive.digest,
-                remote.archive.size
+                expected.digest,
+                expected.size
             )));
         }
-        let entry = store.adopt(staging, remote.record)?;
-        Ok(Some(Fetched { entry, bytes: body.bytes }))
+        Ok(Some(body.bytes))
     }
 
-    /// Says why nothing usable came for `key`: a server failure turns the remote off (one
-    /// warning), an invalid result is discarded (a warning naming the key).
-    fn reject(&self, key: &str, failure: Failure, warn: &dyn Fn(&str)) {
+    /// Says why nothing usable came: a server failure turns the remote off (one warning), an
+    /// invalid object is discarded with the warning `invalid` words.
+    pub(super) fn reject(
+        &self,
+        failure: Failure,
+        warn: &dyn Fn(&str),
+        invalid: &dyn Fn(&anyhow::Error) -> String,
+    ) {
         match failure {
             Failure::Transport(error) => {
                 if let Some(warning) = self.turn_off(&error) {
                     warn(&warning);
                 }
             }
-            Failure::Rejected(error) => warn(&format!(
-                "remote cache: the result {key} on {} is not valid ({error:#}); discarded, it is computed here",
-                self.location()
-            )),
+            Failure::Rejected(error) => warn(&format!("remote cache: {}", invalid(&error))),
         }
+    }
+
+    /// `reject` for the result of `key`.
+    fn reject_result(&self, key: &str, failure: Failure, warn: &dyn Fn(&str)) {
+        self.reject(failure, warn, &|error| {
+            format!(
+                "the result {key} on {} is not valid ({error:#}); discarded, it is computed here",
+                self.location()
+            )
+        });
     }
 }
 
@@ -135,11 +163,11 @@ fn check(key: &str, bytes: &[u8]) -> anyhow::Result<RemoteRecord> {
     Ok(remote)
 }
 
-/// A record's bytes (at most 1 MiB: records are a few kilobytes).
-fn read_record(body: Box<dyn Read + Send>) -> Result<Vec<u8>, Failure> {
+/// A record's or a pointer's bytes (`what`; at most 1 MiB: they are a few kilobytes).
+pub(super) fn read_small(body: Box<dyn Read + Send>, what: &str) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
     body.take(1 << 20).read_to_end(&mut bytes).map_err(|error| {
-        failed_read(anyhow::Error::new(error).context("its record cannot be read"))
+        failed_read(anyhow::Error::new(error).context(format!("its {what} cannot be read")))
     })?;
     Ok(bytes)
 }

@@ -1,6 +1,7 @@
 //! Uploading: a result's archive, then its record (the commit point), each stored only where
 //! it is missing; [`Uploads`] sends a run's results on a few threads as they are published.
 use std::io::{BufWriter, Seek};
+use std::path::Path;
 use std::sync::{Mutex, mpsc};
 use std::thread::Scope;
 use std::time::Instant;
@@ -30,19 +31,28 @@ impl Remote {
             }
             Ok(None) => false,
             Err(error) => {
-                match error.downcast_ref::<super::TransportError>() {
-                    Some(transport) => {
-                        if let Some(warning) = self.turn_off(transport) {
-                            warn(&warning);
-                        }
-                    }
-                    None => warn(&format!(
-                        "remote cache: cannot send the result {}: {error:#}",
-                        entry.record.key
-                    )),
-                }
+                let what = format!("cannot send the result {}", entry.record.key);
+                self.report_send_failure(&error, &what, warn);
                 false
             }
+        }
+    }
+
+    /// Says why a send failed: a server failure turns the remote off (see
+    /// `Remote::turn_off`), any other is reported as `what` through `warn`.
+    pub(super) fn report_send_failure(
+        &self,
+        error: &anyhow::Error,
+        what: &str,
+        warn: &dyn Fn(&str),
+    ) {
+        match error.downcast_ref::<super::TransportError>() {
+            Some(transport) => {
+                if let Some(warning) = self.turn_off(transport) {
+                    warn(&warning);
+                }
+            }
+            None => warn(&format!("remote cache: {what}: {error:#}")),
         }
     }
 
@@ -52,7 +62,21 @@ impl Remote {
         if self.transport.exists(&record_path(key))? {
             return Ok(None);
         }
+        let archive = self.send_archive(store, &entry.dir)?;
+        let size = archive.size;
+        let record = RemoteRecord { format: FORMAT, record: entry.record.clone(), archive };
+        let json = serde_json::to_vec_pretty(&record)?;
+        let stored = self.transport.put_new(&record_path(key), Body::Bytes(&json))?;
+        Ok((stored == Stored::Created).then_some(size))
+    }
+}
+
+impl Remote {
+    /// Packs the folder `dir` into an archive (`archive::pack`) and stores it under `cas/`
+    /// unless it is there; the archive's digest and size.
+    pub(super) fn send_archive(&self, store: &Store, dir: &Path) -> anyhow::Result<Blob> {
         let staging = store.root().join("staging");
+        std::fs::create_dir_all(&staging)?;
         let file = tempfile::tempfile_in(&staging)
             .with_context(|| format!("cannot write in {}", staging.display()))?;
         let mut packed = Hashing {
@@ -60,7 +84,7 @@ impl Remote {
             hasher: blake3::Hasher::new(),
             bytes: 0,
         };
-        archive::pack(&entry.dir, &mut packed)?;
+        archive::pack(dir, &mut packed)?;
         let archive =
             Blob { digest: packed.hasher.finalize().to_hex().to_string(), size: packed.bytes };
         let mut file = packed.inner.into_inner().map_err(|e| e.into_error())?;
@@ -69,11 +93,7 @@ impl Remote {
         if !self.transport.exists(&blob)? {
             self.transport.put_new(&blob, Body::File(&file))?;
         }
-        let size = archive.size;
-        let record = RemoteRecord { format: FORMAT, record: entry.record.clone(), archive };
-        let json = serde_json::to_vec_pretty(&record)?;
-        let stored = self.transport.put_new(&record_path(key), Body::Bytes(&json))?;
-        Ok((stored == Stored::Created).then_some(size))
+        Ok(archive)
     }
 }
 

@@ -11,17 +11,16 @@
 //! makes it the stage's: a workspace is whole or absent. Nothing checks the checkpoint
 //! itself against anything (the stage re-checks its own files as it does after a crash); as
 //! with results, only trusted machines should write.
-use std::io::{self, BufReader, BufWriter, Read, Seek};
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 #[cfg(doc)]
 use super::Transport;
-use super::fetch::Hashing;
-use super::{Blob, Body, FORMAT, Remote, TransportError, archive, blob_path};
+use super::fetch::{Failure, read_small};
+use super::{Blob, Body, FORMAT, Remote};
 use crate::store::Store;
 
 /// The pointer under `ws/<workspace key>`.
@@ -50,46 +49,23 @@ impl Remote {
             return false;
         }
         let started = Instant::now();
-        match self.send_workspace(store, workspace_key, dir) {
+        let sent = self.send_archive(store, dir).and_then(|archive| {
+            let size = archive.size;
+            let pointer = serde_json::to_vec_pretty(&RemoteWorkspace { format: FORMAT, archive })?;
+            self.transport.replace(&pointer_path(workspace_key), Body::Bytes(&pointer))?;
+            Ok(size)
+        });
+        match sent {
             Ok(bytes) => {
                 self.count(true, bytes, started.elapsed());
                 true
             }
             Err(error) => {
-                self.report(&error, &format!("cannot send the workspace {workspace_key}"), warn);
+                let what = format!("cannot send the workspace {workspace_key}");
+                self.report_send_failure(&error, &what, warn);
                 false
             }
         }
-    }
-
-    fn send_workspace(
-        &self,
-        store: &Store,
-        workspace_key: &str,
-        dir: &Path,
-    ) -> anyhow::Result<u64> {
-        let staging = store.root().join("staging");
-        std::fs::create_dir_all(&staging)?;
-        let file = tempfile::tempfile_in(&staging)
-            .with_context(|| format!("cannot write in {}", staging.display()))?;
-        let mut packed = Hashing {
-            inner: BufWriter::with_capacity(1 << 18, file),
-            hasher: blake3::Hasher::new(),
-            bytes: 0,
-        };
-        archive::pack(dir, &mut packed)?;
-        let archive =
-            Blob { digest: packed.hasher.finalize().to_hex().to_string(), size: packed.bytes };
-        let mut file = packed.inner.into_inner().map_err(|e| e.into_error())?;
-        file.rewind()?;
-        let blob = blob_path(&archive.digest);
-        if !self.transport.exists(&blob)? {
-            self.transport.put_new(&blob, Body::File(&file))?;
-        }
-        let size = archive.size;
-        let pointer = serde_json::to_vec_pretty(&RemoteWorkspace { format: FORMAT, archive })?;
-        self.transport.replace(&pointer_path(workspace_key), Body::Bytes(&pointer))?;
-        Ok(size)
     }
 
     /// The remote's workspace of `workspace_key`, checked and made `store`'s (the caller holds
@@ -111,72 +87,49 @@ impl Remote {
                 Some(bytes)
             }
             Ok(None) => None,
-            Err(error) => {
-                let what =
-                    format!("the workspace {workspace_key} on {} is not usable", self.location());
-                self.report(&error, &what, warn);
+            Err(failure) => {
+                self.reject(failure, warn, &|error| {
+                    let location = self.location();
+                    format!("the workspace {workspace_key} on {location} is not usable: {error:#}")
+                });
                 None
             }
         }
     }
 
-    fn receive_workspace(&self, store: &Store, workspace_key: &str) -> anyhow::Result<Option<u64>> {
+    fn receive_workspace(
+        &self,
+        store: &Store,
+        workspace_key: &str,
+    ) -> Result<Option<u64>, Failure> {
         let Some(body) = self.transport.get(&pointer_path(workspace_key))? else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
-        body.take(1 << 20).read_to_end(&mut bytes)?;
-        let pointer: RemoteWorkspace =
-            serde_json::from_slice(&bytes).context("its pointer is not a workspace pointer")?;
+        let pointer: RemoteWorkspace = serde_json::from_slice(&read_small(body, "pointer")?)
+            .context("its pointer is not a workspace pointer")?;
         if pointer.format != FORMAT {
-            bail!("its pointer has format {}; this ablate reads format {FORMAT}", pointer.format);
+            return Err(Failure::Rejected(anyhow::anyhow!(
+                "its pointer has format {}; this ablate reads format {FORMAT}",
+                pointer.format
+            )));
         }
-        let Some(body) = self.transport.get(&blob_path(&pointer.archive.digest))? else {
-            return Ok(None);
-        };
         // In `staging/`, named after the workspace's lock (which the caller holds), so that
         // what a run that died leaves there is cleaned as its other staging folders are.
         let staging = store.root().join("staging");
-        std::fs::create_dir_all(&staging)?;
-        let unpacked = tempfile::Builder::new()
-            .prefix(&format!("work-{workspace_key}."))
-            .tempdir_in(&staging)?;
-        let mut body = Hashing {
-            inner: BufReader::with_capacity(1 << 18, body),
-            hasher: blake3::Hasher::new(),
-            bytes: 0,
+        let unpacked = std::fs::create_dir_all(&staging)
+            .and_then(|()| {
+                let prefix = format!("work-{workspace_key}.");
+                tempfile::Builder::new().prefix(&prefix).tempdir_in(&staging)
+            })
+            .with_context(|| format!("cannot write in {}", staging.display()))?;
+        let Some(bytes) = self.unpack_verified(&pointer.archive, unpacked.path(), "pointer")?
+        else {
+            return Ok(None);
         };
-        archive::unpack(&mut body, unpacked.path())?;
-        io::copy(&mut body, &mut io::sink())?;
-        let digest = body.hasher.finalize().to_hex().to_string();
-        if digest != pointer.archive.digest || body.bytes != pointer.archive.size {
-            bail!(
-                "its archive has digest {digest} and {} bytes, its pointer says {} and {} bytes",
-                body.bytes,
-                pointer.archive.digest,
-                pointer.archive.size
-            );
-        }
-        let workspaces = store.workspaces_dir();
-        std::fs::create_dir_all(&workspaces)?;
-        let dir = workspaces.join(workspace_key);
-        std::fs::rename(unpacked.keep(), &dir)
+        let dir = store.workspaces_dir().join(workspace_key);
+        std::fs::create_dir_all(store.workspaces_dir())
+            .and_then(|()| std::fs::rename(unpacked.keep(), &dir))
             .with_context(|| format!("cannot make {} the workspace", dir.display()))?;
-        Ok(Some(body.bytes))
-    }
-
-    /// Reports a failed transfer: a server failure turns the remote off (one warning), any
-    /// other is named by `what`.
-    fn report(&self, error: &anyhow::Error, what: &str, warn: &dyn Fn(&str)) {
-        match error.chain().find_map(|e| super::transport_error(e)) {
-            Some(transport @ TransportError::Unreachable { .. })
-            | Some(transport @ TransportError::Denied { .. })
-            | Some(transport @ TransportError::Status { .. }) => {
-                if let Some(warning) = self.turn_off(transport) {
-                    warn(&warning);
-                }
-            }
-            _ => warn(&format!("remote cache: {what}: {error:#}")),
-        }
+        Ok(Some(bytes))
     }
 }
